@@ -1,0 +1,9 @@
+module github.com/vitrine-wm/vitrine
+
+go 1.24
+
+require (
+	github.com/godbus/dbus/v5 v5.2.4
+	github.com/neurlang/wayland v0.4.3
+	golang.org/x/sys v0.49.0
+)
