@@ -1,6 +1,6 @@
 module github.com/vitrine-wm/vitrine
 
-go 1.24
+go 1.26.0
 
 require (
 	github.com/godbus/dbus/v5 v5.2.4
