@@ -1,0 +1,92 @@
+package seat
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Direct opens devices itself, relying on root or on the user's device
+// groups (video, input). It has no VT handling: it is always active and
+// cannot switch VTs, which suits tests and single-purpose appliances.
+type Direct struct {
+	log    *slog.Logger
+	events *eventQueue
+
+	mu     sync.Mutex
+	files  map[*os.File]string
+	closed bool
+}
+
+// OpenDirect returns a direct session. It fails only if neither root nor
+// any device group membership could possibly work, which it cannot know in
+// advance, so today it always succeeds; device opens report the real
+// problem with the group to join.
+func OpenDirect(opt Options) (*Direct, error) {
+	return &Direct{
+		log:    opt.logger(),
+		events: newEventQueue(),
+		files:  make(map[*os.File]string),
+	}, nil
+}
+
+func (d *Direct) Kind() string     { return KindDirect }
+func (d *Direct) SeatName() string { return "seat0" }
+func (d *Direct) Active() bool     { return true }
+
+func (d *Direct) Events() <-chan Event { return d.events.out }
+
+// OpenDevice opens path read-write, non-blocking and close-on-exec.
+func (d *Direct) OpenDevice(path string) (*os.File, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, fmt.Errorf("open %s: session closed", path)
+	}
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, explainOpenError(path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	d.files[f] = path
+	return f, nil
+}
+
+func (d *Direct) CloseDevice(f *os.File) error {
+	d.mu.Lock()
+	_, ok := d.files[f]
+	delete(d.files, f)
+	d.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("close device: %v was not opened by this session", f.Name())
+	}
+	return f.Close()
+}
+
+// SwitchVT is not supported: without a session manager nobody would pause
+// vitrine while another VT owns the display.
+func (d *Direct) SwitchVT(vt int) error {
+	return errors.New("switch VT: not possible with --session direct; use --session logind or seatd")
+}
+
+func (d *Direct) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	files := d.files
+	d.files = nil
+	d.mu.Unlock()
+	var errs []error
+	for f := range files {
+		errs = append(errs, f.Close())
+	}
+	d.events.close()
+	return errors.Join(errs...)
+}
