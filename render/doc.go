@@ -1,0 +1,45 @@
+// Package render does the compositor's CPU pixel work: solid fills,
+// opaque copies, premultiplied OVER blending, pixel format conversion,
+// the eight wl_output transforms and nearest-neighbour viewport scaling,
+// every operation clipped to a damage rectangle.
+//
+// It knows nothing of Wayland or DRM; an Image is just a slice of bytes
+// with a stride, a size and a DRM fourcc, so the same code serves wl_shm
+// pools, dma-buf mappings and dumb buffers.
+//
+// # Why a shadow image
+//
+// Scanout memory is often write-combined or I/O memory (a PCI BAR on
+// ast/bochs/cirrus, uncached dumb buffers elsewhere). Writes to it are
+// cheap when they are sequential, but a read is uncached and can be orders of
+// magnitude slower than a read from system memory. Blending needs to read the
+// destination, so the compositor blends into a shadow image in ordinary
+// memory (Draw, Fill) and then CopyOut writes only the damaged rectangles to
+// the scanout buffer, row by row in increasing addresses, never reading it.
+// CopyOut is also where the output transform and the conversion to the
+// scanout format happen, so the shadow is always upright XRGB8888/ARGB8888.
+//
+// # Why these fast paths
+//
+// An opaque surface is copied, never blended: an untransformed, unscaled
+// opaque layer into an XRGB8888 shadow is a plain copy() per row, which is
+// as fast as memmove. OVER skips fully transparent pixels and copies fully
+// opaque ones, so a typical window with transparent shadows and an opaque
+// body costs little more than a copy. Rotated copies go through a small
+// band buffer so both the source reads and the scanout writes stay
+// sequential: a naive column walk misses the cache on every pixel.
+//
+// # Conventions
+//
+// Pixels are premultiplied ARGB, as wl_shm defines. Formats follow
+// drm_fourcc.h, little-endian: XRGB8888 is B, G, R, X in memory.
+// Transforms follow wl_output.transform: applying Rotate90 to an image turns
+// it 90° counter-clockwise, and a flipped transform mirrors around the
+// vertical axis first. See Transform for how buffer transforms and output
+// transforms use this.
+//
+// Nothing here panics on bad geometry: rectangles are intersected with the
+// images and the clip, inconsistent images (stride or slice too short,
+// unknown formats) make an operation a no-op, and nothing outside the clip
+// is ever written.
+package render
