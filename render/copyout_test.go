@@ -1,0 +1,129 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"testing"
+)
+
+const sentinel = 0xa5
+
+func sentinelImage(w, h int, f Format, pad int) *Image {
+	bpp := f.BytesPerPixel()
+	stride := w*bpp + pad
+	m := &Image{Pix: bytes.Repeat([]byte{sentinel}, stride*h), Stride: stride, Width: w, Height: h, Format: f}
+	return m
+}
+
+// checkCopyOut runs CopyOut and the reference on a sentinel-filled
+// destination and checks: same pixels inside the transformed rects, the
+// sentinel everywhere else (padding included), and the byte count.
+func checkCopyOut(t *testing.T, src *Image, rects []image.Rectangle, tr Transform, df Format, pad int) error {
+	t.Helper()
+	tw, th := tr.TransformSize(src.Width, src.Height)
+	got := sentinelImage(tw, th, df, pad)
+	want := sentinelImage(tw, th, df, pad)
+	n := CopyOut(got, src, rects, tr)
+	refCopyOut(want, src, rects, tr)
+	if !bytes.Equal(got.Pix, want.Pix) {
+		for i := range got.Pix {
+			if got.Pix[i] != want.Pix[i] {
+				y, x := i/got.Stride, (i%got.Stride)/df.BytesPerPixel()
+				return fmt.Errorf("CopyOut %v to %v, rects %v: byte %d (pixel %d,%d) = %#x, want %#x",
+					tr, df, rects, i, x, y, got.Pix[i], want.Pix[i])
+			}
+		}
+	}
+	wantN := 0
+	for _, r := range rects {
+		wantN += r.Intersect(src.Bounds()).Dx() * r.Intersect(src.Bounds()).Dy() * df.BytesPerPixel()
+	}
+	if n != wantN {
+		return fmt.Errorf("CopyOut %v to %v, rects %v: returned %d bytes, want %d", tr, df, rects, n, wantN)
+	}
+	return nil
+}
+
+func TestCopyOutEachTransform(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	// Wider than a band and not a multiple of it, so the banded rotation
+	// path sees partial bands.
+	src := randomImage(rng, 45, 37, XRGB8888)
+	for tr := Normal; tr <= Flipped270; tr++ {
+		for _, df := range allFormats {
+			full := []image.Rectangle{src.Bounds()}
+			if err := checkCopyOut(t, src, full, tr, df, 0); err != nil {
+				t.Error(err)
+			}
+			damage := []image.Rectangle{image.Rect(3, 2, 20, 30), image.Rect(21, 0, 45, 1), image.Rect(30, 10, 44, 36)}
+			if err := checkCopyOut(t, src, damage, tr, df, 8); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// The property the scanout path relies on: nothing outside the transformed
+// rects is ever written, whatever the rects are.
+func TestCopyOutWritesOnlyRects(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := 0; i < 2000; i++ {
+		src := randomImage(rng, 1+rng.IntN(40), 1+rng.IntN(40), XRGB8888)
+		var rects []image.Rectangle
+		// Disjoint rects: horizontal slices of random extent.
+		y := -2
+		for y < src.Height+2 && len(rects) < 4 {
+			h := 1 + rng.IntN(10)
+			x0 := rng.IntN(src.Width+4) - 2
+			rects = append(rects, image.Rect(x0, y, x0+rng.IntN(src.Width+4), y+h))
+			y += h + rng.IntN(3)
+		}
+		tr := Transform(rng.IntN(8))
+		df := allFormats[rng.IntN(len(allFormats))]
+		if err := checkCopyOut(t, src, rects, tr, df, rng.IntN(3)*4); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+	}
+}
+
+// CopyOut into a destination that is not the transformed size of the
+// source clips to what both cover.
+func TestCopyOutMismatchedSize(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	src := randomImage(rng, 20, 10, XRGB8888)
+	for tr := Normal; tr <= Flipped270; tr++ {
+		tw, th := tr.TransformSize(20, 10)
+		for _, size := range [][2]int{{tw - 3, th - 2}, {tw + 5, th + 1}} {
+			dst := sentinelImage(size[0], size[1], XRGB8888, 0)
+			want := sentinelImage(size[0], size[1], XRGB8888, 0)
+			CopyOut(dst, src, []image.Rectangle{src.Bounds()}, tr)
+			refCopyOut(want, src, []image.Rectangle{src.Bounds()}, tr)
+			if !bytes.Equal(dst.Pix, want.Pix) {
+				t.Errorf("%v into %dx%d differs from reference", tr, size[0], size[1])
+			}
+		}
+	}
+}
+
+func TestCopyOutRejectsBadInput(t *testing.T) {
+	src := NewImage(4, 4, XRGB8888)
+	dst := sentinelImage(4, 4, XRGB8888, 0)
+	all := []image.Rectangle{src.Bounds()}
+	if n := CopyOut(dst, NewImage(4, 4, RGB565), all, Normal); n != 0 {
+		t.Errorf("RGB565 source: %d bytes", n)
+	}
+	if n := CopyOut(dst, src, all, Transform(8)); n != 0 {
+		t.Errorf("invalid transform: %d bytes", n)
+	}
+	if n := CopyOut(&Image{Pix: dst.Pix[:20], Stride: 16, Width: 4, Height: 4, Format: XRGB8888}, src, all, Normal); n != 0 {
+		t.Errorf("short destination: %d bytes", n)
+	}
+	if n := CopyOut(dst, src, nil, Normal); n != 0 {
+		t.Errorf("no rects: %d bytes", n)
+	}
+	if !bytes.Equal(dst.Pix, bytes.Repeat([]byte{sentinel}, 64)) {
+		t.Errorf("rejected CopyOut wrote to dst")
+	}
+}
