@@ -1,0 +1,684 @@
+package kms
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/render"
+)
+
+// PresentInfo reports the completion of a Present: when the frame reached
+// the screen.
+type PresentInfo struct {
+	Time    time.Time     // flip time; CLOCK_MONOTONIC based, see Sec/Nsec
+	Sec     uint64        // raw CLOCK_MONOTONIC seconds, as wp_presentation wants
+	Nsec    uint32        // raw nanoseconds within Sec
+	Seq     uint64        // vblank sequence (0 on drivers without vblank counters)
+	Refresh time.Duration // 0 if unknown
+	Flags   uint32        // PresentVsync | PresentHWClock | PresentHWCompletion | PresentZeroCopy
+}
+
+// wp_presentation_feedback.kind bits.
+const (
+	PresentVsync        = 1
+	PresentHWClock      = 2
+	PresentHWCompletion = 4
+	PresentZeroCopy     = 8
+)
+
+// OutputConfig is the per-output part of Options.
+type OutputConfig struct {
+	Mode   string           // "WxH" or "WxH@Hz"; "" picks the preferred mode
+	Rotate render.Transform // output transform; done by the plane if the driver can, else in the copy
+}
+
+// Options configure the outputs of a device.
+type Options struct {
+	OutputConfig                         // default for every output
+	PerOutput    map[string]OutputConfig // by connector name ("HDMI-A-1"), overrides the default
+	ForceLegacy  bool                    // use SETCRTC/PAGE_FLIP/DIRTYFB even if atomic works
+	Buffers      int                     // scanout buffers per output; 0 picks per driver (see Output)
+	Logger       *slog.Logger
+}
+
+func (o *Options) configFor(name string) (OutputConfig, error) {
+	c := o.OutputConfig
+	if pc, ok := o.PerOutput[name]; ok {
+		if pc.Mode != "" {
+			c.Mode = pc.Mode
+		}
+		if pc.Rotate != render.Normal {
+			c.Rotate = pc.Rotate
+		}
+	}
+	if !c.Rotate.Valid() {
+		return c, fmt.Errorf("output %s: invalid transform %d", name, c.Rotate)
+	}
+	return c, nil
+}
+
+func (o *Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
+}
+
+// scanoutBuffer is a mapped dumb buffer registered as a framebuffer.
+type scanoutBuffer struct {
+	dumb *DumbBuffer
+	fb   uint32
+	img  render.Image // view of dumb.Map: write-only
+	seq  uint64       // DamageRing frame the contents match; 0: never drawn
+}
+
+// Output is one connected connector lit by a CRTC and its primary plane,
+// showing a CPU-composited shadow image.
+//
+// Every Present copies only damaged rectangles from the shadow into a
+// scanout buffer (with the output transform when the plane cannot rotate)
+// and sends the same rectangles to the driver (FB_DAMAGE_CLIPS or DIRTYFB).
+// Buffers remember which frame they hold, so a buffer shown two frames ago
+// receives the damage of both frames since.
+//
+// Drivers that upload each framebuffer to a host or a remote display on
+// commit (virtio_gpu, vmwgfx) ignore damage clips when the plane changes
+// framebuffers and then upload the whole screen; there the scanout memory is
+// never read by a display while the CPU writes it, so one buffer
+// re-committed with damage clips is both tear-free and cheapest. Other
+// drivers get two buffers, and a third if a frame is presented while a flip
+// is still pending.
+type Output struct {
+	dev    *Device
+	log    *slog.Logger
+	notify func(PresentInfo)
+
+	connID    uint32
+	name      string
+	desc      string
+	mmW, mmH  int
+	crtcID    uint32
+	crtcIndex int
+	plane     *Plane
+	connProps Props
+	crtcProps Props
+	mode      Mode
+	modeBlob  uint32
+	format    render.Format
+
+	transform    render.Transform
+	copyTrans    render.Transform // transform applied in the copy (Normal when the plane rotates)
+	planeRotated bool
+	atomic       bool
+	dirtyFB      bool // legacy: driver wants DIRTYFB (it did not answer ENOSYS)
+	maxBuffers   int
+
+	shadow *render.Image
+	ring   *DamageRing
+
+	mu      sync.Mutex
+	bufs    []*scanoutBuffer
+	front   *scanoutBuffer // on screen
+	pending *scanoutBuffer // flip queued, not yet complete
+	closed  bool
+
+	saved       *CRTC
+	unregister  func()
+	copiedBytes atomic.Int64
+	frames      atomic.Int64
+}
+
+// Name is the connector name, e.g. "Virtual-1", "HDMI-A-1".
+func (o *Output) Name() string { return o.name }
+
+// Description is "driver connector (make model)".
+func (o *Output) Description() string { return o.desc }
+
+// Mode is the current mode in unrotated pixels.
+func (o *Output) Mode() (width, height, refreshMilliHz int) {
+	return o.mode.Width, o.mode.Height, o.mode.RefreshMilliHz
+}
+
+// PhysicalSize is the connector's reported size in millimetres.
+func (o *Output) PhysicalSize() (mmWidth, mmHeight int) { return o.mmW, o.mmH }
+
+// Transform is the output transform (wl_output numbering).
+func (o *Output) Transform() render.Transform { return o.transform }
+
+// Shadow is the system-memory image the compositor draws into, in logical
+// (transformed) size. Its contents persist between frames.
+func (o *Output) Shadow() *render.Image { return o.shadow }
+
+// CopiedBytes is the total number of bytes written into scanout buffers.
+func (o *Output) CopiedBytes() int64 { return o.copiedBytes.Load() }
+
+// Frames is the number of frames presented (copied and committed).
+func (o *Output) Frames() int64 { return o.frames.Load() }
+
+// Atomic reports whether the output uses atomic commits (else legacy).
+func (o *Output) Atomic() bool { return o.atomic }
+
+// PlaneRotation reports whether the transform is done by the plane.
+func (o *Output) PlaneRotation() bool { return o.planeRotated }
+
+// ConnectorID is the KMS connector object id.
+func (o *Output) ConnectorID() uint32 { return o.connID }
+
+// CRTCID is the KMS CRTC object id.
+func (o *Output) CRTCID() uint32 { return o.crtcID }
+
+// perBufferUploadDrivers upload a whole framebuffer to their host when the
+// plane switches framebuffers (damage clips are ignored then).
+var perBufferUploadDrivers = map[string]bool{"virtio_gpu": true, "vmwgfx": true}
+
+// NewOutput lights connector conn on a free CRTC (not in used) and shows a
+// black frame. notify receives the completion of every Present, on any
+// goroutine.
+func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts Options, notify func(PresentInfo)) (_ *Output, err error) {
+	cfg, err := opts.configFor(conn.Name)
+	if err != nil {
+		return nil, err
+	}
+	o := &Output{
+		dev: dev, log: opts.logger().With("output", conn.Name), notify: notify,
+		connID: conn.ID, name: conn.Name, mmW: conn.MmWidth, mmH: conn.MmHeight,
+		crtcID: crtcID, crtcIndex: crtcIndex, connProps: conn.Props,
+		transform: cfg.Rotate, copyTrans: cfg.Rotate,
+		atomic: dev.Atomic() && !opts.ForceLegacy,
+		ring:   NewDamageRing(8),
+		format: render.XRGB8888,
+	}
+	var spec *ModeSpec
+	if cfg.Mode != "" {
+		s, err := ParseModeSpec(cfg.Mode)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", conn.Name, err)
+		}
+		spec = &s
+	}
+	if o.mode, err = PickMode(conn.Modes, spec); err != nil {
+		return nil, fmt.Errorf("output %s: %w", conn.Name, err)
+	}
+	o.desc = dev.Driver() + " " + conn.Name
+	if edid, err := dev.ConnectorEDID(conn); err == nil && edid != nil {
+		if info, err := ParseEDID(edid); err == nil {
+			o.desc += fmt.Sprintf(" (%s %s)", info.Make, info.Model)
+		}
+	}
+	if o.saved, err = dev.CRTC(crtcID); err != nil {
+		return nil, err
+	}
+	if o.crtcProps, err = dev.ObjectProps(crtcID, ObjectCRTC); err != nil && o.atomic {
+		return nil, err
+	}
+	if err := o.pickPlane(); err != nil {
+		if o.atomic {
+			return nil, err
+		}
+		o.log.Debug("no primary plane found; legacy modeset only", "err", err)
+	}
+	o.maxBuffers = opts.Buffers
+	if o.maxBuffers <= 0 {
+		o.maxBuffers = 3
+		if perBufferUploadDrivers[dev.Driver()] {
+			o.maxBuffers = 1
+		}
+	}
+
+	defer func() {
+		if err != nil {
+			o.freeBuffers()
+			if o.modeBlob != 0 {
+				dev.DestroyBlob(o.modeBlob)
+			}
+		}
+	}()
+	// The plane scans out a framebuffer of the logical size when it
+	// rotates, the mode's size otherwise; decide before allocating.
+	if o.atomic && o.transform != render.Normal {
+		o.planeRotated = o.tryPlaneRotation()
+	}
+	lw, lh := o.transform.TransformSize(o.mode.Width, o.mode.Height)
+	// The shadow is the upright image: its size is the mode size turned back
+	// by the transform (TransformSize is symmetric for quarter turns).
+	o.shadow = render.NewImage(lw, lh, render.XRGB8888)
+	if o.planeRotated {
+		o.copyTrans = render.Normal
+	}
+	first, err := o.newBuffer()
+	if err != nil {
+		return nil, err
+	}
+	// Dumb buffers in VRAM (bochs, ast) are not cleared by the kernel: write
+	// the black shadow once, and record it as frame 1 so this buffer is
+	// known to match the shadow.
+	o.ring.Add([]image.Rectangle{o.shadow.Bounds()})
+	o.copiedBytes.Add(int64(render.CopyOut(&first.img, o.shadow, []image.Rectangle{o.shadow.Bounds()}, o.copyTrans)))
+	first.seq = o.ring.Seq()
+	if err := o.modeset(first); err != nil {
+		return nil, err
+	}
+	o.front = first
+	if o.unregister, err = dev.HandleEvents(uint64(crtcID), o.handleFlip); err != nil {
+		return nil, err
+	}
+	o.log.Info("output on", "description", o.desc, "mode", o.mode.String(), "crtc", crtcID,
+		"atomic", o.atomic, "transform", o.transform.String(), "plane_rotation", o.planeRotated,
+		"buffers", o.maxBuffers, "format", o.format.String())
+	return o, nil
+}
+
+// pickPlane finds the primary plane for the CRTC (the one already on it if
+// any) and a scanout format it takes.
+func (o *Output) pickPlane() error {
+	planes, err := o.dev.Planes()
+	if err != nil {
+		return err
+	}
+	var best *Plane
+	for _, p := range planes {
+		if p.Type() != PlanePrimary || p.PossibleCrtcs&(1<<o.crtcIndex) == 0 {
+			continue
+		}
+		if best == nil || p.CrtcID == o.crtcID {
+			best = p
+		}
+	}
+	if best == nil {
+		return fmt.Errorf("output %s: no primary plane for CRTC %d", o.name, o.crtcID)
+	}
+	o.plane = best
+	has := func(f uint32) bool {
+		for _, x := range best.Formats {
+			if x == f {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(uint32(render.XRGB8888)) || len(best.Formats) == 0:
+		o.format = render.XRGB8888
+	case has(uint32(render.RGB565)):
+		o.format = render.RGB565 // small panels; render converts in the copy
+	default:
+		return fmt.Errorf("output %s: plane %d takes neither XRGB8888 nor RGB565", o.name, best.ID)
+	}
+	return nil
+}
+
+// rotationBits maps a wl_output transform to the plane "rotation" bitmask.
+// Both turn counter-clockwise; the flipped variants mirror the x axis
+// first, which the kernel spells REFLECT_X.
+func rotationBits(t render.Transform) uint64 {
+	const rot0, rot90, rot180, rot270, reflectX = 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4
+	bits := []uint64{rot0, rot90, rot180, rot270}[int(t)&3]
+	if t >= render.Flipped {
+		bits |= reflectX
+	}
+	return bits
+}
+
+// tryPlaneRotation asks the driver (TEST_ONLY) whether the plane can apply
+// the transform, using a scratch framebuffer of the logical size.
+func (o *Output) tryPlaneRotation() bool {
+	prop, ok := o.plane.Props["rotation"]
+	if !ok {
+		return false
+	}
+	bits := rotationBits(o.transform)
+	// A bitmask property lists the bit numbers it supports.
+	for b := uint64(0); b < 6; b++ {
+		if bits&(1<<b) == 0 {
+			continue
+		}
+		supported := false
+		for _, e := range prop.Enums {
+			if e.Value == b {
+				supported = true
+			}
+		}
+		if !supported {
+			return false
+		}
+	}
+	lw, lh := o.transform.TransformSize(o.mode.Width, o.mode.Height)
+	buf, err := o.allocBuffer(lw, lh)
+	if err != nil {
+		return false
+	}
+	defer o.destroyBuffer(buf)
+	req, err := o.modesetRequest(buf, bits)
+	if err != nil {
+		return false
+	}
+	err = o.dev.Commit(req, AtomicTestOnly|AtomicAllowModeset, 0)
+	if o.modeBlob != 0 {
+		o.dev.DestroyBlob(o.modeBlob)
+		o.modeBlob = 0
+	}
+	o.log.Debug("plane rotation TEST_ONLY", "transform", o.transform.String(), "err", err)
+	return err == nil
+}
+
+// fbSize is the framebuffer size: logical when the plane rotates, the
+// mode's otherwise.
+func (o *Output) fbSize() (int, int) {
+	if o.planeRotated {
+		return o.transform.TransformSize(o.mode.Width, o.mode.Height)
+	}
+	return o.mode.Width, o.mode.Height
+}
+
+func (o *Output) allocBuffer(w, h int) (*scanoutBuffer, error) {
+	bpp := o.format.BytesPerPixel() * 8
+	dumb, err := o.dev.CreateDumb(w, h, bpp)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", o.name, err)
+	}
+	mem, err := o.dev.MapDumb(dumb)
+	if err != nil {
+		o.dev.DestroyDumb(dumb)
+		return nil, fmt.Errorf("output %s: %w", o.name, err)
+	}
+	fb, err := o.dev.AddFB2(w, h, uint32(o.format), ModifierInvalid, []FBPlane{{Handle: dumb.Handle, Pitch: uint32(dumb.Pitch)}})
+	if err != nil {
+		o.dev.DestroyDumb(dumb)
+		return nil, fmt.Errorf("output %s: %w", o.name, err)
+	}
+	return &scanoutBuffer{
+		dumb: dumb, fb: fb,
+		img: render.Image{Pix: mem, Stride: dumb.Pitch, Width: w, Height: h, Format: o.format},
+	}, nil
+}
+
+func (o *Output) destroyBuffer(b *scanoutBuffer) {
+	if err := o.dev.RmFB(b.fb); err != nil {
+		o.log.Warn("free framebuffer", "err", err)
+	}
+	if err := o.dev.DestroyDumb(b.dumb); err != nil {
+		o.log.Warn("free dumb buffer", "err", err)
+	}
+}
+
+func (o *Output) newBuffer() (*scanoutBuffer, error) {
+	w, h := o.fbSize()
+	b, err := o.allocBuffer(w, h)
+	if err != nil {
+		return nil, err
+	}
+	o.bufs = append(o.bufs, b)
+	return b, nil
+}
+
+func (o *Output) freeBuffers() {
+	for _, b := range o.bufs {
+		o.destroyBuffer(b)
+	}
+	o.bufs = nil
+}
+
+// modesetRequest builds the full atomic state lighting the output with buf.
+func (o *Output) modesetRequest(buf *scanoutBuffer, rotation uint64) (*AtomicRequest, error) {
+	if o.modeBlob == 0 {
+		id, err := o.dev.CreateBlob(o.mode.blob())
+		if err != nil {
+			return nil, err
+		}
+		o.modeBlob = id
+	}
+	w, h := buf.img.Width, buf.img.Height
+	p := o.plane.Props
+	req := &AtomicRequest{}
+	req.Add(o.connID, o.connProps.ID("CRTC_ID"), uint64(o.crtcID))
+	req.Add(o.crtcID, o.crtcProps.ID("MODE_ID"), uint64(o.modeBlob))
+	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
+	req.Add(o.plane.ID, p.ID("FB_ID"), uint64(buf.fb))
+	req.Add(o.plane.ID, p.ID("CRTC_ID"), uint64(o.crtcID))
+	req.Add(o.plane.ID, p.ID("SRC_X"), 0)
+	req.Add(o.plane.ID, p.ID("SRC_Y"), 0)
+	req.Add(o.plane.ID, p.ID("SRC_W"), uint64(w)<<16)
+	req.Add(o.plane.ID, p.ID("SRC_H"), uint64(h)<<16)
+	req.Add(o.plane.ID, p.ID("CRTC_X"), 0)
+	req.Add(o.plane.ID, p.ID("CRTC_Y"), 0)
+	req.Add(o.plane.ID, p.ID("CRTC_W"), uint64(o.mode.Width))
+	req.Add(o.plane.ID, p.ID("CRTC_H"), uint64(o.mode.Height))
+	if p.Has("rotation") {
+		req.Add(o.plane.ID, p.ID("rotation"), rotation)
+	}
+	return req, nil
+}
+
+// modeset lights the output with buf (black), blocking.
+func (o *Output) modeset(buf *scanoutBuffer) error {
+	if !o.atomic {
+		return o.dev.SetCRTC(o.crtcID, buf.fb, 0, 0, []uint32{o.connID}, &o.mode)
+	}
+	rot := uint64(1) // rotate-0
+	if o.planeRotated {
+		rot = rotationBits(o.transform)
+	}
+	req, err := o.modesetRequest(buf, rot)
+	if err != nil {
+		return err
+	}
+	if err := o.dev.Commit(req, AtomicTestOnly|AtomicAllowModeset, 0); err != nil {
+		return fmt.Errorf("output %s: mode %s rejected: %w", o.name, o.mode, err)
+	}
+	return o.dev.Commit(req, AtomicAllowModeset, 0)
+}
+
+// ErrFlipPending is returned by Present when every buffer is busy: the
+// caller presented again before the previous frame completed.
+var ErrFlipPending = errors.New("kms: previous frame still pending")
+
+// Present shows the shadow. damage is in shadow coordinates; an empty damage
+// list draws nothing and completes at once (notify is called with Flags 0).
+// It does not block: completion is reported through notify when the flip
+// has happened.
+func (o *Output) Present(damage []image.Rectangle) error {
+	bounds := o.shadow.Bounds()
+	var clipped []image.Rectangle
+	for _, r := range damage {
+		if r = r.Intersect(bounds); !r.Empty() {
+			clipped = append(clipped, r)
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return fmt.Errorf("output %s: closed", o.name)
+	}
+	if len(clipped) == 0 {
+		go o.notify(o.nowInfo(0))
+		return nil
+	}
+	if o.pending != nil && o.maxBuffers == 1 {
+		return ErrFlipPending
+	}
+	buf, err := o.backBuffer()
+	if err != nil {
+		return err
+	}
+	o.ring.Add(clipped)
+	rects, _ := o.ring.Since(buf.seq, bounds)
+	n := render.CopyOut(&buf.img, o.shadow, rects, o.copyTrans)
+	buf.seq = o.ring.Seq()
+	o.copiedBytes.Add(int64(n))
+	o.frames.Add(1)
+
+	clips := make([]Rect, 0, len(rects))
+	for _, r := range rects {
+		fr := r
+		if !o.planeRotated {
+			fr = o.transform.Rect(r, bounds.Dx(), bounds.Dy())
+		}
+		clips = append(clips, Rect{X1: int32(fr.Min.X), Y1: int32(fr.Min.Y), X2: int32(fr.Max.X), Y2: int32(fr.Max.Y)})
+	}
+	if o.atomic {
+		err = o.flipAtomic(buf, clips)
+	} else {
+		err = o.flipLegacy(buf, clips)
+	}
+	if err != nil {
+		return fmt.Errorf("output %s: %w", o.name, err)
+	}
+	return nil
+}
+
+// backBuffer picks a buffer that is neither on screen nor pending, growing
+// the set up to maxBuffers.
+func (o *Output) backBuffer() (*scanoutBuffer, error) {
+	if o.maxBuffers == 1 {
+		return o.front, nil
+	}
+	for _, b := range o.bufs {
+		if b != o.front && b != o.pending {
+			return b, nil
+		}
+	}
+	if len(o.bufs) < o.maxBuffers {
+		return o.newBuffer()
+	}
+	return nil, ErrFlipPending
+}
+
+func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
+	req := &AtomicRequest{}
+	req.Add(o.plane.ID, o.plane.Props.ID("FB_ID"), uint64(buf.fb))
+	// ACTIVE (unchanged, so no modeset) puts the CRTC in the commit, which
+	// the page-flip event needs.
+	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
+	var blob uint32
+	if o.plane.Props.Has("FB_DAMAGE_CLIPS") && len(clips) > 0 {
+		id, err := o.dev.CreateBlob(damageClipsBlob(clips))
+		if err != nil {
+			return err
+		}
+		blob = id
+		req.Add(o.plane.ID, o.plane.Props.ID("FB_DAMAGE_CLIPS"), uint64(blob))
+	}
+	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
+	if blob != 0 {
+		// The committed state holds its own reference to the blob.
+		o.dev.DestroyBlob(blob)
+	}
+	if err != nil {
+		return err
+	}
+	o.pending = buf
+	return nil
+}
+
+func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
+	if o.maxBuffers == 1 {
+		// One buffer, always on screen: DIRTYFB is the whole update and
+		// returns once the driver has taken it.
+		if err := o.dev.DirtyFB(buf.fb, clips); err != nil && !errors.Is(err, unix.ENOSYS) {
+			return err
+		}
+		go o.notify(o.nowInfo(PresentHWCompletion))
+		return nil
+	}
+	if err := o.dev.DirtyFB(buf.fb, clips); err != nil && !errors.Is(err, unix.ENOSYS) {
+		return err
+	}
+	if err := o.dev.PageFlip(o.crtcID, buf.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
+		return err
+	}
+	o.pending = buf
+	return nil
+}
+
+// handleFlip runs on the device's event goroutine.
+func (o *Output) handleFlip(ev FlipEvent) {
+	o.mu.Lock()
+	if o.pending != nil {
+		o.front = o.pending
+		o.pending = nil
+	}
+	closed := o.closed
+	o.mu.Unlock()
+	if closed {
+		return
+	}
+	info := PresentInfo{
+		Time:    ev.Time(),
+		Sec:     uint64(ev.Sec),
+		Nsec:    ev.Usec * 1000,
+		Seq:     uint64(ev.Sequence),
+		Refresh: o.refresh(),
+		Flags:   PresentVsync | PresentHWClock | PresentHWCompletion,
+	}
+	o.notify(info)
+}
+
+func (o *Output) refresh() time.Duration {
+	if o.mode.RefreshMilliHz <= 0 {
+		return 0
+	}
+	return time.Duration(int64(time.Second) * 1000 / int64(o.mode.RefreshMilliHz))
+}
+
+// nowInfo is a completion stamped with the current CLOCK_MONOTONIC time,
+// for frames that did not wait for a flip event.
+func (o *Output) nowInfo(flags uint32) PresentInfo {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return PresentInfo{
+		Time: time.Unix(ts.Sec, ts.Nsec), Sec: uint64(ts.Sec), Nsec: uint32(ts.Nsec),
+		Refresh: o.refresh(), Flags: flags,
+	}
+}
+
+// Close restores the CRTC configuration found at start (so the text
+// console comes back) and frees the buffers. It is safe to call twice.
+func (o *Output) Close() error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return nil
+	}
+	o.closed = true
+	o.mu.Unlock()
+	if o.unregister != nil {
+		o.unregister()
+	}
+	err := o.restore()
+	o.freeBuffers()
+	if o.modeBlob != 0 {
+		o.dev.DestroyBlob(o.modeBlob)
+	}
+	o.log.Info("output off", "frames", o.Frames(), "copied_bytes", o.CopiedBytes())
+	return err
+}
+
+// restore puts back the saved CRTC with a legacy SETCRTC, which atomic
+// drivers accept too and which waits for any pending flip.
+func (o *Output) restore() error {
+	s := o.saved
+	if s == nil {
+		return nil
+	}
+	var err error
+	if s.FbID != 0 && s.ModeValid {
+		err = o.dev.SetCRTC(o.crtcID, s.FbID, s.X, s.Y, []uint32{o.connID}, &s.Mode)
+		if err == nil {
+			return nil
+		}
+		o.log.Warn("restore previous CRTC configuration", "err", err)
+	}
+	// Nothing to restore (or it is gone): switch the CRTC off rather than
+	// leave our framebuffer, which is about to be freed, on it.
+	if err2 := o.dev.SetCRTC(o.crtcID, 0, 0, 0, nil, nil); err2 != nil {
+		return fmt.Errorf("output %s: restore: %w", o.name, errors.Join(err, err2))
+	}
+	return err
+}
