@@ -10,7 +10,8 @@ import (
 	"image"
 )
 
-// Colours of the patterns, as XRGB8888 values (the X byte is written as 0).
+// Colours of the patterns, as XRGB8888 values (the X byte is written as
+// 0xff).
 const (
 	Red     uint32 = 0xff0000
 	Green   uint32 = 0x00ff00
@@ -55,7 +56,10 @@ func (m *Image) Fill(r image.Rectangle, c uint32) {
 	// ones and reads must be avoided entirely.
 	row := make([]byte, r.Dx()*4)
 	for i := 0; i < len(row); i += 4 {
-		binary.LittleEndian.PutUint32(row[i:], c)
+		// The X byte is "don't care", but screenshot paths that treat it
+		// as alpha (weston's pixman screenshooter does) turn X=0 into
+		// transparent black, so write it opaque.
+		binary.LittleEndian.PutUint32(row[i:], c|0xff000000)
 	}
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		o := y*m.Stride + r.Min.X*4

@@ -73,8 +73,8 @@ func TestQuadrantBoundaries(t *testing.T) {
 func TestPixelByteOrder(t *testing.T) {
 	m := NewImage(1, 1)
 	m.Fill(m.Bounds(), Red)
-	// XRGB8888 is little-endian: B, G, R, X in memory.
-	if want := []byte{0x00, 0x00, 0xff, 0x00}; !bytes.Equal(m.Pix, want) {
+	// XRGB8888 is little-endian: B, G, R, X in memory; X is written 0xff.
+	if want := []byte{0x00, 0x00, 0xff, 0xff}; !bytes.Equal(m.Pix, want) {
 		t.Fatalf("red pixel bytes = % x, want % x", m.Pix, want)
 	}
 }
