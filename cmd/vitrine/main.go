@@ -1,0 +1,208 @@
+// Command vitrine is a minimal Wayland compositor for Linux KMS.
+//
+//	vitrine [flags] [-- command args...]
+//	vitrine probe [--json]
+//
+// With a command, vitrine starts it with WAYLAND_DISPLAY set and exits
+// with its exit status when it exits; --restart restarts it instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/headless"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+type options struct {
+	backend   string
+	output    string
+	drmDevice string
+	rotate    int
+	socket    string
+	restart   bool
+	session   string
+	logLevel  string
+	trace     bool
+	maxQueue  int
+	command   []string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("vitrine", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.backend, "backend", "auto", "output backend: auto, drm or headless")
+	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]")
+	fs.StringVar(&o.drmDevice, "drm-device", "", "DRM device to display on (default: the first card with a connected display)")
+	fs.IntVar(&o.rotate, "rotate", 0, "output rotation in degrees: 0, 90, 180 or 270")
+	fs.StringVar(&o.socket, "socket", "", "Wayland socket name in $XDG_RUNTIME_DIR (default: first free wayland-N)")
+	fs.BoolVar(&o.restart, "restart", false, "restart the command when it exits instead of exiting (kiosk)")
+	fs.StringVar(&o.session, "session", "auto", "session manager: auto, logind, seatd or direct")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&o.trace, "trace-protocol", false, "log every client request (at debug level)")
+	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: vitrine [flags] [-- command args...]\n       vitrine probe [--json]\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	o.command = fs.Args()
+	switch o.backend {
+	case "auto", "drm", "headless":
+	default:
+		return nil, fmt.Errorf("--backend %q: want auto, drm or headless", o.backend)
+	}
+	switch o.rotate {
+	case 0, 90, 180, 270:
+	default:
+		return nil, fmt.Errorf("--rotate %d: want 0, 90, 180 or 270", o.rotate)
+	}
+	if _, _, _, err := headless.ParseMode(o.output); err != nil {
+		return nil, fmt.Errorf("--output: %w", err)
+	}
+	return o, nil
+}
+
+// transform maps --rotate to the output transform. wl_output transforms
+// turn counter-clockwise; --rotate follows the same convention as
+// wlr-randr's --transform.
+func (o *options) transform() render.Transform {
+	return render.Transform(o.rotate / 90)
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "probe" {
+		return runProbe(args[1:], os.Stdout, stderr)
+	}
+	opts, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "vitrine:", err)
+		return 2
+	}
+	log, err := newLogger(opts.logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "vitrine:", err)
+		return 2
+	}
+	status, err := serve(opts, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "vitrine:", err)
+		return 1
+	}
+	return status
+}
+
+// serve runs the compositor until the command exits or a signal arrives.
+func serve(opts *options, log *slog.Logger) (int, error) {
+	srv := protocol.NewServer(protocol.Options{Log: log, MaxQueue: opts.maxQueue, Trace: opts.trace})
+	comp := scene.New(scene.Config{Log: log, Server: srv})
+
+	backend, why := chooseBackend(opts)
+	log.Info("backend selected", "backend", backend, "why", why)
+	var outputs []scene.Output
+	switch backend {
+	case "headless":
+		w, h, mhz, _ := headless.ParseMode(opts.output)
+		var out *headless.Output
+		out, err := headless.New("HEADLESS-1", w, h, mhz, opts.transform(), func(info scene.PresentInfo) {
+			comp.Post(func() { comp.PresentDone(out, info) })
+		})
+		if err != nil {
+			return 0, err
+		}
+		outputs = append(outputs, out)
+	case "drm":
+		outs, err := openDRM(opts, log, comp)
+		if err != nil {
+			return 0, err
+		}
+		outputs = outs
+	}
+	for _, out := range outputs {
+		comp.AddOutput(out)
+	}
+	defer func() {
+		for _, out := range outputs {
+			out.Close()
+		}
+	}()
+
+	if err := srv.Listen(opts.socket); err != nil {
+		return 0, err
+	}
+	defer srv.Close()
+	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
+
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer cancel()
+
+	status := 0
+	var child *childProcess
+	if len(opts.command) > 0 {
+		child = &childProcess{argv: opts.command, display: srv.SocketName(), restart: opts.restart, log: log,
+			exited: func(code int) {
+				comp.Post(func() {
+					status = code
+					comp.Stop(nil)
+				})
+			}}
+		if err := child.start(); err != nil {
+			return 0, err
+		}
+	}
+	err := comp.Run(ctx)
+	if child != nil {
+		child.stop()
+	}
+	for _, s := range comp.Stats() {
+		fmt.Fprintln(os.Stderr, s.String())
+	}
+	return status, err
+}
+
+// chooseBackend resolves --backend auto and says why.
+func chooseBackend(opts *options) (string, string) {
+	if opts.backend != "auto" {
+		return opts.backend, "--backend " + opts.backend
+	}
+	if opts.drmDevice != "" {
+		return "drm", "--drm-device given"
+	}
+	cards, _ := filepathGlob("/dev/dri/card*")
+	if len(cards) == 0 {
+		return "headless", "no DRM display device (/dev/dri/card* is missing)"
+	}
+	if os.Getenv("XDG_SEAT") == "" && os.Getenv("XDG_SESSION_ID") == "" {
+		return "headless", "no session with a seat (XDG_SEAT and XDG_SESSION_ID unset); start vitrine from a console login, or pass --backend drm --session direct as root"
+	}
+	return "drm", "found " + strings.Join(cards, ", ") + " and a seat"
+}

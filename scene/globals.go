@@ -1,0 +1,315 @@
+package scene
+
+import (
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/presentation"
+	"github.com/vitrine-wm/vitrine/protocol/screencopy"
+	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
+	"github.com/vitrine-wm/vitrine/protocol/viewporter"
+	"github.com/vitrine-wm/vitrine/protocol/wl"
+	"github.com/vitrine-wm/vitrine/protocol/xdg"
+	"github.com/vitrine-wm/vitrine/protocol/xdgdecoration"
+	"github.com/vitrine-wm/vitrine/protocol/xdgoutput"
+)
+
+// Global versions: the newest the Debian bookworm clients use (libwayland
+// 1.21, wayland-protocols 1.31).
+const (
+	compositorVersion    = 5
+	subcompositorVersion = 1
+	shmVersion           = 1
+	seatVersion          = 8
+	dataDeviceVersion    = 3
+	wmBaseVersion        = 5
+	decorationVersion    = 1
+	viewporterVersion    = 1
+	presentationVersion  = 1
+	singlePixelVersion   = 1
+	xdgOutputVersion     = 3
+	screencopyVersion    = 3
+)
+
+func (c *Compositor) registerGlobals() {
+	s := c.srv
+	s.AddGlobal(wl.CompositorInterface, compositorVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := wl.NewCompositor(pc, id, v)
+		if err == nil {
+			res.Handler = compositorHandler{c}
+		}
+		return err
+	})
+	s.AddGlobal(wl.SubcompositorInterface, subcompositorVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := wl.NewSubcompositor(pc, id, v)
+		if err == nil {
+			res.Handler = subcompositor{c}
+		}
+		return err
+	})
+	s.AddGlobal(wl.ShmInterface, shmVersion, c.bindShm)
+	s.AddGlobal(wl.SeatInterface, seatVersion, c.bindSeat)
+	s.AddGlobal(wl.DataDeviceManagerInterface, dataDeviceVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := wl.NewDataDeviceManager(pc, id, v)
+		if err == nil {
+			res.Handler = dataDeviceManager{}
+		}
+		return err
+	})
+	s.AddGlobal(xdg.WmBaseInterface, wmBaseVersion, c.bindWmBase)
+	s.AddGlobal(xdgdecoration.DecorationManagerV1Interface, decorationVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := xdgdecoration.NewDecorationManagerV1(pc, id, v)
+		if err == nil {
+			res.Handler = decorationManager{}
+		}
+		return err
+	})
+	s.AddGlobal(viewporter.ViewporterInterface, viewporterVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := viewporter.NewViewporter(pc, id, v)
+		if err == nil {
+			res.Handler = viewporterHandler{}
+		}
+		return err
+	})
+	s.AddGlobal(presentation.PresentationInterface, presentationVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := presentation.NewPresentation(pc, id, v)
+		if err != nil {
+			return err
+		}
+		res.Handler = presentationHandler{}
+		res.SendClockId(clockMonotonicID)
+		return nil
+	})
+	s.AddGlobal(singlepixel.SinglePixelBufferManagerV1Interface, singlePixelVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := singlepixel.NewSinglePixelBufferManagerV1(pc, id, v)
+		if err == nil {
+			res.Handler = singlePixelManager{}
+		}
+		return err
+	})
+	s.AddGlobal(xdgoutput.OutputManagerV1Interface, xdgOutputVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := xdgoutput.NewOutputManagerV1(pc, id, v)
+		if err == nil {
+			res.Handler = xdgOutputManager{c}
+		}
+		return err
+	})
+	s.AddGlobal(screencopy.ScreencopyManagerV1Interface, screencopyVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := screencopy.NewScreencopyManagerV1(pc, id, v)
+		if err == nil {
+			res.Handler = screencopyManager{c}
+		}
+		return err
+	})
+}
+
+// clockMonotonicID is CLOCK_MONOTONIC's clockid_t.
+const clockMonotonicID = 1
+
+type compositorHandler struct{ c *Compositor }
+
+func (h compositorHandler) CreateSurface(_ *wl.Compositor, res *wl.Surface) error {
+	h.c.newSurface(res)
+	return nil
+}
+
+func (h compositorHandler) CreateRegion(_ *wl.Compositor, res *wl.Region) error {
+	h.c.newRegion(res)
+	return nil
+}
+
+// --- presentation ---
+
+type presentationHandler struct{}
+
+func (presentationHandler) Destroy(*presentation.Presentation) error { return nil }
+
+func (presentationHandler) Feedback(_ *presentation.Presentation, ws *wl.Surface, fb *presentation.PresentationFeedback) error {
+	s := surfaceOf(ws)
+	s.pending.feedbacks = append(s.pending.feedbacks, fb)
+	return nil
+}
+
+// --- viewporter ---
+
+type viewporterHandler struct{}
+
+func (viewporterHandler) Destroy(*viewporter.Viewporter) error { return nil }
+
+func (viewporterHandler) GetViewport(r *viewporter.Viewporter, res *viewporter.Viewport, ws *wl.Surface) error {
+	s := surfaceOf(ws)
+	if s.viewport != nil {
+		return protocol.NewError(r, viewporter.ViewporterErrorViewportExists, "wl_surface#%d already has a viewport", ws.ID())
+	}
+	vp := &viewport{res: res, surface: s}
+	s.viewport = vp
+	res.Handler = vp
+	res.OnDestroy(func() {
+		if vp.surface != nil && vp.surface.viewport == vp {
+			vp.surface.viewport = nil
+			p := &vp.surface.pending
+			p.viewportSet, p.vpSrc, p.vpDst = true, [4]protocol.Fixed{-1, -1, -1, -1}, [2]int32{-1, -1}
+		}
+	})
+	ws.OnDestroy(func() { vp.surface = nil })
+	return nil
+}
+
+type viewport struct {
+	res     *viewporter.Viewport
+	surface *surface
+}
+
+func (vp *viewport) Destroy(*viewporter.Viewport) error { return nil }
+
+func (vp *viewport) SetSource(r *viewporter.Viewport, x, y, w, h protocol.Fixed) error {
+	if vp.surface == nil {
+		return protocol.NewError(r, viewporter.ViewportErrorNoSurface, "the wl_surface is gone")
+	}
+	unset := x == -256 && y == -256 && w == -256 && h == -256
+	if !unset && (x < 0 || y < 0 || w <= 0 || h <= 0) {
+		return protocol.NewError(r, viewporter.ViewportErrorBadValue, "invalid source %.2f,%.2f %.2fx%.2f", x.Float(), y.Float(), w.Float(), h.Float())
+	}
+	p := &vp.surface.pending
+	if !p.viewportSet {
+		p.viewportSet, p.vpSrc, p.vpDst = true, vp.surface.vpSrc, vp.surface.vpDst
+	}
+	if unset {
+		p.vpSrc = [4]protocol.Fixed{-1, -1, -1, -1}
+	} else {
+		p.vpSrc = [4]protocol.Fixed{x, y, w, h}
+	}
+	return nil
+}
+
+func (vp *viewport) SetDestination(r *viewporter.Viewport, w, h int32) error {
+	if vp.surface == nil {
+		return protocol.NewError(r, viewporter.ViewportErrorNoSurface, "the wl_surface is gone")
+	}
+	unset := w == -1 && h == -1
+	if !unset && (w <= 0 || h <= 0) {
+		return protocol.NewError(r, viewporter.ViewportErrorBadValue, "invalid destination %dx%d", w, h)
+	}
+	p := &vp.surface.pending
+	if !p.viewportSet {
+		p.viewportSet, p.vpSrc, p.vpDst = true, vp.surface.vpSrc, vp.surface.vpDst
+	}
+	if unset {
+		p.vpDst = [2]int32{-1, -1}
+	} else {
+		p.vpDst = [2]int32{w, h}
+	}
+	return nil
+}
+
+// --- decorations: vitrine draws none, so clients keep their own ---
+
+type decorationManager struct{}
+
+func (decorationManager) Destroy(*xdgdecoration.DecorationManagerV1) error { return nil }
+
+func (decorationManager) GetToplevelDecoration(_ *xdgdecoration.DecorationManagerV1, res *xdgdecoration.ToplevelDecorationV1, _ *xdg.Toplevel) error {
+	d := decoration{res}
+	res.Handler = d
+	d.configure()
+	return nil
+}
+
+type decoration struct {
+	res *xdgdecoration.ToplevelDecorationV1
+}
+
+func (d decoration) configure() {
+	d.res.SendConfigure(xdgdecoration.ToplevelDecorationV1ModeClientSide)
+}
+
+func (d decoration) Destroy(*xdgdecoration.ToplevelDecorationV1) error { return nil }
+func (d decoration) SetMode(*xdgdecoration.ToplevelDecorationV1, uint32) error {
+	d.configure()
+	return nil
+}
+func (d decoration) UnsetMode(*xdgdecoration.ToplevelDecorationV1) error {
+	d.configure()
+	return nil
+}
+
+// --- data device: enough for toolkits that require it; vitrine has no
+// clipboard manager of its own yet, so selections go nowhere ---
+
+type dataDeviceManager struct{}
+
+func (dataDeviceManager) CreateDataSource(_ *wl.DataDeviceManager, res *wl.DataSource) error {
+	res.Handler = dataSource{}
+	return nil
+}
+
+func (dataDeviceManager) GetDataDevice(_ *wl.DataDeviceManager, res *wl.DataDevice, _ *wl.Seat) error {
+	res.Handler = dataDevice{}
+	return nil
+}
+
+type dataSource struct{}
+
+func (dataSource) Offer(*wl.DataSource, string) error      { return nil }
+func (dataSource) Destroy(*wl.DataSource) error            { return nil }
+func (dataSource) SetActions(*wl.DataSource, uint32) error { return nil }
+
+type dataDevice struct{}
+
+func (dataDevice) StartDrag(r *wl.DataDevice, src *wl.DataSource, _ *wl.Surface, _ *wl.Surface, _ uint32) error {
+	// No pointer grab can start without input; cancel at once so the
+	// client does not wait for a drop.
+	if src != nil {
+		src.SendCancelled()
+	}
+	return nil
+}
+
+func (dataDevice) SetSelection(_ *wl.DataDevice, src *wl.DataSource, _ uint32) error {
+	return nil
+}
+
+func (dataDevice) Release(*wl.DataDevice) error { return nil }
+
+// --- seat ---
+
+func (c *Compositor) bindSeat(pc *protocol.Client, version, id uint32) error {
+	res, err := wl.NewSeat(pc, id, version)
+	if err != nil {
+		return err
+	}
+	res.Handler = seatHandler{}
+	res.SendCapabilities(c.seatCaps)
+	res.SendName("seat0")
+	return nil
+}
+
+type seatHandler struct{}
+
+func (seatHandler) GetPointer(_ *wl.Seat, res *wl.Pointer) error {
+	res.Handler = pointerHandler{}
+	return nil
+}
+
+func (seatHandler) GetKeyboard(_ *wl.Seat, res *wl.Keyboard) error {
+	res.Handler = keyboardHandler{}
+	return nil
+}
+
+func (seatHandler) GetTouch(_ *wl.Seat, res *wl.Touch) error {
+	res.Handler = touchHandler{}
+	return nil
+}
+
+func (seatHandler) Release(*wl.Seat) error { return nil }
+
+type pointerHandler struct{}
+
+func (pointerHandler) SetCursor(*wl.Pointer, uint32, *wl.Surface, int32, int32) error { return nil }
+func (pointerHandler) Release(*wl.Pointer) error                                      { return nil }
+
+type keyboardHandler struct{}
+
+func (keyboardHandler) Release(*wl.Keyboard) error { return nil }
+
+type touchHandler struct{}
+
+func (touchHandler) Release(*wl.Touch) error { return nil }

@@ -1,0 +1,123 @@
+// Package headless is an output with no display: an in-memory
+// framebuffer paced at a fixed refresh rate. It serves tests, CI and
+// machines without a display, and is the reference the KMS output is
+// compared with.
+package headless
+
+import (
+	"fmt"
+	"image"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
+)
+
+// Output is a headless display. Its framebuffer is the shadow image
+// itself, so presenting copies nothing; CopiedBytes counts the damaged
+// bytes a real display would have received, to keep the stats line
+// comparable across backends.
+type Output struct {
+	name      string
+	width     int
+	height    int
+	mhz       int
+	transform render.Transform
+	shadow    *render.Image
+	notify    func(scene.PresentInfo)
+
+	mu     sync.Mutex
+	epoch  time.Duration // CLOCK_MONOTONIC time of vblank 0
+	seq    uint64
+	copied int64
+	timer  *time.Timer
+}
+
+// New makes a w×h output refreshing at mhz millihertz (60000 for 60 Hz).
+// notify receives frame completions on the output's timer goroutine.
+func New(name string, w, h, mhz int, t render.Transform, notify func(scene.PresentInfo)) (*Output, error) {
+	if w <= 0 || h <= 0 || w > 16384 || h > 16384 {
+		return nil, fmt.Errorf("headless output size %dx%d out of range (1..16384)", w, h)
+	}
+	if mhz <= 0 {
+		mhz = 60000
+	}
+	lw, lh := t.TransformSize(w, h)
+	return &Output{
+		name: name, width: w, height: h, mhz: mhz, transform: t,
+		shadow: render.NewImage(lw, lh, render.XRGB8888),
+		notify: notify,
+		epoch:  now(),
+	}, nil
+}
+
+// ParseMode parses WxH or WxH@Hz (Hz may have decimals).
+func ParseMode(s string) (w, h, mhz int, err error) {
+	var hz float64
+	if n, _ := fmt.Sscanf(s, "%dx%d@%g", &w, &h, &hz); n == 3 {
+		mhz = int(hz*1000 + 0.5)
+	} else if n, _ := fmt.Sscanf(s, "%dx%d", &w, &h); n == 2 {
+		mhz = 60000
+	} else {
+		return 0, 0, 0, fmt.Errorf("mode %q: want WIDTHxHEIGHT or WIDTHxHEIGHT@HZ, e.g. 1920x1080@60", s)
+	}
+	if w <= 0 || h <= 0 || mhz <= 0 || w > 16384 || h > 16384 {
+		return 0, 0, 0, fmt.Errorf("mode %q is out of range", s)
+	}
+	return w, h, mhz, nil
+}
+
+func (o *Output) Name() string { return o.name }
+func (o *Output) Description() string {
+	return fmt.Sprintf("vitrine headless output %dx%d", o.width, o.height)
+}
+func (o *Output) Mode() (int, int, int)       { return o.width, o.height, o.mhz }
+func (o *Output) PhysicalSize() (int, int)    { return 0, 0 }
+func (o *Output) Transform() render.Transform { return o.transform }
+func (o *Output) Shadow() *render.Image       { return o.shadow }
+func (o *Output) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.timer != nil {
+		o.timer.Stop()
+	}
+	return nil
+}
+
+func (o *Output) CopiedBytes() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.copied
+}
+
+func (o *Output) period() time.Duration { return time.Duration(1e12 / int64(o.mhz)) }
+
+// Present completes at the next vblank of a clock phase-locked to the
+// output's creation, like a display scanning out at a fixed rate.
+func (o *Output) Present(damage []image.Rectangle) error {
+	n := int64(0)
+	for _, r := range damage {
+		n += int64(r.Dx() * r.Dy() * 4)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.copied += n
+	p := o.period()
+	t := now()
+	next := (t-o.epoch)/p + 1
+	at := o.epoch + next*p
+	seq := uint64(next)
+	o.timer = time.AfterFunc(at-t, func() {
+		o.notify(scene.PresentInfo{Time: at, Seq: seq, Refresh: p, Flags: scene.PresentVSync})
+	})
+	return nil
+}
+
+func now() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
+}

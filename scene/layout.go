@@ -1,0 +1,257 @@
+package scene
+
+import (
+	"image"
+	"slices"
+
+	"github.com/vitrine-wm/vitrine/protocol/wl"
+)
+
+// The kiosk layout: every toplevel fullscreen on its output (centred
+// when the client draws something smaller), the newest on top and
+// activated, popups above their parent.
+
+func surfaceOf(ws *wl.Surface) *surface {
+	s, _ := ws.Handler.(*surface)
+	return s
+}
+
+// outputForToplevel is where t goes: the output it asked for, else the
+// first one.
+func (c *Compositor) outputForToplevel(t *toplevel) *output {
+	if t.wantOutput != nil && !t.wantOutput.gone {
+		return t.wantOutput
+	}
+	if len(c.outputs) > 0 {
+		return c.outputs[0]
+	}
+	return nil
+}
+
+func (c *Compositor) surfaceMapped(xs *xdgSurface) {
+	switch {
+	case xs.toplevel != nil:
+		t := xs.toplevel
+		c.toplevels = append(c.toplevels, t)
+		c.relayout()
+		c.restack()
+		for _, wm := range c.client(xs.res.Client()).wmBases {
+			wm.ping()
+		}
+	case xs.popup != nil:
+		c.relayout()
+	}
+	c.damageSurfaceArea(xs.surface)
+}
+
+func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
+	c.damageSurfaceArea(xs.surface)
+	if t := xs.toplevel; t != nil {
+		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
+		c.leaveOutputs(xs.surface)
+		c.restack()
+	}
+	// Popups of an unmapped surface cannot stay.
+	for _, pt := range c.popupsOf(xs) {
+		if pt.res.Alive() {
+			pt.res.SendPopupDone()
+		}
+		pt.xs.unmap()
+	}
+}
+
+// restack activates the topmost toplevel and deactivates the others.
+func (c *Compositor) restack() {
+	for i, t := range c.toplevels {
+		active := i == len(c.toplevels)-1
+		if active != t.activated {
+			t.activated = active
+			t.reconfigure()
+		}
+	}
+}
+
+// relayout places every toplevel on its output and damages what moved.
+func (c *Compositor) relayout() {
+	for _, t := range c.toplevels {
+		o := c.outputForToplevel(t)
+		if o == nil {
+			continue
+		}
+		if t.sentSize != image.Pt(o.width, o.height) && t.xs.configured {
+			t.reconfigure()
+		}
+		g := t.xs.windowGeometry()
+		pos := o.pos.Sub(g.Min)
+		if g.Dx() < o.width {
+			pos.X += (o.width - g.Dx()) / 2
+		}
+		if g.Dy() < o.height {
+			pos.Y += (o.height - g.Dy()) / 2
+		}
+		if pos != t.pos || o != t.out {
+			if t.out != nil {
+				c.damageSurfaceArea(t.xs.surface)
+			}
+			if o != t.out {
+				c.leaveOutputs(t.xs.surface)
+			}
+			t.pos, t.out = pos, o
+			c.damageSurfaceArea(t.xs.surface)
+		}
+		c.enterOutput(t.xs.surface, o)
+	}
+}
+
+func (c *Compositor) enterOutput(s *surface, o *output) {
+	if s.entered[o] {
+		return
+	}
+	s.entered[o] = true
+	for _, res := range c.client(s.res.Client()).outputs[o] {
+		s.res.SendEnter(res)
+	}
+}
+
+func (c *Compositor) leaveOutputs(s *surface) {
+	for o := range s.entered {
+		for _, res := range c.client(s.res.Client()).outputs[o] {
+			s.res.SendLeave(res)
+		}
+	}
+	clear(s.entered)
+}
+
+// popupsOf lists the popups whose parent is xs.
+func (c *Compositor) popupsOf(xs *xdgSurface) []*popup {
+	var out []*popup
+	for _, wm := range c.client(xs.res.Client()).wmBases {
+		for _, other := range wm.surfaces {
+			if other.popup != nil && other.popup.parent == xs && other.mapped {
+				out = append(out, other.popup)
+			}
+		}
+	}
+	return out
+}
+
+// geometryOrigin is the global position of xs's window geometry origin.
+func (c *Compositor) geometryOrigin(xs *xdgSurface) (image.Point, *output, bool) {
+	origin, o, ok := c.surfaceOrigin(xs.surface)
+	if !ok {
+		return image.Point{}, nil, false
+	}
+	return origin.Add(xs.windowGeometry().Min), o, true
+}
+
+// surfaceOrigin is the global position of s's top-left corner and the
+// output it is shown on; ok is false when it is not shown.
+func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
+	for depth := 0; s != nil && depth < 64; depth++ {
+		if s.sub != nil {
+			parent := s.sub.parent
+			if parent == nil {
+				return image.Point{}, nil, false
+			}
+			p, o, ok := c.surfaceOrigin(parent)
+			return p.Add(s.sub.pos), o, ok
+		}
+		xs, _ := s.role.(*xdgSurface)
+		if xs == nil || !xs.mapped {
+			return image.Point{}, nil, false
+		}
+		if t := xs.toplevel; t != nil {
+			return t.pos, t.out, t.out != nil
+		}
+		if p := xs.popup; p != nil && p.parent != nil {
+			origin, o, ok := c.geometryOrigin(p.parent)
+			return origin.Add(p.rect.Min).Sub(xs.windowGeometry().Min), o, ok
+		}
+		return image.Point{}, nil, false
+	}
+	return image.Point{}, nil, false
+}
+
+// damageSurfaceArea damages the whole area s and its subsurfaces cover.
+func (c *Compositor) damageSurfaceArea(s *surface) {
+	origin, _, ok := c.surfaceOrigin(s)
+	if !ok {
+		return
+	}
+	c.damageGlobal(s.sizeRect().Add(origin))
+	for _, sub := range slices.Concat(s.below, s.above) {
+		c.damageSurfaceArea(sub.surface)
+	}
+}
+
+// surfaceCommitted turns the surface's new damage into output damage and
+// makes sure its frame callbacks get a frame.
+func (c *Compositor) surfaceCommitted(s *surface) {
+	origin, o, ok := c.surfaceOrigin(s)
+	if !ok || !s.mapped() {
+		s.damage = s.damage[:0]
+		return
+	}
+	for _, r := range s.damage {
+		c.damageGlobal(r.Add(origin))
+	}
+	s.damage = s.damage[:0]
+	if len(s.frames) > 0 || len(s.feedbacks) > 0 {
+		o.wantFrame = true
+	}
+}
+
+func (c *Compositor) surfaceGone(s *surface) {
+	for _, o := range c.outputs {
+		// Drop callbacks of a destroyed surface queued on a frame.
+		o.doneFrames = slices.DeleteFunc(o.doneFrames, func(cb *wl.Callback) bool { return !cb.Alive() })
+	}
+}
+
+// drawList is what output o shows, bottom to top, without what is
+// hidden under a fullscreen opaque surface.
+func (c *Compositor) drawList(o *output) []drawItem {
+	var list []drawItem
+	for _, t := range c.toplevels {
+		if t.out != o || !t.xs.mapped {
+			continue
+		}
+		list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
+		list = c.appendPopups(list, t.xs, o)
+	}
+	full := image.Rect(0, 0, o.width, o.height)
+	for i := len(list) - 1; i > 0; i-- {
+		it := list[i]
+		if it.s.fullyOpaque() && full.In(it.s.sizeRect().Add(it.pos)) {
+			return list[i:]
+		}
+	}
+	return list
+}
+
+func (c *Compositor) appendPopups(list []drawItem, parent *xdgSurface, o *output) []drawItem {
+	for _, p := range c.popupsOf(parent) {
+		origin, po, ok := c.surfaceOrigin(p.xs.surface)
+		if !ok || po != o {
+			continue
+		}
+		list = c.appendTree(list, p.xs.surface, origin.Sub(o.pos))
+		list = c.appendPopups(list, p.xs, o)
+	}
+	return list
+}
+
+// appendTree adds s and its mapped subsurfaces in stacking order.
+func (c *Compositor) appendTree(list []drawItem, s *surface, pos image.Point) []drawItem {
+	if !s.mapped() {
+		return list
+	}
+	for _, sub := range s.below {
+		list = c.appendTree(list, sub.surface, pos.Add(sub.pos))
+	}
+	list = append(list, drawItem{s, pos})
+	for _, sub := range s.above {
+		list = c.appendTree(list, sub.surface, pos.Add(sub.pos))
+	}
+	return list
+}

@@ -1,0 +1,353 @@
+package scene
+
+import (
+	"errors"
+	"image"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/presentation"
+	"github.com/vitrine-wm/vitrine/protocol/wl"
+	"github.com/vitrine-wm/vitrine/protocol/xdgoutput"
+	"github.com/vitrine-wm/vitrine/render"
+)
+
+// output is the scene's side of a display.
+type output struct {
+	c      *Compositor
+	dev    Output
+	global *protocol.Global
+	// pos is the output's top-left corner in the global layout.
+	pos image.Point
+	// Logical size (rotated mode size).
+	width, height int
+	refresh       time.Duration
+
+	damage   damageList // output coordinates, waiting for the next frame
+	inFlight bool
+	// wantFrame: a client asked for a frame callback but nothing changed;
+	// it is answered at the next refresh without repainting.
+	wantFrame bool
+
+	// What the frame in flight will complete.
+	doneFrames    []*wl.Callback
+	doneFeedbacks []*presentation.PresentationFeedback
+	copyWaiters   []func()
+
+	stats Stats
+	seq   uint64
+	gone  bool
+}
+
+// protocolOutput is one client's wl_output for an output.
+type protocolOutput = *wl.Output
+
+// AddOutput makes dev part of the layout and advertises it. Outputs are
+// laid out left to right in the order they are added.
+func (c *Compositor) AddOutput(dev Output) {
+	o := &output{c: c, dev: dev}
+	w, h, mhz := dev.Mode()
+	o.width, o.height = dev.Transform().TransformSize(w, h)
+	if mhz > 0 {
+		o.refresh = time.Duration(1e12 / int64(mhz))
+	} else {
+		o.refresh = time.Second / 60
+	}
+	for _, other := range c.outputs {
+		o.pos.X = max(o.pos.X, other.pos.X+other.width)
+	}
+	c.outputs = append(c.outputs, o)
+	o.global = c.srv.AddGlobal(wl.OutputInterface, 4, func(pc *protocol.Client, version, id uint32) error {
+		res, err := wl.NewOutput(pc, id, version)
+		if err != nil {
+			return err
+		}
+		res.Handler = outputHandler{}
+		cs := c.client(pc)
+		cs.outputs[o] = append(cs.outputs[o], res)
+		res.OnDestroy(func() {
+			if cs.outputs[o] != nil {
+				cs.outputs[o] = slices.DeleteFunc(cs.outputs[o], func(x *wl.Output) bool { return x == res })
+			}
+		})
+		o.sendInfo(res)
+		// A surface already shown there has entered this output too.
+		for _, t := range c.toplevels {
+			if t.out == o && t.xs.surface.res.Client() == pc && t.xs.surface.mapped() {
+				t.xs.surface.res.SendEnter(res)
+			}
+		}
+		return nil
+	})
+	o.damage.add(image.Rect(0, 0, o.width, o.height))
+	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
+	c.relayout()
+}
+
+// RemoveOutput withdraws dev (unplugged connector).
+func (c *Compositor) RemoveOutput(dev Output) {
+	i := slices.IndexFunc(c.outputs, func(o *output) bool { return o.dev == dev })
+	if i < 0 {
+		return
+	}
+	o := c.outputs[i]
+	o.gone = true
+	c.outputs = slices.Delete(c.outputs, i, i+1)
+	c.srv.RemoveGlobal(o.global)
+	for _, cs := range c.clients {
+		delete(cs.outputs, o)
+	}
+	c.relayout()
+}
+
+func (o *output) sendInfo(res *wl.Output) {
+	w, h, mhz := o.dev.Mode()
+	mmw, mmh := o.dev.PhysicalSize()
+	res.SendGeometry(int32(o.pos.X), int32(o.pos.Y), int32(mmw), int32(mmh), 0, "vitrine", o.dev.Name(), int32(o.dev.Transform()))
+	res.SendMode(wl.OutputModeCurrent|wl.OutputModePreferred, int32(w), int32(h), int32(mhz))
+	res.SendScale(1)
+	res.SendName(o.dev.Name())
+	res.SendDescription(o.dev.Description())
+	res.SendDone()
+}
+
+type outputHandler struct{}
+
+func (outputHandler) Release(*wl.Output) error { return nil }
+
+// bounds is the output's rectangle in the global layout.
+func (o *output) bounds() image.Rectangle {
+	return image.Rectangle{Min: o.pos, Max: o.pos.Add(image.Pt(o.width, o.height))}
+}
+
+// --- xdg-output ---
+
+type xdgOutputManager struct{ c *Compositor }
+
+func (xdgOutputManager) Destroy(*xdgoutput.OutputManagerV1) error { return nil }
+
+func (m xdgOutputManager) GetXdgOutput(r *xdgoutput.OutputManagerV1, res *xdgoutput.OutputV1, wlo *wl.Output) error {
+	res.Handler = xdgOutputHandler{}
+	o := m.c.outputFor(wlo)
+	if o == nil {
+		return nil
+	}
+	res.SendLogicalPosition(int32(o.pos.X), int32(o.pos.Y))
+	res.SendLogicalSize(int32(o.width), int32(o.height))
+	res.SendName(o.dev.Name())
+	res.SendDescription(o.dev.Description())
+	if res.Version() < 3 {
+		res.SendDone()
+	} else {
+		wlo.SendDone()
+	}
+	return nil
+}
+
+type xdgOutputHandler struct{}
+
+func (xdgOutputHandler) Destroy(*xdgoutput.OutputV1) error { return nil }
+
+// outputFor finds the output a client's wl_output stands for.
+func (c *Compositor) outputFor(res *wl.Output) *output {
+	if res == nil {
+		return nil
+	}
+	cs := c.client(res.Client())
+	for o, list := range cs.outputs {
+		if slices.Contains(list, res) {
+			return o
+		}
+	}
+	return nil
+}
+
+// --- frames ---
+
+// repaintOutputs starts a frame on every output that has something to
+// show and no frame in flight. It runs after every loop event, so damage
+// from many requests handled together lands in one frame.
+func (c *Compositor) repaintOutputs() {
+	for _, o := range c.outputs {
+		if o.inFlight || o.gone {
+			continue
+		}
+		o.damage = o.damage.clip(image.Rect(0, 0, o.width, o.height))
+		if len(o.damage) > 0 {
+			o.repaint()
+		} else if o.wantFrame || len(o.copyWaiters) > 0 {
+			o.idleFrame()
+		}
+	}
+}
+
+// repaint composites the damage into the shadow and presents it.
+func (o *output) repaint() {
+	list := o.c.drawList(o)
+	shadow := o.dev.Shadow()
+	damage := slices.Clone(o.damage)
+	o.damage = o.damage[:0]
+	for _, r := range damage {
+		o.composite(shadow, list, r)
+	}
+	o.collectFrameWork(list)
+	o.inFlight = true
+	o.stats.Frames++
+	o.stats.Composited++
+	if err := o.dev.Present(damage); err != nil {
+		o.c.log.Error("present failed", "output", o.dev.Name(), "err", err)
+		o.inFlight = false
+		// Try again with the same damage at the next event.
+		for _, r := range damage {
+			o.damage.add(r)
+		}
+	}
+}
+
+// idleFrame answers frame callbacks and screen copies when nothing needs
+// painting, paced like a real frame so clients don't spin.
+func (o *output) idleFrame() {
+	o.collectFrameWork(o.c.drawList(o))
+	o.inFlight = true
+	o.c.timers.add(o.refresh, func() {
+		o.frameDone(PresentInfo{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq + 1})
+	})
+}
+
+// collectFrameWork takes the frame callbacks and feedback of every
+// surface that this frame shows, to answer them when it completes.
+func (o *output) collectFrameWork(list []drawItem) {
+	o.wantFrame = false
+	for _, it := range list {
+		s := it.s
+		o.doneFrames = append(o.doneFrames, s.frames...)
+		o.doneFeedbacks = append(o.doneFeedbacks, s.feedbacks...)
+		s.frames, s.feedbacks = nil, nil
+	}
+}
+
+// PresentDone is called (on the loop) when dev finished a frame.
+func (c *Compositor) PresentDone(dev Output, info PresentInfo) {
+	for _, o := range c.outputs {
+		if o.dev == dev {
+			o.frameDone(info)
+			return
+		}
+	}
+}
+
+func (o *output) frameDone(info PresentInfo) {
+	o.inFlight = false
+	o.seq = info.Seq
+	ms := uint32(info.Time / time.Millisecond)
+	for _, cb := range o.doneFrames {
+		cb.SendDone(ms)
+		cb.Destroy()
+	}
+	sec := uint64(info.Time / time.Second)
+	nsec := uint32(info.Time % time.Second)
+	for _, fb := range o.doneFeedbacks {
+		if !fb.Alive() {
+			continue
+		}
+		cs := o.c.client(fb.Client())
+		for _, res := range cs.outputs[o] {
+			fb.SendSyncOutput(res)
+		}
+		fb.SendPresented(uint32(sec>>32), uint32(sec), nsec, uint32(info.Refresh), uint32(info.Seq>>32), uint32(info.Seq), info.Flags)
+		fb.Destroy()
+	}
+	o.doneFrames, o.doneFeedbacks = o.doneFrames[:0], o.doneFeedbacks[:0]
+	waiters := o.copyWaiters
+	o.copyWaiters = nil
+	for _, f := range waiters {
+		f()
+	}
+}
+
+// drawItem is one surface at its place in output coordinates.
+type drawItem struct {
+	s   *surface
+	pos image.Point // surface origin in output coordinates
+}
+
+// composite repaints r of the shadow: from the topmost surface that
+// covers r with opaque content (or the background), upward.
+func (o *output) composite(shadow *render.Image, list []drawItem, r image.Rectangle) {
+	start := -1
+	for i := len(list) - 1; i >= 0; i-- {
+		it := list[i]
+		if it.s.fullyOpaque() && r.In(it.s.sizeRect().Add(it.pos)) {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		render.Fill(shadow, r, 0xff000000, r)
+		start = 0
+	}
+	for _, it := range list[start:] {
+		o.drawSurface(shadow, it, r)
+	}
+}
+
+func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Rectangle) {
+	s := it.s
+	img := s.buf.image()
+	if img == nil {
+		return
+	}
+	dst := s.sizeRect().Add(it.pos)
+	if !dst.Overlaps(clip) {
+		return
+	}
+	layer := render.Layer{Src: img, SrcRect: s.srcRect(), Transform: s.transform, Dst: dst, Opaque: s.fullyOpaque()}
+	if err := guardFault(func() { render.Draw(shadow, layer, clip) }); err != nil {
+		// The client shrank or unmapped the memory behind its buffer.
+		s.res.Client().PostError(s.res.ID(), wl.ShmErrorInvalidFd, "wl_surface: "+err.Error())
+	}
+}
+
+// guardFault runs f and turns a memory fault (SIGBUS from a truncated
+// shm file) into an error instead of a crash.
+func guardFault(f func()) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if p := recover(); p != nil {
+			var re runtime.Error
+			if e, ok := p.(runtime.Error); ok && errors.As(e, &re) {
+				if a, ok := p.(interface{ Addr() uintptr }); ok {
+					err = faultError{a.Addr()}
+					return
+				}
+			}
+			panic(p)
+		}
+	}()
+	f()
+	return nil
+}
+
+// damageOutputs adds r, in global coordinates, to every output it
+// touches.
+func (c *Compositor) damageGlobal(r image.Rectangle) {
+	for _, o := range c.outputs {
+		if x := r.Intersect(o.bounds()); !x.Empty() {
+			o.damage.add(x.Sub(o.pos))
+		}
+	}
+}
+
+// monotonicNow reads CLOCK_MONOTONIC, the clock wp_presentation
+// advertises and page-flip events use.
+func monotonicNow() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
+}

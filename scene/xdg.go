@@ -1,0 +1,512 @@
+package scene
+
+import (
+	"encoding/binary"
+	"image"
+	"slices"
+	"time"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/wl"
+	"github.com/vitrine-wm/vitrine/protocol/xdg"
+)
+
+// --- xdg_wm_base ---
+
+type wmBase struct {
+	c   *Compositor
+	res *xdg.WmBase
+	// surfaces made through this wm_base; destroying it before them is an
+	// error (defunct_surfaces).
+	surfaces []*xdgSurface
+	// pingSerial is the outstanding ping (0: none).
+	pingSerial uint32
+	pingSent   time.Time
+}
+
+func (c *Compositor) bindWmBase(pc *protocol.Client, version, id uint32) error {
+	res, err := xdg.NewWmBase(pc, id, version)
+	if err != nil {
+		return err
+	}
+	wm := &wmBase{c: c, res: res}
+	res.Handler = wm
+	cs := c.client(pc)
+	cs.wmBases = append(cs.wmBases, wm)
+	res.OnDestroy(func() { cs.wmBases = slices.DeleteFunc(cs.wmBases, func(x *wmBase) bool { return x == wm }) })
+	return nil
+}
+
+func (wm *wmBase) Destroy(r *xdg.WmBase) error {
+	for _, xs := range wm.surfaces {
+		if xs.res.Alive() {
+			return protocol.NewError(r, xdg.WmBaseErrorDefunctSurfaces, "destroyed before its xdg_surfaces")
+		}
+	}
+	return nil
+}
+
+func (wm *wmBase) CreatePositioner(_ *xdg.WmBase, res *xdg.Positioner) error {
+	res.Handler = &positioner{res: res}
+	return nil
+}
+
+func (wm *wmBase) GetXdgSurface(r *xdg.WmBase, res *xdg.Surface, ws *wl.Surface) error {
+	s := surfaceOf(ws)
+	if s.roleName != "" && s.roleName != "xdg_surface" {
+		return protocol.NewError(r, xdg.WmBaseErrorRole, "wl_surface#%d already has role %s", ws.ID(), s.roleName)
+	}
+	if s.buf != nil || s.pending.buffer != nil {
+		return protocol.NewError(res, xdg.SurfaceErrorUnconfiguredBuffer, "wl_surface#%d already has a buffer", ws.ID())
+	}
+	xs := &xdgSurface{c: wm.c, res: res, surface: s, wm: wm}
+	res.Handler = xs
+	s.roleName, s.role = "xdg_surface", xs
+	wm.surfaces = append(wm.surfaces, xs)
+	res.OnDestroy(xs.destroyed)
+	return nil
+}
+
+// ping asks the client to prove it is alive; the timer only exists while
+// an answer is outstanding, so an idle compositor does not wake up.
+func (wm *wmBase) ping() {
+	if wm.pingSerial != 0 || !wm.res.Alive() {
+		return
+	}
+	wm.pingSerial = wm.c.srv.NextSerial()
+	wm.pingSent = time.Now()
+	wm.res.SendPing(wm.pingSerial)
+	serial := wm.pingSerial
+	wm.c.timers.add(wm.c.pingAfter, func() {
+		if wm.pingSerial == serial && wm.res.Alive() {
+			cs := wm.c.client(wm.res.Client())
+			if !cs.unresponsive {
+				cs.unresponsive = true
+				wm.c.log.Warn("client is not responding to ping", "pid", wm.res.Client().PID, "after", wm.c.pingAfter)
+			}
+		}
+	})
+}
+
+func (wm *wmBase) Pong(r *xdg.WmBase, serial uint32) error {
+	if serial == wm.pingSerial {
+		wm.pingSerial = 0
+		cs := wm.c.client(r.Client())
+		if cs.unresponsive {
+			cs.unresponsive = false
+			wm.c.log.Info("client is responding again", "pid", r.Client().PID)
+		}
+	}
+	return nil
+}
+
+// Unresponsive reports clients that did not answer a ping in time.
+func (c *Compositor) Unresponsive(pc *protocol.Client) bool { return c.client(pc).unresponsive }
+
+// --- xdg_positioner ---
+
+type positionerState struct {
+	size       image.Point
+	anchorRect image.Rectangle
+	anchorSet  bool
+	anchor     uint32
+	gravity    uint32
+	constraint uint32
+	offset     image.Point
+	reactive   bool
+}
+
+type positioner struct {
+	res *xdg.Positioner
+	positionerState
+}
+
+func (p *positioner) Destroy(*xdg.Positioner) error { return nil }
+
+func (p *positioner) SetSize(r *xdg.Positioner, w, h int32) error {
+	if w <= 0 || h <= 0 {
+		return protocol.NewError(r, xdg.PositionerErrorInvalidInput, "size %dx%d must be positive", w, h)
+	}
+	p.size = image.Pt(int(w), int(h))
+	return nil
+}
+
+func (p *positioner) SetAnchorRect(r *xdg.Positioner, x, y, w, h int32) error {
+	if w < 0 || h < 0 {
+		return protocol.NewError(r, xdg.PositionerErrorInvalidInput, "anchor rect size %dx%d is negative", w, h)
+	}
+	p.anchorRect, p.anchorSet = clampRect(x, y, w, h), true
+	return nil
+}
+
+func (p *positioner) SetAnchor(r *xdg.Positioner, a uint32) error {
+	if a > xdg.PositionerAnchorBottomRight {
+		return protocol.NewError(r, xdg.PositionerErrorInvalidInput, "invalid anchor %d", a)
+	}
+	p.anchor = a
+	return nil
+}
+
+func (p *positioner) SetGravity(r *xdg.Positioner, g uint32) error {
+	if g > xdg.PositionerGravityBottomRight {
+		return protocol.NewError(r, xdg.PositionerErrorInvalidInput, "invalid gravity %d", g)
+	}
+	p.gravity = g
+	return nil
+}
+
+func (p *positioner) SetConstraintAdjustment(_ *xdg.Positioner, a uint32) error {
+	p.constraint = a
+	return nil
+}
+
+func (p *positioner) SetOffset(_ *xdg.Positioner, x, y int32) error {
+	p.offset = image.Pt(int(x), int(y))
+	return nil
+}
+
+func (p *positioner) SetReactive(*xdg.Positioner) error                 { p.reactive = true; return nil }
+func (p *positioner) SetParentSize(*xdg.Positioner, int32, int32) error { return nil }
+func (p *positioner) SetParentConfigure(*xdg.Positioner, uint32) error  { return nil }
+
+// place computes the popup rectangle relative to the parent's window
+// geometry, then keeps it inside bounds (also parent-relative) by
+// flipping or sliding as the client allowed.
+func (ps positionerState) place(bounds image.Rectangle) image.Rectangle {
+	r := ps.placeWith(ps.anchor, ps.gravity)
+	if r.In(bounds) {
+		return r
+	}
+	flip := func(v uint32, swaps [9]uint32) uint32 { return swaps[v] }
+	// Anchor/gravity values: none top bottom left right tl bl tr br.
+	flipX := [9]uint32{0, 1, 2, 4, 3, 7, 8, 5, 6}
+	flipY := [9]uint32{0, 2, 1, 3, 4, 6, 5, 8, 7}
+	if ps.constraint&xdg.PositionerConstraintAdjustmentFlipX != 0 && (r.Min.X < bounds.Min.X || r.Max.X > bounds.Max.X) {
+		if f := ps.placeWith(flip(ps.anchor, flipX), flip(ps.gravity, flipX)); f.Min.X >= bounds.Min.X && f.Max.X <= bounds.Max.X {
+			r.Min.X, r.Max.X = f.Min.X, f.Max.X
+		}
+	}
+	if ps.constraint&xdg.PositionerConstraintAdjustmentFlipY != 0 && (r.Min.Y < bounds.Min.Y || r.Max.Y > bounds.Max.Y) {
+		if f := ps.placeWith(flip(ps.anchor, flipY), flip(ps.gravity, flipY)); f.Min.Y >= bounds.Min.Y && f.Max.Y <= bounds.Max.Y {
+			r.Min.Y, r.Max.Y = f.Min.Y, f.Max.Y
+		}
+	}
+	if ps.constraint&xdg.PositionerConstraintAdjustmentSlideX != 0 {
+		if r.Max.X > bounds.Max.X {
+			r = r.Add(image.Pt(bounds.Max.X-r.Max.X, 0))
+		}
+		if r.Min.X < bounds.Min.X {
+			r = r.Add(image.Pt(bounds.Min.X-r.Min.X, 0))
+		}
+	}
+	if ps.constraint&xdg.PositionerConstraintAdjustmentSlideY != 0 {
+		if r.Max.Y > bounds.Max.Y {
+			r = r.Add(image.Pt(0, bounds.Max.Y-r.Max.Y))
+		}
+		if r.Min.Y < bounds.Min.Y {
+			r = r.Add(image.Pt(0, bounds.Min.Y-r.Min.Y))
+		}
+	}
+	return r
+}
+
+func (ps positionerState) placeWith(anchor, gravity uint32) image.Rectangle {
+	a := ps.anchorRect
+	p := image.Pt((a.Min.X+a.Max.X)/2, (a.Min.Y+a.Max.Y)/2)
+	switch anchor {
+	case xdg.PositionerAnchorTop, xdg.PositionerAnchorTopLeft, xdg.PositionerAnchorTopRight:
+		p.Y = a.Min.Y
+	case xdg.PositionerAnchorBottom, xdg.PositionerAnchorBottomLeft, xdg.PositionerAnchorBottomRight:
+		p.Y = a.Max.Y
+	}
+	switch anchor {
+	case xdg.PositionerAnchorLeft, xdg.PositionerAnchorTopLeft, xdg.PositionerAnchorBottomLeft:
+		p.X = a.Min.X
+	case xdg.PositionerAnchorRight, xdg.PositionerAnchorTopRight, xdg.PositionerAnchorBottomRight:
+		p.X = a.Max.X
+	}
+	p = p.Add(ps.offset)
+	w, h := ps.size.X, ps.size.Y
+	r := image.Rect(p.X-w/2, p.Y-h/2, p.X-w/2+w, p.Y-h/2+h)
+	switch gravity {
+	case xdg.PositionerGravityTop, xdg.PositionerGravityTopLeft, xdg.PositionerGravityTopRight:
+		r.Min.Y, r.Max.Y = p.Y-h, p.Y
+	case xdg.PositionerGravityBottom, xdg.PositionerGravityBottomLeft, xdg.PositionerGravityBottomRight:
+		r.Min.Y, r.Max.Y = p.Y, p.Y+h
+	}
+	switch gravity {
+	case xdg.PositionerGravityLeft, xdg.PositionerGravityTopLeft, xdg.PositionerGravityBottomLeft:
+		r.Min.X, r.Max.X = p.X-w, p.X
+	case xdg.PositionerGravityRight, xdg.PositionerGravityTopRight, xdg.PositionerGravityBottomRight:
+		r.Min.X, r.Max.X = p.X, p.X+w
+	}
+	return r
+}
+
+// --- xdg_surface ---
+
+type xdgSurface struct {
+	c       *Compositor
+	res     *xdg.Surface
+	surface *surface
+	wm      *wmBase
+
+	toplevel *toplevel
+	popup    *popup
+
+	// configure serials sent and not yet acknowledged, oldest first.
+	sent       []uint32
+	acked      bool
+	configured bool // the first configure was sent
+	mapped     bool
+
+	geometry, pendingGeometry image.Rectangle
+	geometrySet               bool
+}
+
+func (xs *xdgSurface) destroyed() {
+	if xs.toplevel != nil && xs.toplevel.res.Alive() || xs.popup != nil && xs.popup.res.Alive() {
+		// The role object must go first; libwayland clients always do
+		// this, so only a broken client gets here and it is gone anyway.
+		xs.c.log.Debug("xdg_surface destroyed before its role object")
+	}
+	xs.unmap()
+	if xs.surface.role == surfaceRole(xs) {
+		xs.surface.role = nil
+	}
+}
+
+func (xs *xdgSurface) Destroy(*xdg.Surface) error { return nil }
+
+func (xs *xdgSurface) GetToplevel(r *xdg.Surface, res *xdg.Toplevel) error {
+	if xs.toplevel != nil || xs.popup != nil {
+		return protocol.NewError(r, xdg.SurfaceErrorAlreadyConstructed, "already has a role object")
+	}
+	t := &toplevel{xs: xs, res: res}
+	xs.toplevel = t
+	res.Handler = t
+	res.OnDestroy(func() {
+		xs.unmap()
+		xs.toplevel = nil
+	})
+	return nil
+}
+
+func (xs *xdgSurface) GetPopup(r *xdg.Surface, res *xdg.Popup, parent *xdg.Surface, pos *xdg.Positioner) error {
+	if xs.toplevel != nil || xs.popup != nil {
+		return protocol.NewError(r, xdg.SurfaceErrorAlreadyConstructed, "already has a role object")
+	}
+	ps := pos.Handler.(*positioner)
+	if ps.size.X <= 0 || !ps.anchorSet {
+		return protocol.NewError(xs.wm.res, xdg.WmBaseErrorInvalidPositioner, "positioner for a popup needs a size and an anchor rectangle")
+	}
+	p := &popup{xs: xs, res: res, state: ps.positionerState}
+	if parent != nil {
+		pxs, _ := parent.Handler.(*xdgSurface)
+		if pxs == nil {
+			return protocol.NewError(xs.wm.res, xdg.WmBaseErrorInvalidPopupParent, "popup parent is not an xdg_surface")
+		}
+		p.parent = pxs
+	}
+	xs.popup = p
+	res.Handler = p
+	res.OnDestroy(func() {
+		xs.unmap()
+		xs.popup = nil
+	})
+	return nil
+}
+
+func (xs *xdgSurface) SetWindowGeometry(r *xdg.Surface, x, y, w, h int32) error {
+	if w <= 0 || h <= 0 {
+		return protocol.NewError(r, xdg.SurfaceErrorInvalidSize, "window geometry %dx%d must be positive", w, h)
+	}
+	xs.pendingGeometry, xs.geometrySet = clampRect(x, y, w, h), true
+	return nil
+}
+
+func (xs *xdgSurface) AckConfigure(r *xdg.Surface, serial uint32) error {
+	i := slices.Index(xs.sent, serial)
+	if i < 0 {
+		return protocol.NewError(r, xdg.SurfaceErrorInvalidSerial, "ack of unknown configure serial %d", serial)
+	}
+	xs.sent = xs.sent[i+1:]
+	xs.acked = true
+	return nil
+}
+
+func (xs *xdgSurface) precommit(s *surface) error {
+	if xs.toplevel == nil && xs.popup == nil {
+		return protocol.NewError(xs.res, xdg.SurfaceErrorNotConstructed, "commit before get_toplevel or get_popup")
+	}
+	if s.pending.attached && s.pending.buffer != nil && !xs.acked {
+		return protocol.NewError(xs.res, xdg.SurfaceErrorUnconfiguredBuffer, "buffer committed before the first configure was acknowledged")
+	}
+	return nil
+}
+
+func (xs *xdgSurface) committed(s *surface) {
+	if xs.geometrySet {
+		xs.geometry = xs.pendingGeometry
+	}
+	if !xs.configured {
+		// The initial commit: answer with the first configure.
+		xs.configured = true
+		xs.sendConfigure()
+		return
+	}
+	switch {
+	case s.mapped() && !xs.mapped:
+		xs.mapped = true
+		xs.c.surfaceMapped(xs)
+	case !s.mapped() && xs.mapped:
+		xs.unmap()
+		// A null buffer resets the surface to its unconfigured state.
+		xs.configured, xs.acked = false, false
+	case xs.mapped:
+		xs.c.relayout()
+	}
+}
+
+// windowGeometry is the geometry the client set, or the surface bounds.
+func (xs *xdgSurface) windowGeometry() image.Rectangle {
+	if xs.geometrySet && !xs.geometry.Empty() {
+		return xs.geometry.Intersect(xs.surface.sizeRect().Union(xs.geometry))
+	}
+	return xs.surface.sizeRect()
+}
+
+func (xs *xdgSurface) sendConfigure() {
+	switch {
+	case xs.toplevel != nil:
+		xs.toplevel.sendConfigure()
+	case xs.popup != nil:
+		xs.popup.sendConfigure()
+	}
+	serial := xs.c.srv.NextSerial()
+	xs.sent = append(xs.sent, serial)
+	if len(xs.sent) > 64 {
+		// A client that never acks cannot make the list grow forever.
+		xs.sent = xs.sent[len(xs.sent)-64:]
+	}
+	xs.res.SendConfigure(serial)
+}
+
+func (xs *xdgSurface) unmap() {
+	if !xs.mapped {
+		return
+	}
+	xs.mapped = false
+	xs.c.surfaceUnmapped(xs)
+}
+
+// --- xdg_toplevel ---
+
+type toplevel struct {
+	xs    *xdgSurface
+	res   *xdg.Toplevel
+	out   *output
+	pos   image.Point // surface origin, global coordinates
+	title string
+	appID string
+	// requested output for fullscreen (nil: any).
+	wantOutput *output
+	activated  bool
+	// configured size and states last sent.
+	sentSize   image.Point
+	sentActive bool
+}
+
+func (t *toplevel) Destroy(*xdg.Toplevel) error { return nil }
+
+func (t *toplevel) SetParent(*xdg.Toplevel, *xdg.Toplevel) error { return nil }
+
+func (t *toplevel) SetTitle(_ *xdg.Toplevel, title string) error {
+	t.title = title
+	return nil
+}
+
+func (t *toplevel) SetAppId(_ *xdg.Toplevel, id string) error {
+	t.appID = id
+	return nil
+}
+
+func (t *toplevel) ShowWindowMenu(*xdg.Toplevel, *wl.Seat, uint32, int32, int32) error { return nil }
+func (t *toplevel) Move(*xdg.Toplevel, *wl.Seat, uint32) error                         { return nil }
+func (t *toplevel) Resize(*xdg.Toplevel, *wl.Seat, uint32, uint32) error               { return nil }
+func (t *toplevel) SetMaxSize(*xdg.Toplevel, int32, int32) error                       { return nil }
+func (t *toplevel) SetMinSize(*xdg.Toplevel, int32, int32) error                       { return nil }
+
+// In the kiosk layout every toplevel is fullscreen whatever it asks; the
+// requests still get the configure the protocol promises.
+func (t *toplevel) SetMaximized(*xdg.Toplevel) error   { t.reconfigure(); return nil }
+func (t *toplevel) UnsetMaximized(*xdg.Toplevel) error { t.reconfigure(); return nil }
+func (t *toplevel) SetFullscreen(_ *xdg.Toplevel, o *wl.Output) error {
+	t.wantOutput = t.xs.c.outputFor(o)
+	t.xs.c.relayout()
+	t.reconfigure()
+	return nil
+}
+func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error { t.reconfigure(); return nil }
+func (t *toplevel) SetMinimized(*xdg.Toplevel) error    { return nil }
+
+func (t *toplevel) reconfigure() {
+	if t.xs.configured {
+		t.xs.sendConfigure()
+	}
+}
+
+func (t *toplevel) sendConfigure() {
+	o := t.xs.c.outputForToplevel(t)
+	size := image.Point{}
+	if o != nil {
+		size = image.Pt(o.width, o.height)
+	}
+	states := []uint32{xdg.ToplevelStateFullscreen}
+	if t.activated {
+		states = append(states, xdg.ToplevelStateActivated)
+	}
+	arr := make([]byte, 4*len(states))
+	for i, st := range states {
+		binary.LittleEndian.PutUint32(arr[4*i:], st)
+	}
+	t.sentSize, t.sentActive = size, t.activated
+	t.res.SendConfigure(int32(size.X), int32(size.Y), arr)
+}
+
+// --- xdg_popup ---
+
+type popup struct {
+	xs     *xdgSurface
+	res    *xdg.Popup
+	parent *xdgSurface
+	state  positionerState
+	// geometry relative to the parent's window geometry origin.
+	rect image.Rectangle
+}
+
+func (p *popup) Destroy(*xdg.Popup) error                { return nil }
+func (p *popup) Grab(*xdg.Popup, *wl.Seat, uint32) error { return nil }
+func (p *popup) Reposition(_ *xdg.Popup, pos *xdg.Positioner, token uint32) error {
+	p.state = pos.Handler.(*positioner).positionerState
+	p.res.SendRepositioned(token)
+	p.xs.sendConfigure()
+	return nil
+}
+
+func (p *popup) sendConfigure() {
+	p.rect = p.place()
+	p.res.SendConfigure(int32(p.rect.Min.X), int32(p.rect.Min.Y), int32(p.rect.Dx()), int32(p.rect.Dy()))
+}
+
+// place positions the popup within its output, in parent-geometry
+// coordinates.
+func (p *popup) place() image.Rectangle {
+	bounds := image.Rect(-1<<20, -1<<20, 1<<20, 1<<20)
+	if p.parent != nil {
+		if origin, o, ok := p.xs.c.geometryOrigin(p.parent); ok {
+			bounds = o.bounds().Sub(origin)
+		}
+	}
+	return p.state.place(bounds)
+}
