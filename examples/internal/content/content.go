@@ -70,3 +70,25 @@ func (MovingBox) Animated() bool { return true }
 func (MovingBox) DoneLine(frames int, size image.Point) string {
 	return pattern.NewBox(size.X, size.Y).FinalLine(frames)
 }
+
+// Solid fills the surface with one colour.
+type Solid struct {
+	Color uint32 // 0xRRGGBB
+}
+
+// Paint fills buffers that do not hold the colour yet; a static surface
+// only draws more than once after a resize, when all of it is new anyway.
+func (s Solid) Paint(buf *window.Buffer, n int) []image.Rectangle {
+	if buf.Frame < 0 {
+		buf.Image.Fill(buf.Image.Bounds(), s.Color)
+	}
+	return []image.Rectangle{buf.Image.Bounds()}
+}
+
+// Animated is false.
+func (Solid) Animated() bool { return false }
+
+// DoneLine reports how many frames were shown.
+func (Solid) DoneLine(frames int, size image.Point) string {
+	return fmt.Sprintf("done frames=%d size=%dx%d", frames, size.X, size.Y)
+}

@@ -104,6 +104,7 @@ type Window struct {
 	stopped      bool
 
 	finished chan struct{}
+	closed   chan struct{}
 	failed   chan error
 }
 
@@ -116,6 +117,7 @@ func New(conn *Conn, alloc Allocator, painter Painter, out *report.Lines, log *s
 	w := &Window{
 		conn: conn, opts: opts, alloc: alloc, painter: painter, out: out, log: log,
 		finished: make(chan struct{}),
+		closed:   make(chan struct{}),
 		failed:   make(chan error, 1),
 	}
 	var err error
@@ -162,8 +164,9 @@ func New(conn *Conn, alloc Allocator, painter Painter, out *report.Lines, log *s
 }
 
 // Run shows frames until the frame limit is reached (then returns nil if
-// linger is 0, otherwise waits for it), until linger has passed, or until
-// an error. linger 0 and no frame limit run forever.
+// linger is 0, otherwise waits for it), until linger has passed, until the
+// compositor closes the toplevel, or until an error. linger 0 and no frame
+// limit run forever.
 func (w *Window) Run(linger time.Duration) error {
 	// The first frame is drawn before the dispatch goroutine exists;
 	// after that, event handling, drawing included, happens on that
@@ -196,6 +199,8 @@ func (w *Window) Run(linger time.Duration) error {
 			finished = nil
 		case <-timeout:
 			return nil
+		case <-w.closed:
+			return nil
 		}
 	}
 }
@@ -226,6 +231,11 @@ func (w *Window) HandleToplevelConfigure(ev xdg.ToplevelConfigureEvent) {
 func (w *Window) HandleToplevelClose(xdg.ToplevelCloseEvent) {
 	w.out.Printf("closed")
 	w.stop()
+	select {
+	case <-w.closed:
+	default:
+		close(w.closed)
+	}
 }
 
 // HandleSurfaceConfigure applies the configure: a compositor that names a
