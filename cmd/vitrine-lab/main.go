@@ -81,6 +81,24 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return guestScreendump(rest[1:], stdout, stderr)
 	case "guest-input":
 		return guestInput(rest[1:], stderr)
+	case "guest-drm":
+		if err := lab.PrintDRMDevices(stdout); err != nil {
+			fmt.Fprintln(stderr, "vitrine-lab guest-drm:", err)
+			return 1
+		}
+		return 0
+	case "guest-seatd-probe":
+		dev := "/dev/dri/card0"
+		if len(rest) > 1 {
+			dev = rest[1]
+		}
+		seat, driver, err := lab.ProbeSeatd("/run/seatd.sock", dev)
+		if err != nil {
+			fmt.Fprintln(stderr, "vitrine-lab guest-seatd-probe:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "seat=%s device=%s driver=%s\n", seat, dev, driver)
+		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -97,6 +115,8 @@ const usage = `usage:
 in the guest:
   lab-screendump NAME [DEVICE] save the display as NAME.png in the run's --out directory
   lab-input [FILE]             play an input script (stdin without FILE)
+  vitrine-lab guest-drm        list /dev/dri nodes with their kernel driver
+  vitrine-lab guest-seatd-probe [DEVICE]  open the seat and DEVICE through seatd
 `
 
 func newLogger(stderr io.Writer, verbose bool) *slog.Logger {
