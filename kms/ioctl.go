@@ -255,7 +255,7 @@ func ioc(dir, nr, size uintptr) uintptr {
 
 func iowr(nr, size uintptr) uintptr { return ioc(iocRead|iocWrite, nr, size) }
 func iow(nr, size uintptr) uintptr  { return ioc(iocWrite, nr, size) }
-func io(nr uintptr) uintptr         { return ioc(iocNone, nr, 0) }
+func ioNone(nr uintptr) uintptr     { return ioc(iocNone, nr, 0) }
 
 var (
 	ioctlVersion            = iowr(0x00, unsafe.Sizeof(drmVersion{}))
@@ -263,8 +263,8 @@ var (
 	ioctlGetCap             = iowr(0x0c, unsafe.Sizeof(drmGetCap{}))
 	ioctlSetClientCap       = iow(0x0d, unsafe.Sizeof(drmSetClientCap{}))
 	ioctlAuthMagic          = iow(0x11, unsafe.Sizeof(drmAuth{}))
-	ioctlSetMaster          = io(0x1e)
-	ioctlDropMaster         = io(0x1f)
+	ioctlSetMaster          = ioNone(0x1e)
+	ioctlDropMaster         = ioNone(0x1f)
 	ioctlPrimeHandleToFD    = iowr(0x2d, unsafe.Sizeof(drmPrimeHandle{}))
 	ioctlPrimeFDToHandle    = iowr(0x2e, unsafe.Sizeof(drmPrimeHandle{}))
 	ioctlModeGetResources   = iowr(0xa0, unsafe.Sizeof(modeCardRes{}))
