@@ -3,45 +3,46 @@ package render
 import "encoding/binary"
 
 // over composites the premultiplied pixel s over d, both 0xAARRGGBB:
-// every channel becomes s + d*(255-sa)/255, rounded to nearest. Two
-// channels are computed at once in 16-bit lanes; the division by 255 is the
-// exact (x + x>>8 + rounding) >> 8 form, valid for x <= 255*255. A channel
-// that exceeds 255 (only possible when s is not really premultiplied)
-// saturates instead of carrying into its neighbour.
+// every channel becomes s + d*(255-sa)/255, rounded to nearest. The four
+// channels are spread into 16-bit lanes of a uint64 so one multiply serves
+// them all; the division by 255 is the exact (x + x>>8 + 128) >> 8 form,
+// valid for x <= 255*255. A channel that exceeds 255 (only possible when s
+// is not really premultiplied) saturates instead of carrying into its
+// neighbour.
 func over(s, d uint32) uint32 {
-	ia := 255 - s>>24
-	rb := (d&0x00ff00ff)*ia + 0x00800080
-	rb = (rb + rb>>8&0x00ff00ff) >> 8 & 0x00ff00ff
-	ag := (d>>8&0x00ff00ff)*ia + 0x00800080
-	ag = (ag + ag>>8&0x00ff00ff) >> 8 & 0x00ff00ff
-	rb += s & 0x00ff00ff
-	ag += s >> 8 & 0x00ff00ff
-	rb = saturateLanes(rb)
-	ag = saturateLanes(ag)
-	return ag<<8 | rb
-}
-
-// saturateLanes clamps two 9-bit lanes (bits 0-8 and 16-24) to 0xff.
-func saturateLanes(v uint32) uint32 {
-	carry := v & 0x01000100
-	return (v | (carry - carry>>8)) & 0x00ff00ff
+	const lanes = 0x00ff00ff00ff00ff
+	x := (uint64(d)&0x00ff00ff|uint64(d)<<24&0x00ff00ff00000000)*uint64(^s>>24) + 0x0080008000800080
+	x = (x + x>>8&lanes) >> 8 & lanes
+	x += uint64(s)&0x00ff00ff | uint64(s)<<24&0x00ff00ff00000000
+	carry := x & 0x0100010001000100
+	x = (x | (carry - carry>>8)) & lanes
+	return uint32(x) | uint32(x>>24)
 }
 
 // overRow composites a row of premultiplied ARGB8888 source bytes over the
-// destination row of the same length. Fully transparent pixels are skipped
-// and opaque ones copied, which is most pixels of a typical window.
+// destination row of the same length. Pairs of fully transparent pixels are
+// skipped and pairs of opaque ones copied, which is most pixels of a
+// typical window.
 func overRow(d, s []byte) {
-	s = s[:len(s)&^3]
-	d = d[:len(s)]
-	for i := 0; i < len(s); i += 4 {
-		sp := binary.LittleEndian.Uint32(s[i:])
+	n := len(s) &^ 7
+	d = d[:len(s)&^3]
+	for i := 0; i < n; i += 8 {
+		sp := binary.LittleEndian.Uint64(s[i:])
 		switch {
 		case sp == 0:
-		case sp >= 0xff000000:
-			binary.LittleEndian.PutUint32(d[i:], sp)
+		case sp&0xff000000ff000000 == 0xff000000ff000000:
+			binary.LittleEndian.PutUint64(d[i:], sp)
 		default:
-			binary.LittleEndian.PutUint32(d[i:], over(sp, binary.LittleEndian.Uint32(d[i:])))
+			dp := binary.LittleEndian.Uint64(d[i:])
+			// over is exact for transparent and opaque pixels too, so a
+			// mixed pair needs no further shortcuts.
+			lo := over(uint32(sp), uint32(dp))
+			hi := over(uint32(sp>>32), uint32(dp>>32))
+			binary.LittleEndian.PutUint64(d[i:], uint64(lo)|uint64(hi)<<32)
 		}
+	}
+	if n+4 <= len(d) {
+		binary.LittleEndian.PutUint32(d[n:], over(binary.LittleEndian.Uint32(s[n:]), binary.LittleEndian.Uint32(d[n:])))
 	}
 }
 
@@ -160,11 +161,17 @@ func convertToARGB(d, s []byte) {
 }
 
 // convertToXBGR serves both XBGR8888 and ABGR8888: the shadow is opaque, so
-// writing 0xff into the X byte is right for both.
+// writing 0xff into the X byte is right for both. Pixels go two at a time.
 func convertToXBGR(d, s []byte) {
 	s = s[:len(s)&^3]
 	d = d[:len(s)]
-	for i := 0; i < len(s); i += 4 {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := binary.LittleEndian.Uint64(s[i:])
+		v = v&0xff00ff00ff00ff00 | v>>16&0x000000ff000000ff | v&0x000000ff000000ff<<16 | 0xff000000ff000000
+		binary.LittleEndian.PutUint64(d[i:], v)
+	}
+	if i < len(s) {
 		binary.LittleEndian.PutUint32(d[i:], swapRB(binary.LittleEndian.Uint32(s[i:]))|0xff000000)
 	}
 }
@@ -174,12 +181,11 @@ func convertTo565(d, s []byte) {
 	s = s[:n*4]
 	d = d[:n*2]
 	i := 0
-	// Two pixels per 32-bit store halves the number of stores to scanout
-	// memory.
+	// Two pixels per load and per 32-bit store: half the stores to
+	// scanout memory.
 	for ; i+2 <= n; i += 2 {
-		a := uint32(pack565(binary.LittleEndian.Uint32(s[i*4:])))
-		b := uint32(pack565(binary.LittleEndian.Uint32(s[i*4+4:])))
-		binary.LittleEndian.PutUint32(d[i*2:], a|b<<16)
+		v := binary.LittleEndian.Uint64(s[i*4:])
+		binary.LittleEndian.PutUint32(d[i*2:], uint32(pack565(uint32(v)))|uint32(pack565(uint32(v>>32)))<<16)
 	}
 	if i < n {
 		binary.LittleEndian.PutUint16(d[i*2:], pack565(binary.LittleEndian.Uint32(s[i*4:])))

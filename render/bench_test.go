@@ -1,0 +1,165 @@
+package render
+
+import (
+	"image"
+	"math/rand/v2"
+	"testing"
+)
+
+const benchW, benchH = 1920, 1080
+
+func benchImage(f Format) *Image {
+	rng := rand.New(rand.NewPCG(42, 42))
+	m := NewImage(benchW, benchH, f)
+	for i := range m.Pix {
+		m.Pix[i] = byte(rng.Uint32())
+	}
+	return m
+}
+
+// benchWindow is an ARGB8888 image shaped like a real client window with
+// client-side decorations: a transparent margin, a soft shadow ramp and an
+// opaque body, so the alpha mix is realistic rather than uniform noise.
+func benchWindow() *Image {
+	m := NewImage(benchW, benchH, ARGB8888)
+	const margin, ramp = 24, 24
+	for y := 0; y < benchH; y++ {
+		for x := 0; x < benchW; x++ {
+			d := min(x, y, benchW-1-x, benchH-1-y)
+			var px uint32
+			switch {
+			case d < margin:
+				px = 0
+			case d < margin+ramp:
+				a := uint32((d - margin) * 255 / ramp)
+				px = a << 24 // black shadow, premultiplied
+			default:
+				c := uint32(x ^ y)
+				px = 0xff000000 | c&0xff<<16 | c>>2&0xff<<8 | c>>4&0xff
+			}
+			m.SetPixelARGB(x, y, px)
+		}
+	}
+	return m
+}
+
+// benchTranslucent is an ARGB8888 image where every pixel has a different
+// alpha: the worst case for OVER, with no skip or copy shortcuts.
+func benchTranslucent() *Image {
+	rng := rand.New(rand.NewPCG(1, 1))
+	m := NewImage(benchW, benchH, ARGB8888)
+	for y := 0; y < benchH; y++ {
+		for x := 0; x < benchW; x++ {
+			a := uint32(1 + rng.IntN(254))
+			m.SetPixelARGB(x, y, a<<24|a/2<<16|a/3<<8|a/4)
+		}
+	}
+	return m
+}
+
+func BenchmarkMemcpy1080p(b *testing.B) {
+	src, dst := benchImage(XRGB8888), NewImage(benchW, benchH, XRGB8888)
+	b.SetBytes(int64(len(src.Pix)))
+	for b.Loop() {
+		copy(dst.Pix, src.Pix)
+	}
+}
+
+func BenchmarkCompositeOpaque1080p(b *testing.B) {
+	src, dst := benchImage(XRGB8888), NewImage(benchW, benchH, XRGB8888)
+	l := Layer{Src: src, SrcRect: src.Bounds(), Dst: dst.Bounds(), Opaque: true}
+	b.SetBytes(int64(len(src.Pix)))
+	for b.Loop() {
+		Draw(dst, l, dst.Bounds())
+	}
+}
+
+func BenchmarkOverARGB1080p(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		src  *Image
+	}{
+		{"window", benchWindow()},           // transparent margin, shadow ramp, opaque body
+		{"translucent", benchTranslucent()}, // every pixel blended
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			dst := benchImage(XRGB8888)
+			l := Layer{Src: bc.src, SrcRect: bc.src.Bounds(), Dst: dst.Bounds()}
+			b.SetBytes(int64(len(bc.src.Pix)))
+			for b.Loop() {
+				Draw(dst, l, dst.Bounds())
+			}
+		})
+	}
+}
+
+// BenchmarkDamage draws a full-screen opaque layer clipped to 1%, 10% and
+// 100% of the screen: the cost must follow the damage, not the screen size.
+func BenchmarkDamage(b *testing.B) {
+	src, dst := benchImage(XRGB8888), NewImage(benchW, benchH, XRGB8888)
+	l := Layer{Src: src, SrcRect: src.Bounds(), Dst: dst.Bounds(), Opaque: true}
+	for _, bc := range []struct {
+		name string
+		clip image.Rectangle
+	}{
+		{"1pct", image.Rect(800, 400, 800+192, 400+108)},  // 1.00%
+		{"10pct", image.Rect(600, 300, 600+607, 300+342)}, // 10.01%
+		{"100pct", image.Rect(0, 0, benchW, benchH)},      // 100%
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(bc.clip.Dx() * bc.clip.Dy() * 4))
+			for b.Loop() {
+				Draw(dst, l, bc.clip)
+			}
+		})
+	}
+}
+
+func BenchmarkCopyOut(b *testing.B) {
+	src := benchImage(XRGB8888)
+	full := []image.Rectangle{src.Bounds()}
+	// Ten percent of the screen as a few separate rectangles, as a typical
+	// frame's damage (a text cursor, a changed line, a clock) looks.
+	damage := []image.Rectangle{
+		image.Rect(100, 100, 100+600, 100+200), // 120000
+		image.Rect(900, 500, 900+300, 500+200), // 60000
+		image.Rect(0, 1000, 1920, 1000+15),     // 28800
+	}
+	for _, bc := range []struct {
+		name  string
+		rects []image.Rectangle
+		t     Transform
+		f     Format
+	}{
+		{"full", full, Normal, XRGB8888},
+		{"damage10pct", damage, Normal, XRGB8888},
+		{"rot90", full, Rotate90, XRGB8888},
+		{"rot180", full, Rotate180, XRGB8888},
+		{"rot270", full, Rotate270, XRGB8888},
+		{"flipped", full, Flipped, XRGB8888},
+		{"rgb565", full, Normal, RGB565},
+		{"rot90-rgb565", full, Rotate90, RGB565},
+		{"xbgr", full, Normal, XBGR8888},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			tw, th := bc.t.TransformSize(benchW, benchH)
+			dst := NewImage(tw, th, bc.f)
+			n := CopyOut(dst, src, bc.rects, bc.t)
+			if n == 0 {
+				b.Fatal("CopyOut wrote nothing")
+			}
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				CopyOut(dst, src, bc.rects, bc.t)
+			}
+		})
+	}
+	// The yardstick, side by side with the above.
+	b.Run("memcpy", func(b *testing.B) {
+		dst := NewImage(benchW, benchH, XRGB8888)
+		b.SetBytes(int64(len(src.Pix)))
+		for b.Loop() {
+			copy(dst.Pix, src.Pix)
+		}
+	})
+}
