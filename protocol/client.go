@@ -370,7 +370,7 @@ func (c *Client) dispatch() {
 		id := le.Uint32(in)
 		word := le.Uint32(in[4:])
 		size, opcode := int(word>>16), uint16(word&0xffff)
-		if size < headerSize || size%4 != 0 {
+		if size < headerSize || size%4 != 0 || size > MaxMessageSize {
 			c.PostError(displayID, ErrInvalidMethod, fmt.Sprintf("invalid message size %d for object %d", size, id))
 			return
 		}
