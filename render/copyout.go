@@ -3,13 +3,16 @@ package render
 import (
 	"encoding/binary"
 	"image"
+	"math/bits"
 )
 
-// band is how many destination rows a rotated copy gathers at once. For a
-// 90° or 270° turn a band is a strip of source columns: with 16 rows, each
-// source row contributes one 64-byte cache line per band, and the 16 band
-// rows being written stay in L1.
-const band = 16
+// band is how many destination rows a 90° or 270° copy gathers at once. A
+// band is a strip of source columns; each source row gives it 256
+// contiguous bytes, so every source page and cache line is fetched once per
+// band rather than once per pixel (with 16 rows the copy measured 3.5x
+// slower, the TLB misses dominating), while the 64 partial destination rows
+// being filled stay in L1.
+const band = 64
 
 // CopyOut copies rects (in src coordinates) from the shadow image src
 // (XRGB8888; ARGB8888 is accepted and its alpha ignored) into dst, applying
@@ -65,15 +68,33 @@ func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 			written += w * h * dbpp
 			continue
 		}
-		// Reversed rows or columns: gather a band of destination rows into
-		// system memory in source order, then write each row out in one
-		// sequential pass.
+		if stepX == -4 {
+			// Rows stay rows but run backwards (180, flipped).
+			if dst.Format == XRGB8888 {
+				for y := 0; y < h; y++ {
+					reverseRow(dstRow(dr.Min.Y+y), src.Pix, off0+y*stepY, w)
+				}
+			} else {
+				if len(scratch) < w*4 {
+					scratch = make([]byte, w*4)
+				}
+				for y := 0; y < h; y++ {
+					reverseRow(scratch[:w*4], src.Pix, off0+y*stepY, w)
+					conv(dstRow(dr.Min.Y+y), scratch[:w*4])
+				}
+			}
+			written += w * h * dbpp
+			continue
+		}
+		// Rows become columns (90, 270 and their flips): gather a band of
+		// destination rows into system memory, reading the source in
+		// short contiguous runs, then write each row out sequentially.
 		if need := band * w * 4; len(scratch) < need {
 			scratch = make([]byte, need)
 		}
 		for y := 0; y < h; y += band {
 			n := min(band, h-y)
-			gather(scratch[:n*w*4], src.Pix, off0+y*stepY, stepX, stepY, w, n)
+			gatherColumns(scratch[:n*w*4], src.Pix, off0+y*stepY, stepX, stepY, w, n)
 			for k := 0; k < n; k++ {
 				conv(dstRow(dr.Min.Y+y+k), scratch[k*w*4:(k+1)*w*4])
 			}
@@ -83,27 +104,59 @@ func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 	return written
 }
 
-// gather fills n rows of w 4-byte pixels in s (tightly packed) with the
-// source pixels at off + x*stepX + k*stepY. The loop runs along whichever
-// step is ±4 so source reads are sequential.
-func gather(s, pix []byte, off, stepX, stepY, w, n int) {
-	rowBytes := w * 4
-	if stepY == 4 || stepY == -4 {
-		// Destination rows are source columns: each destination column
-		// x is a short contiguous run of source pixels.
-		for x := 0; x < w; x++ {
-			o := off + x*stepX
-			for k := 0; k < n; k++ {
-				binary.LittleEndian.PutUint32(s[k*rowBytes+x*4:], binary.LittleEndian.Uint32(pix[o+k*stepY:]))
-			}
-		}
-		return
+// reverseRow stores into d the w 4-byte pixels ending at byte offset o+4 of
+// pix, last one first. Pixels move in pairs: one 8-byte load, a swap of the
+// halves, one 8-byte store.
+func reverseRow(d, pix []byte, o, w int) {
+	row := pix[o-4*(w-1) : o+4]
+	d = d[:w*4]
+	x := 0
+	for ; x+2 <= w; x += 2 {
+		v := binary.LittleEndian.Uint64(row[4*(w-2-x):])
+		binary.LittleEndian.PutUint64(d[4*x:], bits.RotateLeft64(v, 32))
 	}
-	for k := 0; k < n; k++ {
-		o := off + k*stepY
-		row := s[k*rowBytes : (k+1)*rowBytes]
-		for x := 0; x < w; x++ {
-			binary.LittleEndian.PutUint32(row[x*4:], binary.LittleEndian.Uint32(pix[o+x*stepX:]))
+	if x < w {
+		binary.LittleEndian.PutUint32(d[4*x:], binary.LittleEndian.Uint32(row))
+	}
+}
+
+// gatherColumns fills n rows of w 4-byte pixels in s (tightly packed): row
+// k, pixel x is the source pixel at off + x*stepX + k*stepY, where stepY is
+// ±4 (band rows are neighbouring source columns) and stepX is ± the source
+// stride. It works on 2×2 blocks: two 8-byte loads from neighbouring source
+// rows become two 8-byte stores into neighbouring band rows.
+func gatherColumns(s, pix []byte, off, stepX, stepY, w, n int) {
+	rb := w * 4
+	s = s[:n*rb]
+	rev := stepY < 0
+	x := 0
+	for ; x+2 <= w; x += 2 {
+		o0 := off + x*stepX
+		o1 := o0 + stepX
+		k := 0
+		for ; k+2 <= n; k += 2 {
+			// a holds pixels (x, k) low and (x, k+1) high; b the same
+			// for x+1.
+			var a, b uint64
+			if rev {
+				a = bits.RotateLeft64(binary.LittleEndian.Uint64(pix[o0-4*k-4:]), 32)
+				b = bits.RotateLeft64(binary.LittleEndian.Uint64(pix[o1-4*k-4:]), 32)
+			} else {
+				a = binary.LittleEndian.Uint64(pix[o0+4*k:])
+				b = binary.LittleEndian.Uint64(pix[o1+4*k:])
+			}
+			binary.LittleEndian.PutUint64(s[k*rb+x*4:], a&0xffffffff|b<<32)
+			binary.LittleEndian.PutUint64(s[(k+1)*rb+x*4:], a>>32|b&0xffffffff00000000)
+		}
+		if k < n {
+			binary.LittleEndian.PutUint32(s[k*rb+x*4:], binary.LittleEndian.Uint32(pix[o0+k*stepY:]))
+			binary.LittleEndian.PutUint32(s[k*rb+x*4+4:], binary.LittleEndian.Uint32(pix[o1+k*stepY:]))
+		}
+	}
+	if x < w {
+		o0 := off + x*stepX
+		for k := 0; k < n; k++ {
+			binary.LittleEndian.PutUint32(s[k*rb+x*4:], binary.LittleEndian.Uint32(pix[o0+k*stepY:]))
 		}
 	}
 }

@@ -48,9 +48,14 @@ func checkCopyOut(t *testing.T, src *Image, rects []image.Rectangle, tr Transfor
 
 func TestCopyOutEachTransform(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	// Wider than a band and not a multiple of it, so the banded rotation
-	// path sees partial bands.
-	src := randomImage(rng, 45, 37, XRGB8888)
+	// Odd sizes, and one wider than two bands and not a multiple of one, so
+	// the banded rotation path sees full and partial bands and odd tails.
+	for _, size := range [][2]int{{45, 37}, {150, 71}} {
+		testCopyOutEachTransform(t, randomImage(rng, size[0], size[1], XRGB8888))
+	}
+}
+
+func testCopyOutEachTransform(t *testing.T, src *Image) {
 	for tr := Normal; tr <= Flipped270; tr++ {
 		for _, df := range allFormats {
 			full := []image.Rectangle{src.Bounds()}
