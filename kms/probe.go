@@ -212,8 +212,8 @@ const probeSize = 256 // pixels on a side of the probe buffer: small, and a mult
 
 // tryImport exports a dumb buffer from one device and imports it into
 // another (possibly the same) as a framebuffer.
-func tryImport(from, to *Device) ImportResult {
-	r := ImportResult{From: from.Path(), FromDriver: from.Driver(), To: to.Path(), ToDriver: to.Driver()}
+func tryImport(from, to *Device) (r ImportResult) {
+	r = ImportResult{From: from.Path(), FromDriver: from.Driver(), To: to.Path(), ToDriver: to.Driver()}
 	defer func() { r.Summary = r.summary() }()
 	buf, err := from.CreateDumb(probeSize, probeSize, 32)
 	if err != nil {

@@ -547,6 +547,11 @@ func errnoName(err error) string {
 	}
 	var e unix.Errno
 	if errors.As(err, &e) {
+		if e == unix.EOPNOTSUPP {
+			// Same number as ENOTSUP on Linux; the kernel's DRM code and
+			// its documentation say EOPNOTSUPP.
+			return "EOPNOTSUPP"
+		}
 		if n := unix.ErrnoName(e); n != "" {
 			return n
 		}

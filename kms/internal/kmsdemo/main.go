@@ -10,6 +10,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"image"
@@ -51,7 +53,41 @@ func main() {
 		verbose  = flag.Bool("v", false, "debug logging")
 		nameFlag = flag.String("name", "", "name in the SCREENDUMP line (default: the pattern)")
 	)
+	probe := flag.Bool("probe", false, "print the kms.Probe report and exit")
+	probeJSON := flag.Bool("json", false, "with -probe: JSON")
+	watch := flag.Duration("watch", 0, "print DRM hotplug uevents for this long and exit")
 	flag.Parse()
+	if *probe {
+		rep, err := kms.Probe()
+		if err == nil {
+			if *probeJSON {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(rep)
+			} else {
+				err = rep.WriteText(os.Stdout)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kmsdemo:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *watch > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), *watch)
+		defer cancel()
+		ch, err := kms.WatchHotplug(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kmsdemo:", err)
+			os.Exit(1)
+		}
+		fmt.Println("kmsdemo: watching hotplug")
+		for h := range ch {
+			fmt.Printf("hotplug: action=%s dev=%s minor=%d connector=%d\n", h.Action, h.DevName, h.Minor, h.Connector)
+		}
+		return
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
