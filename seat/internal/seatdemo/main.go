@@ -5,6 +5,7 @@
 //	seatdemo keymap                      print the built-in US keymap
 //	seatdemo session [flags] [DEVICE...]  open a session and the devices, log events
 //	seatdemo input [flags]               open a session and all input devices, log input
+//	seatdemo chvt VT                     switch VT with VT_ACTIVATE on the controlling tty, like chvt(1)
 package main
 
 import (
@@ -14,11 +15,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/vitrine-wm/vitrine/seat"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -35,6 +38,8 @@ func main() {
 		err = session(log, os.Args[2:])
 	case "input":
 		err = input(log, os.Args[2:])
+	case "chvt":
+		err = chvt(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -143,4 +148,29 @@ func input(log *slog.Logger, args []string) error {
 			fmt.Printf("%T %+v\n", e, e)
 		}
 	}
+}
+
+// chvt switches VTs the way chvt(1) does, through the controlling
+// terminal, which a console login may do without privileges.
+func chvt(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: seatdemo chvt VT")
+	}
+	vt, err := strconv.Atoi(args[0])
+	if err != nil || vt < 1 {
+		return fmt.Errorf("bad VT %q", args[0])
+	}
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open controlling tty: %w", err)
+	}
+	defer f.Close()
+	const vtActivate, vtWaitActive = 0x5606, 0x5607
+	if err := unix.IoctlSetInt(int(f.Fd()), vtActivate, vt); err != nil {
+		return fmt.Errorf("VT_ACTIVATE %d: %w", vt, err)
+	}
+	if err := unix.IoctlSetInt(int(f.Fd()), vtWaitActive, vt); err != nil {
+		return fmt.Errorf("VT_WAITACTIVE %d: %w", vt, err)
+	}
+	return nil
 }
