@@ -41,7 +41,7 @@ func groupHint(path string) string {
 		name = g.Name
 	}
 	if st.Gid == 0 {
-		return fmt.Sprintf("it is owned by root:root; run vitrine in a logind or seatd session (--session logind|seatd) or as root with --session direct")
+		return "it is owned by root:root; run vitrine in a logind or seatd session (--session logind|seatd) or as root with --session direct"
 	}
 	return fmt.Sprintf("add %s to group %q (usermod -aG %s %s) and log in again, or use --session logind|seatd", who, name, name, who)
 }
