@@ -205,6 +205,10 @@ func (w *Window) Run(linger time.Duration) error {
 	}
 }
 
+// Fail makes Run return err; for errors found outside the window's own
+// handlers (e.g. a buffer import failing late). Safe from any goroutine.
+func (w *Window) Fail(err error) { w.fail(err) }
+
 func (w *Window) fail(err error) {
 	select {
 	case w.failed <- err:
