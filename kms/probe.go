@@ -335,3 +335,47 @@ func (rep *ProbeReport) WriteText(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Outcome condenses a result to "ok" (the buffer became a framebuffer on
+// To) or the first errno name that stopped it.
+func (r ImportResult) Outcome() string {
+	for _, step := range []string{r.Export, r.Import, r.AddFB2} {
+		if step != "ok" {
+			return step
+		}
+	}
+	return "ok"
+}
+
+// shortDriver drops the "-drm" some drivers append to their name
+// ("bochs-drm"), so reports compare with notes that say "bochs".
+func shortDriver(name string) string { return strings.TrimSuffix(name, "-drm") }
+
+// CompareImportMatrix checks the report's import results against expected
+// outcomes keyed by [from driver, into driver] (short names: "virtio_gpu",
+// "bochs", "cirrus", "vgem"), each "ok" or an errno name. It returns one
+// line per mismatch or missing pair; none means the matrix reproduces.
+func (rep *ProbeReport) CompareImportMatrix(expected map[[2]string]string) []string {
+	got := map[[2]string]string{}
+	for _, r := range rep.Imports {
+		got[[2]string{shortDriver(r.FromDriver), shortDriver(r.ToDriver)}] = r.Outcome()
+	}
+	keys := make([][2]string, 0, len(expected))
+	for k := range expected {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1]
+	})
+	var diffs []string
+	for _, k := range keys {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s -> %s: not probed (want %s)", k[0], k[1], expected[k]))
+		case g != expected[k]:
+			diffs = append(diffs, fmt.Sprintf("%s -> %s: got %s, want %s", k[0], k[1], g, expected[k]))
+		}
+	}
+	return diffs
+}

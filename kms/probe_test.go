@@ -1,0 +1,78 @@
+package kms
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// labMatrix is the import matrix of shared/LAB.md (Linux 6.12, QEMU 7.2):
+// dumb buffer exported from the first driver, imported into the second.
+// "ENOSYS (bochs cannot export)" shows up as ENOSYS at import into others;
+// "own buffers only" (bochs into bochs) is a self-import, which works.
+var labMatrix = map[[2]string]string{
+	{"virtio_gpu", "virtio_gpu"}: "ok",
+	{"virtio_gpu", "bochs"}:      "EINVAL",
+	{"virtio_gpu", "cirrus"}:     "ok",
+	{"vgem", "virtio_gpu"}:       "ENODEV",
+	{"vgem", "bochs"}:            "EINVAL",
+	{"vgem", "cirrus"}:           "ok",
+	{"cirrus", "virtio_gpu"}:     "ENODEV",
+	{"cirrus", "bochs"}:          "EINVAL",
+	{"cirrus", "cirrus"}:         "ok",
+	{"bochs", "virtio_gpu"}:      "ENOSYS",
+	{"bochs", "bochs"}:           "ok",
+	{"bochs", "cirrus"}:          "ENOSYS",
+	// "vgem ... ADDFB2 on it gives EOPNOTSUPP"
+	{"vgem", "vgem"}: "EOPNOTSUPP",
+}
+
+// The report in testdata was taken in the lab with
+// `kmsdemo -probe -json` (virtio-gpu, vgem, bochs, cirrus on 6.12).
+func TestLabProbeReproducesImportMatrix(t *testing.T) {
+	data, err := os.ReadFile("testdata/probe-lab-6.12.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep ProbeReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rep.CompareImportMatrix(labMatrix) {
+		t.Error(d)
+	}
+	// The other facts LAB.md records.
+	mods := map[string]uint64{}
+	for _, d := range rep.Devices {
+		if d.NodeName == "primary" {
+			mods[shortDriver(d.Driver)] = d.Caps["ADDFB2_MODIFIERS"]
+		}
+	}
+	if mods["bochs"] != 1 || mods["cirrus"] != 1 || mods["virtio_gpu"] != 0 {
+		t.Errorf("ADDFB2_MODIFIERS caps %v; LAB.md: bochs and cirrus 1, virtio_gpu 0", mods)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"/dev/dri/card1 (vgem) -> /dev/dri/card3 (cirrus): import + ADDFB2 ok", "import EINVAL", "formats: XR24(LINEAR) BX24(LINEAR)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q", want)
+		}
+	}
+}
+
+// A wrong expectation must be reported, or the comparison proves nothing.
+func TestCompareImportMatrixReportsMismatch(t *testing.T) {
+	rep := &ProbeReport{Imports: []ImportResult{
+		{FromDriver: "vgem", ToDriver: "bochs-drm", Export: "ok", Import: "EINVAL"},
+	}}
+	diffs := rep.CompareImportMatrix(map[[2]string]string{
+		{"vgem", "bochs"}:  "ok",
+		{"vgem", "cirrus"}: "ok",
+	})
+	if len(diffs) != 2 || !strings.Contains(diffs[0], "got EINVAL, want ok") || !strings.Contains(diffs[1], "not probed") {
+		t.Errorf("diffs %q", diffs)
+	}
+}
