@@ -124,39 +124,64 @@ func reverseRow(d, pix []byte, o, w int) {
 // k, pixel x is the source pixel at off + x*stepX + k*stepY, where stepY is
 // ±4 (band rows are neighbouring source columns) and stepX is ± the source
 // stride. It works on 2×2 blocks: two 8-byte loads from neighbouring source
-// rows become two 8-byte stores into neighbouring band rows.
+// rows become two 8-byte stores into neighbouring band rows. Band rows are
+// always filled top to bottom: walking them bottom-up measured three times
+// slower.
 func gatherColumns(s, pix []byte, off, stepX, stepY, w, n int) {
 	rb := w * 4
 	s = s[:n*rb]
 	rev := stepY < 0
+	if rev {
+		// Source runs go right to left: slice them from their lowest
+		// address and index from the end.
+		off -= 4 * (n - 1)
+	}
 	x := 0
 	for ; x+2 <= w; x += 2 {
 		o0 := off + x*stepX
 		o1 := o0 + stepX
+		c0 := pix[o0 : o0+4*n]
+		c1 := pix[o1 : o1+4*n]
+		p := x * 4
 		k := 0
-		for ; k+2 <= n; k += 2 {
-			// a holds pixels (x, k) low and (x, k+1) high; b the same
-			// for x+1.
-			var a, b uint64
-			if rev {
-				a = bits.RotateLeft64(binary.LittleEndian.Uint64(pix[o0-4*k-4:]), 32)
-				b = bits.RotateLeft64(binary.LittleEndian.Uint64(pix[o1-4*k-4:]), 32)
-			} else {
-				a = binary.LittleEndian.Uint64(pix[o0+4*k:])
-				b = binary.LittleEndian.Uint64(pix[o1+4*k:])
+		if rev {
+			for ; k+2 <= n; k += 2 {
+				// Loaded low to high the pair is band rows k+1, k;
+				// rotate so a holds (x, k) low and (x, k+1) high.
+				j := 4 * (n - 2 - k)
+				a := bits.RotateLeft64(binary.LittleEndian.Uint64(c0[j:]), 32)
+				b := bits.RotateLeft64(binary.LittleEndian.Uint64(c1[j:]), 32)
+				binary.LittleEndian.PutUint64(s[p:], a&0xffffffff|b<<32)
+				binary.LittleEndian.PutUint64(s[p+rb:], a>>32|b&0xffffffff00000000)
+				p += 2 * rb
 			}
-			binary.LittleEndian.PutUint64(s[k*rb+x*4:], a&0xffffffff|b<<32)
-			binary.LittleEndian.PutUint64(s[(k+1)*rb+x*4:], a>>32|b&0xffffffff00000000)
+		} else {
+			for ; k+2 <= n; k += 2 {
+				a := binary.LittleEndian.Uint64(c0[4*k:])
+				b := binary.LittleEndian.Uint64(c1[4*k:])
+				binary.LittleEndian.PutUint64(s[p:], a&0xffffffff|b<<32)
+				binary.LittleEndian.PutUint64(s[p+rb:], a>>32|b&0xffffffff00000000)
+				p += 2 * rb
+			}
 		}
 		if k < n {
-			binary.LittleEndian.PutUint32(s[k*rb+x*4:], binary.LittleEndian.Uint32(pix[o0+k*stepY:]))
-			binary.LittleEndian.PutUint32(s[k*rb+x*4+4:], binary.LittleEndian.Uint32(pix[o1+k*stepY:]))
+			j := 4 * k
+			if rev {
+				j = 4 * (n - 1 - k)
+			}
+			binary.LittleEndian.PutUint32(s[p:], binary.LittleEndian.Uint32(c0[j:]))
+			binary.LittleEndian.PutUint32(s[p+4:], binary.LittleEndian.Uint32(c1[j:]))
 		}
 	}
 	if x < w {
 		o0 := off + x*stepX
+		c0 := pix[o0 : o0+4*n]
 		for k := 0; k < n; k++ {
-			binary.LittleEndian.PutUint32(s[k*rb+x*4:], binary.LittleEndian.Uint32(pix[o0+k*stepY:]))
+			j := 4 * k
+			if rev {
+				j = 4 * (n - 1 - k)
+			}
+			binary.LittleEndian.PutUint32(s[k*rb+x*4:], binary.LittleEndian.Uint32(c0[j:]))
 		}
 	}
 }
