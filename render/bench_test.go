@@ -163,3 +163,27 @@ func BenchmarkCopyOut(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDrawScaled is a 1280x720 opaque video frame upscaled to 1080p,
+// the common kiosk case, and the same frame with a 90° buffer transform.
+func BenchmarkDrawScaled(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, bc := range []struct {
+		name string
+		t    Transform
+	}{
+		{"720p-to-1080p", Normal},
+		{"720p-to-1080p-rot90", Rotate90},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			sw, sh := bc.t.TransformSize(1280, 720)
+			src := randomImage(rng, sw, sh, XRGB8888)
+			dst := NewImage(benchW, benchH, XRGB8888)
+			l := Layer{Src: src, SrcRect: src.Bounds(), Transform: bc.t, Dst: dst.Bounds(), Opaque: true}
+			b.SetBytes(int64(len(dst.Pix)))
+			for b.Loop() {
+				Draw(dst, l, dst.Bounds())
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -124,6 +125,13 @@ func TestCopyOutRejectsBadInput(t *testing.T) {
 	}
 	if n := CopyOut(&Image{Pix: dst.Pix[:20], Stride: 16, Width: 4, Height: 4, Format: XRGB8888}, src, all, Normal); n != 0 {
 		t.Errorf("short destination: %d bytes", n)
+	}
+	huge := image.Rect(math.MinInt, math.MinInt, math.MaxInt, math.MaxInt)
+	if n := CopyOut(dst, src, []image.Rectangle{image.Rect(math.MinInt, 0, math.MinInt+3, 3)}, Rotate90); n != 0 {
+		t.Errorf("far away rect: %d bytes", n)
+	}
+	if n := CopyOut(NewImage(4, 4, XRGB8888), src, []image.Rectangle{huge}, Rotate270); n != 64 {
+		t.Errorf("huge rect: %d bytes, want the whole 64-byte image", n)
 	}
 	if n := CopyOut(dst, src, nil, Normal); n != 0 {
 		t.Errorf("no rects: %d bytes", n)

@@ -25,9 +25,16 @@ type Layer struct {
 	Opaque bool
 }
 
-// Sizes past this many destination pixels on a side are refused, so that
-// scaling arithmetic cannot overflow.
-const maxDstDim = 1 << 24
+// Layer rectangles larger than this on a side are refused, so that scaling
+// arithmetic cannot overflow.
+const maxLayerDim = 1 << 24
+
+// layerSizeOK reports whether r is non-empty and small enough. A size that
+// overflowed int comes out negative and is refused too.
+func layerSizeOK(r image.Rectangle) bool {
+	w, h := r.Dx(), r.Dy()
+	return w > 0 && h > 0 && w <= maxLayerDim && h <= maxLayerDim
+}
 
 // chunk is how many pixels the general paths convert at a time: small
 // enough to live on the stack and in L1, large enough to amortise the loop.
@@ -42,7 +49,7 @@ func Draw(dst *Image, l Layer, clip image.Rectangle) {
 		return
 	}
 	src, sr, t := l.Src, l.SrcRect, l.Transform
-	if sr.Empty() || l.Dst.Empty() || l.Dst.Dx() > maxDstDim || l.Dst.Dy() > maxDstDim {
+	if !layerSizeOK(sr) || !layerSizeOK(l.Dst) {
 		return
 	}
 	area := clip.Intersect(l.Dst).Intersect(dst.Bounds())
@@ -148,20 +155,43 @@ func drawSampled(dst *Image, l Layer, area image.Rectangle, opaque bool) {
 		u := area.Min.X + i - l.Dst.Min.X
 		col[i] = offset((2*u+1)*tw/(2*dw), 0) - origin
 	}
+	rgb32 := src.Format == XRGB8888 || src.Format == ARGB8888
+	w := len(col) * 4
+	prevBase, prevRow := -1, []byte(nil)
 	var px [chunk]uint32
 	for y := area.Min.Y; y < area.Max.Y; y++ {
 		v := y - l.Dst.Min.Y
 		base := offset(0, (2*v+1)*th/(2*dh))
-		d := dst.Pix[y*dst.Stride+area.Min.X*4:]
-		for i := 0; i < len(col); i += chunk {
-			n := min(chunk, len(col)-i)
-			fetchOffsets(px[:n], src.Pix, base, col[i:i+n], src.Format)
-			if opaque {
-				storeOpaque(d[i*4:], px[:n])
-			} else {
-				overPixels(d[i*4:], px[:n])
+		d := dst.Pix[y*dst.Stride+area.Min.X*4:][:w]
+		switch {
+		case opaque && base == prevBase:
+			// Upscaling repeats source rows: an opaque row is the
+			// same as the one above, and memmove is cheaper than
+			// sampling it again.
+			copy(d, prevRow)
+		case opaque && rgb32:
+			sampleOpaque32(d, src.Pix, base, col)
+		default:
+			for i := 0; i < len(col); i += chunk {
+				n := min(chunk, len(col)-i)
+				fetchOffsets(px[:n], src.Pix, base, col[i:i+n], src.Format)
+				if opaque {
+					storeOpaque(d[i*4:], px[:n])
+				} else {
+					overPixels(d[i*4:], px[:n])
+				}
 			}
 		}
+		prevBase, prevRow = base, d
+	}
+}
+
+// sampleOpaque32 stores the 32-bit source pixels at base+col[i] into d with
+// alpha forced to 0xff, in one pass.
+func sampleOpaque32(d, pix []byte, base int, col []int) {
+	d = d[:len(col)*4]
+	for i, o := range col {
+		binary.LittleEndian.PutUint32(d[i*4:], binary.LittleEndian.Uint32(pix[base+o:])|0xff000000)
 	}
 }
 

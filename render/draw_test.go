@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -274,6 +275,19 @@ func TestDrawRejectsBadInput(t *testing.T) {
 		Draw(dst, l, dst.Bounds())
 		if !bytes.Equal(dst.Pix, orig.Pix) {
 			t.Errorf("layer %d: bad input drew something", i)
+		}
+	}
+	huge := image.Rect(math.MinInt, math.MinInt, math.MaxInt, math.MaxInt)
+	hugeLayers := []Layer{
+		{Src: src, SrcRect: huge, Dst: dst.Bounds()},
+		{Src: src, SrcRect: src.Bounds(), Dst: huge},
+		{Src: src, SrcRect: image.Rect(math.MaxInt-2, 0, math.MaxInt, 2), Dst: dst.Bounds()},
+		{Src: src, SrcRect: src.Bounds(), Dst: image.Rect(math.MinInt, math.MinInt, math.MinInt+2, math.MinInt+2)},
+	}
+	for i, l := range hugeLayers {
+		Draw(dst, l, huge)
+		if !bytes.Equal(dst.Pix, orig.Pix) {
+			t.Errorf("huge layer %d drew something", i)
 		}
 	}
 	rgb565 := NewImage(4, 4, RGB565)
