@@ -118,7 +118,10 @@ type Output struct {
 	planeRotated bool
 	atomic       bool
 	dirtyFB      bool // legacy: driver wants DIRTYFB (it did not answer ENOSYS)
-	maxBuffers   int
+
+	paceMu     sync.Mutex
+	lastDone   time.Time // when the previous completion was delivered
+	maxBuffers int
 
 	shadow *render.Image
 	ring   *DamageRing
@@ -266,6 +269,18 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 		return nil, err
 	}
 	o.front = first
+	if !o.atomic {
+		// Drivers that copy or upload on DIRTYFB (cirrus, udl, virtio_gpu,
+		// SPI panels) answer it; those scanning the buffer directly say
+		// ENOSYS. For the former one buffer updated with DIRTYFB clips is
+		// tear-free and avoids the full upload a PAGE_FLIP (which carries no
+		// clips) would cause.
+		err := dev.DirtyFB(first.fb, []Rect{{X2: int32(first.img.Width), Y2: int32(first.img.Height)}})
+		o.dirtyFB = !errors.Is(err, unix.ENOSYS)
+		if o.dirtyFB && opts.Buffers <= 0 {
+			o.maxBuffers = 1
+		}
+	}
 	if o.unregister, err = dev.HandleEvents(uint64(crtcID), o.handleFlip); err != nil {
 		return nil, err
 	}
@@ -584,11 +599,13 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 		if err := o.dev.DirtyFB(buf.fb, clips); err != nil && !errors.Is(err, unix.ENOSYS) {
 			return err
 		}
-		go o.notify(o.nowInfo(PresentHWCompletion))
+		o.deliver(o.nowInfo(PresentHWCompletion))
 		return nil
 	}
-	if err := o.dev.DirtyFB(buf.fb, clips); err != nil && !errors.Is(err, unix.ENOSYS) {
-		return err
+	if o.dirtyFB {
+		if err := o.dev.DirtyFB(buf.fb, clips); err != nil {
+			return err
+		}
 	}
 	if err := o.dev.PageFlip(o.crtcID, buf.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
 		return err
@@ -617,7 +634,35 @@ func (o *Output) handleFlip(ev FlipEvent) {
 		Refresh: o.refresh(),
 		Flags:   PresentVsync | PresentHWClock | PresentHWCompletion,
 	}
-	o.notify(info)
+	o.deliver(info)
+}
+
+// deliver reports a completion, but no sooner than one refresh period
+// after the previous one. Drivers without vblank interrupts (virtio_gpu,
+// DIRTYFB uploads) complete as soon as the upload is queued; without this a
+// client animating as fast as its frame callbacks arrive would spin a core.
+// Real vblank events are already a period apart and pass straight through.
+func (o *Output) deliver(info PresentInfo) {
+	period := o.refresh()
+	if period == 0 {
+		period = time.Second / 60
+	}
+	const slack = 2 * time.Millisecond // event jitter on real vblank
+	o.paceMu.Lock()
+	now := time.Now()
+	due := o.lastDone.Add(period - slack)
+	wait := due.Sub(now)
+	if wait > 0 {
+		o.lastDone = due
+	} else {
+		o.lastDone = now
+	}
+	o.paceMu.Unlock()
+	if wait <= 0 {
+		o.notify(info)
+		return
+	}
+	time.AfterFunc(wait, func() { o.notify(info) })
 }
 
 func (o *Output) refresh() time.Duration {
