@@ -25,7 +25,24 @@ const band = 64
 //
 // The destination rectangle for each of rects is t.Rect(r, src.Width,
 // src.Height): that is the damage to report to the display (FB_DAMAGE_CLIPS).
+//
+// Rotated copies need a band buffer of 64 destination rows; CopyOut
+// allocates it per call, a Copier keeps it between frames.
 func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
+	var c Copier
+	return c.CopyOut(dst, src, rects, t)
+}
+
+// Copier does what the function CopyOut does but keeps its band buffer for
+// the next call, so a rotated output does not allocate every frame. Keep
+// one per output; the zero value is ready to use. A Copier must not be used
+// by two goroutines at once.
+type Copier struct {
+	scratch []byte
+}
+
+// CopyOut is the function CopyOut, reusing c's buffer.
+func (c *Copier) CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 	if !isShadowFormat(src) || !src.valid() || !dst.valid() || !t.Valid() {
 		return 0
 	}
@@ -36,7 +53,6 @@ func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 	sw, sh := src.Width, src.Height
 	tw, th := t.TransformSize(sw, sh)
 	dstArea := dst.Bounds().Intersect(image.Rect(0, 0, tw, th))
-	var scratch []byte
 	written := 0
 	for _, r := range rects {
 		dr := t.Rect(r.Intersect(src.Bounds()), sw, sh).Intersect(dstArea)
@@ -75,12 +91,10 @@ func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 					reverseRow(dstRow(dr.Min.Y+y), src.Pix, off0+y*stepY, w)
 				}
 			} else {
-				if len(scratch) < w*4 {
-					scratch = make([]byte, w*4)
-				}
+				buf := c.buffer(w * 4)
 				for y := 0; y < h; y++ {
-					reverseRow(scratch[:w*4], src.Pix, off0+y*stepY, w)
-					conv(dstRow(dr.Min.Y+y), scratch[:w*4])
+					reverseRow(buf, src.Pix, off0+y*stepY, w)
+					conv(dstRow(dr.Min.Y+y), buf)
 				}
 			}
 			written += w * h * dbpp
@@ -89,19 +103,25 @@ func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 		// Rows become columns (90, 270 and their flips): gather a band of
 		// destination rows into system memory, reading the source in
 		// short contiguous runs, then write each row out sequentially.
-		if need := band * w * 4; len(scratch) < need {
-			scratch = make([]byte, need)
-		}
+		buf := c.buffer(band * w * 4)
 		for y := 0; y < h; y += band {
 			n := min(band, h-y)
-			gatherColumns(scratch[:n*w*4], src.Pix, off0+y*stepY, stepX, stepY, w, n)
+			gatherColumns(buf[:n*w*4], src.Pix, off0+y*stepY, stepX, stepY, w, n)
 			for k := 0; k < n; k++ {
-				conv(dstRow(dr.Min.Y+y+k), scratch[k*w*4:(k+1)*w*4])
+				conv(dstRow(dr.Min.Y+y+k), buf[k*w*4:(k+1)*w*4])
 			}
 		}
 		written += w * h * dbpp
 	}
 	return written
+}
+
+// buffer returns n bytes of system memory for gathering rows.
+func (c *Copier) buffer(n int) []byte {
+	if len(c.scratch) < n {
+		c.scratch = make([]byte, n)
+	}
+	return c.scratch[:n]
 }
 
 // reverseRow stores into d the w 4-byte pixels ending at byte offset o+4 of

@@ -140,3 +140,23 @@ func TestCopyOutRejectsBadInput(t *testing.T) {
 		t.Errorf("rejected CopyOut wrote to dst")
 	}
 }
+
+// A Copier reused across sizes, transforms and formats gives what fresh
+// CopyOut calls give.
+func TestCopierReuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	var c Copier
+	for i := 0; i < 200; i++ {
+		src := randomImage(rng, 1+rng.IntN(150), 1+rng.IntN(90), XRGB8888)
+		tr := Transform(rng.IntN(8))
+		df := allFormats[rng.IntN(len(allFormats))]
+		tw, th := tr.TransformSize(src.Width, src.Height)
+		rects := []image.Rectangle{randomRect(rng, src.Width, src.Height)}
+		got, want := sentinelImage(tw, th, df, 0), sentinelImage(tw, th, df, 0)
+		n := c.CopyOut(got, src, rects, tr)
+		wantN := CopyOut(want, src, rects, tr)
+		if n != wantN || !bytes.Equal(got.Pix, want.Pix) {
+			t.Fatalf("case %d (%v to %v): reused Copier differs from CopyOut", i, tr, df)
+		}
+	}
+}

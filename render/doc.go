@@ -16,18 +16,32 @@
 // destination, so the compositor blends into a shadow image in ordinary
 // memory (Draw, Fill) and then CopyOut writes only the damaged rectangles to
 // the scanout buffer, row by row in increasing addresses, never reading it.
-// CopyOut is also where the output transform and the conversion to the
-// scanout format happen, so the shadow is always upright XRGB8888/ARGB8888.
+// Slow-link displays (virtio-gpu, udl, SPI panels) transfer only what is
+// reported damaged, so the same rectangles, passed through Transform.Rect,
+// are what the caller reports. CopyOut is also where the output transform
+// and the conversion to the scanout format happen, so the shadow is always
+// upright XRGB8888 (or ARGB8888).
 //
 // # Why these fast paths
 //
 // An opaque surface is copied, never blended: an untransformed, unscaled
-// opaque layer into an XRGB8888 shadow is a plain copy() per row, which is
-// as fast as memmove. OVER skips fully transparent pixels and copies fully
-// opaque ones, so a typical window with transparent shadows and an opaque
-// body costs little more than a copy. Rotated copies go through a small
-// band buffer so both the source reads and the scanout writes stay
-// sequential: a naive column walk misses the cache on every pixel.
+// opaque XRGB8888 or ARGB8888 layer into an XRGB8888 shadow is a plain
+// copy() per row (the X byte is don't-care, so even a source's alpha byte
+// may be copied), which runs at memmove speed. OVER skips pairs of fully
+// transparent pixels and copies pairs of opaque ones, so a window with a
+// transparent margin and an opaque body costs little more than a copy; the
+// blend itself spreads the four channels over one uint64 so one multiply
+// serves them all. Upscaled opaque layers copy a destination row instead of
+// resampling it when it repeats the source row above.
+//
+// Rotating by 90° turns source columns into scanout rows. Walking a column
+// pixel by pixel misses the cache and the TLB on every pixel, so CopyOut
+// gathers 64 destination rows at a time (a band: 256 contiguous bytes from
+// each source row) into a system-memory band buffer, moving 2×2 pixel
+// blocks with 8-byte loads and stores, and then writes each of those rows
+// out sequentially. Scanout memory thus still sees only increasing-address
+// row writes. Everything is plain Go with encoding/binary loads and stores:
+// no unsafe, no assembly, the same code on amd64 and on a Raspberry Pi.
 //
 // # Conventions
 //
