@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -111,7 +112,7 @@ func (c *Client) PostError(objectID, code uint32, msg string) {
 	w.Uint(code)
 	w.String(msg)
 	w.Send()
-	c.disconnect()
+	c.disconnect(errorFlushTime)
 }
 
 // fail disconnects the client for a reason that is not a protocol
@@ -121,14 +122,24 @@ func (c *Client) fail(err error) {
 		return
 	}
 	c.server.log.Info("disconnecting client", "pid", c.PID, "reason", err)
-	c.disconnect()
+	// Nothing queued is worth waiting for: the client may never read it.
+	c.disconnect(0)
 }
 
 // Close disconnects the client without an error message.
 func (c *Client) Close() { c.fail(errors.New("closed by compositor")) }
 
-func (c *Client) disconnect() {
+// errorFlushTime bounds how long a disconnected client's last events
+// (its wl_display.error) may take to leave; a client that does not read
+// loses them.
+const errorFlushTime = time.Second
+
+func (c *Client) disconnect(flushWindow time.Duration) {
 	c.dead = true
+	// Stop reading at once: a peer that keeps writing gets EPIPE rather
+	// than a socket that silently swallows its requests.
+	c.conn.CloseRead()
+	c.conn.SetWriteDeadline(time.Now().Add(flushWindow))
 	c.flush()
 	c.w.mu.Lock()
 	c.w.closing = true
