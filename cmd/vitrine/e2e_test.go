@@ -200,8 +200,8 @@ var hostile = []struct {
 	{"request on a destroyed object", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
 		comp := bind(h, g, reg, "wl_compositor", 5)
 		region := h.NewID()
-		h.Send(comp, 1, region)             // create_region
-		h.Send(region, 0)                   // destroy
+		h.Send(comp, 1, region)              // create_region
+		h.Send(region, 0)                    // destroy
 		return h.Send(region, 1, 0, 0, 4, 4) // add on the dead region
 	}, 0, "invalid object"},
 	{"shm pool larger than its fd", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
