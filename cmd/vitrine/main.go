@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -156,6 +157,9 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 		}
 	}()
 
+	if err := ensureRuntimeDir(log); err != nil {
+		return 0, err
+	}
 	if err := srv.Listen(opts.socket); err != nil {
 		return 0, err
 	}
@@ -205,4 +209,24 @@ func chooseBackend(opts *options) (string, string) {
 		return "headless", "no session with a seat (XDG_SEAT and XDG_SESSION_ID unset); start vitrine from a console login, or pass --backend drm --session direct as root"
 	}
 	return "drm", "found " + strings.Join(cards, ", ") + " and a seat"
+}
+
+// ensureRuntimeDir gives vitrine a private runtime directory when the
+// session did not (a root shell on a fresh machine, a container), so the
+// headless backend works anywhere; clients it starts inherit it.
+func ensureRuntimeDir(log *slog.Logger) error {
+	if os.Getenv("XDG_RUNTIME_DIR") != "" {
+		return nil
+	}
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("vitrine-runtime-%d", os.Getuid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("XDG_RUNTIME_DIR is not set and creating %s failed: %w", dir, err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(dir, &st); err != nil || st.Uid != uint32(os.Getuid()) || st.Mode&0o077 != 0 || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		return fmt.Errorf("XDG_RUNTIME_DIR is not set and %s is not a private directory of this user; set XDG_RUNTIME_DIR to one (mkdir -m 700 DIR)", dir)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", dir)
+	log.Warn("XDG_RUNTIME_DIR is not set; using a private directory", "dir", dir, "hint", "export XDG_RUNTIME_DIR="+dir+" to reach vitrine from other shells")
+	return nil
 }
