@@ -156,33 +156,43 @@ func drawSampled(dst *Image, l Layer, area image.Rectangle, opaque bool) {
 		col[i] = offset((2*u+1)*tw/(2*dw), 0) - origin
 	}
 	rgb32 := src.Format == XRGB8888 || src.Format == ARGB8888
-	w := len(col) * 4
-	prevBase, prevRow := -1, []byte(nil)
+	// With a 90° or 270° buffer transform a destination row walks down a
+	// source column; narrow strips keep the source rows a strip touches
+	// in the cache and the TLB for the rows below.
+	strip := len(col)
+	if t.swapsAxes() {
+		strip = 64
+	}
 	var px [chunk]uint32
-	for y := area.Min.Y; y < area.Max.Y; y++ {
-		v := y - l.Dst.Min.Y
-		base := offset(0, (2*v+1)*th/(2*dh))
-		d := dst.Pix[y*dst.Stride+area.Min.X*4:][:w]
-		switch {
-		case opaque && base == prevBase:
-			// Upscaling repeats source rows: an opaque row is the
-			// same as the one above, and memmove is cheaper than
-			// sampling it again.
-			copy(d, prevRow)
-		case opaque && rgb32:
-			sampleOpaque32(d, src.Pix, base, col)
-		default:
-			for i := 0; i < len(col); i += chunk {
-				n := min(chunk, len(col)-i)
-				fetchOffsets(px[:n], src.Pix, base, col[i:i+n], src.Format)
-				if opaque {
-					storeOpaque(d[i*4:], px[:n])
-				} else {
-					overPixels(d[i*4:], px[:n])
+	for x0 := 0; x0 < len(col); x0 += strip {
+		cols := col[x0:min(x0+strip, len(col))]
+		w := len(cols) * 4
+		prevBase, prevRow := -1, []byte(nil)
+		for y := area.Min.Y; y < area.Max.Y; y++ {
+			v := y - l.Dst.Min.Y
+			base := offset(0, (2*v+1)*th/(2*dh))
+			d := dst.Pix[y*dst.Stride+(area.Min.X+x0)*4:][:w]
+			switch {
+			case opaque && base == prevBase:
+				// Upscaling repeats source rows: an opaque row is
+				// the same as the one above, and memmove is cheaper
+				// than sampling it again.
+				copy(d, prevRow)
+			case opaque && rgb32:
+				sampleOpaque32(d, src.Pix, base, cols)
+			default:
+				for i := 0; i < len(cols); i += chunk {
+					n := min(chunk, len(cols)-i)
+					fetchOffsets(px[:n], src.Pix, base, cols[i:i+n], src.Format)
+					if opaque {
+						storeOpaque(d[i*4:], px[:n])
+					} else {
+						overPixels(d[i*4:], px[:n])
+					}
 				}
 			}
+			prevBase, prevRow = base, d
 		}
-		prevBase, prevRow = base, d
 	}
 }
 

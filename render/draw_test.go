@@ -86,11 +86,18 @@ func randomRect(rng *rand.Rand, w, h int) image.Rectangle {
 // format, transform, scale, opacity and clipping situation.
 func TestDrawMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 3000; i++ {
+	for i := 0; i < 3200; i++ {
+		// Mostly tiny images, where edge cases are dense; some larger
+		// than the 64-pixel strips and 256-pixel chunks of the general
+		// path.
+		maxSrc, maxDst := 9, 14
+		if i >= 3000 {
+			maxSrc, maxDst = 200, 300
+		}
 		sf := allFormats[rng.IntN(len(allFormats))]
 		df := []Format{XRGB8888, ARGB8888}[rng.IntN(2)]
-		src := randomImage(rng, 1+rng.IntN(9), 1+rng.IntN(9), sf)
-		dst := randomImage(rng, 1+rng.IntN(14), 1+rng.IntN(14), df)
+		src := randomImage(rng, 1+rng.IntN(maxSrc), 1+rng.IntN(maxSrc), sf)
+		dst := randomImage(rng, 1+rng.IntN(maxDst), 1+rng.IntN(maxDst), df)
 		l := Layer{
 			Src:       src,
 			SrcRect:   randomRect(rng, src.Width, src.Height),
