@@ -17,6 +17,13 @@
 //	first-frame WxH
 //	final-box ... | done ...                 (as shm-client, with --frames)
 //
+// With --alloc-only it prints the alloc line and
+//
+//	alloc-ok source=vgem width=W height=H stride=S bytes=N pattern=quadrants
+//
+// after drawing frame 0 of the pattern into one buffer (between
+// DMA_BUF_IOCTL_SYNC calls) and reading it back, without any compositor.
+//
 // Exit status 0 as for shm-client; 1 with a message on stderr when the
 // memory cannot be allocated or the compositor cannot import it.
 package main
@@ -65,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	createMode := fs.String("create", "immed", "wl_buffer creation: immed (create_immed) or async (create, wait for created/failed)")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
+	allocOnly := fs.Bool("alloc-only", false, "only allocate one --size buffer, draw --pattern frame 0 into it with CPU access syncs, verify it and exit (no compositor needed)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -111,6 +119,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer src.Close()
 	out.Printf("alloc source=%s device=%s", src.Kind(), src.Device())
+	if *allocOnly {
+		if err := checkAlloc(src, size, *patternName, out); err != nil {
+			fmt.Fprintf(stderr, "%s: --alloc-only: %v\n", name, err)
+			return 1
+		}
+		return 0
+	}
 
 	conn, err := window.Connect(*display, log)
 	if err != nil {

@@ -30,6 +30,12 @@ func (b *Buf) BeginWrite() error { return syncDMABuf(b.FD, dmaBufSyncStart|dmaBu
 // EndWrite ends it, flushing CPU caches towards the device.
 func (b *Buf) EndWrite() error { return syncDMABuf(b.FD, dmaBufSyncEnd|dmaBufSyncWrite) }
 
+// BeginRead starts a CPU read access (START|READ); only checks read back.
+func (b *Buf) BeginRead() error { return syncDMABuf(b.FD, dmaBufSyncStart|dmaBufSyncRead) }
+
+// EndRead ends it.
+func (b *Buf) EndRead() error { return syncDMABuf(b.FD, dmaBufSyncEnd|dmaBufSyncRead) }
+
 // Close unmaps and frees the buffer.
 func (b *Buf) Close() error { return b.release() }
 

@@ -91,6 +91,7 @@ const (
 	ioctlModeCreateDumb   = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmModeCreateDumb{})<<16 | 'd'<<8 | 0xb2
 	ioctlModeMapDumb      = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmModeMapDumb{})<<16 | 'd'<<8 | 0xb3
 	ioctlModeDestroyDumb  = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmModeDestroyDumb{})<<16 | 'd'<<8 | 0xb4
+	dmaBufSyncRead        = 1 << 0
 	dmaBufSyncWrite       = 2 << 0
 	dmaBufSyncStart       = 0 << 2
 	dmaBufSyncEnd         = 1 << 2
