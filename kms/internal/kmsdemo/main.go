@@ -53,6 +53,7 @@ func main() {
 		verbose  = flag.Bool("v", false, "debug logging")
 		nameFlag = flag.String("name", "", "name in the SCREENDUMP line (default: the pattern)")
 	)
+	dropOld := flag.Bool("drop-old-damage", false, "report only the new box position as damage (a deliberately wrong client, to show the lab catches stale pixels)")
 	probe := flag.Bool("probe", false, "print the kms.Probe report and exit")
 	probeJSON := flag.Bool("json", false, "with -probe: JSON")
 	watch := flag.Duration("watch", 0, "print DRM hotplug uevents for this long and exit")
@@ -93,13 +94,13 @@ func main() {
 		level = slog.LevelDebug
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	if err := run(*device, *pattern, *frames, *legacy, *rotate, *mode, *buffers, *hold, *wait, *boxSize, *boxStep, *nameFlag); err != nil {
+	if err := run(*device, *pattern, *frames, *legacy, *rotate, *mode, *buffers, *hold, *wait, *boxSize, *boxStep, *nameFlag, *dropOld); err != nil {
 		fmt.Fprintln(os.Stderr, "kmsdemo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path, pattern string, frames int, legacy bool, rotate int, mode string, buffers int, hold time.Duration, wait bool, boxSize, boxStep int, name string) error {
+func run(path, pattern string, frames int, legacy bool, rotate int, mode string, buffers int, hold time.Duration, wait bool, boxSize, boxStep int, name string, dropOld bool) error {
 	if rotate%90 != 0 || rotate < 0 || rotate > 270 {
 		return fmt.Errorf("-rotate %d: want 0, 90, 180 or 270", rotate)
 	}
@@ -169,7 +170,11 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 				old, cur := b.rect(n-1), b.rect(n)
 				render.Fill(sh, old, black, sh.Bounds())
 				render.Fill(sh, cur, magenta, sh.Bounds())
-				if err := present(o, []image.Rectangle{old, cur}); err != nil {
+				damage := []image.Rectangle{old, cur}
+				if dropOld {
+					damage = damage[1:]
+				}
+				if err := present(o, damage); err != nil {
 					return err
 				}
 			}
