@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -50,7 +51,9 @@ func ProbeSeatd(socket, devPath string) (seat, driver string, err error) {
 	if n < 1 || 2+n > len(body) {
 		return "", "", fmt.Errorf("seatd: bad seat name length %d", n)
 	}
-	seat = string(body[2 : 2+n-1])
+	// Whether the length counts a terminating NUL is not something to
+	// depend on.
+	seat = strings.TrimRight(string(body[2:2+n]), "\x00")
 
 	path := append([]byte(devPath), 0)
 	req := binary.NativeEndian.AppendUint16(nil, uint16(len(path)))
