@@ -25,6 +25,11 @@ type PresentInfo struct {
 	Flags   uint32        // PresentVsync | PresentHWClock | PresentHWCompletion | PresentZeroCopy
 }
 
+// Monotonic is the flip time as a CLOCK_MONOTONIC duration.
+func (p PresentInfo) Monotonic() time.Duration {
+	return time.Duration(p.Sec)*time.Second + time.Duration(p.Nsec)
+}
+
 // wp_presentation_feedback.kind bits.
 const (
 	PresentVsync        = 1
@@ -125,6 +130,7 @@ type Output struct {
 
 	shadow *render.Image
 	ring   *DamageRing
+	copier render.Copier // keeps the rotation band buffer between frames
 
 	mu      sync.Mutex
 	bufs    []*scanoutBuffer
@@ -524,7 +530,7 @@ func (o *Output) Present(damage []image.Rectangle) error {
 	}
 	o.ring.Add(clipped)
 	rects, _ := o.ring.Since(buf.seq, bounds)
-	n := render.CopyOut(&buf.img, o.shadow, rects, o.copyTrans)
+	n := o.copier.CopyOut(&buf.img, o.shadow, rects, o.copyTrans)
 	buf.seq = o.ring.Seq()
 	o.copiedBytes.Add(int64(n))
 	o.frames.Add(1)
@@ -681,6 +687,27 @@ func (o *Output) nowInfo(flags uint32) PresentInfo {
 		Time: time.Unix(ts.Sec, ts.Nsec), Sec: uint64(ts.Sec), Nsec: uint32(ts.Nsec),
 		Refresh: o.refresh(), Flags: flags,
 	}
+}
+
+// Resume lights the output again after the session was away (VT switch):
+// another DRM master may have changed the CRTC in between. The buffer last
+// shown is shown again; it still holds the last frame. Call it once DRM
+// master is back, before the next Present.
+func (o *Output) Resume() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return fmt.Errorf("output %s: closed", o.name)
+	}
+	// A flip pending at pause time will not report; forget it.
+	if o.pending != nil {
+		o.front = o.pending
+		o.pending = nil
+	}
+	if err := o.modeset(o.front); err != nil {
+		return fmt.Errorf("output %s: resume: %w", o.name, err)
+	}
+	return nil
 }
 
 // Close restores the CRTC configuration found at start (so the text

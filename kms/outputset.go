@@ -145,6 +145,17 @@ func (s *OutputSet) pickCRTC(res *Resources, c *Connector, used map[uint32]bool)
 	return 0, 0, fmt.Errorf("connector %s: no free CRTC", c.Name)
 }
 
+// Resume re-lights every output after a VT switch (see Output.Resume).
+func (s *OutputSet) Resume() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, o := range s.outputs {
+		errs = append(errs, o.Resume())
+	}
+	return errors.Join(errs...)
+}
+
 // Close closes every output (restoring the previous CRTC configurations).
 // The device stays open.
 func (s *OutputSet) Close() error {
