@@ -278,7 +278,7 @@ func (in *Input) add(name string) {
 	in.devices[path] = d
 	in.mu.Unlock()
 	in.log.Info("input: device added", "path", path, "name", info.Dev, "caps", info.Caps.String())
-	in.emit(DeviceAdded{Header: Header{Device: path}, Name: info.Dev, Caps: capsOf(info.Caps)})
+	in.emit(DeviceAdded{Header: Header{Device: path, Time: monotonicNow()}, Name: info.Dev, Caps: capsOf(info.Caps)})
 	in.wg.Add(1)
 	go in.read(d)
 }

@@ -42,11 +42,12 @@ type Logind struct {
 	sigs     chan *dbus.Signal
 	loopDone chan struct{}
 
-	mu      sync.Mutex
-	active  bool
-	lost    error
-	closed  bool
-	devices map[[2]uint32]*logindDevice
+	mu            sync.Mutex
+	active        bool
+	resumePending bool // Active=true seen, Resumed held back for devices
+	lost          error
+	closed        bool
+	devices       map[[2]uint32]*logindDevice
 }
 
 type logindDevice struct {
@@ -429,10 +430,49 @@ func (l *Logind) setActive(b bool) {
 		return
 	}
 	l.log.Info("logind: session active changed", "active", b)
-	if b {
-		l.events.push(Event{Kind: Resumed, ack: func() {}})
-	} else {
+	if !b {
+		l.mu.Lock()
+		l.resumePending = false
+		l.mu.Unlock()
 		l.events.push(Event{Kind: Paused, ack: func() {}})
+		return
+	}
+	// logind emits Active=true and the ResumeDevice signals in either
+	// order. Hold Resumed back until every paused device is back, so the
+	// consumer can modeset as soon as it sees Resumed.
+	l.mu.Lock()
+	waiting := l.pausedDevicesLocked() > 0
+	l.resumePending = waiting
+	l.mu.Unlock()
+	if !waiting {
+		l.events.push(Event{Kind: Resumed, ack: func() {}})
+		return
+	}
+	time.AfterFunc(resumeDeviceWait, l.flushResume)
+}
+
+// resumeDeviceWait bounds how long Resumed waits for ResumeDevice signals
+// (a device that logind never resumes, e.g. one removed meanwhile).
+const resumeDeviceWait = 2 * time.Second
+
+func (l *Logind) pausedDevicesLocked() int {
+	n := 0
+	for _, d := range l.devices {
+		if d.paused {
+			n++
+		}
+	}
+	return n
+}
+
+// flushResume delivers a held-back Resumed.
+func (l *Logind) flushResume() {
+	l.mu.Lock()
+	pending := l.resumePending && l.active && l.lost == nil && !l.closed
+	l.resumePending = false
+	l.mu.Unlock()
+	if pending {
+		l.events.push(Event{Kind: Resumed, ack: func() {}})
 	}
 }
 
@@ -490,6 +530,14 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 	dev.paused = false
 	l.mu.Unlock()
 	l.log.Debug("logind: resume device", "path", dev.path)
+	defer func() {
+		l.mu.Lock()
+		done := l.resumePending && l.pausedDevicesLocked() == 0
+		l.mu.Unlock()
+		if done {
+			l.flushResume()
+		}
+	}()
 	l.events.push(Event{Kind: DeviceResumed, Path: dev.path, Major: major, Minor: minor,
 		OldFile: oldFile, NewFile: newFile, ack: once(func() {
 			l.mu.Lock()

@@ -139,6 +139,36 @@ func TestLogindSessionLifecycle(t *testing.T) {
 		t.Fatalf("open fds grew from %d to %d over 20 pause/resume cycles", before, after)
 	}
 
+	// logind may announce Active=true before resuming the devices;
+	// Resumed must still come after the paused device's DeviceResumed.
+	fake.ctl(t, "Pause", uint32(1), uint32(3), "force")
+	nextEvent(t, s).Ack()
+	fake.ctl(t, "SetActive", false)
+	if ev := nextEvent(t, s); ev.Kind != Paused {
+		t.Fatalf("got %v, want paused", ev.Kind)
+	}
+	fake.ctl(t, "SetActive", true)
+	time.Sleep(50 * time.Millisecond)
+	fake.ctl(t, "Resume", uint32(1), uint32(3))
+	ev := nextEvent(t, s)
+	if ev.Kind != DeviceResumed {
+		t.Fatalf("got %v first, want device-resumed before resumed", ev.Kind)
+	}
+	ev.Ack()
+	cur = ev.NewFile
+	if ev := nextEvent(t, s); ev.Kind != Resumed {
+		t.Fatalf("got %v, want resumed", ev.Kind)
+	}
+	// A device logind never resumes delays Resumed only briefly.
+	fake.ctl(t, "Pause", uint32(1), uint32(3), "force")
+	nextEvent(t, s).Ack()
+	fake.ctl(t, "SetActive", false)
+	nextEvent(t, s)
+	fake.ctl(t, "SetActive", true)
+	if ev := nextEvent(t, s); ev.Kind != Resumed {
+		t.Fatalf("got %v, want resumed after the wait", ev.Kind)
+	}
+
 	// A forced pause needs no answer; an unknown device's pause is
 	// completed by the session itself so logind is not kept waiting.
 	fake.ctl(t, "Pause", uint32(1), uint32(3), "force")

@@ -55,6 +55,8 @@ const (
 	Paused EventKind = iota + 1
 	// Resumed: the session is in the foreground again. Re-query devices,
 	// modeset and repaint everything. Input devices must be reopened.
+	// Under logind it follows the DeviceResumed events of the devices
+	// that were paused (logind itself sends them in either order).
 	Resumed
 	// DevicePaused: one device may no longer be used. If Forced is false
 	// the session manager waits for Ack (logind "pause"); if Forced is true
