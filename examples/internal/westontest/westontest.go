@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -76,8 +77,11 @@ func Start(t *testing.T, w, h int) *Weston {
 		t.Fatalf("start weston: %v", err)
 	}
 	t.Cleanup(func() {
-		wst.cmd.Process.Kill()
+		// SIGTERM lets weston stop the helper clients it launched.
+		wst.cmd.Process.Signal(syscall.SIGTERM)
+		stopped := time.AfterFunc(5*time.Second, func() { wst.cmd.Process.Kill() })
 		wst.cmd.Wait()
+		stopped.Stop()
 		if t.Failed() {
 			t.Logf("weston log:\n%s", wst.log.String())
 		}
