@@ -98,8 +98,9 @@ type scanoutBuffer struct {
 // framebuffers and then upload the whole screen; there the scanout memory is
 // never read by a display while the CPU writes it, so one buffer
 // re-committed with damage clips is both tear-free and cheapest. Other
-// drivers get two buffers, and a third if a frame is presented while a flip
-// is still pending.
+// drivers get two buffers (Options.Buffers can ask for three). A frame
+// presented while a flip is still pending is not drawn into a third buffer
+// but deferred: its damage is copied and committed when the flip lands.
 type Output struct {
 	dev    *Device
 	log    *slog.Logger
@@ -132,11 +133,12 @@ type Output struct {
 	ring   *DamageRing
 	copier render.Copier // keeps the rotation band buffer between frames
 
-	mu      sync.Mutex
-	bufs    []*scanoutBuffer
-	front   *scanoutBuffer // on screen
-	pending *scanoutBuffer // flip queued, not yet complete
-	closed  bool
+	mu       sync.Mutex
+	bufs     []*scanoutBuffer
+	front    *scanoutBuffer    // on screen
+	pending  *scanoutBuffer    // flip queued, not yet complete
+	deferred []image.Rectangle // damage presented while a flip was pending
+	closed   bool
 
 	saved       *CRTC
 	unregister  func()
@@ -235,7 +237,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	}
 	o.maxBuffers = opts.Buffers
 	if o.maxBuffers <= 0 {
-		o.maxBuffers = 3
+		o.maxBuffers = 2
 		if perBufferUploadDrivers[dev.Driver()] {
 			o.maxBuffers = 1
 		}
@@ -496,8 +498,8 @@ func (o *Output) modeset(buf *scanoutBuffer) error {
 	return o.dev.Commit(req, AtomicAllowModeset, 0)
 }
 
-// ErrFlipPending is returned by Present when every buffer is busy: the
-// caller presented again before the previous frame completed.
+// ErrFlipPending is returned when every buffer is busy (with more
+// buffers than flips in flight this cannot happen).
 var ErrFlipPending = errors.New("kms: previous frame still pending")
 
 // Present shows the shadow. damage is in shadow coordinates; an empty damage
@@ -518,12 +520,25 @@ func (o *Output) Present(damage []image.Rectangle) error {
 		return fmt.Errorf("output %s: closed", o.name)
 	}
 	if len(clipped) == 0 {
-		go o.notify(o.nowInfo(0))
+		if o.pending == nil {
+			go o.notify(o.nowInfo(0))
+		}
 		return nil
 	}
-	if o.pending != nil && o.maxBuffers == 1 {
-		return ErrFlipPending
+	if o.pending != nil {
+		// The compositor waits for completions, so this is rare: keep the
+		// damage and present it when the pending flip lands, rather than
+		// fail or drop the frame. Its completion follows its own flip.
+		o.deferred = append(o.deferred, clipped...)
+		return nil
 	}
+	return o.presentLocked(clipped)
+}
+
+// presentLocked copies and commits one frame; o.mu is held and no flip is
+// pending.
+func (o *Output) presentLocked(clipped []image.Rectangle) error {
+	bounds := o.shadow.Bounds()
 	buf, err := o.backBuffer()
 	if err != nil {
 		return err
@@ -628,6 +643,12 @@ func (o *Output) handleFlip(ev FlipEvent) {
 		o.pending = nil
 	}
 	closed := o.closed
+	if d := o.deferred; len(d) > 0 && !closed {
+		o.deferred = nil
+		if err := o.presentLocked(d); err != nil {
+			o.log.Error("deferred frame", "err", err)
+		}
+	}
 	o.mu.Unlock()
 	if closed {
 		return

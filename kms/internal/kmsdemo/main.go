@@ -53,6 +53,7 @@ func main() {
 		verbose  = flag.Bool("v", false, "debug logging")
 		nameFlag = flag.String("name", "", "name in the SCREENDUMP line (default: the pattern)")
 	)
+	noWait := flag.Bool("nowait", false, "present box frames back to back without waiting for completions")
 	dropOld := flag.Bool("drop-old-damage", false, "report only the new box position as damage (a deliberately wrong client, to show the lab catches stale pixels)")
 	probe := flag.Bool("probe", false, "print the kms.Probe report and exit")
 	probeJSON := flag.Bool("json", false, "with -probe: JSON")
@@ -94,13 +95,13 @@ func main() {
 		level = slog.LevelDebug
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	if err := run(*device, *pattern, *frames, *legacy, *rotate, *mode, *buffers, *hold, *wait, *boxSize, *boxStep, *nameFlag, *dropOld); err != nil {
+	if err := run(*device, *pattern, *frames, *legacy, *rotate, *mode, *buffers, *hold, *wait, *boxSize, *boxStep, *nameFlag, *dropOld, *noWait); err != nil {
 		fmt.Fprintln(os.Stderr, "kmsdemo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path, pattern string, frames int, legacy bool, rotate int, mode string, buffers int, hold time.Duration, wait bool, boxSize, boxStep int, name string, dropOld bool) error {
+func run(path, pattern string, frames int, legacy bool, rotate int, mode string, buffers int, hold time.Duration, wait bool, boxSize, boxStep int, name string, dropOld, noWait bool) error {
 	if rotate%90 != 0 || rotate < 0 || rotate > 270 {
 		return fmt.Errorf("-rotate %d: want 0, 90, 180 or 270", rotate)
 	}
@@ -130,10 +131,23 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 	if len(outs) == 0 {
 		return fmt.Errorf("%s: no connected connector", dev.Path())
 	}
+	completions := 0
 	present := func(o *kms.Output, damage []image.Rectangle) error {
 		if err := o.Present(damage); err != nil {
 			return err
 		}
+		if noWait {
+			for {
+				select {
+				case <-done:
+					completions++
+					continue
+				default:
+				}
+				return nil
+			}
+		}
+		completions++
 		select {
 		case <-done:
 			return nil
@@ -187,7 +201,20 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 			return fmt.Errorf("-pattern %q: want quadrants or box", pattern)
 		}
 	}
+	if noWait {
+		time.Sleep(500 * time.Millisecond)
+	drain:
+		for {
+			select {
+			case <-done:
+				completions++
+			default:
+				break drain
+			}
+		}
+	}
 	elapsed := time.Since(start)
+	fmt.Printf("completions: %d\n", completions)
 	for _, o := range outs {
 		w, h, r := o.Mode()
 		fmt.Printf("stats: output=%s description=%q mode=%dx%d@%d atomic=%v plane_rotation=%v frames=%d copied_bytes=%d screen_bytes=%d elapsed=%s\n",
