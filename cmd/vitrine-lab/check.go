@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -38,15 +39,13 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // runCheck prepares once, runs the scenarios in order and prints the
 // table. It returns the process exit status: 1 if anything failed.
-func runCheck(ctx context.Context, stdout, stderr io.Writer, log interface {
-	Info(string, ...any)
-}, src, out string, scenarios []lab.Scenario) int {
+func runCheck(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger, src, out string, scenarios []lab.Scenario) int {
 	disk := false
 	for _, s := range scenarios {
 		disk = disk || s.NeedsDisk()
 	}
 	start := time.Now()
-	env, code := prepare(ctx, newLogger(stderr, false), stderr, src, disk, false)
+	env, code := prepare(ctx, log, stderr, src, disk, false)
 	if env == nil {
 		return code
 	}

@@ -32,6 +32,8 @@ import (
 const (
 	exitLabError = 125
 	exitTimeout  = 124
+	// exitInterrupted is the shell's status for a command ended by SIGINT.
+	exitInterrupted = 130
 )
 
 func main() {
@@ -182,8 +184,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "vitrine-lab run:", err)
 		var te *lab.TimeoutError
-		if errors.As(err, &te) {
+		switch {
+		case errors.As(err, &te):
 			return exitTimeout
+		case ctx.Err() != nil:
+			return exitInterrupted
 		}
 		return exitLabError
 	}

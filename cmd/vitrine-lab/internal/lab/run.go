@@ -124,16 +124,25 @@ type Result struct {
 // killed by the time it is returned.
 type TimeoutError struct {
 	After   time.Duration
-	Started bool // whether the command had started
-	Console string
+	Started bool   // whether the command had started
+	Output  string // the end of the command's output
+	Console string // the end of the serial console
 }
 
 func (e *TimeoutError) Error() string {
-	where := "before the command started (boot hung)"
+	var b strings.Builder
 	if e.Started {
-		where = "while the command was running"
+		fmt.Fprintf(&b, "guest timed out after %s while the command was running; QEMU killed", e.After)
+	} else {
+		fmt.Fprintf(&b, "guest timed out after %s before the command started (boot hung); QEMU killed", e.After)
 	}
-	return fmt.Sprintf("guest timed out after %s %s; QEMU killed; last console lines:\n%s", e.After, where, e.Console)
+	if e.Output != "" {
+		fmt.Fprintf(&b, "\nlast output lines:\n%s", e.Output)
+	}
+	if e.Console != "" {
+		fmt.Fprintf(&b, "\nlast console lines:\n%s", e.Console)
+	}
+	return b.String()
 }
 
 // Env is what every run needs, prepared once: the kernel, the base
@@ -148,10 +157,10 @@ type Env struct {
 	Bins      map[string]string // name in the guest's PATH -> host path
 	// BinDir, if set, is removed by Close.
 	BinDir string
-	// qemuStarted counts QEMU processes started, for tests.
-	mu     sync.Mutex
-	procs  map[int]bool
-	nstart int
+	// QEMU processes, so tests can prove none is left behind.
+	mu      sync.Mutex
+	procs   map[int]bool
+	started []int
 }
 
 // Close removes the built guest binaries.
@@ -415,10 +424,17 @@ func (e *Env) track(pid int, running bool) {
 	defer e.mu.Unlock()
 	if running {
 		e.procs[pid] = true
-		e.nstart++
+		e.started = append(e.started, pid)
 	} else {
 		delete(e.procs, pid)
 	}
+}
+
+// Started returns the process ids of every QEMU this Env started.
+func (e *Env) Started() []int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]int(nil), e.started...)
 }
 
 // Running returns how many QEMU processes this Env started are still
@@ -538,7 +554,11 @@ func (m *machine) wait(ctx context.Context, cfg *Config, steps []inputStep) (*Re
 				m.waitErr, stderrNote(&m.stderr), tail(m.console.String(), 25))
 		case <-timer.C:
 			m.kill()
-			return nil, &TimeoutError{After: cfg.Timeout, Started: started, Console: tail(m.console.String(), 25)}
+			outMu.Lock()
+			out := strings.TrimRight(tail(string(res.Output), 10), "\n")
+			outMu.Unlock()
+			return nil, &TimeoutError{After: cfg.Timeout, Started: started, Output: out,
+				Console: strings.TrimRight(tail(m.console.String(), 25), "\n")}
 		case <-ctx.Done():
 			return nil, fmt.Errorf("guest run cancelled: %w", ctx.Err())
 		}
