@@ -1,8 +1,3 @@
-// Package kms drives Linux DRM/KMS display devices through plain ioctls
-// (golang.org/x/sys/unix, no libdrm): device discovery, resources and
-// properties, atomic and legacy modesetting, dumb buffers, PRIME, page-flip
-// events, hotplug uevents, and Output, a CPU-composited display output that
-// copies only damaged rectangles into its scanout buffers.
 package kms
 
 import (

@@ -1,0 +1,41 @@
+// Package kms drives Linux DRM/KMS display devices with plain ioctls
+// (golang.org/x/sys/unix, no cgo, no libdrm). It knows nothing of Wayland.
+//
+// # Layers
+//
+//   - Device: an open DRM node (Open, or NewDevice for an fd from logind or
+//     seatd), its driver name, node type (primary or render), DRM_CAP_*
+//     values and client caps (EnableAtomic sets UNIVERSAL_PLANES and ATOMIC).
+//   - Resources, Connector, Encoder, CRTC, Plane, Props: the KMS objects and
+//     their properties, ids looked up by name once. InFormats parses a
+//     plane's IN_FORMATS blob; ParseEDID names the monitor.
+//   - AtomicRequest and Device.Commit (TEST_ONLY, NONBLOCK, ALLOW_MODESET,
+//     PAGE_FLIP_EVENT); SetCRTC, PageFlip and DirtyFB for the legacy path.
+//   - DumbBuffer (CreateDumb, MapDumb, DestroyDumb), AddFB2 with modifiers,
+//     RmFB, and PRIME (ExportDMABUF, ImportDMABUF, CloseHandle).
+//   - Events: one goroutine per device reads the fd and hands page-flip
+//     events to the handler registered for their user_data.
+//   - Output and OutputSet: a CPU-composited output per connected
+//     connector. The compositor draws into Output.Shadow and calls Present
+//     with the damage; Output copies only the damaged rectangles (plus what
+//     the buffer missed since it was last shown, see DamageRing) into a
+//     mapped dumb buffer through render.Copier, never reading it, and sends
+//     the same rectangles as FB_DAMAGE_CLIPS or DIRTYFB clips. Page-flip
+//     events report completion (PresentInfo). Close restores the CRTC
+//     configuration found at start, so the text console comes back.
+//   - WatchHotplug reads the kernel's uevent netlink socket; on a notice,
+//     OutputSet.Rescan adds and removes outputs.
+//   - Probe reports every DRM node and a dma-buf import matrix between every
+//     pair of primary nodes, with errno names (vitrine probe).
+//
+// # Wiring (cmd/vitrine)
+//
+//	dev, err := kms.Open(path)            // --drm-device, or kms.OpenDisplay()
+//	set, err := kms.NewOutputs(dev, kms.Options{
+//		OutputConfig: kms.OutputConfig{Mode: "1280x800@60", Rotate: render.Rotate90},
+//		ForceLegacy:  false,
+//	}, func(o *kms.Output, info kms.PresentInfo) { /* post to the loop */ })
+//	for _, o := range set.Outputs() { /* o satisfies scene.Output */ }
+//	hp, _ := kms.WatchHotplug(ctx)       // on each notice: set.Rescan()
+//	defer dev.Close(); defer set.Close()  // set first: restores the console
+package kms
