@@ -91,6 +91,8 @@ type Compositor struct {
 	loopCalls chan func()
 	timers    timerQueue
 	pingAfter time.Duration
+	// active is false while the session is paused.
+	active bool
 	// seatCaps are the wl_seat capabilities the input devices provide.
 	seatCaps uint32
 
@@ -115,6 +117,7 @@ func New(cfg Config) *Compositor {
 		clients:   map[*protocol.Client]*clientState{},
 		loopCalls: make(chan func(), 64),
 		pingAfter: cfg.PingTimeout,
+		active:    true,
 	}
 	if c.log == nil {
 		c.log = slog.Default()

@@ -173,6 +173,9 @@ func (c *Compositor) outputFor(res *wl.Output) *output {
 // show and no frame in flight. It runs after every loop event, so damage
 // from many requests handled together lands in one frame.
 func (c *Compositor) repaintOutputs() {
+	if !c.active {
+		return
+	}
 	for _, o := range c.outputs {
 		if o.inFlight || o.gone {
 			continue
@@ -228,6 +231,26 @@ func (o *output) collectFrameWork(list []drawItem) {
 		o.doneFrames = append(o.doneFrames, s.frames...)
 		o.doneFeedbacks = append(o.doneFeedbacks, s.feedbacks...)
 		s.frames, s.feedbacks = nil, nil
+	}
+}
+
+// SetActive pauses drawing (another VT has the display; clients stay
+// connected and keep their buffers) or resumes it with a full repaint.
+func (c *Compositor) SetActive(active bool) {
+	if c.active == active {
+		return
+	}
+	c.active = active
+	c.log.Info("session", "active", active)
+	if !active {
+		return
+	}
+	for _, o := range c.outputs {
+		// A flip that was pending at pause time never completes.
+		if o.inFlight {
+			o.frameDone(PresentInfo{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
+		}
+		o.damage.add(image.Rect(0, 0, o.width, o.height))
 	}
 }
 

@@ -1,22 +1,242 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
+	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/seat"
 )
 
 var filepathGlob = filepath.Glob
 
-// openDRM opens the KMS outputs.
-func openDRM(opts *options, log *slog.Logger, comp *scene.Compositor) ([]scene.Output, error) {
-	return nil, errors.New("the drm backend is not wired into vitrine yet; use --backend headless")
+// drmBackend is the KMS side of vitrine: the session that granted the
+// device, the device and its outputs.
+type drmBackend struct {
+	log  *slog.Logger
+	sess seat.Session
+	dev  *kms.Device
+	set  *kms.OutputSet
+	comp *scene.Compositor
+}
+
+// openDRM opens the display device through the session and lights every
+// connected connector.
+func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor) (*drmBackend, error) {
+	if os.Geteuid() == 0 && opts.session != seat.KindDirect {
+		return nil, errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
+	}
+	sess, err := seat.Open(ctx, opts.session, log)
+	if err != nil {
+		return nil, err
+	}
+	b := &drmBackend{log: log, sess: sess, comp: comp}
+	b.dev, err = b.openDevice(opts.drmDevice)
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	kopts := kms.Options{
+		OutputConfig: kms.OutputConfig{Mode: opts.mode, Rotate: opts.transform()},
+		ForceLegacy:  opts.legacyKMS,
+		Logger:       log,
+	}
+	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info kms.PresentInfo) {
+		comp.Post(func() { comp.PresentDone(o, presentInfo(info)) })
+	})
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("%s: %w", b.dev.Path(), err)
+	}
+	if len(b.set.Outputs()) == 0 {
+		b.close()
+		return nil, fmt.Errorf("%s (%s): no connected display", b.dev.Path(), b.dev.Driver())
+	}
+	for _, o := range b.set.Outputs() {
+		comp.AddOutput(o)
+	}
+	go b.watchHotplug(ctx)
+	go b.watchSession()
+	return b, nil
+}
+
+// openDevice opens path, or the first primary node with a connected
+// connector, through the session.
+func (b *drmBackend) openDevice(path string) (*kms.Device, error) {
+	var candidates []string
+	if path != "" {
+		candidates = []string{path}
+	} else {
+		infos, err := kms.ListDevices("/sys", "/dev")
+		if err != nil {
+			return nil, fmt.Errorf("list DRM devices: %w", err)
+		}
+		for _, in := range infos {
+			if in.Node == kms.NodePrimary {
+				candidates = append(candidates, in.Path)
+			}
+		}
+		if len(candidates) == 0 {
+			return nil, errors.New("no DRM display device in /dev/dri (is the display driver loaded?)")
+		}
+	}
+	var errs []error
+	for _, p := range candidates {
+		f, err := b.sess.OpenDevice(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("open %s: %w", p, err))
+			continue
+		}
+		dev, err := kms.NewDevice(f)
+		if err != nil {
+			b.sess.CloseDevice(f)
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			continue
+		}
+		if path == "" && !hasConnectedConnector(dev) {
+			dev.Close()
+			errs = append(errs, fmt.Errorf("%s (%s): no connected display", p, dev.Driver()))
+			continue
+		}
+		b.log.Info("display device", "path", p, "driver", dev.Driver(), "atomic", dev.Atomic())
+		return dev, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+func hasConnectedConnector(dev *kms.Device) bool {
+	res, err := dev.Resources()
+	if err != nil {
+		return false
+	}
+	for _, id := range res.Connectors {
+		if c, err := dev.Connector(id); err == nil && c.Connection == kms.Connected {
+			return true
+		}
+	}
+	return false
+}
+
+func presentInfo(i kms.PresentInfo) scene.PresentInfo {
+	return scene.PresentInfo{Time: i.Monotonic(), Seq: i.Seq, Refresh: i.Refresh, Flags: i.Flags}
+}
+
+// watchHotplug adds and removes outputs as connectors come and go.
+func (b *drmBackend) watchHotplug(ctx context.Context) {
+	ch, err := kms.WatchHotplug(ctx)
+	if err != nil {
+		b.log.Warn("no hotplug events; outputs stay as found at start", "err", err)
+		return
+	}
+	for range ch {
+		b.comp.Post(func() {
+			added, removed, err := b.set.Rescan()
+			if err != nil {
+				b.log.Error("rescan connectors", "err", err)
+			}
+			for _, o := range removed {
+				b.comp.RemoveOutput(o)
+			}
+			for _, o := range added {
+				b.comp.AddOutput(o)
+			}
+		})
+	}
+}
+
+// watchSession stops drawing while another VT has the display and
+// repaints everything when it comes back.
+func (b *drmBackend) watchSession() {
+	for ev := range b.sess.Events() {
+		switch ev.Kind {
+		case seat.Paused:
+			b.comp.Post(func() {
+				b.comp.SetActive(false)
+				ev.Ack()
+			})
+		case seat.Resumed:
+			b.comp.Post(func() {
+				if err := b.set.Resume(); err != nil {
+					b.log.Error("resume outputs", "err", err)
+				}
+				b.comp.SetActive(true)
+				ev.Ack()
+			})
+		case seat.DevicePaused:
+			if ev.Path == b.dev.Path() {
+				b.comp.Post(func() {
+					b.comp.SetActive(false)
+					ev.Ack()
+				})
+			} else {
+				ev.Ack()
+			}
+		case seat.DeviceResumed:
+			// DRM fds survive a pause (only master is dropped), so a new
+			// file for the display device is redundant.
+			if ev.Path == b.dev.Path() && ev.NewFile != nil {
+				ev.NewFile.Close()
+			}
+			b.comp.Post(func() {
+				if ev.Path == b.dev.Path() {
+					if err := b.set.Resume(); err != nil {
+						b.log.Error("resume outputs", "err", err)
+					}
+					b.comp.SetActive(true)
+				}
+				ev.Ack()
+			})
+		case seat.Lost:
+			b.comp.Post(func() { b.comp.Stop(fmt.Errorf("session manager gone: %w", ev.Err)) })
+			ev.Ack()
+		default:
+			ev.Ack()
+		}
+	}
+}
+
+func (b *drmBackend) close() {
+	if b.set != nil {
+		b.set.Close()
+	}
+	if b.dev != nil {
+		b.dev.Close()
+	}
+	b.sess.Close()
 }
 
 func runProbe(args []string, stdout, stderr io.Writer) int {
-	io.WriteString(stderr, "vitrine probe: not wired yet\n")
-	return 1
+	fs := flag.NewFlagSet("vitrine probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rep, err := kms.Probe()
+	if err != nil {
+		fmt.Fprintln(stderr, "vitrine probe:", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintln(stderr, "vitrine probe:", err)
+			return 1
+		}
+		return 0
+	}
+	if err := rep.WriteText(stdout); err != nil {
+		fmt.Fprintln(stderr, "vitrine probe:", err)
+		return 1
+	}
+	return 0
 }

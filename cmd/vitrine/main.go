@@ -41,6 +41,8 @@ type options struct {
 	logLevel  string
 	trace     bool
 	maxQueue  int
+	mode      string
+	legacyKMS bool
 	command   []string
 }
 
@@ -57,6 +59,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.session, "session", "auto", "session manager: auto, logind, seatd or direct")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.trace, "trace-protocol", false, "log every client request (at debug level)")
+	fs.StringVar(&o.mode, "mode", "", "drm mode WIDTHxHEIGHT[@HZ] for every output (default: each display's preferred mode)")
+	fs.BoolVar(&o.legacyKMS, "legacy-kms", false, "use legacy KMS (SETCRTC, PAGE_FLIP, DIRTYFB) even where atomic works, for testing drivers")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: vitrine [flags] [-- command args...]\n       vitrine probe [--json]\n\nflags:\n")
@@ -127,9 +131,11 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	srv := protocol.NewServer(protocol.Options{Log: log, MaxQueue: opts.maxQueue, Trace: opts.trace})
 	comp := scene.New(scene.Config{Log: log, Server: srv})
 
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer cancel()
+
 	backend, why := chooseBackend(opts)
 	log.Info("backend selected", "backend", backend, "why", why)
-	var outputs []scene.Output
 	switch backend {
 	case "headless":
 		w, h, mhz, _ := headless.ParseMode(opts.output)
@@ -140,22 +146,17 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		outputs = append(outputs, out)
+		comp.AddOutput(out)
+		defer out.Close()
 	case "drm":
-		outs, err := openDRM(opts, log, comp)
+		b, err := openDRM(ctx, opts, log, comp)
 		if err != nil {
 			return 0, err
 		}
-		outputs = outs
+		// Runs after the loop stopped, so no frame is in flight when the
+		// previous CRTC configuration is restored.
+		defer b.close()
 	}
-	for _, out := range outputs {
-		comp.AddOutput(out)
-	}
-	defer func() {
-		for _, out := range outputs {
-			out.Close()
-		}
-	}()
 
 	if err := ensureRuntimeDir(log); err != nil {
 		return 0, err
@@ -165,9 +166,6 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	}
 	defer srv.Close()
 	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
-
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer cancel()
 
 	status := 0
 	var child *childProcess
