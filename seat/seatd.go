@@ -121,6 +121,10 @@ func OpenSeatd(ctx context.Context, opt Options) (*Seatd, error) {
 	}
 	if err != nil {
 		s.shutdown()
+		if errors.Is(err, ErrLost) {
+			// seatd drops a client it refuses a seat instead of replying.
+			return nil, fmt.Errorf("open seat through seatd at %s: %w: seatd refused the seat; another compositor holds it on this VT (see seatd's log)", path, ErrDeviceBusy)
+		}
 		return nil, fmt.Errorf("open seat through seatd at %s: %w", path, err)
 	}
 	if len(reply.body) < 2 {

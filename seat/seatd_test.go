@@ -261,3 +261,28 @@ func TestAutoFallsBackToDirect(t *testing.T) {
 		}
 	}
 }
+
+// seatd drops a client that asks for a seat it cannot have; that must read
+// as "busy", not as a crash of seatd.
+func TestSeatdRefusedSeatIsBusy(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "seatd.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		io.ReadFull(c, make([]byte, 4)) // OPEN_SEAT, then hang up
+		c.Close()
+	}()
+	_, err = OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock})
+	if !errors.Is(err, ErrDeviceBusy) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v, want one-line ErrDeviceBusy", err)
+	}
+	t.Log(err)
+}
