@@ -544,6 +544,7 @@ func (o *Output) presentLocked(clipped []image.Rectangle) error {
 		return err
 	}
 	o.ring.Add(clipped)
+	prevSeq := buf.seq
 	rects, _ := o.ring.Since(buf.seq, bounds)
 	n := o.copier.CopyOut(&buf.img, o.shadow, rects, o.copyTrans)
 	buf.seq = o.ring.Seq()
@@ -564,6 +565,9 @@ func (o *Output) presentLocked(clipped []image.Rectangle) error {
 		err = o.flipLegacy(buf, clips)
 	}
 	if err != nil {
+		// Not shown (or not uploaded, for a single buffer): have the next
+		// frame send these rectangles again.
+		buf.seq = prevSeq
 		return fmt.Errorf("output %s: %w", o.name, err)
 	}
 	return nil

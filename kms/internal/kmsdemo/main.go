@@ -18,8 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -254,29 +252,5 @@ func openDevice(path string) (*kms.Device, error) {
 	if path != "" {
 		return kms.Open(path)
 	}
-	cards, _ := filepath.Glob("/dev/dri/card*")
-	for _, c := range cards {
-		d, err := kms.Open(c)
-		if err != nil {
-			continue
-		}
-		if hasConnected(d) {
-			return d, nil
-		}
-		d.Close()
-	}
-	return nil, fmt.Errorf("no DRM device with a connected connector in /dev/dri (%s)", strings.Join(cards, " "))
-}
-
-func hasConnected(d *kms.Device) bool {
-	res, err := d.Resources()
-	if err != nil {
-		return false
-	}
-	for _, id := range res.Connectors {
-		if c, err := d.Connector(id); err == nil && c.Connection == kms.Connected {
-			return true
-		}
-	}
-	return false
+	return kms.OpenDisplay()
 }
