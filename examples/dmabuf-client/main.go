@@ -61,6 +61,12 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(args, stdout, stderr, dmabuf.Open)
+}
+
+// runWith is run with the --alloc parser replaceable, so tests without
+// dma-buf devices can hand in other memory.
+func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dmabuf.Source, error)) int {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	allocSpec := fs.String("alloc", "", "buffer memory: vgem[:CARD], udmabuf, dma-heap[:NAME] or dumb:/dev/dri/cardN (required)")
@@ -112,7 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	// The memory first: a missing device is the likeliest failure and
 	// needs no compositor to report.
-	src, err := dmabuf.Open(*allocSpec)
+	src, err := open(*allocSpec)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: --alloc %s: %v\n", name, *allocSpec, err)
 		return 1

@@ -22,19 +22,34 @@ type Buf struct {
 	Pix    []byte // CPU mapping, Stride*Height bytes used
 
 	release func() error
+	sync    func(flags uint64) error // nil: DMA_BUF_IOCTL_SYNC on FD
+}
+
+// NewBuf wraps mapped memory allocated outside this package. sync, if not
+// nil, replaces DMA_BUF_IOCTL_SYNC (for fakes whose fd is no dma-buf);
+// release frees everything.
+func NewBuf(fd, w, h, stride, size int, pix []byte, sync func(flags uint64) error, release func() error) *Buf {
+	return &Buf{FD: fd, Width: w, Height: h, Stride: stride, Size: size, Pix: pix, sync: sync, release: release}
+}
+
+func (b *Buf) doSync(flags uint64) error {
+	if b.sync != nil {
+		return b.sync(flags)
+	}
+	return syncDMABuf(b.FD, flags)
 }
 
 // BeginWrite starts a CPU write access (DMA_BUF_IOCTL_SYNC START|WRITE).
-func (b *Buf) BeginWrite() error { return syncDMABuf(b.FD, dmaBufSyncStart|dmaBufSyncWrite) }
+func (b *Buf) BeginWrite() error { return b.doSync(dmaBufSyncStart | dmaBufSyncWrite) }
 
 // EndWrite ends it, flushing CPU caches towards the device.
-func (b *Buf) EndWrite() error { return syncDMABuf(b.FD, dmaBufSyncEnd|dmaBufSyncWrite) }
+func (b *Buf) EndWrite() error { return b.doSync(dmaBufSyncEnd | dmaBufSyncWrite) }
 
 // BeginRead starts a CPU read access (START|READ); only checks read back.
-func (b *Buf) BeginRead() error { return syncDMABuf(b.FD, dmaBufSyncStart|dmaBufSyncRead) }
+func (b *Buf) BeginRead() error { return b.doSync(dmaBufSyncStart | dmaBufSyncRead) }
 
 // EndRead ends it.
-func (b *Buf) EndRead() error { return syncDMABuf(b.FD, dmaBufSyncEnd|dmaBufSyncRead) }
+func (b *Buf) EndRead() error { return b.doSync(dmaBufSyncEnd | dmaBufSyncRead) }
 
 // Close unmaps and frees the buffer.
 func (b *Buf) Close() error { return b.release() }

@@ -186,6 +186,10 @@ func (s *Server) Send(id uint32, opcode uint16, args ...any) {
 		oob = unix.UnixRights(fds...)
 	}
 	if _, _, err := s.conn.WriteMsgUnix(msg, oob, nil); err != nil {
+		// A client that is done may hang up while events are in flight.
+		if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) {
+			return
+		}
 		s.errorf("write: %v", err)
 	}
 }
