@@ -82,16 +82,23 @@ func isShadowFormat(m *Image) bool {
 	return m != nil && (m.Format == XRGB8888 || m.Format == ARGB8888)
 }
 
-// sampleRange returns the destination offsets [u0, u1) within a span of d
-// pixels whose nearest-neighbour sample ((2u+1)*s)/(2d), in a source span of
-// s pixels, lies in [a, b).
-func sampleRange(a, b, s, d int) (int, int) {
-	u0 := ceilDiv(2*a*d-s, 2*s)
-	u1 := ceilDiv(2*b*d-s, 2*s)
-	return max(0, min(u0, d)), max(0, min(u1, d))
+// sample returns the source pixel, in a span of s pixels, that destination
+// pixel u of a span of d pixels takes: the one under its centre. The
+// arithmetic is 64-bit so that it cannot overflow on 32-bit ARM either.
+func sample(u, s, d int) int {
+	return int((2*int64(u) + 1) * int64(s) / (2 * int64(d)))
 }
 
-func ceilDiv(n, m int) int {
+// sampleRange returns the destination offsets [u0, u1) within a span of d
+// pixels whose sample (see sample) in a span of s pixels lies in [a, b).
+func sampleRange(a, b, s, d int) (int, int) {
+	u0 := ceilDiv(2*int64(a)*int64(d)-int64(s), 2*int64(s))
+	u1 := ceilDiv(2*int64(b)*int64(d)-int64(s), 2*int64(s))
+	clamp := func(u int64) int { return int(max(0, min(u, int64(d)))) }
+	return clamp(u0), clamp(u1)
+}
+
+func ceilDiv(n, m int64) int64 {
 	q := n / m
 	if n%m != 0 && (n > 0) == (m > 0) {
 		q++
@@ -153,7 +160,7 @@ func drawSampled(dst *Image, l Layer, area image.Rectangle, opaque bool) {
 	col := make([]int, area.Dx())
 	for i := range col {
 		u := area.Min.X + i - l.Dst.Min.X
-		col[i] = offset((2*u+1)*tw/(2*dw), 0) - origin
+		col[i] = offset(sample(u, tw, dw), 0) - origin
 	}
 	rgb32 := src.Format == XRGB8888 || src.Format == ARGB8888
 	// With a 90° or 270° buffer transform a destination row walks down a
@@ -170,7 +177,7 @@ func drawSampled(dst *Image, l Layer, area image.Rectangle, opaque bool) {
 		prevBase, prevRow := -1, []byte(nil)
 		for y := area.Min.Y; y < area.Max.Y; y++ {
 			v := y - l.Dst.Min.Y
-			base := offset(0, (2*v+1)*th/(2*dh))
+			base := offset(0, sample(v, th, dh))
 			d := dst.Pix[y*dst.Stride+(area.Min.X+x0)*4:][:w]
 			switch {
 			case opaque && base == prevBase:

@@ -233,6 +233,29 @@ func TestScaleNearest(t *testing.T) {
 	}
 }
 
+// A huge scale factor (a 4x4 buffer stretched over 2^24 pixels) must not
+// overflow the sampling arithmetic, on 32-bit platforms either.
+func TestDrawHugeScale(t *testing.T) {
+	src := letterImage([]string{"ABCD", "EFGH", "IJKL", "MNOP"}, XRGB8888)
+	dst := NewImage(3, 2, XRGB8888)
+	const big = 1 << 24
+	Draw(dst, Layer{Src: src, SrcRect: src.Bounds(), Dst: image.Rect(0, 0, big, big)}, dst.Bounds())
+	if got := imageLetters(dst); !equalRows(got, []string{"AAA", "AAA"}) {
+		t.Errorf("top-left corner of a huge upscale = %q", got)
+	}
+	Draw(dst, Layer{Src: src, SrcRect: src.Bounds(), Dst: image.Rect(3-big, 2-big, 3, 2)}, dst.Bounds())
+	if got := imageLetters(dst); !equalRows(got, []string{"PPP", "PPP"}) {
+		t.Errorf("bottom-right corner of a huge upscale = %q", got)
+	}
+	// Part of the source outside the buffer: the range computation
+	// (sampleRange) must not overflow either.
+	dst = letterImage([]string{"...", "..."}, XRGB8888)
+	Draw(dst, Layer{Src: src, SrcRect: image.Rect(-4, 0, 4, 4), Dst: image.Rect(-big/2-1, 0, big/2-1, big)}, dst.Bounds())
+	if got := imageLetters(dst); !equalRows(got, []string{"AAA", "AAA"}) {
+		t.Errorf("huge upscale of a half-outside source = %q", got)
+	}
+}
+
 func TestDrawClipsEverything(t *testing.T) {
 	src := letterImage([]string{"ABCD", "EFGH", "IJKL"}, ARGB8888)
 	base := letterImage([]string{"......", "......", "......", "......"}, XRGB8888)

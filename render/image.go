@@ -62,7 +62,9 @@ func (m *Image) Validate() error {
 	if m.Stride > maxStride {
 		return fmt.Errorf("stride %d larger than %d", m.Stride, maxStride)
 	}
-	if need := (m.Height-1)*m.Stride + row; len(m.Pix) < need {
+	// 64-bit so the check itself cannot overflow on 32-bit platforms; once
+	// it passes, every pixel offset is below len(Pix) and fits in an int.
+	if need := int64(m.Height-1)*int64(m.Stride) + int64(row); int64(len(m.Pix)) < need {
 		return fmt.Errorf("%dx%d %v image with stride %d needs %d bytes, have %d", m.Width, m.Height, m.Format, m.Stride, need, len(m.Pix))
 	}
 	return nil
