@@ -16,22 +16,36 @@ import (
 type Direct struct {
 	log    *slog.Logger
 	events *eventQueue
+	vt     *consoleVT // nil unless started on a VT
 
 	mu     sync.Mutex
 	files  map[*os.File]string
 	closed bool
 }
 
-// OpenDirect returns a direct session. It fails only if neither root nor
-// any device group membership could possibly work, which it cannot know in
-// advance, so today it always succeeds; device opens report the real
-// problem with the group to join.
+// OpenDirect returns a direct session. Whether devices can be opened is
+// only known when they are opened, and that error names the group to
+// join. If started on a text console (the controlling terminal is a VT),
+// the VT is put in graphics mode with its keyboard off until Close, unless
+// opt.DirectKeepConsole is set.
 func OpenDirect(opt Options) (*Direct, error) {
-	return &Direct{
+	d := &Direct{
 		log:    opt.logger(),
 		events: newEventQueue(),
 		files:  make(map[*os.File]string),
-	}, nil
+	}
+	if !opt.DirectKeepConsole {
+		vt, err := takeConsoleVT()
+		if err != nil {
+			d.events.close()
+			return nil, fmt.Errorf("direct session: %w", err)
+		}
+		if vt != nil {
+			d.log.Info("session: console VT switched to graphics mode, keyboard off")
+			d.vt = vt
+		}
+	}
+	return d, nil
 }
 
 func (d *Direct) Kind() string     { return KindDirect }
@@ -86,6 +100,9 @@ func (d *Direct) Close() error {
 	var errs []error
 	for f := range files {
 		errs = append(errs, f.Close())
+	}
+	if d.vt != nil {
+		errs = append(errs, d.vt.restore())
 	}
 	d.events.close()
 	return errors.Join(errs...)

@@ -128,6 +128,9 @@ type Options struct {
 	SessionID string
 	// SeatdSocket is the path of seatd's socket.
 	SeatdSocket string
+	// DirectKeepConsole leaves the text console alone in a direct
+	// session (by default its VT goes to graphics mode, keyboard off).
+	DirectKeepConsole bool
 }
 
 func (o Options) logger() *slog.Logger {

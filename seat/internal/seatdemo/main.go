@@ -5,6 +5,7 @@
 //	seatdemo keymap                      print the built-in US keymap
 //	seatdemo session [flags] [DEVICE...]  open a session and the devices, log events
 //	seatdemo input [flags]               open a session and all input devices, log input
+//	seatdemo kdmode                      print the console's KD mode and keyboard mode
 //	seatdemo chvt VT                     switch VT with VT_ACTIVATE on the controlling tty, like chvt(1)
 package main
 
@@ -40,6 +41,8 @@ func main() {
 		err = input(log, os.Args[2:])
 	case "chvt":
 		err = chvt(os.Args[2:])
+	case "kdmode":
+		err = kdmode()
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -172,5 +175,24 @@ func chvt(args []string) error {
 	if err := unix.IoctlSetInt(int(f.Fd()), vtWaitActive, vt); err != nil {
 		return fmt.Errorf("VT_WAITACTIVE %d: %w", vt, err)
 	}
+	return nil
+}
+
+func kdmode() error {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open controlling tty: %w", err)
+	}
+	defer f.Close()
+	const kdGetMode, kdGetKbMode = 0x4B3B, 0x4B44
+	mode, err := unix.IoctlGetInt(int(f.Fd()), kdGetMode)
+	if err != nil {
+		return fmt.Errorf("KDGETMODE: %w", err)
+	}
+	kb, err := unix.IoctlGetInt(int(f.Fd()), kdGetKbMode)
+	if err != nil {
+		return fmt.Errorf("KDGKBMODE: %w", err)
+	}
+	fmt.Printf("kdmode=%d kbmode=%d\n", mode, kb)
 	return nil
 }
