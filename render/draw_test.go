@@ -247,12 +247,26 @@ func TestDrawHugeScale(t *testing.T) {
 	if got := imageLetters(dst); !equalRows(got, []string{"PPP", "PPP"}) {
 		t.Errorf("bottom-right corner of a huge upscale = %q", got)
 	}
-	// Part of the source outside the buffer: the range computation
-	// (sampleRange) must not overflow either.
-	dst = letterImage([]string{"...", "..."}, XRGB8888)
-	Draw(dst, Layer{Src: src, SrcRect: image.Rect(-4, 0, 4, 4), Dst: image.Rect(-big/2-1, 0, big/2-1, big)}, dst.Bounds())
-	if got := imageLetters(dst); !equalRows(got, []string{"AAA", "AAA"}) {
-		t.Errorf("huge upscale of a half-outside source = %q", got)
+	// A wider source: (2u+1)*128 passes 2^32 at the right edge.
+	wide := NewImage(128, 1, XRGB8888)
+	for x := 0; x < 128; x++ {
+		wide.SetPixelARGB(x, 0, 0xff000000|uint32(x))
+	}
+	row := NewImage(3, 1, XRGB8888)
+	Draw(row, Layer{Src: wide, SrcRect: wide.Bounds(), Dst: image.Rect(3-big, 0, 3, 1)}, row.Bounds())
+	for x := 0; x < 3; x++ {
+		if got := row.PixelARGB(x, 0); got != 0xff00007f {
+			t.Errorf("right edge of a huge upscale, pixel %d = %#08x, want source pixel 127", x, got)
+		}
+	}
+	// Half the source rect outside the buffer: the range computation
+	// (sampleRange, 2*a*d = 2*128*2^24) must not overflow either. Pixels
+	// 0 and 1 sample buffer column -1 and stay untouched, pixel 2 samples
+	// column 0.
+	row = letterImage([]string{"..."}, XRGB8888)
+	Draw(row, Layer{Src: wide, SrcRect: image.Rect(-128, 0, 128, 1), Dst: image.Rect(2-big/2, 0, 2+big/2, 1)}, row.Bounds())
+	if got := imageLetters(row); !equalRows(got, []string{"..\x00"}) {
+		t.Errorf("huge upscale of a half-outside source = %q, want %q", got, "..\x00")
 	}
 }
 
