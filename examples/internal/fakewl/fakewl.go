@@ -52,6 +52,7 @@ type Params struct {
 	Height   int32
 	Format   uint32
 	Immed    bool
+	Shm      bool // a wl_shm buffer (FD is a dup of its pool's fd)
 }
 
 // Server is one fake compositor serving one client.
@@ -75,6 +76,7 @@ type Server struct {
 	PointerID, KeyboardID, TouchID  uint32
 	Params                          []*Params
 	Commits                         int
+	Destroyed                       int // wl_buffer.destroy requests
 	Errors                          []string
 
 	t          *testing.T
@@ -82,6 +84,7 @@ type Server struct {
 	conn       *net.UnixConn
 	objects    map[uint32]string
 	params     map[uint32]*Params
+	pools      map[uint32]int
 	buffers    map[uint32]*Params
 	attached   *Params
 	attachedID uint32
@@ -102,7 +105,7 @@ func Listen(t *testing.T, dir, name string) *Server {
 		t.Fatalf("fake compositor: listen: %v", err)
 	}
 	return &Server{t: t, ln: ln, KeymapSize: 4096, objects: map[uint32]string{1: "wl_display"},
-		params: map[uint32]*Params{}, buffers: map[uint32]*Params{}, nextID: 0xff000000, done: make(chan struct{})}
+		params: map[uint32]*Params{}, pools: map[uint32]int{}, buffers: map[uint32]*Params{}, nextID: 0xff000000, done: make(chan struct{})}
 }
 
 // Start accepts one client and serves it on a goroutine.
@@ -142,6 +145,13 @@ func (s *Server) errorf(format string, args ...any) {
 	s.mu.Lock()
 	s.Errors = append(s.Errors, fmt.Sprintf(format, args...))
 	s.mu.Unlock()
+}
+
+// Configure sends a toplevel configure of the given size (fullscreen
+// state) and its xdg_surface configure.
+func (s *Server) Configure(size image.Point) {
+	s.Send(s.Toplevel, 0, int32(size.X), int32(size.Y), U32s(2))
+	s.Send(s.XDGSurface, 0, s.Serial())
 }
 
 // Serial returns a fresh event serial.
@@ -242,7 +252,7 @@ func (s *Server) serve() error {
 	for {
 		n, oobn, _, _, err := s.conn.ReadMsgUnix(buf, oob)
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, unix.ECONNRESET) {
 				return nil
 			}
 			return err
@@ -377,14 +387,29 @@ func (s *Server) request(id uint32, op uint16, r *reader) {
 			s.objects[nid] = "wl_region"
 		}
 	case iface == "wl_shm" && op == 0: // create_pool
-		s.objects[r.u32()] = "wl_shm_pool"
-		if fd := s.popFD(); fd >= 0 {
-			unix.Close(fd)
-		}
-	case iface == "wl_shm_pool" && op == 0:
+		nid := r.u32()
+		s.objects[nid] = "wl_shm_pool"
+		s.pools[nid] = s.popFD()
+	case iface == "wl_shm_pool" && op == 0: // create_buffer
 		nid := r.u32()
 		s.objects[nid] = "wl_buffer"
-		s.buffers[nid] = &Params{FD: -1}
+		p := &Params{FD: -1, Shm: true}
+		p.Offset = r.u32()
+		p.Width, p.Height = int32(r.u32()), int32(r.u32())
+		p.Stride, p.Format = r.u32(), r.u32()
+		if fd := s.pools[id]; fd >= 0 {
+			p.FD, _ = unix.Dup(fd)
+		}
+		s.buffers[nid] = p
+		s.Params = append(s.Params, p)
+	case iface == "wl_shm_pool" && op == 1: // destroy
+		if fd, ok := s.pools[id]; ok && fd >= 0 {
+			unix.Close(fd)
+		}
+		delete(s.pools, id)
+	case iface == "wl_buffer" && op == 0: // destroy
+		s.Destroyed++
+		delete(s.buffers, id)
 	case iface == "zwp_linux_dmabuf_v1" && op == 1: // create_params
 		nid := r.u32()
 		s.objects[nid] = "zwp_linux_buffer_params_v1"
@@ -443,9 +468,7 @@ func (s *Server) request(id uint32, op uint16, r *reader) {
 		s.callbacks = append(s.callbacks, cb)
 	case iface == "wl_surface" && op == 6: // commit
 		if s.attached == nil && !s.mapped {
-			// Initial commit: configure.
-			s.Send(s.Toplevel, 0, int32(s.Size.X), int32(s.Size.Y), U32s(2))
-			s.Send(s.XDGSurface, 0, s.Serial())
+			s.Configure(s.Size)
 			return
 		}
 		s.Commits++
