@@ -91,6 +91,8 @@ type Compositor struct {
 	loopCalls chan func()
 	timers    timerQueue
 	pingAfter time.Duration
+	// nextBufferKey names dma-buf buffers for outputs' import caches.
+	nextBufferKey uint64
 	// active is false while the session is paused.
 	active bool
 	// seatCaps are the wl_seat capabilities the input devices provide.

@@ -2,6 +2,7 @@ package scene
 
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
+	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
@@ -27,6 +28,7 @@ const (
 	singlePixelVersion   = 1
 	xdgOutputVersion     = 3
 	screencopyVersion    = 3
+	dmabufVersion        = 4
 )
 
 func (c *Compositor) registerGlobals() {
@@ -47,6 +49,7 @@ func (c *Compositor) registerGlobals() {
 	})
 	s.AddGlobal(wl.ShmInterface, shmVersion, c.bindShm)
 	s.AddGlobal(wl.SeatInterface, seatVersion, c.bindSeat)
+	s.AddGlobal(linuxdmabuf.LinuxDmabufV1Interface, dmabufVersion, c.bindDmabuf)
 	s.AddGlobal(wl.DataDeviceManagerInterface, dataDeviceVersion, func(pc *protocol.Client, v, id uint32) error {
 		res, err := wl.NewDataDeviceManager(pc, id, v)
 		if err == nil {

@@ -42,6 +42,7 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 		c.relayout()
 	}
 	c.damageSurfaceArea(xs.surface)
+	c.refreshFeedback(xs.surface)
 }
 
 func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {

@@ -2,6 +2,7 @@ package scene
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"runtime"
 	"runtime/debug"
@@ -42,6 +43,14 @@ type output struct {
 	stats Stats
 	seq   uint64
 	gone  bool
+
+	// Direct scanout state: the buffer on the plane now, the one the
+	// frame in flight puts there, and whether the shadow image (and the
+	// display's own buffers) missed frames while a client buffer was
+	// shown.
+	onScreen, pendingScreen *buffer
+	shadowStale             bool
+	fullPresent             bool
 }
 
 // protocolOutput is one client's wl_output for an output.
@@ -189,9 +198,24 @@ func (c *Compositor) repaintOutputs() {
 	}
 }
 
-// repaint composites the damage into the shadow and presents it.
+// repaint shows the next frame: a client buffer straight on the plane
+// when the output can take it, else the damage composited into the
+// shadow and presented.
 func (o *output) repaint() {
 	list := o.c.drawList(o)
+	if o.tryScanout(list) {
+		return
+	}
+	full := image.Rect(0, 0, o.width, o.height)
+	if o.shadowStale || o.fullPresent {
+		// Coming back from direct scanout: the shadow and the display's
+		// buffers missed those frames, so this one repaints everything.
+		o.damage = append(o.damage[:0], full)
+	}
+	if o.shadowStale {
+		o.shadowStale = false
+	}
+	o.fullPresent = false
 	shadow := o.dev.Shadow()
 	damage := slices.Clone(o.damage)
 	o.damage = o.damage[:0]
@@ -200,6 +224,7 @@ func (o *output) repaint() {
 	}
 	o.collectFrameWork(list)
 	o.inFlight = true
+	o.pendingScreen = nil
 	o.stats.Frames++
 	o.stats.Composited++
 	if err := o.dev.Present(damage); err != nil {
@@ -212,11 +237,67 @@ func (o *output) repaint() {
 	}
 }
 
+// scanoutCandidate is the one surface that could go on the primary
+// plane: alone on the output (what is under it is culled), covering it
+// exactly with opaque dma-buf content in the framebuffer's own
+// orientation, unscaled.
+func (o *output) scanoutCandidate(list []drawItem) *buffer {
+	if len(list) != 1 {
+		return nil
+	}
+	it := list[0]
+	s := it.s
+	b := s.buf
+	if b == nil || b.dma == nil || it.pos != (image.Point{}) || !s.fullyOpaque() {
+		return nil
+	}
+	w, h, _ := o.dev.Mode()
+	if s.transform != o.dev.Transform() || b.width != w || b.height != h || s.scale != 1 ||
+		s.vpSrc[2] >= 0 || s.vpDst[0] >= 0 || s.width != o.width || s.height != o.height {
+		return nil
+	}
+	return b
+}
+
+func (o *output) tryScanout(list []drawItem) bool {
+	so, ok := o.dev.(Scanouter)
+	if !ok {
+		return false
+	}
+	b := o.scanoutCandidate(list)
+	if b == nil {
+		return false
+	}
+	shown, err := so.Scanout(b.dma.key, &b.dma.desc)
+	if err != nil {
+		o.c.log.Warn("direct scanout failed; compositing", "output", o.dev.Name(), "err", err)
+	}
+	if !shown {
+		return false
+	}
+	o.damage = o.damage[:0]
+	o.shadowStale, o.fullPresent = true, true
+	b.scanouts++
+	b.ref()
+	o.pendingScreen = b
+	o.collectFrameWork(list)
+	o.inFlight = true
+	o.stats.Frames++
+	o.stats.Scanout++
+	return true
+}
+
 // idleFrame answers frame callbacks and screen copies when nothing needs
 // painting, paced like a real frame so clients don't spin.
 func (o *output) idleFrame() {
 	o.collectFrameWork(o.c.drawList(o))
 	o.inFlight = true
+	if b := o.onScreen; b != nil {
+		// Nothing changes on the plane; keep its buffer held.
+		b.scanouts++
+		b.ref()
+		o.pendingScreen = b
+	}
 	o.c.timers.add(o.refresh, func() {
 		o.frameDone(PresentInfo{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq + 1})
 	})
@@ -267,6 +348,22 @@ func (c *Compositor) PresentDone(dev Output, info PresentInfo) {
 func (o *output) frameDone(info PresentInfo) {
 	o.inFlight = false
 	o.seq = info.Seq
+	// The flip replaced what was on the plane: that buffer may go back.
+	if prev := o.onScreen; prev != o.pendingScreen || prev == nil {
+		if prev != nil {
+			prev.scanouts--
+			if prev.scanouts == 0 && prev.releaseDeferred {
+				prev.release()
+			}
+			prev.unref()
+		}
+		o.onScreen = o.pendingScreen
+	} else if prev != nil {
+		// The same buffer flipped again: drop the extra hold.
+		prev.scanouts--
+		prev.unref()
+	}
+	o.pendingScreen = nil
 	ms := uint32(info.Time / time.Millisecond)
 	for _, cb := range o.doneFrames {
 		cb.SendDone(ms)
@@ -321,12 +418,28 @@ func (o *output) composite(shadow *render.Image, list []drawItem, r image.Rectan
 
 func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Rectangle) {
 	s := it.s
-	img := s.buf.image()
-	if img == nil {
-		return
-	}
 	dst := s.sizeRect().Add(it.pos)
 	if !dst.Overlaps(clip) {
+		return
+	}
+	b := s.buf
+	img := b.image()
+	if b.dma != nil {
+		m, err := b.dma.mapped(b.format)
+		if err != nil {
+			// Neither on a plane nor readable by the CPU: the client
+			// must choose another buffer.
+			s.res.Client().PostError(b.res.ID(), protocol.ErrInvalidObject,
+				fmt.Sprintf("wl_buffer#%d: dma-buf %s modifier 0x%x cannot be shown here: %v", b.res.ID(), render.Format(b.dma.desc.Format), b.dma.desc.Modifier, err))
+			return
+		}
+		if err := m.BeginRead(); err != nil {
+			o.c.log.Debug("dma-buf sync", "err", err)
+		}
+		defer m.EndRead()
+		img = &render.Image{Pix: m.Pix, Stride: m.Stride, Width: b.width, Height: b.height, Format: b.format}
+	}
+	if img == nil {
 		return
 	}
 	layer := render.Layer{Src: img, SrcRect: s.srcRect(), Transform: s.transform, Dst: dst, Opaque: s.fullyOpaque()}
@@ -334,6 +447,19 @@ func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Recta
 		// The client shrank or unmapped the memory behind its buffer.
 		s.res.Client().PostError(s.res.ID(), wl.ShmErrorInvalidFd, "wl_surface: "+err.Error())
 	}
+}
+
+// refreshShadow composites the whole output into the shadow without
+// presenting, for screen copies taken while a client buffer is on the
+// plane.
+func (o *output) refreshShadow() {
+	if !o.shadowStale {
+		return
+	}
+	list := o.c.drawList(o)
+	full := image.Rect(0, 0, o.width, o.height)
+	o.composite(o.dev.Shadow(), list, full)
+	o.shadowStale = false
 }
 
 // guardFault runs f and turns a memory fault (SIGBUS from a truncated

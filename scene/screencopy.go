@@ -104,6 +104,7 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 			f.res.SendFailed()
 			return
 		}
+		o.refreshShadow()
 		shadow := o.dev.Shadow()
 		src := subImage(shadow, f.region)
 		err := guardFault(func() {

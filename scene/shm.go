@@ -38,6 +38,15 @@ type buffer struct {
 
 	// Storage that is not in a pool (single-pixel buffers).
 	solid *render.Image
+	// dma-buf storage.
+	dma *dmaBuffer
+	// onFree releases storage that is not a pool's.
+	onFree func()
+
+	// scanouts counts outputs that show or are about to show the buffer
+	// on a plane; its release waits until none does.
+	scanouts        int
+	releaseDeferred bool
 }
 
 func bufferOf(b *wl.Buffer) *buffer {
@@ -49,14 +58,28 @@ func (b *buffer) ref() { b.refs++ }
 
 func (b *buffer) unref() {
 	b.refs--
-	if b.refs == 0 && b.pool != nil {
+	if b.refs > 0 {
+		return
+	}
+	if b.pool != nil {
 		b.pool.unref()
 		b.pool = nil
 	}
+	if b.onFree != nil {
+		b.onFree()
+		b.onFree = nil
+	}
 }
 
-// release tells the client the compositor is done with the contents.
+// release tells the client the compositor is done with the contents. A
+// buffer still on a plane is released once the flip that replaces it
+// has completed.
 func (b *buffer) release() {
+	if b.scanouts > 0 {
+		b.releaseDeferred = true
+		return
+	}
+	b.releaseDeferred = false
 	if b.res.Alive() {
 		b.res.SendRelease()
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
@@ -113,6 +114,8 @@ type surface struct {
 	feedbacks                 []*presentation.PresentationFeedback
 	damage                    damageList // surface coordinates, since last repaint
 	entered                   map[*output]bool
+	dmabufFeedbacks           []*linuxdmabuf.LinuxDmabufFeedbackV1
+	feedbackScanout           bool
 	destroyed                 bool
 	committedOnce             bool
 	pendingOffset, curOffsetS image.Point

@@ -137,7 +137,7 @@ func TestWaylandInfoListsGlobals(t *testing.T) {
 		"wl_compositor": 5, "wl_subcompositor": 1, "wl_shm": 1, "wl_seat": 8, "wl_output": 4,
 		"wl_data_device_manager": 3, "xdg_wm_base": 5, "zxdg_decoration_manager_v1": 1,
 		"wp_viewporter": 1, "wp_presentation": 1, "wp_single_pixel_buffer_manager_v1": 1,
-		"zxdg_output_manager_v1": 3, "zwlr_screencopy_manager_v1": 3,
+		"zxdg_output_manager_v1": 3, "zwlr_screencopy_manager_v1": 3, "zwp_linux_dmabuf_v1": 4,
 	}
 	re := regexp.MustCompile(`interface: '([a-z0-9_]+)',\s+version:\s+(\d+)`)
 	got := map[string]int{}
@@ -218,6 +218,36 @@ var hostile = []struct {
 		// 64x64 at stride 256 needs 16 KiB of a 4 KiB pool.
 		return h.Send(pool, 0, h.NewID(), int32(0), int32(64), int32(64), int32(256), uint32(1))
 	}, 1, "ends past the 4096-byte pool"},
+	{"dma-buf stride shorter than a row", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
+		return dmabufParams(t, h, g, reg, 64*64*4, 0, 100, 0, 3)
+	}, 6, "stride 100 is shorter"},
+	{"dma-buf offset past the end", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
+		return dmabufParams(t, h, g, reg, 64*64*4, 1<<20, 256, 0, 3)
+	}, 6, "is past the 16384-byte buffer"},
+	{"dma-buf unsupported modifier", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
+		return dmabufParams(t, h, g, reg, 64*64*4, 0, 256, 0x0100000000000001, 3)
+	}, 4, "is not supported"},
+	{"dma-buf fd that is not a dma-buf", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
+		return dmabufParams(t, h, g, reg, 64*64*4, 0, 256, 0, 3)
+	}, 7, "not a dma-buf"},
+	{"dma-buf params without planes", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
+		dm := bind(h, g, reg, "zwp_linux_dmabuf_v1", 4)
+		params := h.NewID()
+		h.Send(dm, 1, params)
+		return h.Send(params, 3, h.NewID(), int32(64), int32(64), uint32(0x34325258), uint32(0))
+	}, 3, "plane 0 missing"},
+}
+
+// dmabufParams makes a 64x64 XRGB8888 buffer with create_immed from a
+// memfd of size bytes, with the given plane layout.
+func dmabufParams(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32, size int, offset, stride uint32, modifier uint64, op uint16) error {
+	dm := bind(h, g, reg, "zwp_linux_dmabuf_v1", 4)
+	params := h.NewID()
+	h.Send(dm, 1, params)
+	if err := h.SendFDs([]int{memfd(t, size)}, params, 1, uint32(0), offset, stride, uint32(modifier>>32), uint32(modifier)); err != nil {
+		return err
+	}
+	return h.Send(params, op, h.NewID(), int32(64), int32(64), uint32(0x34325258), uint32(0))
 }
 
 func bind(h *protocoltest.Client, g map[string][2]uint32, reg uint32, iface string, version uint32) uint32 {

@@ -1,0 +1,443 @@
+package scene
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/kms/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol"
+	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/wl"
+	"github.com/vitrine-wm/vitrine/render"
+)
+
+// Scanouter is what an output adds when it can show a client's dma-buf
+// directly on a plane (the KMS output). The scene decides when to try;
+// the output imports, tests and commits.
+type Scanouter interface {
+	// DeviceID is the display device's dev_t.
+	DeviceID() uint64
+	// ScanoutFormats lists what the primary plane takes: format to
+	// modifiers.
+	ScanoutFormats() map[uint32][]uint64
+	// Scanout shows buf instead of the shadow image, completing like
+	// Present. ok is false, with no error, when the device cannot import
+	// buf or a TEST_ONLY commit refuses it; outputs remember that per key
+	// so a refused buffer is not retried every frame.
+	Scanout(key uint64, buf *dmabuf.Buffer) (ok bool, err error)
+	// Forget drops what the output cached for key; the buffer is gone.
+	Forget(key uint64)
+}
+
+// copyFormats are what the copy path reads from a mapped dma-buf: linear
+// single-plane formats the renderer knows.
+var copyFormats = shmFormats
+
+const (
+	modLinear  = 0
+	modInvalid = 0x00ffffffffffffff
+)
+
+// dmaBuffer is the dma-buf storage of a buffer.
+type dmaBuffer struct {
+	desc    dmabuf.Buffer
+	key     uint64
+	mapping *dmabuf.Mapping
+	mapErr  error
+}
+
+func (d *dmaBuffer) close() {
+	for _, p := range d.desc.Planes {
+		unix.Close(p.FD)
+	}
+	if d.mapping != nil {
+		d.mapping.Close()
+	}
+}
+
+// mapped gives the copy path its view of the pixels, mapping once.
+func (d *dmaBuffer) mapped(f render.Format) (*dmabuf.Mapping, error) {
+	if d.mapping == nil && d.mapErr == nil {
+		d.mapping, d.mapErr = dmabuf.Map(&d.desc, f.BytesPerPixel())
+	}
+	return d.mapping, d.mapErr
+}
+
+// mainDevice is the device clients should allocate for: the first
+// scanout-capable output's display device, or the first DRM node on the
+// machine for the headless backend.
+func (c *Compositor) mainDevice() uint64 {
+	for _, o := range c.outputs {
+		if so, ok := o.dev.(Scanouter); ok {
+			return so.DeviceID()
+		}
+	}
+	for _, p := range []string{"/dev/dri/renderD128", "/dev/dri/card0"} {
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil {
+			return st.Rdev
+		}
+	}
+	return 0
+}
+
+type formatMod struct {
+	format   uint32
+	modifier uint64
+}
+
+// formatTable is every pair any tranche may name, in a stable order.
+func (c *Compositor) formatTable() []formatMod {
+	var t []formatMod
+	for _, f := range copyFormats {
+		t = append(t, formatMod{uint32(f), modLinear})
+	}
+	for _, o := range c.outputs {
+		so, ok := o.dev.(Scanouter)
+		if !ok {
+			continue
+		}
+		fmts := so.ScanoutFormats()
+		keys := make([]uint32, 0, len(fmts))
+		for f := range fmts {
+			keys = append(keys, f)
+		}
+		slices.Sort(keys)
+		for _, f := range keys {
+			for _, m := range fmts[f] {
+				if !slices.Contains(t, formatMod{f, m}) {
+					t = append(t, formatMod{f, m})
+				}
+			}
+		}
+	}
+	return t
+}
+
+// acceptable reports whether a buffer of format/modifier can be shown at
+// all: by the copy path, or by some output's plane.
+func (c *Compositor) acceptable(format uint32, modifier uint64) bool {
+	if modifier == modLinear || modifier == modInvalid {
+		if slices.Contains(copyFormats, render.Format(format)) {
+			return true
+		}
+	}
+	for _, o := range c.outputs {
+		if so, ok := o.dev.(Scanouter); ok && slices.Contains(so.ScanoutFormats()[format], modifier) {
+			return true
+		}
+	}
+	return false
+}
+
+func devBytes(dev uint64) []byte { return binary.LittleEndian.AppendUint64(nil, dev) }
+
+type dmabufGlobal struct{ c *Compositor }
+
+func (c *Compositor) bindDmabuf(pc *protocol.Client, version, id uint32) error {
+	res, err := linuxdmabuf.NewLinuxDmabufV1(pc, id, version)
+	if err != nil {
+		return err
+	}
+	res.Handler = dmabufGlobal{c}
+	if version < 4 {
+		for _, fm := range c.formatTable() {
+			if version < 3 {
+				res.SendFormat(fm.format)
+			} else {
+				res.SendModifier(fm.format, uint32(fm.modifier>>32), uint32(fm.modifier))
+			}
+		}
+	}
+	return nil
+}
+
+func (dmabufGlobal) Destroy(*linuxdmabuf.LinuxDmabufV1) error { return nil }
+
+func (g dmabufGlobal) CreateParams(_ *linuxdmabuf.LinuxDmabufV1, res *linuxdmabuf.LinuxBufferParamsV1) error {
+	p := &bufferParams{c: g.c, res: res}
+	res.Handler = p
+	res.OnDestroy(p.closeFDs)
+	return nil
+}
+
+func (g dmabufGlobal) GetDefaultFeedback(_ *linuxdmabuf.LinuxDmabufV1, res *linuxdmabuf.LinuxDmabufFeedbackV1) error {
+	res.Handler = feedbackHandler{}
+	return g.c.sendFeedback(res, nil)
+}
+
+func (g dmabufGlobal) GetSurfaceFeedback(_ *linuxdmabuf.LinuxDmabufV1, res *linuxdmabuf.LinuxDmabufFeedbackV1, ws *wl.Surface) error {
+	res.Handler = feedbackHandler{}
+	s := surfaceOf(ws)
+	s.dmabufFeedbacks = append(s.dmabufFeedbacks, res)
+	res.OnDestroy(func() {
+		s.dmabufFeedbacks = slices.DeleteFunc(s.dmabufFeedbacks, func(x *linuxdmabuf.LinuxDmabufFeedbackV1) bool { return x == res })
+	})
+	return g.c.sendFeedback(res, s)
+}
+
+type feedbackHandler struct{}
+
+func (feedbackHandler) Destroy(*linuxdmabuf.LinuxDmabufFeedbackV1) error { return nil }
+
+// scanoutTarget is the output whose plane s could be shown on: it is a
+// toplevel, and kiosk toplevels are fullscreen.
+func (c *Compositor) scanoutTarget(s *surface) Scanouter {
+	if s == nil {
+		return nil
+	}
+	xs, _ := s.role.(*xdgSurface)
+	if xs == nil || xs.toplevel == nil {
+		return nil
+	}
+	o := c.outputForToplevel(xs.toplevel)
+	if o == nil {
+		return nil
+	}
+	so, _ := o.dev.(Scanouter)
+	return so
+}
+
+// sendFeedback sends the format table and tranches: first what the
+// display's plane takes (for a surface that could be scanned out), then
+// what the copy path reads.
+func (c *Compositor) sendFeedback(res *linuxdmabuf.LinuxDmabufFeedbackV1, s *surface) error {
+	table := c.formatTable()
+	buf := make([]byte, 16*len(table))
+	for i, fm := range table {
+		binary.LittleEndian.PutUint32(buf[16*i:], fm.format)
+		binary.LittleEndian.PutUint64(buf[16*i+8:], fm.modifier)
+	}
+	fd, err := unix.MemfdCreate("vitrine-dmabuf-formats", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return protocol.NewError(res, protocol.ErrNoMemory, "format table: %v", err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, buf); err != nil {
+		return protocol.NewError(res, protocol.ErrNoMemory, "format table: %v", err)
+	}
+	// Clients map it read-only; sealing makes sure nobody can change it.
+	unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE|unix.F_SEAL_SEAL)
+	res.SendFormatTable(fd, uint32(len(buf)))
+	main := c.mainDevice()
+	res.SendMainDevice(devBytes(main))
+	if so := c.scanoutTarget(s); so != nil {
+		var idx []byte
+		fmts := so.ScanoutFormats()
+		for i, fm := range table {
+			if slices.Contains(fmts[fm.format], fm.modifier) {
+				idx = binary.LittleEndian.AppendUint16(idx, uint16(i))
+			}
+		}
+		if len(idx) > 0 {
+			res.SendTrancheTargetDevice(devBytes(so.DeviceID()))
+			res.SendTrancheFlags(linuxdmabuf.LinuxDmabufFeedbackV1TrancheFlagsScanout)
+			res.SendTrancheFormats(idx)
+			res.SendTrancheDone()
+		}
+		s.feedbackScanout = true
+	} else if s != nil {
+		s.feedbackScanout = false
+	}
+	var idx []byte
+	for i := range copyFormats {
+		idx = binary.LittleEndian.AppendUint16(idx, uint16(i))
+	}
+	res.SendTrancheTargetDevice(devBytes(main))
+	res.SendTrancheFlags(0)
+	res.SendTrancheFormats(idx)
+	res.SendTrancheDone()
+	res.SendDone()
+	return nil
+}
+
+// refreshFeedback re-sends surface feedback when whether the surface
+// could be scanned out changed.
+func (c *Compositor) refreshFeedback(s *surface) {
+	if len(s.dmabufFeedbacks) == 0 || (c.scanoutTarget(s) != nil) == s.feedbackScanout {
+		return
+	}
+	for _, res := range s.dmabufFeedbacks {
+		if err := c.sendFeedback(res, s); err != nil {
+			c.log.Warn("resend dma-buf feedback", "err", err)
+		}
+	}
+}
+
+// --- zwp_linux_buffer_params_v1 ---
+
+const maxPlanes = 4
+
+type bufferParams struct {
+	c      *Compositor
+	res    *linuxdmabuf.LinuxBufferParamsV1
+	planes [maxPlanes]*dmabuf.Plane
+	mods   [maxPlanes]uint64
+	used   bool
+}
+
+func (p *bufferParams) closeFDs() {
+	for i, pl := range p.planes {
+		if pl != nil {
+			unix.Close(pl.FD)
+			p.planes[i] = nil
+		}
+	}
+}
+
+func (p *bufferParams) Destroy(*linuxdmabuf.LinuxBufferParamsV1) error { return nil }
+
+func (p *bufferParams) Add(r *linuxdmabuf.LinuxBufferParamsV1, fd int, idx, offset, stride, modHi, modLo uint32) error {
+	if p.used {
+		unix.Close(fd)
+		return protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorAlreadyUsed, "params already used to create a buffer")
+	}
+	if idx >= maxPlanes {
+		unix.Close(fd)
+		return protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorPlaneIdx, "plane index %d out of range (max %d)", idx, maxPlanes-1)
+	}
+	if p.planes[idx] != nil {
+		unix.Close(fd)
+		return protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorPlaneSet, "plane %d already set", idx)
+	}
+	p.planes[idx] = &dmabuf.Plane{FD: fd, Offset: offset, Stride: stride}
+	p.mods[idx] = uint64(modHi)<<32 | uint64(modLo)
+	return nil
+}
+
+// planeCount is how many planes format has; 0 for formats vitrine does
+// not know (those are only accepted for direct scanout, single-plane).
+func planeCount(format uint32) int {
+	switch format {
+	case fourcc('N', 'V', '1', '2'), fourcc('N', 'V', '2', '1'):
+		return 2
+	case fourcc('Y', 'U', '1', '2'), fourcc('Y', 'V', '1', '2'):
+		return 3
+	}
+	return 1
+}
+
+func fourcc(a, b, c, d byte) uint32 {
+	return uint32(a) | uint32(b)<<8 | uint32(c)<<16 | uint32(d)<<24
+}
+
+// validate checks the params against the protocol and the fds' real
+// sizes, returning a protocol error or the buffer description.
+func (p *bufferParams) validate(w, h int32, format uint32) (*dmabuf.Buffer, error) {
+	r := p.res
+	if p.used {
+		return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorAlreadyUsed, "params already used")
+	}
+	p.used = true
+	n := planeCount(format)
+	for i := 0; i < maxPlanes; i++ {
+		if (i < n) != (p.planes[i] != nil) {
+			if i < n {
+				return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorIncomplete, "format %s needs %d planes, plane %d missing", render.Format(format), n, i)
+			}
+			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorIncomplete, "format %s has %d planes, plane %d given", render.Format(format), n, i)
+		}
+	}
+	if w <= 0 || h <= 0 || w > 16384 || h > 16384 {
+		return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorInvalidDimensions, "invalid size %dx%d", w, h)
+	}
+	mod := p.mods[0]
+	for i := 1; i < n; i++ {
+		if p.mods[i] != mod {
+			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorInvalidFormat, "planes have different modifiers")
+		}
+	}
+	if !p.c.acceptable(format, mod) {
+		return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorInvalidFormat, "format %s with modifier 0x%016x is not supported", render.Format(format), mod)
+	}
+	b := &dmabuf.Buffer{Width: int(w), Height: int(h), Format: format, Modifier: mod}
+	bpp := int64(render.Format(format).BytesPerPixel())
+	for i := 0; i < n; i++ {
+		pl := p.planes[i]
+		size, err := dmabuf.Size(pl.FD)
+		if err != nil {
+			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: cannot size fd: %v", i, err)
+		}
+		if int64(pl.Offset) >= size {
+			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: offset %d is past the %d-byte buffer", i, pl.Offset, size)
+		}
+		// Linear layouts are checked exactly; tiled ones only as far as
+		// the stride and height go.
+		if n == 1 && (mod == modLinear || mod == modInvalid) && bpp > 0 {
+			if int64(pl.Stride) < int64(w)*bpp {
+				return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: stride %d is shorter than a row of %d pixels", i, pl.Stride, w)
+			}
+			if int64(pl.Offset)+int64(pl.Stride)*int64(h-1)+int64(w)*bpp > size {
+				return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: %dx%d at offset %d, stride %d needs more than the %d-byte buffer", i, w, h, pl.Offset, pl.Stride, size)
+			}
+		} else if int64(pl.Offset)+int64(pl.Stride)*int64(h) > size*2 {
+			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: stride %d × height %d is far past the %d-byte buffer", i, pl.Stride, h, size)
+		}
+		b.Planes = append(b.Planes, *pl)
+	}
+	return b, nil
+}
+
+// build turns validated params into buffer storage, taking the fds.
+func (p *bufferParams) build(b *dmabuf.Buffer, res *wl.Buffer) (*buffer, error) {
+	for _, pl := range b.Planes {
+		if !dmabuf.IsDMABuf(pl.FD) {
+			return nil, fmt.Errorf("fd for a plane is not a dma-buf")
+		}
+	}
+	p.c.nextBufferKey++
+	f := render.Format(b.Format)
+	nb := &buffer{res: res, refs: 1, width: b.Width, height: b.Height, format: f, opaque: !f.HasAlpha(),
+		dma: &dmaBuffer{desc: *b, key: p.c.nextBufferKey}}
+	// The buffer owns the fds now.
+	p.planes = [maxPlanes]*dmabuf.Plane{}
+	return nb, nil
+}
+
+func (p *bufferParams) Create(r *linuxdmabuf.LinuxBufferParamsV1, w, h int32, format, flags uint32) error {
+	b, err := p.validate(w, h, format)
+	if err != nil {
+		return err
+	}
+	res := &wl.Buffer{}
+	nb, berr := p.build(b, res)
+	if berr != nil {
+		p.c.log.Info("dma-buf import failed", "pid", r.Client().PID, "err", berr)
+		r.SendFailed()
+		return nil
+	}
+	protocol.RegisterServer(r.Client(), res, wl.BufferInterface, 1)
+	p.c.adoptBuffer(nb, res)
+	r.SendCreated(res)
+	return nil
+}
+
+func (p *bufferParams) CreateImmed(r *linuxdmabuf.LinuxBufferParamsV1, res *wl.Buffer, w, h int32, format, flags uint32) error {
+	b, err := p.validate(w, h, format)
+	if err != nil {
+		return err
+	}
+	nb, berr := p.build(b, res)
+	if berr != nil {
+		return protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorInvalidWlBuffer, "%v", berr)
+	}
+	p.c.adoptBuffer(nb, res)
+	return nil
+}
+
+// adoptBuffer attaches dma-buf storage to its wl_buffer.
+func (c *Compositor) adoptBuffer(nb *buffer, res *wl.Buffer) {
+	res.Handler = nb
+	res.OnDestroy(nb.destroyed)
+	nb.onFree = func() {
+		for _, o := range c.outputs {
+			if so, ok := o.dev.(Scanouter); ok {
+				so.Forget(nb.dma.key)
+			}
+		}
+		nb.dma.close()
+	}
+}
