@@ -96,3 +96,53 @@ func TestResizeMidAnimation(t *testing.T) {
 		t.Fatalf("%d buffers of the old size, %d wl_buffer.destroy requests: old buffers leaked", old, s.Destroyed)
 	}
 }
+
+func runAgainst(t *testing.T, s *fakewl.Server, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(args, &stdout, &stderr) }()
+	select {
+	case code := <-done:
+		s.Wait(10 * time.Second)
+		return code, stdout.String(), stderr.String()
+	case <-time.After(30 * time.Second):
+		t.Fatalf("shm-client did not finish")
+		return 0, "", ""
+	}
+}
+
+// TestAbsoluteDisplayPath: WAYLAND_DISPLAY may name a socket outside
+// XDG_RUNTIME_DIR by absolute path, as libwayland allows.
+func TestAbsoluteDisplayPath(t *testing.T) {
+	sockDir := t.TempDir()
+	s := fakewl.Listen(t, sockDir, "elsewhere")
+	s.Start()
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("WAYLAND_DISPLAY", sockDir+"/elsewhere")
+	code, stdout, stderr := runAgainst(t, s, "--frames", "1", "--size", "64x32")
+	if code != 0 || stdout != "first-frame 64x32\ndone frames=1 size=64x32\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestProtocolErrorReported: a compositor's wl_display.error ends the
+// client with status 1 and the compositor's message on stderr.
+func TestProtocolErrorReported(t *testing.T) {
+	dir := t.TempDir()
+	s := fakewl.Listen(t, dir, "wl-fake")
+	s.OnCommit = func(s *fakewl.Server, p *fakewl.Params) {
+		s.Disconnect(s.SurfaceID, 2, "buffer too small for its size")
+	}
+	s.Start()
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	t.Setenv("WAYLAND_DISPLAY", "wl-fake")
+	code, _, stderr := runAgainst(t, s, "--frames", "3")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	if !strings.HasPrefix(stderr, "shm-client: ") || !strings.Contains(stderr, "protocol error from compositor") ||
+		!strings.Contains(stderr, "code 2: buffer too small for its size") {
+		t.Fatalf("stderr %q does not carry the compositor's error", stderr)
+	}
+}

@@ -496,3 +496,10 @@ func (s *Server) request(id uint32, op uint16, r *reader) {
 		}
 	}
 }
+
+// Disconnect sends wl_display.error for object id and hangs up, as a
+// compositor does on a protocol violation.
+func (s *Server) Disconnect(id, code uint32, msg string) {
+	s.Send(1, 0, id, code, msg)
+	s.conn.Close()
+}
