@@ -20,6 +20,10 @@ const Module = "github.com/vitrine-wm/vitrine"
 // FindModuleRoot returns the directory of the vitrine module that dir is
 // in (dir itself or a parent).
 func FindModuleRoot(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
 	for d := dir; ; d = filepath.Dir(d) {
 		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
 		if err == nil {

@@ -37,10 +37,11 @@ var diskTools = []hostTool{
 	{name: "mke2fs", pkg: "e2fsprogs"},
 }
 
-// Packages lists every Debian package the lab needs on the host; the
-// --install flag and ci-install.sh install these.
+// Packages lists the Debian packages the lab needs on the host; the
+// --install flag and ci-install.sh install these. apt and dpkg are left
+// out: Debian always has them, and naming them would upgrade them.
 func Packages() []string {
-	seen := map[string]bool{}
+	seen := map[string]bool{"apt": true, "dpkg": true}
 	var pkgs []string
 	for _, t := range append(append([]hostTool{}, baseTools...), diskTools...) {
 		if !seen[t.pkg] {
@@ -101,9 +102,10 @@ func CheckTools(disk bool) error {
 }
 
 // Install installs the lab's Debian packages with apt-get. It waits for
-// a running apt (another install) rather than failing on its lock.
+// a running apt (another install) rather than failing on its lock, and
+// leaves packages that are already installed alone (no upgrades).
 func Install(ctx context.Context) error {
-	args := append([]string{"-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends"}, Packages()...)
+	args := append([]string{"-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends", "--no-upgrade"}, Packages()...)
 	cmd := exec.CommandContext(ctx, "apt-get", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
