@@ -2,6 +2,10 @@
 // grants the display and input devices (logind, seatd, or direct access),
 // pause and resume when the user switches virtual terminals, and evdev
 // input decoded into events. It knows nothing of DRM details or Wayland.
+//
+// Sub-packages: evdev (the raw device layer: input_event decoding, sysfs
+// capabilities, uevent hotplug) and xkb (the keymap sent to clients and
+// the modifier state vitrine tracks).
 package seat
 
 import (
@@ -96,8 +100,8 @@ type Event struct {
 	Major, Minor uint32
 	Forced       bool // DevicePaused: access already revoked, nothing to wait for
 	Gone         bool // DevicePaused: the device was removed
-	OldFile      *os.File
-	NewFile      *os.File // DeviceResumed
+	OldFile      *os.File // the device's file when the event was sent
+	NewFile      *os.File // DeviceResumed: the file to use from now on
 	Err          error    // Lost
 
 	ack func()
