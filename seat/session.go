@@ -98,8 +98,8 @@ type Event struct {
 	// Device events only.
 	Path         string
 	Major, Minor uint32
-	Forced       bool // DevicePaused: access already revoked, nothing to wait for
-	Gone         bool // DevicePaused: the device was removed
+	Forced       bool     // DevicePaused: access already revoked, nothing to wait for
+	Gone         bool     // DevicePaused: the device was removed
 	OldFile      *os.File // the device's file when the event was sent
 	NewFile      *os.File // DeviceResumed: the file to use from now on
 	Err          error    // Lost
