@@ -55,6 +55,10 @@ func (c *Cache) build(key string, fill func(dir string) error) (string, error) {
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.RemoveAll(tmp)
+		// Another vitrine-lab built the same entry meanwhile.
+		if _, serr := os.Stat(final); serr == nil {
+			return final, nil
+		}
 		return "", fmt.Errorf("cache %s: %w", key, err)
 	}
 	return final, nil

@@ -241,3 +241,28 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestCacheBuild(t *testing.T) {
+	c := &Cache{Dir: t.TempDir()}
+	calls := 0
+	fill := func(dir string) error {
+		calls++
+		return os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644)
+	}
+	p1, err := c.build("thing-v1", fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := c.build("thing-v1", fill)
+	if err != nil || p1 != p2 || calls != 1 {
+		t.Fatalf("second build: %q %q calls=%d err=%v", p1, p2, calls, err)
+	}
+	if _, err := c.build("broken", func(string) error { return errTest("no") }); err == nil {
+		t.Fatal("failing fill reported success")
+	}
+	left, _ := filepath.Glob(filepath.Join(c.Dir, "*broken*"))
+	hidden, _ := filepath.Glob(filepath.Join(c.Dir, ".tmp-*"))
+	if len(left)+len(hidden) != 0 {
+		t.Errorf("a failed build left %v %v", left, hidden)
+	}
+}
