@@ -97,6 +97,7 @@ type Compositor struct {
 	active bool
 	// seatCaps are the wl_seat capabilities the input devices provide.
 	seatCaps uint32
+	in       inputState
 
 	// quit ends Run with this error when set.
 	quit    bool
@@ -128,6 +129,7 @@ func New(cfg Config) *Compositor {
 		c.pingAfter = 5 * time.Second
 	}
 	c.srv.OnClientGone = func(pc *protocol.Client) { delete(c.clients, pc) }
+	c.initInput()
 	c.registerGlobals()
 	return c
 }

@@ -61,7 +61,8 @@ func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 	}
 }
 
-// restack activates the topmost toplevel and deactivates the others.
+// restack activates the topmost toplevel and deactivates the others;
+// keyboard focus follows.
 func (c *Compositor) restack() {
 	for i, t := range c.toplevels {
 		active := i == len(c.toplevels)-1
@@ -70,6 +71,7 @@ func (c *Compositor) restack() {
 			t.reconfigure()
 		}
 	}
+	c.focusChanged()
 }
 
 // relayout places every toplevel on its output and damages what moved.
@@ -203,6 +205,17 @@ func (c *Compositor) surfaceCommitted(s *surface) {
 }
 
 func (c *Compositor) surfaceGone(s *surface) {
+	in := &c.in
+	if in.kbFocus == s {
+		in.kbFocus = nil
+	}
+	if in.ptrFocus == s {
+		in.ptrFocus = nil
+	}
+	if in.cursor == s {
+		c.damageCursor()
+		in.cursor = nil
+	}
 	for _, o := range c.outputs {
 		// Drop callbacks of a destroyed surface queued on a frame.
 		o.doneFrames = slices.DeleteFunc(o.doneFrames, func(cb *wl.Callback) bool { return !cb.Alive() })

@@ -203,6 +203,9 @@ func (c *Compositor) repaintOutputs() {
 // shadow and presented.
 func (o *output) repaint() {
 	list := o.c.drawList(o)
+	if cur, ok := o.c.cursorItem(o); ok {
+		list = append(list, cur)
+	}
 	if o.tryScanout(list) {
 		return
 	}

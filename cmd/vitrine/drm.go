@@ -14,6 +14,7 @@ import (
 	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/seat"
+	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
 
 var filepathGlob = filepath.Glob
@@ -25,6 +26,7 @@ type drmBackend struct {
 	sess seat.Session
 	dev  *kms.Device
 	set  *kms.OutputSet
+	in   *seat.Input
 	comp *scene.Compositor
 }
 
@@ -63,9 +65,43 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 	for _, o := range b.set.Outputs() {
 		comp.AddOutput(o)
 	}
+	b.in, err = seat.NewInput(sess, log)
+	if err != nil {
+		// A display without input still makes a kiosk (signage).
+		log.Warn("no input devices", "err", err)
+	} else {
+		go b.forwardInput()
+	}
+	if err := configureInput(opts, comp, sess); err != nil {
+		b.close()
+		return nil, err
+	}
 	go b.watchHotplug(ctx)
 	go b.watchSession()
 	return b, nil
+}
+
+// configureInput applies --keymap, --no-vt-switch and --no-quit-key.
+func configureInput(opts *options, comp *scene.Compositor, sess seat.Session) error {
+	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey}
+	if opts.keymap != "" {
+		km, err := xkb.LoadKeymap(opts.keymap)
+		if err != nil {
+			return fmt.Errorf("--keymap: %w", err)
+		}
+		cfg.Keymap = km
+	}
+	if !opts.noVTSwitch && sess != nil {
+		cfg.SwitchVT = sess.SwitchVT
+	}
+	comp.ConfigureInput(cfg)
+	return nil
+}
+
+func (b *drmBackend) forwardInput() {
+	for ev := range b.in.Events() {
+		b.comp.Post(func() { b.comp.HandleInput(ev) })
+	}
 }
 
 // openDevice opens path, or the first primary node with a connected
@@ -156,6 +192,9 @@ func (b *drmBackend) watchHotplug(ctx context.Context) {
 // repaints everything when it comes back.
 func (b *drmBackend) watchSession() {
 	for ev := range b.sess.Events() {
+		if b.in != nil && b.in.HandleSessionEvent(ev) {
+			continue
+		}
 		switch ev.Kind {
 		case seat.Paused:
 			b.comp.Post(func() {
@@ -204,6 +243,9 @@ func (b *drmBackend) watchSession() {
 }
 
 func (b *drmBackend) close() {
+	if b.in != nil {
+		b.in.Close()
+	}
 	if b.set != nil {
 		b.set.Close()
 	}

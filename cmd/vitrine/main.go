@@ -31,19 +31,22 @@ func main() {
 }
 
 type options struct {
-	backend   string
-	output    string
-	drmDevice string
-	rotate    int
-	socket    string
-	restart   bool
-	session   string
-	logLevel  string
-	trace     bool
-	maxQueue  int
-	mode      string
-	legacyKMS bool
-	command   []string
+	backend    string
+	output     string
+	drmDevice  string
+	rotate     int
+	socket     string
+	restart    bool
+	session    string
+	logLevel   string
+	trace      bool
+	maxQueue   int
+	mode       string
+	legacyKMS  bool
+	keymap     string
+	noVTSwitch bool
+	noQuitKey  bool
+	command    []string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -61,6 +64,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.trace, "trace-protocol", false, "log every client request (at debug level)")
 	fs.StringVar(&o.mode, "mode", "", "drm mode WIDTHxHEIGHT[@HZ] for every output (default: each display's preferred mode)")
 	fs.BoolVar(&o.legacyKMS, "legacy-kms", false, "use legacy KMS (SETCRTC, PAGE_FLIP, DIRTYFB) even where atomic works, for testing drivers")
+	fs.StringVar(&o.keymap, "keymap", "", "compiled XKB keymap file to send to clients (e.g. from xkbcli compile-keymap --layout de); default: built-in US")
+	fs.BoolVar(&o.noVTSwitch, "no-vt-switch", false, "disable Ctrl+Alt+F1..F12 virtual terminal switching (kiosks)")
+	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: vitrine [flags] [-- command args...]\n       vitrine probe [--json]\n\nflags:\n")
@@ -148,6 +154,9 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 		}
 		comp.AddOutput(out)
 		defer out.Close()
+		if err := configureInput(opts, comp, nil); err != nil {
+			return 0, err
+		}
 	case "drm":
 		b, err := openDRM(ctx, opts, log, comp)
 		if err != nil {

@@ -1,0 +1,686 @@
+package scene
+
+import (
+	"encoding/binary"
+	"image"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/wl"
+	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/seat"
+	"github.com/vitrine-wm/vitrine/seat/xkb"
+)
+
+// Evdev codes the key bindings use.
+const (
+	keyBackspace = 14
+	keyLeftCtrl  = 29
+	keyLeftAlt   = 56
+	keyF1        = 59
+	keyF10       = 68
+	keyF11       = 87
+	keyF12       = 88
+	keyRightCtrl = 97
+	keyRightAlt  = 100
+)
+
+// InputConfig is how the compositor treats input devices.
+type InputConfig struct {
+	Keymap *xkb.Keymap // nil: the built-in US keymap
+	// RepeatRate (keys per second) and RepeatDelay go to clients.
+	RepeatRate  int
+	RepeatDelay time.Duration
+	// SwitchVT changes virtual terminals (Ctrl+Alt+F1..F12); nil disables
+	// the binding.
+	SwitchVT func(vt int) error
+	// QuitKey enables Ctrl+Alt+Backspace.
+	QuitKey bool
+}
+
+// inputState is the seat as the scene sees it: devices, focus, pointer.
+type inputState struct {
+	cfg    InputConfig
+	keymap *xkb.Keymap
+	keys   *xkb.KeyState
+	devs   map[string]seat.DeviceCaps
+	caps   uint32
+
+	seats     []*wl.Seat
+	keyboards []*wl.Keyboard
+	pointers  []*wl.Pointer
+	touches   []*wl.Touch
+
+	kbFocus *surface
+
+	// Pointer position in global layout coordinates.
+	pointer      [2]float64
+	ptrFocus     *surface
+	ptrFocusPos  image.Point // focus surface origin, global
+	cursor       *surface
+	cursorHot    image.Point
+	cursorShown  bool
+	cursorRect   image.Rectangle // where the cursor was drawn, global
+	buttons      []uint32
+	pendingFrame bool
+
+	touchFocus   map[int32]touchPoint
+	touchFrameTo []*surface
+}
+
+type touchPoint struct {
+	s      *surface
+	origin image.Point
+}
+
+// ConfigureInput sets the keymap and key bindings; call before Run.
+func (c *Compositor) ConfigureInput(cfg InputConfig) {
+	if cfg.Keymap == nil {
+		cfg.Keymap = xkb.USKeymap()
+	}
+	if cfg.RepeatRate == 0 {
+		cfg.RepeatRate = xkb.DefaultRepeatRate
+	}
+	if cfg.RepeatDelay == 0 {
+		cfg.RepeatDelay = xkb.DefaultRepeatDelay
+	}
+	c.in.cfg = cfg
+	c.in.keymap = cfg.Keymap
+	c.in.keys = cfg.Keymap.NewState()
+}
+
+func (c *Compositor) initInput() {
+	c.in.devs = map[string]seat.DeviceCaps{}
+	c.in.touchFocus = map[int32]touchPoint{}
+	c.ConfigureInput(InputConfig{QuitKey: true})
+}
+
+func (c *Compositor) bindSeat(pc *protocol.Client, version, id uint32) error {
+	res, err := wl.NewSeat(pc, id, version)
+	if err != nil {
+		return err
+	}
+	res.Handler = seatHandler{c}
+	c.in.seats = append(c.in.seats, res)
+	res.OnDestroy(func() { c.in.seats = slices.DeleteFunc(c.in.seats, func(x *wl.Seat) bool { return x == res }) })
+	res.SendCapabilities(c.in.caps)
+	res.SendName("seat0")
+	return nil
+}
+
+type seatHandler struct{ c *Compositor }
+
+func (h seatHandler) GetPointer(_ *wl.Seat, res *wl.Pointer) error {
+	in := &h.c.in
+	res.Handler = pointerHandler{h.c}
+	in.pointers = append(in.pointers, res)
+	res.OnDestroy(func() { in.pointers = slices.DeleteFunc(in.pointers, func(x *wl.Pointer) bool { return x == res }) })
+	if s := in.ptrFocus; s != nil && s.res.Client() == res.Client() {
+		x, y := in.pointer[0]-float64(in.ptrFocusPos.X), in.pointer[1]-float64(in.ptrFocusPos.Y)
+		res.SendEnter(h.c.srv.NextSerial(), s.res, protocol.FixedFromFloat(x), protocol.FixedFromFloat(y))
+		res.SendFrame()
+	}
+	return nil
+}
+
+func (h seatHandler) GetKeyboard(_ *wl.Seat, res *wl.Keyboard) error {
+	in := &h.c.in
+	res.Handler = keyboardHandler{}
+	in.keyboards = append(in.keyboards, res)
+	res.OnDestroy(func() { in.keyboards = slices.DeleteFunc(in.keyboards, func(x *wl.Keyboard) bool { return x == res }) })
+	f, size, err := in.keymap.File()
+	if err != nil {
+		return protocol.NewError(res, protocol.ErrNoMemory, "keymap: %v", err)
+	}
+	res.SendKeymap(wl.KeyboardKeymapFormatXkbV1, int(f.Fd()), uint32(size))
+	f.Close()
+	res.SendRepeatInfo(int32(in.cfg.RepeatRate), int32(in.cfg.RepeatDelay/time.Millisecond))
+	if s := in.kbFocus; s != nil && s.res.Client() == res.Client() {
+		h.c.keyboardEnter(res, s)
+	}
+	return nil
+}
+
+func (h seatHandler) GetTouch(_ *wl.Seat, res *wl.Touch) error {
+	in := &h.c.in
+	res.Handler = touchHandler{}
+	in.touches = append(in.touches, res)
+	res.OnDestroy(func() { in.touches = slices.DeleteFunc(in.touches, func(x *wl.Touch) bool { return x == res }) })
+	return nil
+}
+
+func (seatHandler) Release(*wl.Seat) error { return nil }
+
+type pointerHandler struct{ c *Compositor }
+
+// SetCursor gives the pointer the client's cursor image while the
+// client has pointer focus.
+func (h pointerHandler) SetCursor(r *wl.Pointer, serial uint32, ws *wl.Surface, hx, hy int32) error {
+	in := &h.c.in
+	if in.ptrFocus == nil || in.ptrFocus.res.Client() != r.Client() {
+		return nil
+	}
+	var s *surface
+	if ws != nil {
+		s = surfaceOf(ws)
+		if s.roleName != "" && s.roleName != "wl_pointer-cursor" {
+			return protocol.NewError(r, wl.PointerErrorRole, "wl_surface#%d already has role %s", ws.ID(), s.roleName)
+		}
+		s.roleName, s.role = "wl_pointer-cursor", cursorRole{h.c}
+	}
+	h.c.damageCursor()
+	in.cursor, in.cursorHot = s, image.Pt(int(hx), int(hy))
+	h.c.damageCursor()
+	return nil
+}
+
+func (pointerHandler) Release(*wl.Pointer) error { return nil }
+
+type cursorRole struct{ c *Compositor }
+
+func (cursorRole) precommit(*surface) error { return nil }
+func (r cursorRole) committed(s *surface) {
+	if r.c.in.cursor == s {
+		r.c.damageCursor()
+	}
+}
+
+type keyboardHandler struct{}
+
+func (keyboardHandler) Release(*wl.Keyboard) error { return nil }
+
+type touchHandler struct{}
+
+func (touchHandler) Release(*wl.Touch) error { return nil }
+
+// HandleInput applies one input event; call it on the loop.
+func (c *Compositor) HandleInput(ev seat.InputEvent) {
+	in := &c.in
+	ms := uint32(ev.When() / time.Millisecond)
+	switch e := ev.(type) {
+	case seat.DeviceAdded:
+		in.devs[e.Source()] = e.Caps
+		c.updateCaps()
+	case seat.DeviceRemoved:
+		delete(in.devs, e.Source())
+		c.updateCaps()
+	case seat.Key:
+		c.handleKey(e.Code, e.Pressed, ms)
+	case seat.PointerMotion:
+		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
+	case seat.PointerAbs:
+		if o := c.primaryOutput(); o != nil {
+			x, y := o.panelToGlobal(e.X, e.Y)
+			c.movePointer(x, y, ms)
+		}
+	case seat.Button:
+		c.handleButton(e.Code, e.Pressed, ms)
+	case seat.Axis:
+		c.handleAxis(e, ms)
+	case seat.Frame:
+		if in.pendingFrame {
+			for _, p := range c.focusedPointers() {
+				p.SendFrame()
+			}
+			in.pendingFrame = false
+		}
+	case seat.TouchDown:
+		c.touchDown(e, ms)
+	case seat.TouchMotion:
+		c.touchMotion(e, ms)
+	case seat.TouchUp:
+		c.touchUp(e, ms)
+	case seat.TouchFrame:
+		c.touchFrame()
+	}
+}
+
+func (c *Compositor) updateCaps() {
+	var caps uint32
+	for _, d := range c.in.devs {
+		if d.Pointer {
+			caps |= wl.SeatCapabilityPointer
+		}
+		if d.Keyboard {
+			caps |= wl.SeatCapabilityKeyboard
+		}
+		if d.Touch {
+			caps |= wl.SeatCapabilityTouch
+		}
+	}
+	if caps == c.in.caps {
+		return
+	}
+	c.in.caps = caps
+	c.seatCaps = caps
+	for _, s := range c.in.seats {
+		s.SendCapabilities(caps)
+	}
+	c.setCursorVisible(caps&wl.SeatCapabilityPointer != 0)
+}
+
+func (c *Compositor) primaryOutput() *output {
+	if len(c.outputs) == 0 {
+		return nil
+	}
+	return c.outputs[0]
+}
+
+// panelToGlobal maps a normalized position on the physical panel of o
+// to global layout coordinates: the panel shows the shadow transformed
+// by the output transform, so the inverse transform brings it back.
+func (o *output) panelToGlobal(nx, ny float64) (float64, float64) {
+	w, h, _ := o.dev.Mode()
+	px, py := nx*float64(w), ny*float64(h)
+	lx, ly := untransform(o.dev.Transform(), px, py, float64(w), float64(h))
+	return float64(o.pos.X) + lx, float64(o.pos.Y) + ly
+}
+
+// untransform maps a point of a w×h framebuffer back to the logical
+// image that the output transform t turned into it; the continuous
+// counterpart of render.Transform.Point, inverted.
+func untransform(t render.Transform, x, y, w, h float64) (float64, float64) {
+	lw, lh := w, h
+	if t&1 == 1 {
+		lw, lh = h, w
+	}
+	switch t {
+	case render.Rotate90:
+		return lw - y, x
+	case render.Rotate180:
+		return lw - x, lh - y
+	case render.Rotate270:
+		return y, lh - x
+	case render.Flipped:
+		return lw - x, y
+	case render.Flipped90:
+		return y, x
+	case render.Flipped180:
+		return x, lh - y
+	case render.Flipped270:
+		return lw - y, lh - x
+	}
+	return x, y
+}
+
+// layoutBounds is the union of all outputs.
+func (c *Compositor) layoutBounds() image.Rectangle {
+	var b image.Rectangle
+	for _, o := range c.outputs {
+		b = b.Union(o.bounds())
+	}
+	return b
+}
+
+func (c *Compositor) movePointer(x, y float64, ms uint32) {
+	in := &c.in
+	b := c.layoutBounds()
+	if b.Empty() {
+		return
+	}
+	x = math.Max(float64(b.Min.X), math.Min(x, float64(b.Max.X)-1))
+	y = math.Max(float64(b.Min.Y), math.Min(y, float64(b.Max.Y)-1))
+	c.damageCursor()
+	in.pointer = [2]float64{x, y}
+	c.setCursorVisible(true)
+	c.damageCursor()
+	c.updatePointerFocus(ms)
+}
+
+// updatePointerFocus sends enter/leave/motion for the surface under the
+// pointer.
+func (c *Compositor) updatePointerFocus(ms uint32) {
+	in := &c.in
+	if len(in.buttons) > 0 && in.ptrFocus != nil && !in.ptrFocus.destroyed {
+		// An implicit grab: while a button is held, the surface that got
+		// the press keeps the pointer.
+		c.sendMotion(ms)
+		return
+	}
+	s, origin := c.surfaceAt(in.pointer[0], in.pointer[1])
+	if s != in.ptrFocus {
+		serial := c.srv.NextSerial()
+		for _, p := range c.focusedPointers() {
+			p.SendLeave(serial, in.ptrFocus.res)
+			p.SendFrame()
+		}
+		if in.ptrFocus != nil && in.cursor != nil {
+			c.damageCursor()
+			in.cursor = nil
+		}
+		in.ptrFocus, in.ptrFocusPos = s, origin
+		if s != nil {
+			lx, ly := in.pointer[0]-float64(origin.X), in.pointer[1]-float64(origin.Y)
+			for _, p := range c.focusedPointers() {
+				p.SendEnter(serial, s.res, protocol.FixedFromFloat(lx), protocol.FixedFromFloat(ly))
+			}
+			in.pendingFrame = true
+		}
+		return
+	}
+	in.ptrFocusPos = origin
+	c.sendMotion(ms)
+}
+
+func (c *Compositor) sendMotion(ms uint32) {
+	in := &c.in
+	if in.ptrFocus == nil {
+		return
+	}
+	lx, ly := in.pointer[0]-float64(in.ptrFocusPos.X), in.pointer[1]-float64(in.ptrFocusPos.Y)
+	for _, p := range c.focusedPointers() {
+		p.SendMotion(ms, protocol.FixedFromFloat(lx), protocol.FixedFromFloat(ly))
+	}
+	in.pendingFrame = true
+}
+
+// focusedPointers are the wl_pointers of the client with pointer focus.
+func (c *Compositor) focusedPointers() []*wl.Pointer {
+	s := c.in.ptrFocus
+	if s == nil || s.destroyed {
+		return nil
+	}
+	var out []*wl.Pointer
+	for _, p := range c.in.pointers {
+		if p.Client() == s.res.Client() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
+	in := &c.in
+	if pressed {
+		in.buttons = append(in.buttons, code)
+	} else {
+		in.buttons = slices.DeleteFunc(in.buttons, func(b uint32) bool { return b == code })
+	}
+	state := uint32(wl.PointerButtonStateReleased)
+	if pressed {
+		state = wl.PointerButtonStatePressed
+	}
+	serial := c.srv.NextSerial()
+	for _, p := range c.focusedPointers() {
+		p.SendButton(serial, ms, code, state)
+	}
+	in.pendingFrame = true
+	if !pressed && len(in.buttons) == 0 {
+		c.updatePointerFocus(ms)
+	}
+}
+
+func (c *Compositor) handleAxis(e seat.Axis, ms uint32) {
+	for _, p := range c.focusedPointers() {
+		axis := uint32(e.Orientation)
+		if p.Version() >= 5 {
+			p.SendAxisSource(wl.PointerAxisSourceWheel)
+		}
+		if e.Value120 != 0 && p.Version() >= 8 {
+			p.SendAxisValue120(axis, e.Value120)
+		} else if e.Discrete != 0 && p.Version() >= 5 {
+			p.SendAxisDiscrete(axis, e.Discrete)
+		}
+		p.SendAxis(ms, axis, protocol.FixedFromFloat(e.Value))
+	}
+	c.in.pendingFrame = true
+}
+
+// surfaceAt finds the topmost surface accepting input at a global point.
+func (c *Compositor) surfaceAt(x, y float64) (*surface, image.Point) {
+	pt := image.Pt(int(math.Floor(x)), int(math.Floor(y)))
+	for _, o := range c.outputs {
+		if !pt.In(o.bounds()) {
+			continue
+		}
+		list := c.drawList(o)
+		for i := len(list) - 1; i >= 0; i-- {
+			it := list[i]
+			origin := it.pos.Add(o.pos)
+			local := pt.Sub(origin)
+			if !local.In(it.s.sizeRect()) {
+				continue
+			}
+			if it.s.input != nil && !it.s.input.contains(local) {
+				continue
+			}
+			return it.s, origin
+		}
+	}
+	return nil, image.Point{}
+}
+
+// --- keyboard ---
+
+func (c *Compositor) handleKey(code uint32, pressed bool, ms uint32) {
+	in := &c.in
+	changed := in.keys.Update(code, pressed)
+	mods := in.keys.Mods().Effective()
+	ctrlAlt := mods&xkb.ModControl != 0 && mods&xkb.ModMod1 != 0
+	if pressed && ctrlAlt && c.keyBinding(code) {
+		return
+	}
+	if s := in.kbFocus; s != nil && !s.destroyed {
+		state := uint32(wl.KeyboardKeyStateReleased)
+		if pressed {
+			state = wl.KeyboardKeyStatePressed
+		}
+		serial := c.srv.NextSerial()
+		for _, k := range c.focusedKeyboards() {
+			k.SendKey(serial, ms, code, state)
+		}
+		if changed {
+			c.sendModifiers()
+		}
+	}
+}
+
+// keyBinding runs vitrine's own Ctrl+Alt bindings.
+func (c *Compositor) keyBinding(code uint32) bool {
+	cfg := c.in.cfg
+	switch {
+	case code == keyBackspace && cfg.QuitKey:
+		c.log.Info("Ctrl+Alt+Backspace: quitting")
+		c.Stop(nil)
+		return true
+	case cfg.SwitchVT != nil && code >= keyF1 && code <= keyF10:
+		c.switchVT(int(code-keyF1) + 1)
+		return true
+	case cfg.SwitchVT != nil && (code == keyF11 || code == keyF12):
+		c.switchVT(int(code-keyF11) + 11)
+		return true
+	}
+	return false
+}
+
+func (c *Compositor) switchVT(vt int) {
+	if err := c.in.cfg.SwitchVT(vt); err != nil {
+		c.log.Warn("switch VT", "vt", vt, "err", err)
+	}
+}
+
+func (c *Compositor) focusedKeyboards() []*wl.Keyboard {
+	s := c.in.kbFocus
+	if s == nil {
+		return nil
+	}
+	var out []*wl.Keyboard
+	for _, k := range c.in.keyboards {
+		if k.Client() == s.res.Client() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (c *Compositor) sendModifiers() {
+	m := c.in.keys.Mods()
+	serial := c.srv.NextSerial()
+	for _, k := range c.focusedKeyboards() {
+		k.SendModifiers(serial, m.Depressed, m.Latched, m.Locked, m.Group)
+	}
+}
+
+func (c *Compositor) keyboardEnter(k *wl.Keyboard, s *surface) {
+	var keys []byte
+	for _, code := range c.in.keys.Pressed() {
+		keys = binary.LittleEndian.AppendUint32(keys, code)
+	}
+	k.SendEnter(c.srv.NextSerial(), s.res, keys)
+	m := c.in.keys.Mods()
+	k.SendModifiers(c.srv.NextSerial(), m.Depressed, m.Latched, m.Locked, m.Group)
+}
+
+// setKeyboardFocus moves keyboard focus (kiosk: the topmost toplevel).
+func (c *Compositor) setKeyboardFocus(s *surface) {
+	in := &c.in
+	if in.kbFocus == s {
+		return
+	}
+	if old := in.kbFocus; old != nil && !old.destroyed {
+		serial := c.srv.NextSerial()
+		for _, k := range c.focusedKeyboards() {
+			k.SendLeave(serial, old.res)
+		}
+	}
+	in.kbFocus = s
+	if s != nil {
+		for _, k := range c.focusedKeyboards() {
+			c.keyboardEnter(k, s)
+		}
+	}
+}
+
+// --- touch ---
+
+func (c *Compositor) touchPoint(nx, ny float64) (float64, float64) {
+	o := c.primaryOutput()
+	if o == nil {
+		return 0, 0
+	}
+	return o.panelToGlobal(nx, ny)
+}
+
+func (c *Compositor) touchesOf(s *surface) []*wl.Touch {
+	var out []*wl.Touch
+	for _, t := range c.in.touches {
+		if t.Client() == s.res.Client() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (c *Compositor) touchDown(e seat.TouchDown, ms uint32) {
+	x, y := c.touchPoint(e.X, e.Y)
+	// Touch hides the cursor until the pointer moves again.
+	c.setCursorVisible(false)
+	s, origin := c.surfaceAt(x, y)
+	if s == nil {
+		return
+	}
+	c.in.touchFocus[e.ID] = touchPoint{s, origin}
+	serial := c.srv.NextSerial()
+	for _, t := range c.touchesOf(s) {
+		t.SendDown(serial, ms, s.res, e.ID, protocol.FixedFromFloat(x-float64(origin.X)), protocol.FixedFromFloat(y-float64(origin.Y)))
+	}
+}
+
+func (c *Compositor) touchMotion(e seat.TouchMotion, ms uint32) {
+	tp, ok := c.in.touchFocus[e.ID]
+	if !ok || tp.s.destroyed {
+		return
+	}
+	x, y := c.touchPoint(e.X, e.Y)
+	for _, t := range c.touchesOf(tp.s) {
+		t.SendMotion(ms, e.ID, protocol.FixedFromFloat(x-float64(tp.origin.X)), protocol.FixedFromFloat(y-float64(tp.origin.Y)))
+	}
+}
+
+func (c *Compositor) touchUp(e seat.TouchUp, ms uint32) {
+	tp, ok := c.in.touchFocus[e.ID]
+	if !ok {
+		return
+	}
+	delete(c.in.touchFocus, e.ID)
+	if tp.s.destroyed {
+		return
+	}
+	serial := c.srv.NextSerial()
+	for _, t := range c.touchesOf(tp.s) {
+		t.SendUp(serial, ms, e.ID)
+	}
+	c.in.touchFrameTo = append(c.in.touchFrameTo, tp.s)
+}
+
+func (c *Compositor) touchFrame() {
+	var sent []*protocol.Client
+	targets := c.in.touchFrameTo
+	for _, tp := range c.in.touchFocus {
+		targets = append(targets, tp.s)
+	}
+	for _, s := range targets {
+		if s.destroyed || slices.Contains(sent, s.res.Client()) {
+			continue
+		}
+		sent = append(sent, s.res.Client())
+		for _, t := range c.touchesOf(s) {
+			t.SendFrame()
+		}
+	}
+	c.in.touchFrameTo = c.in.touchFrameTo[:0]
+}
+
+// --- cursor ---
+
+func (c *Compositor) setCursorVisible(v bool) {
+	v = v && c.in.caps&wl.SeatCapabilityPointer != 0
+	if c.in.cursorShown == v {
+		return
+	}
+	c.damageCursor()
+	c.in.cursorShown = v
+	c.damageCursor()
+}
+
+// cursorItem is the cursor as a draw item for output o, if shown there.
+func (c *Compositor) cursorItem(o *output) (drawItem, bool) {
+	in := &c.in
+	s := in.cursor
+	if !in.cursorShown || s == nil || s.destroyed || !s.mapped() {
+		return drawItem{}, false
+	}
+	pos := image.Pt(int(math.Floor(in.pointer[0])), int(math.Floor(in.pointer[1]))).Sub(in.cursorHot).Sub(o.pos)
+	return drawItem{s: s, pos: pos}, true
+}
+
+// damageCursor damages where the cursor is drawn now.
+func (c *Compositor) damageCursor() {
+	in := &c.in
+	if in.cursorRect != (image.Rectangle{}) {
+		c.damageGlobal(in.cursorRect)
+		in.cursorRect = image.Rectangle{}
+	}
+	s := in.cursor
+	if !in.cursorShown || s == nil || s.destroyed || !s.mapped() {
+		return
+	}
+	origin := image.Pt(int(math.Floor(in.pointer[0])), int(math.Floor(in.pointer[1]))).Sub(in.cursorHot)
+	in.cursorRect = s.sizeRect().Add(origin)
+	c.damageGlobal(in.cursorRect)
+}
+
+// focusChanged keeps keyboard focus on the topmost toplevel and the
+// pointer on what is under it after the stacking changed.
+func (c *Compositor) focusChanged() {
+	var top *surface
+	if n := len(c.toplevels); n > 0 {
+		top = c.toplevels[n-1].xs.surface
+	}
+	c.setKeyboardFocus(top)
+	if len(c.in.buttons) == 0 {
+		c.updatePointerFocus(uint32(monotonicNow() / time.Millisecond))
+	}
+}

@@ -1,0 +1,194 @@
+package scene_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/seat"
+)
+
+// inProcess runs a compositor with one headless output in the test
+// process, so tests can feed it input events directly.
+type inProcess struct {
+	comp    *scene.Compositor
+	runtime string
+	display string
+}
+
+func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
+	t.Helper()
+	runtime := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", runtime)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := protocol.NewServer(protocol.Options{Log: log})
+	comp := scene.New(scene.Config{Log: log, Server: srv})
+	var out *headless.Output
+	out, err := headless.New("HEADLESS-1", w, h, 60000, rot, func(i scene.PresentInfo) {
+		comp.Post(func() { comp.PresentDone(out, i) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp.AddOutput(out)
+	if err := srv.Listen("wl-input-test"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		comp.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		srv.Close()
+	})
+	return &inProcess{comp: comp, runtime: runtime, display: "wl-input-test"}
+}
+
+// echo is input-echo's output, line by line.
+type echo struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (e *echo) waitFor(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		e.mu.Lock()
+		for _, l := range e.lines {
+			if l == want {
+				e.mu.Unlock()
+				return
+			}
+		}
+		e.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t.Fatalf("input-echo never printed %q; it printed:\n%s", want, strings.Join(e.lines, "\n"))
+}
+
+func startEcho(t *testing.T, p *inProcess) *echo {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "input-echo")
+	build := exec.Command("go", "build", "-o", bin, "github.com/vitrine-wm/vitrine/examples/input-echo")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build input-echo: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+p.runtime, "WAYLAND_DISPLAY="+p.display)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	e := &echo{}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			e.mu.Lock()
+			e.lines = append(e.lines, sc.Text())
+			e.mu.Unlock()
+		}
+	}()
+	return e
+}
+
+func (p *inProcess) input(evs ...seat.InputEvent) {
+	for _, ev := range evs {
+		p.comp.Post(func() { p.comp.HandleInput(ev) })
+	}
+}
+
+func TestInputReachesFocusedClient(t *testing.T) {
+	p := startInProcess(t, 640, 480, render.Normal)
+	p.input(
+		seat.DeviceAdded{Header: seat.Header{Device: "kbd"}, Caps: seat.DeviceCaps{Keyboard: true}},
+		seat.DeviceAdded{Header: seat.Header{Device: "tablet"}, Caps: seat.DeviceCaps{Pointer: true, Tablet: true}},
+		seat.DeviceAdded{Header: seat.Header{Device: "touch"}, Caps: seat.DeviceCaps{Touch: true}},
+	)
+	e := startEcho(t, p)
+	e.waitFor(t, "first-frame 640x480")
+	e.waitFor(t, "capabilities pointer=true keyboard=true touch=true")
+	e.waitFor(t, "keymap format=1 size="+keymapSize(e))
+	e.waitFor(t, "keyboard-enter keys=")
+
+	const keyA, keyLeftShift = 30, 42
+	p.input(
+		seat.Key{Code: keyLeftShift, Pressed: true},
+		seat.Key{Code: keyA, Pressed: true},
+		seat.Key{Code: keyA, Pressed: false},
+		seat.Key{Code: keyLeftShift, Pressed: false},
+	)
+	e.waitFor(t, "key code=42 state=pressed")
+	e.waitFor(t, "modifiers depressed=1 latched=0 locked=0 group=0")
+	e.waitFor(t, "key code=30 state=pressed")
+	e.waitFor(t, "key code=30 state=released")
+	e.waitFor(t, "modifiers depressed=0 latched=0 locked=0 group=0")
+
+	// The pointer starts at the layout's origin, over the fullscreen
+	// client; an absolute pointer at 25%/50% of 640x480 moves it.
+	e.waitFor(t, "pointer-enter x=0.00 y=0.00")
+	p.input(seat.PointerAbs{X: 0.25, Y: 0.5}, seat.Frame{}, seat.Button{Code: 0x110, Pressed: true}, seat.Frame{})
+	e.waitFor(t, "pointer-motion x=160.00 y=240.00")
+	e.waitFor(t, "button code=272 state=pressed")
+	p.input(seat.PointerMotion{DX: 10, DY: -5}, seat.Frame{})
+	e.waitFor(t, "pointer-motion x=170.00 y=235.00")
+
+	p.input(seat.TouchDown{ID: 3, X: 0.5, Y: 0.25}, seat.TouchFrame{}, seat.TouchUp{ID: 3}, seat.TouchFrame{})
+	e.waitFor(t, "touch-down id=3 x=320.00 y=120.00")
+	e.waitFor(t, "touch-up id=3")
+	e.waitFor(t, "touch-frame")
+}
+
+func TestInputFollowsOutputRotation(t *testing.T) {
+	// A 640x480 panel shown rotated: clients see a 480x640 output. The
+	// panel's top-right corner region maps into the logical image by the
+	// inverse of the output transform.
+	p := startInProcess(t, 640, 480, render.Rotate90)
+	p.input(seat.DeviceAdded{Header: seat.Header{Device: "touch"}, Caps: seat.DeviceCaps{Touch: true}})
+	e := startEcho(t, p)
+	e.waitFor(t, "first-frame 480x640")
+	// Panel point (0.75, 0.25) of 640x480 is (480, 120). Rotate90 maps
+	// logical (x, y) to panel (y, lw-x) with lw = 480, so logical
+	// x = 480-120 = 360, y = 480.
+	p.input(seat.TouchDown{ID: 1, X: 0.75, Y: 0.25}, seat.TouchFrame{})
+	e.waitFor(t, "touch-down id=1 x=360.00 y=480.00")
+}
+
+// keymapSize is whatever size input-echo saw; the line's presence is
+// the check, the size is the built-in keymap's and varies with it.
+func keymapSize(e *echo) string {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		e.mu.Lock()
+		for _, l := range e.lines {
+			if s, ok := strings.CutPrefix(l, "keymap format=1 size="); ok {
+				e.mu.Unlock()
+				return s
+			}
+		}
+		e.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	return "?"
+}
