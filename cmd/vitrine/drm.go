@@ -7,7 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
+	iofs "io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -264,7 +264,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rep, err := kms.Probe()
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, iofs.ErrNotExist) {
 		fmt.Fprintln(stderr, "vitrine probe: no DRM devices: /sys/class/drm does not exist (no DRM driver is loaded, or this is a container without /sys)")
 		return 1
 	}
