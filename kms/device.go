@@ -90,6 +90,13 @@ type Device struct {
 	fd   int
 	path string
 	node NodeType
+	rdev uint64
+
+	// primeRefs counts users of each imported GEM handle: importing the same
+	// dma-buf twice on one file gives the same handle, which must be closed
+	// only when the last user is done with it.
+	primeMu   sync.Mutex
+	primeRefs map[uint32]int
 
 	driver     string
 	driverDesc string
@@ -140,7 +147,8 @@ func NewDevice(f *os.File) (*Device, error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR {
 		return nil, fmt.Errorf("%s: not a character device", d.path)
 	}
-	d.node = nodeTypeOf(unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)))
+	d.rdev = uint64(st.Rdev)
+	d.node = nodeTypeOf(unix.Major(d.rdev), unix.Minor(d.rdev))
 	if err := d.readVersion(); err != nil {
 		return nil, fmt.Errorf("%s: not a DRM device: %w", d.path, err)
 	}
@@ -201,6 +209,10 @@ func (d *Device) Fd() int { return d.fd }
 
 // File is the underlying file, for passing the node to a child process.
 func (d *Device) File() *os.File { return d.file }
+
+// DeviceID is the node's dev_t (st_rdev), as linux-dmabuf feedback names
+// devices.
+func (d *Device) DeviceID() uint64 { return d.rdev }
 
 // Node tells a primary node from a render node.
 func (d *Device) Node() NodeType { return d.node }

@@ -140,6 +140,17 @@ type Output struct {
 	deferred []image.Rectangle // damage presented while a flip was pending
 	closed   bool
 
+	// Direct scanout (scanout.go). front/pending and frontImport/
+	// pendingImport are exclusive: the plane shows a dumb buffer or a
+	// client's framebuffer.
+	scanFormats   map[uint32][]uint64
+	modifiers     bool // ADDFB2 takes explicit modifiers
+	imports       map[uint64]*importedFB
+	refused       map[uint64]error
+	frontImport   *importedFB
+	pendingImport *importedFB
+	scanouts      atomic.Int64
+
 	saved       *CRTC
 	unregister  func()
 	copiedBytes atomic.Int64
@@ -235,6 +246,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 		}
 		o.log.Debug("no primary plane found; legacy modeset only", "err", err)
 	}
+	o.initScanout()
 	o.maxBuffers = opts.Buffers
 	if o.maxBuffers <= 0 {
 		o.maxBuffers = 2
@@ -457,13 +469,22 @@ func (o *Output) modesetRequest(buf *scanoutBuffer, rotation uint64) (*AtomicReq
 		}
 		o.modeBlob = id
 	}
-	w, h := buf.img.Width, buf.img.Height
-	p := o.plane.Props
 	req := &AtomicRequest{}
 	req.Add(o.connID, o.connProps.ID("CRTC_ID"), uint64(o.crtcID))
 	req.Add(o.crtcID, o.crtcProps.ID("MODE_ID"), uint64(o.modeBlob))
 	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
-	req.Add(o.plane.ID, p.ID("FB_ID"), uint64(buf.fb))
+	o.planeState(req, buf.fb, buf.img.Width, buf.img.Height, rotation)
+	return req, nil
+}
+
+// rotate0 is the plane "rotation" bitmask for no transform.
+const rotate0 = 1
+
+// planeState adds the primary plane showing all of a w×h framebuffer
+// over the whole mode.
+func (o *Output) planeState(req *AtomicRequest, fb uint32, w, h int, rotation uint64) {
+	p := o.plane.Props
+	req.Add(o.plane.ID, p.ID("FB_ID"), uint64(fb))
 	req.Add(o.plane.ID, p.ID("CRTC_ID"), uint64(o.crtcID))
 	req.Add(o.plane.ID, p.ID("SRC_X"), 0)
 	req.Add(o.plane.ID, p.ID("SRC_Y"), 0)
@@ -476,7 +497,20 @@ func (o *Output) modesetRequest(buf *scanoutBuffer, rotation uint64) (*AtomicReq
 	if p.Has("rotation") {
 		req.Add(o.plane.ID, p.ID("rotation"), rotation)
 	}
-	return req, nil
+}
+
+// shadowRotation is the plane rotation for the output's own framebuffers.
+func (o *Output) shadowRotation() uint64 {
+	if o.planeRotated {
+		return rotationBits(o.transform)
+	}
+	return rotate0
+}
+
+// flipPendingLocked reports whether a flip (of either kind) has not
+// completed yet.
+func (o *Output) flipPendingLocked() bool {
+	return o.pending != nil || o.pendingImport != nil
 }
 
 // modeset lights the output with buf (black), blocking.
@@ -484,11 +518,7 @@ func (o *Output) modeset(buf *scanoutBuffer) error {
 	if !o.atomic {
 		return o.dev.SetCRTC(o.crtcID, buf.fb, 0, 0, []uint32{o.connID}, &o.mode)
 	}
-	rot := uint64(1) // rotate-0
-	if o.planeRotated {
-		rot = rotationBits(o.transform)
-	}
-	req, err := o.modesetRequest(buf, rot)
+	req, err := o.modesetRequest(buf, o.shadowRotation())
 	if err != nil {
 		return err
 	}
@@ -520,12 +550,12 @@ func (o *Output) Present(damage []image.Rectangle) error {
 		return fmt.Errorf("output %s: closed", o.name)
 	}
 	if len(clipped) == 0 {
-		if o.pending == nil {
+		if !o.flipPendingLocked() {
 			go o.notify(o.nowInfo(0))
 		}
 		return nil
 	}
-	if o.pending != nil {
+	if o.flipPendingLocked() {
 		// The compositor waits for completions, so this is rare: keep the
 		// damage and present it when the pending flip lands, rather than
 		// fail or drop the frame. Its completion follows its own flip.
@@ -577,7 +607,8 @@ func (o *Output) presentLocked(clipped []image.Rectangle) error {
 // the set up to maxBuffers.
 func (o *Output) backBuffer() (*scanoutBuffer, error) {
 	if o.maxBuffers == 1 {
-		return o.front, nil
+		// The one buffer, on screen unless a client buffer is.
+		return o.bufs[0], nil
 	}
 	for _, b := range o.bufs {
 		if b != o.front && b != o.pending {
@@ -592,7 +623,13 @@ func (o *Output) backBuffer() (*scanoutBuffer, error) {
 
 func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 	req := &AtomicRequest{}
-	req.Add(o.plane.ID, o.plane.Props.ID("FB_ID"), uint64(buf.fb))
+	if o.frontImport != nil {
+		// Back from direct scanout: the client's framebuffer may have had
+		// another size and no rotation.
+		o.planeState(req, buf.fb, buf.img.Width, buf.img.Height, o.shadowRotation())
+	} else {
+		req.Add(o.plane.ID, o.plane.Props.ID("FB_ID"), uint64(buf.fb))
+	}
 	// ACTIVE (unchanged, so no modeset) puts the CRTC in the commit, which
 	// the page-flip event needs.
 	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
@@ -618,16 +655,17 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 }
 
 func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
-	if o.maxBuffers == 1 {
+	if o.maxBuffers == 1 && o.frontImport == nil {
 		// One buffer, always on screen: DIRTYFB is the whole update and
-		// returns once the driver has taken it.
+		// returns once the driver has taken it. (After direct scanout it
+		// is flipped back to below.)
 		if err := o.dev.DirtyFB(buf.fb, clips); err != nil && !errors.Is(err, unix.ENOSYS) {
 			return err
 		}
 		o.deliver(o.nowInfo(PresentHWCompletion))
 		return nil
 	}
-	if o.dirtyFB {
+	if o.dirtyFB && o.frontImport == nil {
 		if err := o.dev.DirtyFB(buf.fb, clips); err != nil {
 			return err
 		}
@@ -642,9 +680,17 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 // handleFlip runs on the device's event goroutine.
 func (o *Output) handleFlip(ev FlipEvent) {
 	o.mu.Lock()
-	if o.pending != nil {
-		o.front = o.pending
-		o.pending = nil
+	var flags uint32 = PresentVsync | PresentHWClock | PresentHWCompletion
+	switch {
+	case o.pendingImport != nil:
+		if old := o.frontImport; old != o.pendingImport {
+			o.leaveScreen(old)
+		}
+		o.frontImport, o.front, o.pendingImport = o.pendingImport, nil, nil
+		flags |= PresentZeroCopy
+	case o.pending != nil:
+		o.leaveScreen(o.frontImport)
+		o.front, o.frontImport, o.pending = o.pending, nil, nil
 	}
 	closed := o.closed
 	if d := o.deferred; len(d) > 0 && !closed {
@@ -663,7 +709,7 @@ func (o *Output) handleFlip(ev FlipEvent) {
 		Nsec:    ev.Usec * 1000,
 		Seq:     uint64(ev.Sequence),
 		Refresh: o.refresh(),
-		Flags:   PresentVsync | PresentHWClock | PresentHWCompletion,
+		Flags:   flags,
 	}
 	o.deliver(info)
 }
@@ -729,9 +775,19 @@ func (o *Output) Resume() error {
 		o.front = o.pending
 		o.pending = nil
 	}
+	if o.front == nil {
+		// A client's framebuffer was on screen: light the output with a
+		// dumb buffer; the compositor repaints everything on resume.
+		o.front = o.bufs[0]
+		o.front.seq = 0
+	}
 	if err := o.modeset(o.front); err != nil {
 		return fmt.Errorf("output %s: resume: %w", o.name, err)
 	}
+	for _, imp := range []*importedFB{o.frontImport, o.pendingImport} {
+		o.leaveScreen(imp)
+	}
+	o.frontImport, o.pendingImport = nil, nil
 	return nil
 }
 
@@ -749,11 +805,14 @@ func (o *Output) Close() error {
 		o.unregister()
 	}
 	err := o.restore()
+	o.mu.Lock()
+	o.freeImports()
+	o.mu.Unlock()
 	o.freeBuffers()
 	if o.modeBlob != 0 {
 		o.dev.DestroyBlob(o.modeBlob)
 	}
-	o.log.Info("output off", "frames", o.Frames(), "copied_bytes", o.CopiedBytes())
+	o.log.Info("output off", "frames", o.Frames(), "scanouts", o.Scanouts(), "copied_bytes", o.CopiedBytes())
 	return err
 }
 

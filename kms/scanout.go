@@ -1,0 +1,341 @@
+package kms
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/vitrine-wm/vitrine/kms/dmabuf"
+)
+
+// importedFB is a client dma-buf registered as a framebuffer on the
+// output's device, cached per scene key so a client cycling through its
+// buffers is imported once per buffer, not once per frame.
+type importedFB struct {
+	key           uint64
+	fb            uint32
+	handles       []uint32 // distinct GEM handles, each released once
+	width, height int
+	tested        bool // an atomic TEST_ONLY commit accepted it
+	// forgotten: Forget came while the framebuffer was on screen or
+	// pending; it is freed once a completed flip has replaced it, because
+	// RmFB of the framebuffer being scanned out switches the plane off on
+	// some drivers.
+	forgotten bool
+}
+
+// errUnsupportedModifier refuses a modifier before any ioctl: a device
+// without DRM_CAP_ADDFB2_MODIFIERS can only take implicit (linear) layouts.
+var errUnsupportedModifier = errors.New("modifier not supported by the device")
+
+// errNotListed refuses a format/modifier the primary plane does not list.
+var errNotListed = errors.New("format/modifier not offered by the primary plane")
+
+// scanoutFormatTable is what the primary plane can show of a client's
+// buffer: IN_FORMATS when the driver has it, else every legacy format as
+// LINEAR. DRM_FORMAT_MOD_INVALID is never listed (it is not a layout), and
+// a device that cannot take explicit modifiers keeps LINEAR only, since
+// its framebuffers are created without them.
+func scanoutFormatTable(in []FormatModifiers, haveIn bool, legacy []uint32, modifiers bool) map[uint32][]uint64 {
+	out := map[uint32][]uint64{}
+	if !haveIn {
+		for _, f := range legacy {
+			out[f] = []uint64{ModifierLinear}
+		}
+		return out
+	}
+	for _, fm := range in {
+		for _, m := range fm.Modifiers {
+			if m == ModifierInvalid || (!modifiers && m != ModifierLinear) {
+				continue
+			}
+			if !slices.Contains(out[fm.Format], m) {
+				out[fm.Format] = append(out[fm.Format], m)
+			}
+		}
+	}
+	return out
+}
+
+// initScanout reads what the primary plane takes; called once the plane is
+// picked.
+func (o *Output) initScanout() {
+	o.imports = map[uint64]*importedFB{}
+	o.refused = map[uint64]error{}
+	if v, err := o.dev.Cap(CapAddFB2Modifiers); err == nil && v != 0 {
+		o.modifiers = true
+	}
+	if o.plane == nil {
+		// Legacy without universal planes: only the format the CRTC
+		// already shows is known to work.
+		o.scanFormats = map[uint32][]uint64{uint32(o.format): {ModifierLinear}}
+		return
+	}
+	in, ok, err := o.dev.InFormats(o.plane)
+	if err != nil {
+		o.log.Debug("IN_FORMATS unreadable; using the plane's format list", "err", err)
+		ok = false
+	}
+	o.scanFormats = scanoutFormatTable(in, ok, o.plane.Formats, o.modifiers)
+}
+
+// DeviceID is the display device's dev_t (st_rdev of the card node).
+func (o *Output) DeviceID() uint64 { return o.dev.DeviceID() }
+
+// ScanoutFormats lists what the primary plane can scan out of a client
+// buffer: format to modifiers. The caller may keep the map.
+func (o *Output) ScanoutFormats() map[uint32][]uint64 {
+	out := maps.Clone(o.scanFormats)
+	for f, ms := range out {
+		out[f] = slices.Clone(ms)
+	}
+	return out
+}
+
+// Scanouts is the number of frames shown by direct scanout.
+func (o *Output) Scanouts() int64 { return o.scanouts.Load() }
+
+// Scanout shows buf on the primary plane instead of the shadow image. Its
+// completion is reported through notify like a Present, with
+// PresentZeroCopy set. ok is false, with a nil error, when the device
+// cannot import buf or refuses to show it; that is remembered for key
+// until Forget, so a refused buffer costs nothing on later frames. Errors
+// are for failures unrelated to the buffer.
+func (o *Output) Scanout(key uint64, buf *dmabuf.Buffer) (ok bool, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return false, fmt.Errorf("output %s: closed", o.name)
+	}
+	if o.flipPendingLocked() {
+		return false, fmt.Errorf("output %s: %w", o.name, ErrFlipPending)
+	}
+	if _, refused := o.refused[key]; refused {
+		return false, nil
+	}
+	imp := o.imports[key]
+	if imp == nil {
+		imp, err = o.importBuffer(buf)
+		if err != nil {
+			o.refuse(key, "import", err)
+			return false, nil
+		}
+		imp.key = key
+		o.imports[key] = imp
+	}
+	if o.atomic {
+		err = o.scanoutAtomic(imp)
+	} else {
+		err = o.scanoutLegacy(imp)
+	}
+	var refusal *scanoutRefusal
+	if errors.As(err, &refusal) {
+		o.refuse(key, refusal.step, refusal.err)
+		delete(o.imports, key)
+		o.freeImport(imp)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("output %s: direct scanout: %w", o.name, err)
+	}
+	o.pendingImport = imp
+	o.scanouts.Add(1)
+	// The dumb buffers are off screen from now on and the shadow is not
+	// drawn while a client buffer is shown: whatever is composited next
+	// is copied whole, whatever damage comes with it.
+	for _, b := range o.bufs {
+		b.seq = 0
+	}
+	return true, nil
+}
+
+// scanoutRefusal is the driver saying no to this buffer (as opposed to
+// the commit failing for reasons of its own).
+type scanoutRefusal struct {
+	step string
+	err  error
+}
+
+func (r *scanoutRefusal) Error() string { return r.step + ": " + r.err.Error() }
+
+func (o *Output) scanoutAtomic(imp *importedFB) error {
+	req := &AtomicRequest{}
+	// The client's buffer is in the framebuffer's own orientation (the
+	// scene only offers buffers whose buffer transform equals the output
+	// transform, at the mode's size), so the plane must not rotate it
+	// again, even when it rotates the shadow's framebuffers.
+	o.planeState(req, imp.fb, imp.width, imp.height, rotate0)
+	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
+	if !imp.tested {
+		if err := o.dev.Commit(req, AtomicTestOnly, 0); err != nil {
+			return &scanoutRefusal{"TEST_ONLY", err}
+		}
+		imp.tested = true
+	}
+	return o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
+}
+
+func (o *Output) scanoutLegacy(imp *importedFB) error {
+	// PAGE_FLIP cannot change the CRTC's viewport: only a framebuffer of
+	// the mode's size shows the same thing a composited frame would.
+	if imp.width != o.mode.Width || imp.height != o.mode.Height {
+		return &scanoutRefusal{"size", fmt.Errorf("%dx%d buffer on a %dx%d mode", imp.width, imp.height, o.mode.Width, o.mode.Height)}
+	}
+	// No TEST_ONLY without atomic: the flip itself is the test.
+	if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
+		return &scanoutRefusal{"PAGE_FLIP", err}
+	}
+	return nil
+}
+
+// refuse remembers that key cannot be scanned out.
+func (o *Output) refuse(key uint64, step string, err error) {
+	o.refused[key] = err
+	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", step, "errno", errnoName(err), "err", err)
+}
+
+// importBuffer turns buf's planes into GEM handles (PRIME) and a
+// framebuffer.
+func (o *Output) importBuffer(buf *dmabuf.Buffer) (_ *importedFB, err error) {
+	if len(buf.Planes) == 0 || len(buf.Planes) > 4 || buf.Width <= 0 || buf.Height <= 0 {
+		return nil, fmt.Errorf("%dx%d buffer with %d planes", buf.Width, buf.Height, len(buf.Planes))
+	}
+	mod := buf.Modifier
+	if mod != ModifierInvalid && mod != ModifierLinear && !o.modifiers {
+		return nil, fmt.Errorf("%s: %w", ModifierName(mod), errUnsupportedModifier)
+	}
+	listed := o.scanFormats[buf.Format]
+	if len(listed) == 0 || (mod != ModifierInvalid && !slices.Contains(listed, mod)) {
+		return nil, fmt.Errorf("%s %s: %w", FourCC(buf.Format), ModifierName(mod), errNotListed)
+	}
+	imp := &importedFB{width: buf.Width, height: buf.Height}
+	defer func() {
+		if err != nil {
+			o.releaseHandles(imp)
+		}
+	}()
+	byFD := map[int]uint32{}
+	planes := make([]FBPlane, len(buf.Planes))
+	for i, p := range buf.Planes {
+		h, seen := byFD[p.FD]
+		if !seen {
+			if h, err = o.dev.importPrime(p.FD); err != nil {
+				return nil, err
+			}
+			byFD[p.FD] = h
+			if !slices.Contains(imp.handles, h) {
+				imp.handles = append(imp.handles, h)
+			} else {
+				// Two fds of one dma-buf: one handle, one reference.
+				o.dev.releasePrime(h)
+			}
+		}
+		planes[i] = FBPlane{Handle: h, Pitch: p.Stride, Offset: p.Offset}
+	}
+	if !o.modifiers {
+		// Without the cap an explicit modifier is refused; LINEAR is what
+		// the implicit layout means for these drivers.
+		mod = ModifierInvalid
+	}
+	if imp.fb, err = o.dev.AddFB2(buf.Width, buf.Height, buf.Format, mod, planes); err != nil {
+		return nil, err
+	}
+	return imp, nil
+}
+
+// freeImport removes an imported framebuffer that is not on screen.
+func (o *Output) freeImport(imp *importedFB) {
+	if imp.fb != 0 {
+		if err := o.dev.RmFB(imp.fb); err != nil {
+			o.log.Warn("free client framebuffer", "err", err)
+		}
+		imp.fb = 0
+	}
+	o.releaseHandles(imp)
+}
+
+func (o *Output) releaseHandles(imp *importedFB) {
+	for _, h := range imp.handles {
+		if err := o.dev.releasePrime(h); err != nil {
+			o.log.Warn("close imported buffer handle", "err", err)
+		}
+	}
+	imp.handles = nil
+}
+
+// Forget drops the framebuffer and handles cached for key (the buffer is
+// gone). A framebuffer still on screen or pending is freed once a
+// completed flip has replaced it.
+func (o *Output) Forget(key uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.refused, key)
+	imp := o.imports[key]
+	if imp == nil {
+		return
+	}
+	delete(o.imports, key)
+	if imp == o.frontImport || imp == o.pendingImport {
+		imp.forgotten = true
+		return
+	}
+	o.freeImport(imp)
+}
+
+// leaveScreen is called when imp stopped being on screen (or pending):
+// a forgotten framebuffer can go now.
+func (o *Output) leaveScreen(imp *importedFB) {
+	if imp != nil && imp.forgotten {
+		o.freeImport(imp)
+	}
+}
+
+// freeImports releases every imported framebuffer; the CRTC no longer
+// shows any of them.
+func (o *Output) freeImports() {
+	seen := map[*importedFB]bool{}
+	for _, imp := range []*importedFB{o.frontImport, o.pendingImport} {
+		if imp != nil {
+			seen[imp] = true
+		}
+	}
+	for _, imp := range o.imports {
+		seen[imp] = true
+	}
+	for imp := range seen {
+		o.freeImport(imp)
+	}
+	o.frontImport, o.pendingImport = nil, nil
+	clear(o.imports)
+	clear(o.refused)
+}
+
+// importPrime imports a dma-buf fd and counts the handle's users.
+func (d *Device) importPrime(fd int) (uint32, error) {
+	d.primeMu.Lock()
+	defer d.primeMu.Unlock()
+	h, err := d.ImportDMABUF(fd)
+	if err != nil {
+		return 0, err
+	}
+	if d.primeRefs == nil {
+		d.primeRefs = map[uint32]int{}
+	}
+	d.primeRefs[h]++
+	return h, nil
+}
+
+// releasePrime drops one user of an imported handle and closes it after
+// the last. The lock spans the close so a concurrent import of the same
+// dma-buf cannot be handed the number that is being closed.
+func (d *Device) releasePrime(h uint32) error {
+	d.primeMu.Lock()
+	defer d.primeMu.Unlock()
+	if d.primeRefs[h] > 1 {
+		d.primeRefs[h]--
+		return nil
+	}
+	delete(d.primeRefs, h)
+	return d.CloseHandle(h)
+}
