@@ -140,6 +140,7 @@ func BenchmarkCopyOut(b *testing.B) {
 		image.Rect(900, 500, 900+300, 500+200), // 60000
 		image.Rect(0, 1000, 1920, 1000+15),     // 28800
 	}
+	box := []image.Rectangle{image.Rect(701, 333, 701+64, 333+64)}
 	for _, bc := range []struct {
 		name  string
 		rects []image.Rectangle
@@ -155,6 +156,19 @@ func BenchmarkCopyOut(b *testing.B) {
 		{"rgb565", full, Normal, RGB565},
 		{"rot90-rgb565", full, Rotate90, RGB565},
 		{"xbgr", full, Normal, XBGR8888},
+		{"argb", full, Normal, ARGB8888},
+		{"flipped90", full, Flipped90, XRGB8888},
+		{"flipped270", full, Flipped270, XRGB8888},
+		{"flipped180", full, Flipped180, XRGB8888},
+		{"rot180-rgb565", full, Rotate180, RGB565},
+		{"rot90-xbgr", full, Rotate90, XBGR8888},
+		{"rot90-damage10pct", damage, Rotate90, XRGB8888},
+		// One 64x64 box, the size of a typical small damage (a cursor
+		// trail, a clock digit): one band, cost dominated by set-up. It
+		// sits off the band and cache-line grid on purpose.
+		{"rot90-box64", box, Rotate90, XRGB8888},
+		{"rot270-box64", box, Rotate270, XRGB8888},
+		{"box64", box, Normal, XRGB8888},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			tw, th := bc.t.TransformSize(benchW, benchH)
@@ -179,12 +193,30 @@ func BenchmarkCopyOut(b *testing.B) {
 			c.CopyOut(dst, src, full, Rotate90)
 		}
 	})
-	// The yardstick, side by side with the above.
+	b.Run("rot90-box64-copier", func(b *testing.B) {
+		var c Copier
+		dst := NewImage(benchH, benchW, XRGB8888)
+		b.SetBytes(int64(c.CopyOut(dst, src, box, Rotate90)))
+		for b.Loop() {
+			c.CopyOut(dst, src, box, Rotate90)
+		}
+	})
+	// The yardsticks, side by side with the above: one copy() of the frame
+	// and one copy() per row (see BenchmarkMemcpyRows1080p).
 	b.Run("memcpy", func(b *testing.B) {
 		dst := NewImage(benchW, benchH, XRGB8888)
 		b.SetBytes(int64(len(src.Pix)))
 		for b.Loop() {
 			copy(dst.Pix, src.Pix)
+		}
+	})
+	b.Run("memcpy-rows", func(b *testing.B) {
+		dst := NewImage(benchW, benchH, XRGB8888)
+		b.SetBytes(int64(len(src.Pix)))
+		for b.Loop() {
+			for y := 0; y < benchH; y++ {
+				copy(dst.Pix[y*dst.Stride:][:benchW*4], src.Pix[y*src.Stride:][:benchW*4])
+			}
 		}
 	})
 }
