@@ -105,6 +105,7 @@ func TestLabCatchesFailures(t *testing.T) {
 		if !strings.Contains(o.Err.Error(), "differs from the expectation") || !strings.Contains(o.Err.Error(), "top-left") {
 			t.Errorf("failure does not explain the difference: %v", o.Err)
 		}
+		t.Logf("failed as it must:\n%v", o.Err)
 		right := lab.ConsoleScenario("console-right", "virtio")
 		if o := env.RunScenario(ctx, &right, filepath.Join(tmp, "out", right.Name), false); o.Err != nil {
 			t.Errorf("the same screendump with the right expectation failed: %v", o.Err)

@@ -142,6 +142,10 @@ half=$((cols/2)) hrows=$((rows/2))
 	done
 } > /dev/tty1
 echo "console ${cols}x${rows}"
+if lab-screendump bogus nosuch 2>/dev/null; then
+	echo "a screendump of a device that does not exist succeeded"
+	exit 1
+fi
 # fbdev emulation flushes damage to the device in a deferred worker.
 sleep 1
 lab-screendump console`
