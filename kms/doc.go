@@ -23,6 +23,15 @@
 //     the same rectangles as FB_DAMAGE_CLIPS or DIRTYFB clips. Page-flip
 //     events report completion (PresentInfo). Close restores the CRTC
 //     configuration found at start, so the text console comes back.
+//   - Direct scanout: Output.Scanout shows a client's dma-buf on the
+//     primary plane instead of the shadow (PRIME import of every plane fd,
+//     ADDFB2 with the modifier when the device takes modifiers, an atomic
+//     TEST_ONLY commit, or a PAGE_FLIP on the legacy path). Framebuffers
+//     are cached per caller key; a refusal is remembered per key so it
+//     costs nothing on later frames; Forget frees them, deferring RmFB
+//     while the framebuffer is on screen. ScanoutFormats (IN_FORMATS) and
+//     DeviceID feed linux-dmabuf feedback. Scanout frames copy nothing; the
+//     next Present copies whole buffers.
 //   - WatchHotplug reads the kernel's uevent netlink socket; on a notice,
 //     OutputSet.Rescan adds and removes outputs.
 //   - Probe reports every DRM node and a dma-buf import matrix between every

@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -577,6 +578,9 @@ func (o *Output) presentLocked(clipped []image.Rectangle) error {
 	prevSeq := buf.seq
 	rects, _ := o.ring.Since(buf.seq, bounds)
 	n := o.copier.CopyOut(&buf.img, o.shadow, rects, o.copyTrans)
+	if o.log.Enabled(context.Background(), slog.LevelDebug) {
+		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", o.ring.Seq()-prevSeq)
+	}
 	buf.seq = o.ring.Seq()
 	o.copiedBytes.Add(int64(n))
 	o.frames.Add(1)
