@@ -229,8 +229,9 @@ mount --move /dev /newroot/dev
 exec switch_root /newroot /lib/systemd/systemd
 `
 
-// runnerScript runs the command with its output on the lab.out port and
-// reports start and exit status on the lab.status port.
+// runnerScript runs the command with its output on the lab.out port,
+// followed by the run's end marker, and reports start and exit status on
+// the lab.status port.
 const runnerScript = `#!/bin/sh
 . /lab/config
 export LAB_SESSION LAB_DISPLAYS LAB_RENDER
@@ -259,8 +260,12 @@ if [ "$LAB_SESSION" = seatd ]; then
 	i=0
 	while [ ! -S /run/seatd.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 fi
-exec 3>"$STATUS"
+exec 3>"$STATUS" 4>"$OUT"
 echo start >&3
-sh /lab/command >"$OUT" 2>&1 3>&-
-echo "exit $?" >&3
+sh /lab/command >&4 2>&4 3>&- 4>&-
+rc=$?
+# The end marker travels on the output port itself, so the host knows it
+# has all the output before it acts on the exit status.
+printf '%s\n' "$LAB_EOF" >&4
+echo "exit $rc" >&3
 `

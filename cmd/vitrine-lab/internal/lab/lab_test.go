@@ -266,3 +266,24 @@ func TestCacheBuild(t *testing.T) {
 		t.Errorf("a failed build left %v %v", left, hidden)
 	}
 }
+
+func TestReadOutput(t *testing.T) {
+	const eof = "END-123"
+	for _, tc := range []struct {
+		in    string
+		want  []string
+		ended bool
+	}{
+		{"a\nb\nEND-123\n", []string{"a\n", "b\n"}, true},
+		{"a\nno newline END-123\n", []string{"a\n", "no newline "}, true},
+		{"a\nEND-123\nlater\n", []string{"a\n"}, true},
+		{"a\ncut", []string{"a\n", "cut"}, false},
+		{"END-12\n", []string{"END-12\n"}, false},
+	} {
+		var got []string
+		ended := readOutput(strings.NewReader(tc.in), eof, func(b []byte) { got = append(got, string(b)) })
+		if ended != tc.ended || strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: got %q ended=%v, want %q ended=%v", tc.in, got, ended, tc.want, tc.ended)
+		}
+	}
+}

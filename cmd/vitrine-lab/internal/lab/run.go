@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -235,7 +237,13 @@ func (e *Env) Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	initrd, err := e.initrd(tmp, &cfg)
+	// A marker the command cannot print by accident ends its output.
+	nonce := make([]byte, 12)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("end marker: %w", err)
+	}
+	eof := "vitrine-lab-end-of-output-" + hex.EncodeToString(nonce)
+	initrd, err := e.initrd(tmp, &cfg, eof)
 	if err != nil {
 		return nil, err
 	}
@@ -244,11 +252,11 @@ func (e *Env) Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer m.kill()
-	return m.wait(ctx, &cfg, steps)
+	return m.wait(ctx, &cfg, steps, eof)
 }
 
 // initrd writes base + per-run archive to one file for -initrd.
-func (e *Env) initrd(tmp string, cfg *Config) (string, error) {
+func (e *Env) initrd(tmp string, cfg *Config, eof string) (string, error) {
 	var modules []string
 	for _, d := range cfg.Displays {
 		modules = append(modules, displayDevices[d].module)
@@ -264,9 +272,9 @@ func (e *Env) initrd(tmp string, cfg *Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	config := fmt.Sprintf("LAB_SESSION=%s\nLAB_DISPLAYS=%s\nLAB_RENDER=%s\nLAB_MODULES=%s\n",
+	config := fmt.Sprintf("LAB_SESSION=%s\nLAB_DISPLAYS=%s\nLAB_RENDER=%s\nLAB_MODULES=%s\nLAB_EOF=%s\n",
 		shellQuote(cfg.Session), shellQuote(strings.Join(cfg.DisplayIDs(), " ")),
-		shellQuote(cfg.Render), shellQuote(strings.Join(order, " ")))
+		shellQuote(cfg.Render), shellQuote(strings.Join(order, " ")), shellQuote(eof))
 	over, err := overlay(&runFiles{command: commandScript(cfg.Command), config: config, bins: e.Bins})
 	if err != nil {
 		return "", err
@@ -310,6 +318,11 @@ type machine struct {
 	console *tailBuffer
 	conLog  *os.File
 	start   time.Time
+	// readers are the goroutines reading QEMU's channels; kill waits for
+	// them so nothing is written to the caller's writers after Run.
+	readers  sync.WaitGroup
+	done     chan struct{}
+	killOnce sync.Once
 }
 
 // channels are the QEMU chardevs the lab connects to. QEMU connects to
@@ -355,7 +368,7 @@ func (e *Env) start(ctx context.Context, tmp, initrd string, cfg *Config) (*mach
 		args = append(args, "-drive", "file="+e.Image+",if=virtio,format=raw,snapshot=on")
 	}
 
-	m := &machine{env: e, exited: make(chan struct{}), conns: map[string]net.Conn{}, console: &tailBuffer{max: 64 << 10}, start: time.Now()}
+	m := &machine{env: e, exited: make(chan struct{}), done: make(chan struct{}), conns: map[string]net.Conn{}, console: &tailBuffer{max: 64 << 10}, start: time.Now()}
 	var err error
 	if m.conLog, err = os.Create(filepath.Join(cfg.OutDir, "console.log")); err != nil {
 		return nil, fmt.Errorf("console log: %w", err)
@@ -414,7 +427,7 @@ func (e *Env) start(ctx context.Context, tmp, initrd string, cfg *Config) (*mach
 		m.kill()
 		return nil, err
 	}
-	go m.copyConsole(cfg.Console)
+	m.goRead(func() { m.copyConsole(cfg.Console) })
 	return m, nil
 }
 
@@ -445,21 +458,33 @@ func (e *Env) Running() int {
 	return len(e.procs)
 }
 
-// kill ends QEMU's process group and waits for QEMU to be reaped. It is
-// safe to call more than once.
+// kill ends QEMU's process group, waits for QEMU to be reaped and for
+// the channel readers to stop. It is safe to call more than once.
 func (m *machine) kill() {
-	select {
-	case <-m.exited:
-	default:
-		syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		<-m.exited
-	}
-	for _, c := range m.conns {
-		c.Close()
-	}
-	if m.conLog != nil {
-		m.conLog.Close()
-	}
+	m.killOnce.Do(func() {
+		select {
+		case <-m.exited:
+		default:
+			syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+			<-m.exited
+		}
+		close(m.done)
+		for _, c := range m.conns {
+			c.Close()
+		}
+		m.readers.Wait()
+		if m.conLog != nil {
+			m.conLog.Close()
+		}
+	})
+}
+
+func (m *machine) goRead(f func()) {
+	m.readers.Add(1)
+	go func() {
+		defer m.readers.Done()
+		f()
+	}()
 }
 
 func (m *machine) copyConsole(echo io.Writer) {
@@ -472,47 +497,50 @@ func (m *machine) copyConsole(echo io.Writer) {
 
 // wait serves the guest until the command's exit status arrives, QEMU
 // exits, the timeout passes or ctx is cancelled.
-func (m *machine) wait(ctx context.Context, cfg *Config, steps []inputStep) (*Result, error) {
+func (m *machine) wait(ctx context.Context, cfg *Config, steps []inputStep, eof string) (*Result, error) {
 	res := &Result{ExitCode: -1}
+	// The readers keep running until QEMU is killed, after wait has
+	// returned, so they fill local buffers that res gets copies of.
 	var outMu sync.Mutex
-	outDone := make(chan struct{})
-	lastOut := time.Now()
-	go func() {
-		defer close(outDone)
-		r := bufio.NewReader(m.conns["out"])
-		for {
-			line, err := r.ReadBytes('\n')
-			if len(line) > 0 {
-				outMu.Lock()
-				res.Output = append(res.Output, line...)
-				lastOut = time.Now()
-				text := string(line)
-				if !strings.HasSuffix(text, "\n") {
-					text += "\n"
-				}
-				fmt.Fprint(cfg.Output, cfg.Prefix+text)
-				outMu.Unlock()
+	var output []byte
+	outEnded := make(chan struct{})
+	m.goRead(func() {
+		ended := readOutput(m.conns["out"], eof, func(line []byte) {
+			outMu.Lock()
+			defer outMu.Unlock()
+			output = append(output, line...)
+			text := string(line)
+			if !strings.HasSuffix(text, "\n") {
+				text += "\n"
 			}
-			if err != nil {
+			fmt.Fprint(cfg.Output, cfg.Prefix+text)
+		})
+		if ended {
+			close(outEnded)
+		}
+	})
+
+	status := make(chan string, 4)
+	m.goRead(func() {
+		defer close(status)
+		sc := bufio.NewScanner(m.conns["status"])
+		for sc.Scan() {
+			select {
+			case status <- strings.TrimSpace(sc.Text()):
+			case <-m.done:
 				return
 			}
 		}
-	}()
-
-	status := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(m.conns["status"])
-		for sc.Scan() {
-			status <- strings.TrimSpace(sc.Text())
-		}
-		close(status)
-	}()
+	})
 
 	var shotsMu sync.Mutex
-	go m.serveControl(cfg, func(p string) {
-		shotsMu.Lock()
-		res.Screendumps = append(res.Screendumps, p)
-		shotsMu.Unlock()
+	var shots []string
+	m.goRead(func() {
+		m.serveControl(cfg, func(p string) {
+			shotsMu.Lock()
+			shots = append(shots, p)
+			shotsMu.Unlock()
+		})
 	})
 
 	timer := time.NewTimer(cfg.Timeout)
@@ -540,9 +568,17 @@ func (m *machine) wait(ctx context.Context, cfg *Config, steps []inputStep) (*Re
 				}
 				res.ExitCode = code
 				res.Total = time.Since(m.start)
-				m.drain(&outMu, &lastOut)
+				select {
+				case <-outEnded:
+				case <-time.After(5 * time.Second):
+					m.env.Log.Warn("the guest's output did not end with the run's marker; it may be cut short")
+				}
+				outMu.Lock()
+				res.Output = append([]byte(nil), output...)
+				outMu.Unlock()
 				shotsMu.Lock()
-				defer shotsMu.Unlock()
+				res.Screendumps = append([]string(nil), shots...)
+				shotsMu.Unlock()
 				return res, nil
 			}
 		case err := <-inputDone:
@@ -555,29 +591,13 @@ func (m *machine) wait(ctx context.Context, cfg *Config, steps []inputStep) (*Re
 		case <-timer.C:
 			m.kill()
 			outMu.Lock()
-			out := strings.TrimRight(tail(string(res.Output), 10), "\n")
+			out := strings.TrimRight(tail(string(output), 10), "\n")
 			outMu.Unlock()
 			return nil, &TimeoutError{After: cfg.Timeout, Started: started, Output: out,
 				Console: strings.TrimRight(tail(m.console.String(), 25), "\n")}
 		case <-ctx.Done():
 			return nil, fmt.Errorf("guest run cancelled: %w", ctx.Err())
 		}
-	}
-}
-
-// drain waits until the output port has been quiet briefly: the command
-// wrote its output before its exit status, but the two travel on
-// different ports.
-func (m *machine) drain(mu *sync.Mutex, last *time.Time) {
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		quiet := time.Since(*last) > 300*time.Millisecond
-		mu.Unlock()
-		if quiet {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -681,6 +701,29 @@ func (m *machine) handle(cfg *Config, req *controlRequest) (string, error) {
 		return "", m.play(steps)
 	}
 	return "", fmt.Errorf("unknown request %q", req.Op)
+}
+
+// readOutput passes each line of r to emit until the end marker eof,
+// and reports whether the marker came. Output without a final newline
+// shares its line with the marker and is passed on without it.
+func readOutput(r io.Reader, eof string, emit func([]byte)) bool {
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadBytes('\n')
+		before, ended := strings.CutSuffix(string(line), eof+"\n")
+		if ended {
+			line = []byte(before)
+		}
+		if len(line) > 0 {
+			emit(line)
+		}
+		if ended {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }
 
 // tailBuffer keeps the last max bytes written to it.
