@@ -219,9 +219,7 @@ func prepare(ctx context.Context, log *slog.Logger, stderr io.Writer, src string
 		return nil, exitLabError
 	}
 	env, err := lab.Prepare(ctx, log, lab.PrepareOptions{Source: root, BinDir: binDir, Disk: disk})
-	if env != nil {
-		env.BinDir = binDir
-	} else {
+	if env == nil {
 		os.RemoveAll(binDir)
 	}
 	if err != nil {

@@ -176,7 +176,7 @@ func (e *Env) Close() error {
 // PrepareOptions says what to prepare.
 type PrepareOptions struct {
 	Source string // the vitrine checkout
-	BinDir string // where guest binaries are built
+	BinDir string // where guest binaries are built; Env.Close removes it
 	Disk   bool   // a logind or seatd session will be used
 }
 
@@ -191,7 +191,7 @@ func Prepare(ctx context.Context, log *slog.Logger, opt PrepareOptions) (*Env, e
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Log: log, Cache: cache, procs: map[int]bool{}}
+	env := &Env{Log: log, Cache: cache, BinDir: opt.BinDir, procs: map[int]bool{}}
 	if env.Kernel, err = cache.Kernel(ctx); err != nil {
 		return nil, err
 	}
