@@ -28,30 +28,13 @@ var labMatrix = map[[2]string]string{
 	{"vgem", "vgem"}: "EOPNOTSUPP",
 }
 
-// The report in testdata was taken in the lab with
-// `kmsdemo -probe -json` (virtio-gpu, vgem, bochs, cirrus on 6.12).
+// The reports in testdata were taken in the lab (Linux 6.12, QEMU 7.2):
+// probe-lab-6.12.json with `kmsdemo -probe -json` (virtio-gpu, vgem, bochs,
+// cirrus), probe-lab-vitrine-6.12.json with the real binary,
+// `vitrine probe --json` (`vitrine-lab run --display virtio,bochs,cirrus
+// --render vgem`, so vgem is card3 there).
 func TestLabProbeReproducesImportMatrix(t *testing.T) {
-	data, err := os.ReadFile("testdata/probe-lab-6.12.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep ProbeReport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range rep.CompareImportMatrix(labMatrix) {
-		t.Error(d)
-	}
-	// The other facts LAB.md records.
-	mods := map[string]uint64{}
-	for _, d := range rep.Devices {
-		if d.NodeName == "primary" {
-			mods[shortDriver(d.Driver)] = d.Caps["ADDFB2_MODIFIERS"]
-		}
-	}
-	if mods["bochs"] != 1 || mods["cirrus"] != 1 || mods["virtio_gpu"] != 0 {
-		t.Errorf("ADDFB2_MODIFIERS caps %v; LAB.md: bochs and cirrus 1, virtio_gpu 0", mods)
-	}
+	rep := readLabProbe(t, "testdata/probe-lab-6.12.json")
 	var text strings.Builder
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
@@ -61,6 +44,50 @@ func TestLabProbeReproducesImportMatrix(t *testing.T) {
 			t.Errorf("text report lacks %q", want)
 		}
 	}
+}
+
+func TestVitrineProbeReproducesImportMatrix(t *testing.T) {
+	rep := readLabProbe(t, "testdata/probe-lab-vitrine-6.12.json")
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"/dev/dri/card3 (vgem) -> /dev/dri/card2 (cirrus): import + ADDFB2 ok",
+		"/dev/dri/card3 (vgem) -> /dev/dri/card1 (bochs-drm): import EINVAL",
+		"/dev/dri/card3 (vgem) -> /dev/dri/card0 (virtio_gpu): import ENODEV",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q", want)
+		}
+	}
+}
+
+// readLabProbe loads a lab probe report and checks what every lab report
+// must show: LAB.md's import matrix and ADDFB2 modifier caps.
+func readLabProbe(t *testing.T, path string) *ProbeReport {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep ProbeReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, d := range rep.CompareImportMatrix(labMatrix) {
+		t.Errorf("%s: %s", path, d)
+	}
+	mods := map[string]uint64{}
+	for _, d := range rep.Devices {
+		if d.NodeName == "primary" {
+			mods[shortDriver(d.Driver)] = d.Caps["ADDFB2_MODIFIERS"]
+		}
+	}
+	if mods["bochs"] != 1 || mods["cirrus"] != 1 || mods["virtio_gpu"] != 0 {
+		t.Errorf("%s: ADDFB2_MODIFIERS caps %v; LAB.md: bochs and cirrus 1, virtio_gpu 0", path, mods)
+	}
+	return &rep
 }
 
 // A wrong expectation must be reported, or the comparison proves nothing.
