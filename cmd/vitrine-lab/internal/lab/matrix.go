@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,8 +14,15 @@ import (
 )
 
 // Scenarios is the project's scenario matrix, run by `vitrine-lab
-// check`. Each issue that proves a claim in the lab adds its rows here.
+// check`. Each area that proves its claims in the lab keeps its rows in a
+// file of its own (matrix_*.go).
 func Scenarios() []Scenario {
+	return slices.Concat(labScenarios(), kmsScenarios(), dmabufScenarios(), sessionScenarios())
+}
+
+// labScenarios prove the lab itself: boot, devices, console, exit
+// status, timeouts, input and sessions.
+func labScenarios() []Scenario {
 	return []Scenario{
 		bootScenario("boot-virtio", []string{"virtio"}, "", "card0 virtio_gpu", "renderD128 virtio_gpu"),
 		bootScenario("boot-bochs", []string{"bochs"}, "", "card0 bochs-drm"),

