@@ -579,7 +579,11 @@ func (o *Output) presentLocked(clipped []image.Rectangle) error {
 	rects, _ := o.ring.Since(buf.seq, bounds)
 	n := o.copier.CopyOut(&buf.img, o.shadow, rects, o.copyTrans)
 	if o.log.Enabled(context.Background(), slog.LevelDebug) {
-		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", o.ring.Seq()-prevSeq)
+		age := uint64(0) // unknown: never drawn, or off screen during direct scanout
+		if prevSeq != 0 {
+			age = o.ring.Seq() - prevSeq
+		}
+		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", age)
 	}
 	buf.seq = o.ring.Seq()
 	o.copiedBytes.Add(int64(n))
