@@ -190,7 +190,7 @@ func (c *Compositor) scanoutTarget(s *surface) Scanouter {
 		return nil
 	}
 	xs, _ := s.role.(*xdgSurface)
-	if xs == nil || xs.toplevel == nil {
+	if xs == nil || xs.toplevel == nil || xs.toplevel.windowed {
 		return nil
 	}
 	o := c.outputForToplevel(xs.toplevel)

@@ -81,7 +81,7 @@ func (c *Compositor) relayout() {
 		if o == nil {
 			continue
 		}
-		if t.sentSize != image.Pt(o.width, o.height) && t.xs.configured {
+		if !t.windowed && t.sentSize != image.Pt(o.width, o.height) && t.xs.configured {
 			t.reconfigure()
 		}
 		g := t.xs.windowGeometry()

@@ -411,7 +411,9 @@ type toplevel struct {
 	appID string
 	// requested output for fullscreen (nil: any).
 	wantOutput *output
-	activated  bool
+	// windowed: the client asked to leave fullscreen.
+	windowed  bool
+	activated bool
 	// configured size and states last sent.
 	sentSize   image.Point
 	sentActive bool
@@ -437,18 +439,26 @@ func (t *toplevel) Resize(*xdg.Toplevel, *wl.Seat, uint32, uint32) error        
 func (t *toplevel) SetMaxSize(*xdg.Toplevel, int32, int32) error                       { return nil }
 func (t *toplevel) SetMinSize(*xdg.Toplevel, int32, int32) error                       { return nil }
 
-// In the kiosk layout every toplevel is fullscreen whatever it asks; the
-// requests still get the configure the protocol promises.
+// In the kiosk layout a toplevel is fullscreen unless it explicitly left
+// fullscreen; then it keeps the size it picks, centred on its output.
+// Maximize requests still get the configure the protocol promises.
 func (t *toplevel) SetMaximized(*xdg.Toplevel) error   { t.reconfigure(); return nil }
 func (t *toplevel) UnsetMaximized(*xdg.Toplevel) error { t.reconfigure(); return nil }
 func (t *toplevel) SetFullscreen(_ *xdg.Toplevel, o *wl.Output) error {
 	t.wantOutput = t.xs.c.outputFor(o)
+	t.windowed = false
 	t.xs.c.relayout()
 	t.reconfigure()
+	t.xs.c.refreshFeedback(t.xs.surface)
 	return nil
 }
-func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error { t.reconfigure(); return nil }
-func (t *toplevel) SetMinimized(*xdg.Toplevel) error    { return nil }
+func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error {
+	t.windowed = true
+	t.reconfigure()
+	t.xs.c.refreshFeedback(t.xs.surface)
+	return nil
+}
+func (t *toplevel) SetMinimized(*xdg.Toplevel) error { return nil }
 
 func (t *toplevel) reconfigure() {
 	if t.xs.configured {
@@ -459,10 +469,11 @@ func (t *toplevel) reconfigure() {
 func (t *toplevel) sendConfigure() {
 	o := t.xs.c.outputForToplevel(t)
 	size := image.Point{}
-	if o != nil {
+	var states []uint32
+	if o != nil && !t.windowed {
 		size = image.Pt(o.width, o.height)
+		states = append(states, xdg.ToplevelStateFullscreen)
 	}
-	states := []uint32{xdg.ToplevelStateFullscreen}
 	if t.activated {
 		states = append(states, xdg.ToplevelStateActivated)
 	}
