@@ -16,7 +16,7 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	pattern := fs.String("run", "", "run only scenarios whose name matches this regular expression")
-	out := fs.String("out", filepath.Join("out", "lab-check"), "directory for each scenario's output, console log and screendumps")
+	out := fs.String("out", "", "directory for each scenario's output, console log and screendumps (default out/lab-check in the checkout)")
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	src := fs.String("src", "", "vitrine checkout to build (default: the one containing the working directory)")
 	verbose := fs.Bool("v", false, "debug logging")
@@ -34,18 +34,26 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return 0
 	}
-	return runCheck(ctx, stdout, stderr, newLogger(stderr, *verbose), *src, *out, scenarios)
+	root, err := moduleRoot(*src)
+	if err != nil {
+		fmt.Fprintln(stderr, "vitrine-lab:", err)
+		return exitLabError
+	}
+	if *out == "" {
+		*out = filepath.Join(root, "out", "lab-check")
+	}
+	return runCheck(ctx, stdout, stderr, newLogger(stderr, *verbose), root, *out, scenarios)
 }
 
 // runCheck prepares once, runs the scenarios in order and prints the
 // table. It returns the process exit status: 1 if anything failed.
-func runCheck(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger, src, out string, scenarios []lab.Scenario) int {
+func runCheck(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger, root, out string, scenarios []lab.Scenario) int {
 	disk := false
 	for _, s := range scenarios {
 		disk = disk || s.NeedsDisk()
 	}
 	start := time.Now()
-	env, code := prepare(ctx, log, stderr, src, disk, false)
+	env, code := prepare(ctx, log, stderr, root, disk, false)
 	if env == nil {
 		return code
 	}

@@ -135,7 +135,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	display := fs.String("display", "virtio", "display devices, comma-separated: virtio, bochs, cirrus (the first is card0)")
 	render := fs.String("render", "", "render-only device: vgem")
 	session := fs.String("session", lab.SessionNone, "none (busybox initramfs, root), logind or seatd (disk image, autologin user)")
-	out := fs.String("out", filepath.Join("out", "lab"), "directory for screendumps and the console log")
+	out := fs.String("out", "", "directory for screendumps and the console log (default out/lab in the checkout)")
 	input := fs.String("input", "", "input script to play once the command has started")
 	timeout := fs.Duration("timeout", 5*time.Minute, "kill the guest after this long")
 	console := fs.Bool("console", false, "also stream the guest's serial console (kernel and init messages)")
@@ -171,11 +171,19 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Input = string(b)
 	}
+	root, err := moduleRoot(*src)
+	if err != nil {
+		fmt.Fprintln(stderr, "vitrine-lab:", err)
+		return exitLabError
+	}
+	if cfg.OutDir == "" {
+		cfg.OutDir = filepath.Join(root, "out", "lab")
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "vitrine-lab run:", err)
 		return 2
 	}
-	env, code := prepare(ctx, log, stderr, *src, cfg.Session != lab.SessionNone, *requireVitrine)
+	env, code := prepare(ctx, log, stderr, root, cfg.Session != lab.SessionNone, *requireVitrine)
 	if env == nil {
 		return code
 	}
@@ -197,22 +205,22 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return res.ExitCode
 }
 
-// prepare builds or fetches what runs need. With strictVitrine, a
-// cmd/vitrine that does not build stops here; otherwise it is a warning.
-func prepare(ctx context.Context, log *slog.Logger, stderr io.Writer, src string, disk, strictVitrine bool) (*lab.Env, int) {
+// moduleRoot finds the vitrine checkout: src, or the one holding the
+// working directory.
+func moduleRoot(src string) (string, error) {
 	if src == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			fmt.Fprintln(stderr, "vitrine-lab:", err)
-			return nil, exitLabError
+			return "", fmt.Errorf("working directory: %w", err)
 		}
 		src = wd
 	}
-	root, err := lab.FindModuleRoot(src)
-	if err != nil {
-		fmt.Fprintln(stderr, "vitrine-lab:", err)
-		return nil, exitLabError
-	}
+	return lab.FindModuleRoot(src)
+}
+
+// prepare builds or fetches what runs need. With strictVitrine, a
+// cmd/vitrine that does not build stops here; otherwise it is a warning.
+func prepare(ctx context.Context, log *slog.Logger, stderr io.Writer, root string, disk, strictVitrine bool) (*lab.Env, int) {
 	binDir, err := os.MkdirTemp("", "vitrine-lab-bin-")
 	if err != nil {
 		fmt.Fprintln(stderr, "vitrine-lab:", err)
