@@ -278,6 +278,7 @@ func (o *Output) Forget(key uint64) {
 	delete(o.imports, key)
 	if imp == o.frontImport || imp == o.pendingImport {
 		imp.forgotten = true
+		o.log.Debug("client framebuffer still on screen; freeing it after the next flip", "key", key, "fb", imp.fb)
 		return
 	}
 	o.freeImport(imp)
@@ -287,6 +288,7 @@ func (o *Output) Forget(key uint64) {
 // a forgotten framebuffer can go now.
 func (o *Output) leaveScreen(imp *importedFB) {
 	if imp != nil && imp.forgotten {
+		o.log.Debug("freeing replaced client framebuffer", "key", imp.key, "fb", imp.fb)
 		o.freeImport(imp)
 	}
 }
