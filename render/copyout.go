@@ -1,10 +1,6 @@
 package render
 
-import (
-	"encoding/binary"
-	"image"
-	"math/bits"
-)
+import "image"
 
 // band is how many destination rows a 90° or 270° copy gathers at once. A
 // band is a strip of source columns; each source row gives it 256
@@ -38,21 +34,40 @@ func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 // one per output; the zero value is ready to use. A Copier must not be used
 // by two goroutines at once.
 type Copier struct {
-	scratch []byte
+	scratch []byte   // byte path: band or reversed row
+	band    []uint32 // word path: band, or a reversed chunk of a row
+	out     []uint64 // word path: a converted chunk of a row
 }
 
-// CopyOut is the function CopyOut, reusing c's buffer.
+// rectCopy is one rectangle's copy, clipped: the destination rectangle
+// dr (w×h) and, in source bytes, the offset of the pixel that lands on
+// dr.Min and how it moves per step right and down in dst.
+type rectCopy struct {
+	dr                image.Rectangle
+	off, stepX, stepY int
+	w, h              int
+	dstStride, dstBPP int
+}
+
+// dstRow returns the bytes of the rectangle's row y in dst.
+func (g *rectCopy) dstRow(dst *Image, y int) []byte {
+	o := (g.dr.Min.Y+y)*g.dstStride + g.dr.Min.X*g.dstBPP
+	return dst.Pix[o : o+g.w*g.dstBPP]
+}
+
+// CopyOut is the function CopyOut, reusing c's buffers.
 func (c *Copier) CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 	if !isShadowFormat(src) || !src.valid() || !dst.valid() || !t.Valid() {
 		return 0
 	}
-	conv := rowConverter(dst.Format)
-	if conv == nil {
+	if rowConverter(dst.Format) == nil {
 		return 0
 	}
+	words := shadowWords(src)
 	sw, sh := src.Width, src.Height
 	tw, th := t.TransformSize(sw, sh)
 	dstArea := dst.Bounds().Intersect(image.Rect(0, 0, tw, th))
+	inv := t.Invert()
 	written := 0
 	for _, r := range rects {
 		dr := t.Rect(r.Intersect(src.Bounds()), sw, sh).Intersect(dstArea)
@@ -61,147 +76,77 @@ func (c *Copier) CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) 
 		}
 		// Source byte offset of dst pixel dr.Min and how it moves per
 		// step right and down in dst: the inverse transform is affine.
-		inv := t.Invert()
 		p0 := inv.Point(dr.Min, tw, th)
 		px := inv.Point(dr.Min.Add(image.Point{1, 0}), tw, th)
 		py := inv.Point(dr.Min.Add(image.Point{0, 1}), tw, th)
-		off0 := p0.Y*src.Stride + p0.X*4
-		stepX := (px.Y-p0.Y)*src.Stride + (px.X-p0.X)*4
-		stepY := (py.Y-p0.Y)*src.Stride + (py.X-p0.X)*4
-		w, h := dr.Dx(), dr.Dy()
-		dbpp := dst.Format.BytesPerPixel()
-		dstRow := func(y int) []byte {
-			o := y*dst.Stride + dr.Min.X*dbpp
-			return dst.Pix[o : o+w*dbpp]
+		g := rectCopy{
+			dr:        dr,
+			off:       p0.Y*src.Stride + p0.X*4,
+			stepX:     (px.Y-p0.Y)*src.Stride + (px.X-p0.X)*4,
+			stepY:     (py.Y-p0.Y)*src.Stride + (py.X-p0.X)*4,
+			w:         dr.Dx(),
+			h:         dr.Dy(),
+			dstStride: dst.Stride,
+			dstBPP:    dst.Format.BytesPerPixel(),
 		}
-		if stepX == 4 {
-			// Rows stay rows and keep their direction (normal,
-			// flipped-180): convert straight from the shadow.
-			for y := 0; y < h; y++ {
-				o := off0 + y*stepY
-				conv(dstRow(dr.Min.Y+y), src.Pix[o:o+w*4])
-			}
-			written += w * h * dbpp
-			continue
+		if words != nil {
+			c.copyRectWords(dst, words, g)
+		} else {
+			c.copyRectBytes(dst, src, g)
 		}
-		if stepX == -4 {
-			// Rows stay rows but run backwards (180, flipped).
-			if dst.Format == XRGB8888 {
-				for y := 0; y < h; y++ {
-					reverseRow(dstRow(dr.Min.Y+y), src.Pix, off0+y*stepY, w)
-				}
-			} else {
-				buf := c.buffer(w * 4)
-				for y := 0; y < h; y++ {
-					reverseRow(buf, src.Pix, off0+y*stepY, w)
-					conv(dstRow(dr.Min.Y+y), buf)
-				}
-			}
-			written += w * h * dbpp
-			continue
-		}
-		// Rows become columns (90, 270 and their flips): gather a band of
-		// destination rows into system memory, reading the source in
-		// short contiguous runs, then write each row out sequentially.
-		buf := c.buffer(band * w * 4)
-		for y := 0; y < h; y += band {
-			n := min(band, h-y)
-			gatherColumns(buf[:n*w*4], src.Pix, off0+y*stepY, stepX, stepY, w, n)
-			for k := 0; k < n; k++ {
-				conv(dstRow(dr.Min.Y+y+k), buf[k*w*4:(k+1)*w*4])
-			}
-		}
-		written += w * h * dbpp
+		written += g.w * g.h * g.dstBPP
 	}
 	return written
 }
 
-// buffer returns n bytes of system memory for gathering rows.
-func (c *Copier) buffer(n int) []byte {
-	if len(c.scratch) < n {
-		c.scratch = make([]byte, n)
+// copyRectWords copies one rectangle through the word path (words.go);
+// src is the shadow as words, so every offset and step divides by 4.
+func (c *Copier) copyRectWords(dst *Image, src []uint32, g rectCopy) {
+	off, sx, sy := g.off/4, g.stepX/4, g.stepY/4
+	w, h, bpp := g.w, g.h, g.dstBPP
+	if dst.Format != XRGB8888 && len(c.out) < (rowChunk+1)/2 {
+		c.out = make([]uint64, (rowChunk+1)/2)
 	}
-	return c.scratch[:n]
+	switch sx {
+	case 1:
+		// Rows stay rows and keep their direction (normal,
+		// flipped-180): straight from the shadow.
+		for y := 0; y < h; y++ {
+			o := off + y*sy
+			emitWords(g.dstRow(dst, y), src[o:o+w], dst.Format, c.out)
+		}
+	case -1:
+		// Rows run backwards (180, flipped): reverse a chunk into
+		// system memory, then write it forwards.
+		rev := c.words(min(w, rowChunk))
+		for y := 0; y < h; y++ {
+			d := g.dstRow(dst, y)
+			last := off + y*sy // source of the row's first pixel
+			for i := 0; i < w; i += rowChunk {
+				n := min(rowChunk, w-i)
+				reverseWords(rev[:n], src[last-i-n+1:last-i+1])
+				emitWords(d[i*bpp:(i+n)*bpp], rev[:n], dst.Format, c.out)
+			}
+		}
+	default:
+		// Rows become columns (90, 270 and their flips): transpose a
+		// band of destination rows into system memory, then write
+		// each of them out sequentially.
+		buf := c.words(min(wordBand, h) * w)
+		for y := 0; y < h; y += wordBand {
+			n := min(wordBand, h-y)
+			gatherWords(buf, src, off+y*sy, sx, sy, w, n)
+			for k := 0; k < n; k++ {
+				emitWords(g.dstRow(dst, y+k), buf[k*w:(k+1)*w], dst.Format, c.out)
+			}
+		}
+	}
 }
 
-// reverseRow stores into d the w 4-byte pixels ending at byte offset o+4 of
-// pix, last one first. Pixels move in pairs: one 8-byte load, a swap of the
-// halves, one 8-byte store.
-func reverseRow(d, pix []byte, o, w int) {
-	row := pix[o-4*(w-1) : o+4]
-	d = d[:w*4]
-	x := 0
-	for ; x+2 <= w; x += 2 {
-		v := binary.LittleEndian.Uint64(row[4*(w-2-x):])
-		binary.LittleEndian.PutUint64(d[4*x:], bits.RotateLeft64(v, 32))
+// words returns n words of system memory for a band or a reversed chunk.
+func (c *Copier) words(n int) []uint32 {
+	if len(c.band) < n {
+		c.band = make([]uint32, n)
 	}
-	if x < w {
-		binary.LittleEndian.PutUint32(d[4*x:], binary.LittleEndian.Uint32(row))
-	}
-}
-
-// gatherColumns fills n rows of w 4-byte pixels in s (tightly packed): row
-// k, pixel x is the source pixel at off + x*stepX + k*stepY, where stepY is
-// ±4 (band rows are neighbouring source columns) and stepX is ± the source
-// stride. It works on 2×2 blocks: two 8-byte loads from neighbouring source
-// rows become two 8-byte stores into neighbouring band rows. Band rows are
-// always filled top to bottom: walking them bottom-up measured three times
-// slower.
-func gatherColumns(s, pix []byte, off, stepX, stepY, w, n int) {
-	rb := w * 4
-	s = s[:n*rb]
-	rev := stepY < 0
-	if rev {
-		// Source runs go right to left: slice them from their lowest
-		// address and index from the end.
-		off -= 4 * (n - 1)
-	}
-	x := 0
-	for ; x+2 <= w; x += 2 {
-		o0 := off + x*stepX
-		o1 := o0 + stepX
-		c0 := pix[o0 : o0+4*n]
-		c1 := pix[o1 : o1+4*n]
-		p := x * 4
-		k := 0
-		if rev {
-			for ; k+2 <= n; k += 2 {
-				// Loaded low to high the pair is band rows k+1, k;
-				// rotate so a holds (x, k) low and (x, k+1) high.
-				j := 4 * (n - 2 - k)
-				a := bits.RotateLeft64(binary.LittleEndian.Uint64(c0[j:]), 32)
-				b := bits.RotateLeft64(binary.LittleEndian.Uint64(c1[j:]), 32)
-				binary.LittleEndian.PutUint64(s[p:], a&0xffffffff|b<<32)
-				binary.LittleEndian.PutUint64(s[p+rb:], a>>32|b&0xffffffff00000000)
-				p += 2 * rb
-			}
-		} else {
-			for ; k+2 <= n; k += 2 {
-				a := binary.LittleEndian.Uint64(c0[4*k:])
-				b := binary.LittleEndian.Uint64(c1[4*k:])
-				binary.LittleEndian.PutUint64(s[p:], a&0xffffffff|b<<32)
-				binary.LittleEndian.PutUint64(s[p+rb:], a>>32|b&0xffffffff00000000)
-				p += 2 * rb
-			}
-		}
-		if k < n {
-			j := 4 * k
-			if rev {
-				j = 4 * (n - 1 - k)
-			}
-			binary.LittleEndian.PutUint32(s[p:], binary.LittleEndian.Uint32(c0[j:]))
-			binary.LittleEndian.PutUint32(s[p+4:], binary.LittleEndian.Uint32(c1[j:]))
-		}
-	}
-	if x < w {
-		o0 := off + x*stepX
-		c0 := pix[o0 : o0+4*n]
-		for k := 0; k < n; k++ {
-			j := 4 * k
-			if rev {
-				j = 4 * (n - 1 - k)
-			}
-			binary.LittleEndian.PutUint32(s[k*rb+x*4:], binary.LittleEndian.Uint32(c0[j:]))
-		}
-	}
+	return c.band[:n]
 }

@@ -160,3 +160,62 @@ func TestCopierReuse(t *testing.T) {
 		}
 	}
 }
+
+// misaligned returns a copy of src whose rows do not start on 4-byte
+// boundaries: the Pix slice starts one byte into its array, or the stride
+// is not a multiple of 4. CopyOut must take its byte path for both.
+func misaligned(src *Image, oddStride bool) *Image {
+	stride := src.Stride
+	if oddStride {
+		stride = src.Width*4 + 1
+	}
+	buf := make([]byte, stride*src.Height+1)
+	pix := buf[:stride*src.Height]
+	if !oddStride {
+		pix = buf[1:]
+	}
+	for y := 0; y < src.Height; y++ {
+		copy(pix[y*stride:y*stride+src.Width*4], src.Pix[y*src.Stride:])
+	}
+	return &Image{Pix: pix, Stride: stride, Width: src.Width, Height: src.Height, Format: src.Format}
+}
+
+// The byte path (rows not 4-byte aligned) gives the same bytes as the
+// reference, for every transform and format.
+func TestCopyOutBytePath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, size := range [][2]int{{45, 37}, {150, 71}} {
+		src := randomImage(rng, size[0], size[1], XRGB8888)
+		if shadowWords(src) == nil && littleEndian {
+			t.Fatalf("aligned %dx%d shadow does not take the word path", size[0], size[1])
+		}
+		for _, odd := range []bool{false, true} {
+			m := misaligned(src, odd)
+			if shadowWords(m) != nil {
+				t.Fatalf("misaligned shadow (odd stride %v) takes the word path", odd)
+			}
+			testCopyOutEachTransform(t, m)
+		}
+	}
+}
+
+// Rows longer than the word path's conversion chunk, rotated or not, and
+// a rotated rectangle taller than one band with an odd band at the end.
+func TestCopyOutLongRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, size := range [][2]int{{rowChunk*2 + 3, 3}, {5, rowChunk + 1}} {
+		src := randomImage(rng, size[0], size[1], XRGB8888)
+		for tr := Normal; tr <= Flipped270; tr++ {
+			for _, df := range allFormats {
+				full := []image.Rectangle{src.Bounds()}
+				if err := checkCopyOut(t, src, full, tr, df, 4); err != nil {
+					t.Error(err)
+				}
+				part := []image.Rectangle{image.Rect(1, 1, src.Width-1, src.Height)}
+				if err := checkCopyOut(t, src, part, tr, df, 0); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+}

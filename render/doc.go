@@ -36,12 +36,23 @@
 //
 // Rotating by 90° turns source columns into scanout rows. Walking a column
 // pixel by pixel misses the cache and the TLB on every pixel, so CopyOut
-// gathers 64 destination rows at a time (a band: 256 contiguous bytes from
-// each source row) into a system-memory band buffer, moving 2×2 pixel
-// blocks with 8-byte loads and stores, and then writes each of those rows
-// out sequentially. Scanout memory thus still sees only increasing-address
-// row writes. Everything is plain Go with encoding/binary loads and stores:
-// no unsafe, no assembly, the same code on amd64 and on a Raspberry Pi.
+// transposes a band of destination rows at a time into a system-memory
+// buffer, a tile of source rows at a time so each source cache line serves
+// every band row that needs it, moving 2×2 pixel blocks with 8-byte loads
+// and stores, and then writes each of those rows out with copy(). Scanout
+// memory thus still sees only increasing-address row writes. Mirrored rows
+// (180°, flipped) and format conversions likewise go through a few
+// kilobytes of system memory and then copy(), so the scanout buffer only
+// ever sees memmove's long sequential stores.
+//
+// CopyOut reads the shadow as native 32-bit words (words.go): the inner
+// loops use raw offsets, each checked as a whole extent before the loop,
+// because bounds checks between neighbouring loads stop the compiler from
+// merging them into 8-byte accesses and cost as much as the work itself.
+// That is the package's only use of unsafe; a shadow whose rows are not
+// 4-byte aligned, or a big-endian machine, takes a slower byte path with
+// encoding/binary instead. There is no assembly: the same code runs on
+// amd64 and on a Raspberry Pi.
 //
 // # Conventions
 //
