@@ -281,6 +281,7 @@ func (o *Output) Forget(key uint64) {
 		o.log.Debug("client framebuffer still on screen; freeing it after the next flip", "key", key, "fb", imp.fb)
 		return
 	}
+	o.log.Debug("freeing client framebuffer", "key", key, "fb", imp.fb)
 	o.freeImport(imp)
 }
 
