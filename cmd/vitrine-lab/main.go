@@ -89,6 +89,23 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "guest-fbfill":
+		if len(rest) != 3 {
+			fmt.Fprintln(stderr, "usage: vitrine-lab guest-fbfill FB RRGGBB   (FB: /dev/fb1, fb1 or part of its name, e.g. bochs)")
+			return 2
+		}
+		c, err := lab.ParseColor(rest[2])
+		if err == nil {
+			var fb *lab.Framebuffer
+			if fb, err = lab.FindFramebuffer(rest[1]); err == nil {
+				err = fb.Fill(c)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "vitrine-lab guest-fbfill:", err)
+			return 1
+		}
+		return 0
 	case "guest-seatd-probe":
 		dev := "/dev/dri/card0"
 		if len(rest) > 1 {
@@ -119,6 +136,7 @@ in the guest:
   lab-input [FILE]             play an input script (stdin without FILE)
   vitrine-lab guest-drm        list /dev/dri nodes with their kernel driver
   vitrine-lab guest-seatd-probe [DEVICE]  open the seat and DEVICE through seatd
+  vitrine-lab guest-fbfill FB RRGGBB      paint a framebuffer (fbdev emulation) one colour
 `
 
 func newLogger(stderr io.Writer, verbose bool) *slog.Logger {

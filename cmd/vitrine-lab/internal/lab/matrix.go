@@ -34,6 +34,25 @@ func labScenarios() []Scenario {
 		ConsoleScenario("console-bochs", "bochs"),
 		ConsoleScenario("console-cirrus", "cirrus"),
 		{
+			// Each display gets its own colour through its fbdev
+			// emulation; each screendump must show its display's colour,
+			// which proves lab-screendump picks the device asked for and
+			// defaults to the first.
+			Name:     "screendump-select",
+			Displays: []string{"virtio", "bochs", "cirrus"},
+			Command: `echo 0 > /sys/class/graphics/fbcon/cursor_blink
+vitrine-lab guest-fbfill virtio_gpu ff0000 || exit 1
+vitrine-lab guest-fbfill bochs 00ff00 || exit 1
+vitrine-lab guest-fbfill cirrus 0000ff || exit 1
+sleep 1
+lab-screendump default && lab-screendump bochs bochs && lab-screendump cirrus cirrus`,
+			Screendumps: map[string][]screencheck.Region{
+				"default": {wholeScreen(color.RGBA{0xff, 0, 0, 0xff})},
+				"bochs":   {wholeScreen(color.RGBA{0, 0xff, 0, 0xff})},
+				"cirrus":  {wholeScreen(color.RGBA{0, 0, 0xff, 0xff})},
+			},
+		},
+		{
 			Name:       "exit-status",
 			Command:    "echo about to fail; exit 7",
 			WantExit:   7,
@@ -171,6 +190,11 @@ func ConsoleQuadrantRegions(topLeft, topRight, bottomLeft, bottomRight color.RGB
 		r("bottom-left", screencheck.Frac{X0: 0.05, Y0: 0.55, X1: 0.45, Y1: 0.95}, bottomLeft),
 		r("bottom-right", screencheck.Frac{X0: 0.55, Y0: 0.55, X1: 0.95, Y1: 0.95}, bottomRight),
 	}
+}
+
+// wholeScreen expects every pixel of a screendump to be c.
+func wholeScreen(c color.RGBA) screencheck.Region {
+	return screencheck.Region{Name: "screen", Frac: screencheck.Frac{X1: 1, Y1: 1}, Want: c, Tolerance: 8}
 }
 
 // ConsoleScenario draws the quadrants on the console of one display and
