@@ -287,3 +287,16 @@ func TestReadOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestResultScreendump(t *testing.T) {
+	dir := t.TempDir()
+	quadrantsPNG(t, dir)
+	res := &Result{Screendumps: []string{filepath.Join(dir, "console.png")}}
+	img, err := res.Screendump("console")
+	if err != nil || img.Bounds().Dx() != 160 {
+		t.Fatalf("Screendump(console) = %v, %v", img, err)
+	}
+	if _, err := res.Screendump("other"); err == nil {
+		t.Error("a screendump that was not taken was found")
+	}
+}

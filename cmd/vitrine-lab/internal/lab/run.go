@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"image"
 	"fmt"
 	"io"
 	"log/slog"
@@ -120,6 +121,18 @@ type Result struct {
 	Total    time.Duration
 	// Screendumps are the PNG files lab-screendump wrote, in order.
 	Screendumps []string
+}
+
+// Screendump loads the screendump the guest saved as name (its
+// lab-screendump NAME), for Check functions that judge pixels their own
+// way (screencheck.CompareImages against a reference, say).
+func (r *Result) Screendump(name string) (image.Image, error) {
+	for _, p := range r.Screendumps {
+		if filepath.Base(p) == name+".png" {
+			return screencheck.ReadPNG(p)
+		}
+	}
+	return nil, fmt.Errorf("the guest took no screendump named %q (took %d)", name, len(r.Screendumps))
 }
 
 // TimeoutError reports a guest that did not finish in time. QEMU has been
