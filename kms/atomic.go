@@ -79,7 +79,7 @@ func (d *Device) Commit(r *AtomicRequest, flags uint32, userData uint64) error {
 	a.CountPropsPtr = addr(&pins, counts)
 	a.PropsPtr = addr(&pins, props)
 	a.PropValuesPtr = addr(&pins, values)
-	err := ioctl(d.fd, ioctlModeAtomic, unsafe.Pointer(&a))
+	err := d.ioctl(ioctlModeAtomic, unsafe.Pointer(&a))
 	pins.Unpin()
 	if err != nil {
 		what := "commit"
@@ -102,7 +102,7 @@ func (d *Device) SetCRTC(crtc, fb uint32, x, y uint32, connectors []uint32, mode
 	conns := append([]uint32(nil), connectors...)
 	var pins runtime.Pinner
 	c.SetConnectorsPtr = addr(&pins, conns)
-	err := ioctl(d.fd, ioctlModeSetCrtc, unsafe.Pointer(&c))
+	err := d.ioctl(ioctlModeSetCrtc, unsafe.Pointer(&c))
 	pins.Unpin()
 	if err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_SETCRTC crtc %d fb %d: %w", d.path, crtc, fb, err)
@@ -114,7 +114,7 @@ func (d *Device) SetCRTC(crtc, fb uint32, x, y uint32, connectors []uint32, mode
 // PageFlipEvent, a flip-complete event carrying userData follows.
 func (d *Device) PageFlip(crtc, fb uint32, flags uint32, userData uint64) error {
 	f := modeCrtcPageFlip{CrtcID: crtc, FbID: fb, Flags: flags, UserData: userData}
-	if err := ioctl(d.fd, ioctlModePageFlip, unsafe.Pointer(&f)); err != nil {
+	if err := d.ioctl(ioctlModePageFlip, unsafe.Pointer(&f)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_PAGE_FLIP crtc %d fb %d: %w", d.path, crtc, fb, err)
 	}
 	return nil

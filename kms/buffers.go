@@ -24,7 +24,7 @@ type DumbBuffer struct {
 // CreateDumb allocates a dumb buffer. Render nodes refuse (EACCES).
 func (d *Device) CreateDumb(width, height, bpp int) (*DumbBuffer, error) {
 	c := modeCreateDumb{Width: uint32(width), Height: uint32(height), Bpp: uint32(bpp)}
-	if err := ioctl(d.fd, ioctlModeCreateDumb, unsafe.Pointer(&c)); err != nil {
+	if err := d.ioctl(ioctlModeCreateDumb, unsafe.Pointer(&c)); err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_CREATE_DUMB %dx%d@%dbpp: %w", d.path, width, height, bpp, err)
 	}
 	return &DumbBuffer{Handle: c.Handle, Width: width, Height: height, Bpp: bpp, Pitch: int(c.Pitch), Size: int(c.Size)}, nil
@@ -37,7 +37,7 @@ func (d *Device) MapDumb(b *DumbBuffer) ([]byte, error) {
 		return b.Map, nil
 	}
 	m := modeMapDumb{Handle: b.Handle}
-	if err := ioctl(d.fd, ioctlModeMapDumb, unsafe.Pointer(&m)); err != nil {
+	if err := d.ioctl(ioctlModeMapDumb, unsafe.Pointer(&m)); err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_MAP_DUMB %d: %w", d.path, b.Handle, err)
 	}
 	mem, err := unix.Mmap(d.fd, int64(m.Offset), b.Size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
@@ -58,7 +58,7 @@ func (d *Device) DestroyDumb(b *DumbBuffer) error {
 		b.Map = nil
 	}
 	c := modeDestroyDumb{Handle: b.Handle}
-	if err := ioctl(d.fd, ioctlModeDestroyDumb, unsafe.Pointer(&c)); err != nil {
+	if err := d.ioctl(ioctlModeDestroyDumb, unsafe.Pointer(&c)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_DESTROY_DUMB %d: %w", d.path, b.Handle, err)
 	}
 	return nil
@@ -96,7 +96,7 @@ func (d *Device) AddFB2(width, height int, format uint32, modifier uint64, plane
 	if modifier != ModifierInvalid {
 		c.Flags |= fbModifiers
 	}
-	if err := ioctl(d.fd, ioctlModeAddFB2, unsafe.Pointer(&c)); err != nil {
+	if err := d.ioctl(ioctlModeAddFB2, unsafe.Pointer(&c)); err != nil {
 		return 0, fmt.Errorf("%s: DRM_IOCTL_MODE_ADDFB2 %dx%d %s: %w", d.path, width, height, FourCC(format), err)
 	}
 	return c.FbID, nil
@@ -106,7 +106,7 @@ func (d *Device) AddFB2(width, height int, format uint32, modifier uint64, plane
 // the CRTC off, so remove framebuffers only after flipping away from them.
 func (d *Device) RmFB(id uint32) error {
 	v := id
-	if err := ioctl(d.fd, ioctlModeRmFB, unsafe.Pointer(&v)); err != nil {
+	if err := d.ioctl(ioctlModeRmFB, unsafe.Pointer(&v)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_RMFB %d: %w", d.path, id, err)
 	}
 	return nil
@@ -115,12 +115,12 @@ func (d *Device) RmFB(id uint32) error {
 // ExportDMABUF exports a GEM handle as a dma-buf fd (PRIME).
 func (d *Device) ExportDMABUF(handle uint32) (int, error) {
 	p := drmPrimeHandle{Handle: handle, Flags: unix.O_CLOEXEC | unix.O_RDWR, Fd: -1}
-	err := ioctl(d.fd, ioctlPrimeHandleToFD, unsafe.Pointer(&p))
+	err := d.ioctl(ioctlPrimeHandleToFD, unsafe.Pointer(&p))
 	if err == unix.EINVAL {
 		// Some drivers refuse O_RDWR exports; a read-only dma-buf still
 		// imports for scanout.
 		p = drmPrimeHandle{Handle: handle, Flags: unix.O_CLOEXEC, Fd: -1}
-		err = ioctl(d.fd, ioctlPrimeHandleToFD, unsafe.Pointer(&p))
+		err = d.ioctl(ioctlPrimeHandleToFD, unsafe.Pointer(&p))
 	}
 	if err != nil {
 		return -1, fmt.Errorf("%s: DRM_IOCTL_PRIME_HANDLE_TO_FD %d: %w", d.path, handle, err)
@@ -132,7 +132,7 @@ func (d *Device) ExportDMABUF(handle uint32) (int, error) {
 // it with CloseHandle. The fd stays the caller's.
 func (d *Device) ImportDMABUF(fd int) (uint32, error) {
 	p := drmPrimeHandle{Fd: int32(fd)}
-	if err := ioctl(d.fd, ioctlPrimeFDToHandle, unsafe.Pointer(&p)); err != nil {
+	if err := d.ioctl(ioctlPrimeFDToHandle, unsafe.Pointer(&p)); err != nil {
 		return 0, fmt.Errorf("%s: DRM_IOCTL_PRIME_FD_TO_HANDLE fd %d: %w", d.path, fd, err)
 	}
 	return p.Handle, nil
@@ -141,7 +141,7 @@ func (d *Device) ImportDMABUF(fd int) (uint32, error) {
 // CloseHandle releases a GEM handle (from ImportDMABUF).
 func (d *Device) CloseHandle(handle uint32) error {
 	c := drmGemClose{Handle: handle}
-	if err := ioctl(d.fd, ioctlGemClose, unsafe.Pointer(&c)); err != nil {
+	if err := d.ioctl(ioctlGemClose, unsafe.Pointer(&c)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_GEM_CLOSE %d: %w", d.path, handle, err)
 	}
 	return nil
@@ -163,7 +163,7 @@ func (d *Device) DirtyFB(fbID uint32, clips []Rect) error {
 	c := modeFbDirtyCmd{FbID: fbID, NumClips: uint32(len(rects))}
 	var pins runtime.Pinner
 	c.ClipsPtr = addr(&pins, rects)
-	err := ioctl(d.fd, ioctlModeDirtyFB, unsafe.Pointer(&c))
+	err := d.ioctl(ioctlModeDirtyFB, unsafe.Pointer(&c))
 	pins.Unpin()
 	if err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_DIRTYFB %d (%d clips): %w", d.path, fbID, len(rects), err)

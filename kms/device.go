@@ -108,7 +108,19 @@ type Device struct {
 
 	events eventLoop
 
+	// fake, in tests, stands in for the kernel so the frame logic (flips,
+	// scanout, deferred frees) can be checked without a DRM device.
+	fake func(req uintptr, arg unsafe.Pointer) error
+
 	closeOnce sync.Once
+}
+
+// ioctl issues one DRM ioctl on the device.
+func (d *Device) ioctl(req uintptr, arg unsafe.Pointer) error {
+	if d.fake != nil {
+		return d.fake(req, arg)
+	}
+	return ioctl(d.fd, req, arg)
 }
 
 // Open opens a DRM device node read-write. Modesetting requires DRM master,
@@ -174,7 +186,7 @@ func nodeTypeOf(major, minor uint32) NodeType {
 
 func (d *Device) readVersion() error {
 	var v drmVersion
-	if err := ioctl(d.fd, ioctlVersion, unsafe.Pointer(&v)); err != nil {
+	if err := d.ioctl(ioctlVersion, unsafe.Pointer(&v)); err != nil {
 		return fmt.Errorf("DRM_IOCTL_VERSION: %w", err)
 	}
 	name := make([]byte, v.NameLen+1)
@@ -185,7 +197,7 @@ func (d *Device) readVersion() error {
 	v.Name = uintptr(addr(&pins, name))
 	v.Desc = uintptr(addr(&pins, desc))
 	v.Date = uintptr(addr(&pins, date))
-	if err := ioctl(d.fd, ioctlVersion, unsafe.Pointer(&v)); err != nil {
+	if err := d.ioctl(ioctlVersion, unsafe.Pointer(&v)); err != nil {
 		return fmt.Errorf("DRM_IOCTL_VERSION: %w", err)
 	}
 	d.driver = cString(name[:v.NameLen])
@@ -226,7 +238,7 @@ func (d *Device) DriverDescription() string { return d.driverDesc }
 // Cap queries one DRM_CAP_* value.
 func (d *Device) Cap(c uint64) (uint64, error) {
 	gc := drmGetCap{Capability: c}
-	if err := ioctl(d.fd, ioctlGetCap, unsafe.Pointer(&gc)); err != nil {
+	if err := d.ioctl(ioctlGetCap, unsafe.Pointer(&gc)); err != nil {
 		return 0, fmt.Errorf("%s: DRM_IOCTL_GET_CAP %#x: %w", d.path, c, err)
 	}
 	return gc.Value, nil
@@ -235,7 +247,7 @@ func (d *Device) Cap(c uint64) (uint64, error) {
 // SetClientCap sets one DRM_CLIENT_CAP_* value.
 func (d *Device) SetClientCap(c, v uint64) error {
 	sc := drmSetClientCap{Capability: c, Value: v}
-	if err := ioctl(d.fd, ioctlSetClientCap, unsafe.Pointer(&sc)); err != nil {
+	if err := d.ioctl(ioctlSetClientCap, unsafe.Pointer(&sc)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_SET_CLIENT_CAP %d=%d: %w", d.path, c, v, err)
 	}
 	return nil
@@ -272,13 +284,13 @@ func (d *Device) Atomic() bool { return d.atomic }
 // unlike SET_MASTER it also works for non-root holders of a logind fd.
 func (d *Device) IsMaster() bool {
 	a := drmAuth{}
-	err := ioctl(d.fd, ioctlAuthMagic, unsafe.Pointer(&a))
+	err := d.ioctl(ioctlAuthMagic, unsafe.Pointer(&a))
 	return !errors.Is(err, unix.EACCES)
 }
 
 // SetMaster becomes DRM master (root, or the session manager's fd).
 func (d *Device) SetMaster() error {
-	if err := ioctl(d.fd, ioctlSetMaster, nil); err != nil {
+	if err := d.ioctl(ioctlSetMaster, nil); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_SET_MASTER: %w", d.path, err)
 	}
 	return nil
@@ -286,7 +298,7 @@ func (d *Device) SetMaster() error {
 
 // DropMaster gives up DRM master, for VT switches.
 func (d *Device) DropMaster() error {
-	if err := ioctl(d.fd, ioctlDropMaster, nil); err != nil {
+	if err := d.ioctl(ioctlDropMaster, nil); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_DROP_MASTER: %w", d.path, err)
 	}
 	return nil

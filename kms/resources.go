@@ -69,7 +69,7 @@ const maxRetries = 8
 func (d *Device) Resources() (*Resources, error) {
 	for range maxRetries {
 		var r modeCardRes
-		if err := ioctl(d.fd, ioctlModeGetResources, unsafe.Pointer(&r)); err != nil {
+		if err := d.ioctl(ioctlModeGetResources, unsafe.Pointer(&r)); err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETRESOURCES: %w", d.path, err)
 		}
 		res := &Resources{
@@ -84,7 +84,7 @@ func (d *Device) Resources() (*Resources, error) {
 		r.CrtcIDPtr = addr(&pins, res.CRTCs)
 		r.ConnectorIDPtr = addr(&pins, res.Connectors)
 		r.EncoderIDPtr = addr(&pins, res.Encoders)
-		err := ioctl(d.fd, ioctlModeGetResources, unsafe.Pointer(&r))
+		err := d.ioctl(ioctlModeGetResources, unsafe.Pointer(&r))
 		pins.Unpin()
 		if err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETRESOURCES: %w", d.path, err)
@@ -188,7 +188,7 @@ func ConnectorName(typ, typeID uint32) string {
 func (d *Device) Connector(id uint32) (*Connector, error) {
 	for range maxRetries {
 		c := modeGetConnector{ConnectorID: id}
-		if err := ioctl(d.fd, ioctlModeGetConnector, unsafe.Pointer(&c)); err != nil {
+		if err := d.ioctl(ioctlModeGetConnector, unsafe.Pointer(&c)); err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETCONNECTOR %d: %w", d.path, id, err)
 		}
 		want := c
@@ -203,7 +203,7 @@ func (d *Device) Connector(id uint32) (*Connector, error) {
 		c.EncodersPtr = addr(&pins, encoders)
 		c.PropsPtr = addr(&pins, propIDs)
 		c.PropValuesPtr = addr(&pins, propValues)
-		err := ioctl(d.fd, ioctlModeGetConnector, unsafe.Pointer(&c))
+		err := d.ioctl(ioctlModeGetConnector, unsafe.Pointer(&c))
 		pins.Unpin()
 		if err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETCONNECTOR %d: %w", d.path, id, err)
@@ -247,7 +247,7 @@ type Encoder struct {
 // Encoder reads one encoder.
 func (d *Device) Encoder(id uint32) (*Encoder, error) {
 	e := modeGetEncoder{EncoderID: id}
-	if err := ioctl(d.fd, ioctlModeGetEncoder, unsafe.Pointer(&e)); err != nil {
+	if err := d.ioctl(ioctlModeGetEncoder, unsafe.Pointer(&e)); err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETENCODER %d: %w", d.path, id, err)
 	}
 	return &Encoder{ID: id, Type: e.EncoderType, CrtcID: e.CrtcID, PossibleCrtcs: e.PossibleCrtcs}, nil
@@ -266,7 +266,7 @@ type CRTC struct {
 // CRTC reads a CRTC's current configuration.
 func (d *Device) CRTC(id uint32) (*CRTC, error) {
 	c := modeCrtc{CrtcID: id}
-	if err := ioctl(d.fd, ioctlModeGetCrtc, unsafe.Pointer(&c)); err != nil {
+	if err := d.ioctl(ioctlModeGetCrtc, unsafe.Pointer(&c)); err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETCRTC %d: %w", d.path, id, err)
 	}
 	return &CRTC{ID: id, FbID: c.FbID, X: c.X, Y: c.Y, ModeValid: c.ModeValid != 0, Mode: newMode(c.Mode), GammaSize: c.GammaSize}, nil
@@ -295,14 +295,14 @@ func (p *Plane) Type() uint64 {
 func (d *Device) PlaneIDs() ([]uint32, error) {
 	for range maxRetries {
 		var r modeGetPlaneRes
-		if err := ioctl(d.fd, ioctlModeGetPlaneRes, unsafe.Pointer(&r)); err != nil {
+		if err := d.ioctl(ioctlModeGetPlaneRes, unsafe.Pointer(&r)); err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPLANERESOURCES: %w", d.path, err)
 		}
 		n := r.CountPlanes
 		ids := make([]uint32, n+1)
 		var pins runtime.Pinner
 		r.PlaneIDPtr = addr(&pins, ids)
-		err := ioctl(d.fd, ioctlModeGetPlaneRes, unsafe.Pointer(&r))
+		err := d.ioctl(ioctlModeGetPlaneRes, unsafe.Pointer(&r))
 		pins.Unpin()
 		if err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPLANERESOURCES: %w", d.path, err)
@@ -318,13 +318,13 @@ func (d *Device) PlaneIDs() ([]uint32, error) {
 // Plane reads one plane and its properties.
 func (d *Device) Plane(id uint32) (*Plane, error) {
 	p := modeGetPlane{PlaneID: id}
-	if err := ioctl(d.fd, ioctlModeGetPlane, unsafe.Pointer(&p)); err != nil {
+	if err := d.ioctl(ioctlModeGetPlane, unsafe.Pointer(&p)); err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPLANE %d: %w", d.path, id, err)
 	}
 	formats := make([]uint32, p.CountFormatTypes+1)
 	var pins runtime.Pinner
 	p.FormatTypePtr = addr(&pins, formats)
-	err := ioctl(d.fd, ioctlModeGetPlane, unsafe.Pointer(&p))
+	err := d.ioctl(ioctlModeGetPlane, unsafe.Pointer(&p))
 	pins.Unpin()
 	if err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPLANE %d: %w", d.path, id, err)
@@ -399,7 +399,7 @@ type PropEnum struct {
 func (d *Device) ObjectProps(id, objType uint32) (Props, error) {
 	for range maxRetries {
 		g := modeObjGetProperties{ObjID: id, ObjType: objType}
-		if err := ioctl(d.fd, ioctlModeObjGetProps, unsafe.Pointer(&g)); err != nil {
+		if err := d.ioctl(ioctlModeObjGetProps, unsafe.Pointer(&g)); err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_OBJ_GETPROPERTIES %d: %w", d.path, id, err)
 		}
 		n := g.CountProps
@@ -408,7 +408,7 @@ func (d *Device) ObjectProps(id, objType uint32) (Props, error) {
 		var pins runtime.Pinner
 		g.PropsPtr = addr(&pins, ids)
 		g.PropValuesPtr = addr(&pins, values)
-		err := ioctl(d.fd, ioctlModeObjGetProps, unsafe.Pointer(&g))
+		err := d.ioctl(ioctlModeObjGetProps, unsafe.Pointer(&g))
 		pins.Unpin()
 		if err != nil {
 			return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_OBJ_GETPROPERTIES %d: %w", d.path, id, err)
@@ -446,7 +446,7 @@ type Property struct {
 // Property reads a property's description.
 func (d *Device) Property(id uint32) (*Property, error) {
 	g := modeGetProperty{PropID: id}
-	if err := ioctl(d.fd, ioctlModeGetProperty, unsafe.Pointer(&g)); err != nil {
+	if err := d.ioctl(ioctlModeGetProperty, unsafe.Pointer(&g)); err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPROPERTY %d: %w", d.path, id, err)
 	}
 	p := &Property{ID: id, Name: cString(g.Name[:]), Flags: g.Flags}
@@ -469,7 +469,7 @@ func (d *Device) Property(id uint32) (*Property, error) {
 	if ne > 0 {
 		g.EnumBlobPtr = addr(&pins, enums)
 	}
-	err := ioctl(d.fd, ioctlModeGetProperty, unsafe.Pointer(&g))
+	err := d.ioctl(ioctlModeGetProperty, unsafe.Pointer(&g))
 	pins.Unpin()
 	if err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPROPERTY %s: %w", d.path, p.Name, err)
@@ -486,7 +486,7 @@ func (d *Device) Property(id uint32) (*Property, error) {
 // Blob reads a property blob.
 func (d *Device) Blob(id uint32) ([]byte, error) {
 	g := modeGetBlob{BlobID: id}
-	if err := ioctl(d.fd, ioctlModeGetPropBlob, unsafe.Pointer(&g)); err != nil {
+	if err := d.ioctl(ioctlModeGetPropBlob, unsafe.Pointer(&g)); err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPROPBLOB %d: %w", d.path, id, err)
 	}
 	if g.Length == 0 {
@@ -495,7 +495,7 @@ func (d *Device) Blob(id uint32) ([]byte, error) {
 	data := make([]byte, g.Length)
 	var pins runtime.Pinner
 	g.Data = addr(&pins, data)
-	err := ioctl(d.fd, ioctlModeGetPropBlob, unsafe.Pointer(&g))
+	err := d.ioctl(ioctlModeGetPropBlob, unsafe.Pointer(&g))
 	pins.Unpin()
 	if err != nil {
 		return nil, fmt.Errorf("%s: DRM_IOCTL_MODE_GETPROPBLOB %d: %w", d.path, id, err)
@@ -508,7 +508,7 @@ func (d *Device) CreateBlob(data []byte) (uint32, error) {
 	c := modeCreateBlob{Length: uint32(len(data))}
 	var pins runtime.Pinner
 	c.Data = addr(&pins, data)
-	err := ioctl(d.fd, ioctlModeCreatePropBlob, unsafe.Pointer(&c))
+	err := d.ioctl(ioctlModeCreatePropBlob, unsafe.Pointer(&c))
 	pins.Unpin()
 	if err != nil {
 		return 0, fmt.Errorf("%s: DRM_IOCTL_MODE_CREATEPROPBLOB: %w", d.path, err)
@@ -519,7 +519,7 @@ func (d *Device) CreateBlob(data []byte) (uint32, error) {
 // DestroyBlob releases a blob created with CreateBlob.
 func (d *Device) DestroyBlob(id uint32) error {
 	c := modeDestroyBlob{BlobID: id}
-	if err := ioctl(d.fd, ioctlModeDestroyBlob, unsafe.Pointer(&c)); err != nil {
+	if err := d.ioctl(ioctlModeDestroyBlob, unsafe.Pointer(&c)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_DESTROYPROPBLOB %d: %w", d.path, id, err)
 	}
 	return nil

@@ -114,6 +114,12 @@ func (o *Output) Scanout(key uint64, buf *dmabuf.Buffer) (ok bool, err error) {
 	if _, refused := o.refused[key]; refused {
 		return false, nil
 	}
+	if !o.atomic && (buf.Width != o.mode.Width || buf.Height != o.mode.Height) {
+		// PAGE_FLIP cannot change the CRTC's viewport: only a framebuffer
+		// of the mode's size shows what a composited frame would.
+		o.refuse(key, "size", fmt.Errorf("%dx%d buffer on a %dx%d mode", buf.Width, buf.Height, o.mode.Width, o.mode.Height))
+		return false, nil
+	}
 	imp := o.imports[key]
 	if imp == nil {
 		imp, err = o.importBuffer(buf)
@@ -177,11 +183,6 @@ func (o *Output) scanoutAtomic(imp *importedFB) error {
 }
 
 func (o *Output) scanoutLegacy(imp *importedFB) error {
-	// PAGE_FLIP cannot change the CRTC's viewport: only a framebuffer of
-	// the mode's size shows the same thing a composited frame would.
-	if imp.width != o.mode.Width || imp.height != o.mode.Height {
-		return &scanoutRefusal{"size", fmt.Errorf("%dx%d buffer on a %dx%d mode", imp.width, imp.height, o.mode.Width, o.mode.Height)}
-	}
 	// No TEST_ONLY without atomic: the flip itself is the test.
 	if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
 		return &scanoutRefusal{"PAGE_FLIP", err}

@@ -1,0 +1,495 @@
+package kms
+
+import (
+	"fmt"
+	"image"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/kms/dmabuf"
+	"github.com/vitrine-wm/vitrine/render"
+)
+
+// fakeKernel answers the ioctls an Output issues per frame the way the
+// DRM core does (one GEM handle per dma-buf and file, framebuffers that
+// must exist, one flip in flight per CRTC) and records what the output
+// asked for, so flip, scanout and free ordering can be checked without a
+// device.
+type fakeKernel struct {
+	objects map[int32]int     // dma-buf fd → the buffer object behind it
+	handles map[uint32]int    // open GEM handle → object
+	fbs     map[uint32]bool   // live framebuffers
+	nextID  uint32            // handles, framebuffers and blobs
+	screen  uint32            // framebuffer on the plane
+	pending uint32            // framebuffer of a flip not yet completed
+	last    map[uint32]uint64 // property values of the last real atomic commit
+
+	refuseImport, refuseTest, refuseFlip bool // for client framebuffers
+
+	calls        []string
+	shownRemoved []uint32 // RMFB of a framebuffer on screen or pending
+}
+
+// Dumb framebuffers are numbered below firstClientFB by the tests; the
+// fake numbers everything it creates from there.
+const firstClientFB = 50
+
+// Property ids of the fake plane and CRTC.
+var fakePlaneProps = []string{"FB_ID", "CRTC_ID", "SRC_X", "SRC_Y", "SRC_W", "SRC_H", "CRTC_X", "CRTC_Y", "CRTC_W", "CRTC_H", "FB_DAMAGE_CLIPS"}
+
+func fakePropID(name string) uint32 { return uint32(100 + slices.Index(fakePlaneProps, name)) }
+
+func newFakeKernel() *fakeKernel {
+	return &fakeKernel{
+		objects: map[int32]int{}, handles: map[uint32]int{}, fbs: map[uint32]bool{},
+		nextID: firstClientFB,
+	}
+}
+
+func (k *fakeKernel) count(call string) int {
+	n := 0
+	for _, c := range k.calls {
+		if c == call {
+			n++
+		}
+	}
+	return n
+}
+
+// field reads a pointer the output stored in a __u64 field of an ioctl
+// argument (the memory is pinned for the duration of the call).
+func field[T any](p *uint64, n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(*(*unsafe.Pointer)(unsafe.Pointer(p))), n)
+}
+
+func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
+	switch req {
+	case ioctlGetCap:
+		(*drmGetCap)(arg).Value = 1 // ADDFB2_MODIFIERS
+		return nil
+	case ioctlPrimeFDToHandle:
+		k.calls = append(k.calls, "PRIME_FD_TO_HANDLE")
+		p := (*drmPrimeHandle)(arg)
+		obj, ok := k.objects[p.Fd]
+		if !ok || k.refuseImport {
+			return unix.EINVAL
+		}
+		for h, o := range k.handles {
+			if o == obj {
+				p.Handle = h
+				return nil
+			}
+		}
+		k.nextID++
+		k.handles[k.nextID] = obj
+		p.Handle = k.nextID
+		return nil
+	case ioctlGemClose:
+		k.calls = append(k.calls, "GEM_CLOSE")
+		h := (*drmGemClose)(arg).Handle
+		if _, ok := k.handles[h]; !ok {
+			return unix.EINVAL
+		}
+		delete(k.handles, h)
+		return nil
+	case ioctlModeAddFB2:
+		k.calls = append(k.calls, "ADDFB2")
+		c := (*modeFbCmd2)(arg)
+		if _, ok := k.handles[c.Handles[0]]; !ok {
+			return unix.ENOENT
+		}
+		k.nextID++
+		c.FbID = k.nextID
+		k.fbs[c.FbID] = true
+		return nil
+	case ioctlModeRmFB:
+		k.calls = append(k.calls, "RMFB")
+		id := *(*uint32)(arg)
+		if !k.fbs[id] {
+			return unix.ENOENT
+		}
+		if id == k.screen || id == k.pending {
+			k.shownRemoved = append(k.shownRemoved, id)
+		}
+		delete(k.fbs, id)
+		return nil
+	case ioctlModeAtomic:
+		a := (*modeAtomic)(arg)
+		counts := field[uint32](&a.CountPropsPtr, int(a.CountObjs))
+		total := 0
+		for _, c := range counts {
+			total += int(c)
+		}
+		props := field[uint32](&a.PropsPtr, total)
+		values := field[uint64](&a.PropValuesPtr, total)
+		state := map[uint32]uint64{}
+		for i, p := range props {
+			state[p] = values[i]
+		}
+		fb := uint32(state[fakePropID("FB_ID")])
+		if !k.fbs[fb] {
+			return unix.EINVAL
+		}
+		if a.Flags&AtomicTestOnly != 0 {
+			k.calls = append(k.calls, "TEST_ONLY")
+			if k.refuseTest && fb >= firstClientFB {
+				return unix.EINVAL
+			}
+			return nil
+		}
+		k.calls = append(k.calls, "COMMIT")
+		if k.pending != 0 {
+			return unix.EBUSY
+		}
+		k.pending, k.last = fb, state
+		return nil
+	case ioctlModePageFlip:
+		k.calls = append(k.calls, "PAGE_FLIP")
+		f := (*modeCrtcPageFlip)(arg)
+		if !k.fbs[f.FbID] || (k.refuseFlip && f.FbID >= firstClientFB) {
+			return unix.EINVAL
+		}
+		if k.pending != 0 {
+			return unix.EBUSY
+		}
+		k.pending = f.FbID
+		return nil
+	case ioctlModeDirtyFB:
+		k.calls = append(k.calls, "DIRTYFB")
+		return nil
+	case ioctlModeCreatePropBlob:
+		k.nextID++
+		(*modeCreateBlob)(arg).BlobID = k.nextID
+		return nil
+	case ioctlModeDestroyBlob, ioctlModeDestroyDumb:
+		return nil
+	case ioctlModeSetCrtc:
+		k.calls = append(k.calls, "SETCRTC")
+		k.screen, k.pending = (*modeCrtc)(arg).FbID, 0
+		return nil
+	}
+	return fmt.Errorf("fake kernel: unexpected ioctl %#x", req)
+}
+
+// buffer is a 64x48 linear XRGB8888 client buffer whose planes are the
+// given fds, all of dma-buf object obj.
+func (k *fakeKernel) buffer(obj int, fds ...int32) *dmabuf.Buffer {
+	b := &dmabuf.Buffer{Width: 64, Height: 48, Format: FormatXRGB8888, Modifier: ModifierLinear}
+	for _, fd := range fds {
+		k.objects[fd] = obj
+		b.Planes = append(b.Planes, dmabuf.Plane{FD: int(fd), Stride: 256})
+	}
+	return b
+}
+
+type fakeOutput struct {
+	*Output
+	k    *fakeKernel
+	done chan PresentInfo
+	t    *testing.T
+}
+
+// newFakeOutput is a 64x48 output already showing dumb buffer 1 (of
+// `buffers`, framebuffers 1..buffers), as NewOutput leaves it.
+func newFakeOutput(t *testing.T, atomic bool, buffers int) *fakeOutput {
+	t.Helper()
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the fake kernel reads __u64 pointers as 64-bit pointers")
+	}
+	k := newFakeKernel()
+	props := Props{}
+	for _, n := range fakePlaneProps {
+		props[n] = PropValue{ID: fakePropID(n)}
+	}
+	f := &fakeOutput{k: k, done: make(chan PresentInfo, 16), t: t}
+	o := &Output{
+		dev:    &Device{path: "fake", fd: -1, fake: k.ioctl, atomic: atomic},
+		log:    slog.New(slog.DiscardHandler),
+		notify: func(i PresentInfo) { f.done <- i },
+		name:   "fake-1", crtcID: 9,
+		plane:     &Plane{ID: 7, Formats: []uint32{FormatXRGB8888}, Props: props},
+		crtcProps: Props{"ACTIVE": {ID: 200}},
+		// A 1 ms refresh keeps completion pacing out of the way.
+		mode:   Mode{Width: 64, Height: 48, RefreshMilliHz: 1000 * 1000},
+		atomic: atomic, ring: NewDamageRing(8), format: render.XRGB8888,
+		maxBuffers: buffers, shadow: render.NewImage(64, 48, render.XRGB8888),
+	}
+	o.ring.Add([]image.Rectangle{o.shadow.Bounds()})
+	for i := range buffers {
+		b := &scanoutBuffer{
+			dumb: &DumbBuffer{Handle: uint32(900 + i)}, fb: uint32(1 + i), seq: o.ring.Seq(),
+			img: render.Image{Pix: make([]byte, 64*48*4), Stride: 256, Width: 64, Height: 48, Format: render.XRGB8888},
+		}
+		o.bufs = append(o.bufs, b)
+		k.fbs[b.fb] = true
+	}
+	o.front = o.bufs[0]
+	k.screen = 1
+	o.initScanout()
+	f.Output = o
+	return f
+}
+
+// complete lands the pending flip and returns the completion notified.
+func (f *fakeOutput) complete() PresentInfo {
+	f.t.Helper()
+	if f.k.pending == 0 {
+		f.t.Fatal("no flip pending")
+	}
+	f.k.screen, f.k.pending = f.k.pending, 0
+	f.handleFlip(FlipEvent{})
+	return f.wait()
+}
+
+func (f *fakeOutput) wait() PresentInfo {
+	f.t.Helper()
+	select {
+	case info := <-f.done:
+		return info
+	case <-time.After(5 * time.Second):
+		f.t.Fatal("no completion")
+	}
+	return PresentInfo{}
+}
+
+func (f *fakeOutput) mustScanout(key uint64, buf *dmabuf.Buffer) {
+	f.t.Helper()
+	ok, err := f.Scanout(key, buf)
+	if !ok || err != nil {
+		f.t.Fatalf("Scanout(%d) = %v, %v; calls %v", key, ok, err, f.k.calls)
+	}
+}
+
+const fakeFrameBytes = 64 * 48 * 4
+
+func TestScanoutThenCompositeAtomic(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	buf := f.k.buffer(1, 30)
+	f.mustScanout(1, buf)
+	if f.k.pending < firstClientFB {
+		t.Fatalf("committed framebuffer %d, want the client's", f.k.pending)
+	}
+	if f.k.last[fakePropID("SRC_W")] != 64<<16 || f.k.last[fakePropID("CRTC_H")] != 48 {
+		t.Errorf("scanout commit without full-screen plane rectangles: %v", f.k.last)
+	}
+	if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); err != nil {
+		t.Fatal(err)
+	}
+	if f.k.count("COMMIT") != 1 {
+		t.Fatal("a frame presented during the scanout flip was committed at once")
+	}
+	// That frame was deferred to the flip; drop it to keep the test about
+	// scanout.
+	f.deferred = nil
+	if info := f.complete(); info.Flags&PresentZeroCopy == 0 {
+		t.Errorf("scanout completion flags %#x lack PresentZeroCopy", info.Flags)
+	}
+	f.mustScanout(1, buf)
+	f.complete()
+	if n := f.k.count("TEST_ONLY"); n != 1 {
+		t.Errorf("%d TEST_ONLY commits for one buffer shown twice, want 1", n)
+	}
+	if n := f.k.count("PRIME_FD_TO_HANDLE"); n != 1 {
+		t.Errorf("%d imports for one buffer shown twice, want 1", n)
+	}
+	if f.CopiedBytes() != 0 || f.Scanouts() != 2 || f.Frames() != 0 {
+		t.Errorf("after two scanouts: copied %d, scanouts %d, frames %d", f.CopiedBytes(), f.Scanouts(), f.Frames())
+	}
+
+	// Back to compositing with a small damage: neither dumb buffer was on
+	// screen meanwhile, so each is copied whole the first time it is used.
+	small := []image.Rectangle{image.Rect(0, 0, 8, 8)}
+	for i, want := range []int64{fakeFrameBytes, fakeFrameBytes, 8 * 8 * 4} {
+		before := f.CopiedBytes()
+		if err := f.Present(small); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.CopiedBytes() - before; got != want {
+			t.Errorf("frame %d after scanout copied %d bytes, want %d", i, got, want)
+		}
+		if f.k.pending >= firstClientFB {
+			t.Fatalf("frame %d committed client framebuffer %d", i, f.k.pending)
+		}
+		if i == 0 && f.k.last[fakePropID("SRC_W")] != 64<<16 {
+			t.Error("first composited frame after scanout left the plane rectangles to chance")
+		}
+		if info := f.complete(); info.Flags&PresentZeroCopy != 0 {
+			t.Errorf("composited frame %d reported zero-copy", i)
+		}
+	}
+	if len(f.k.shownRemoved) > 0 {
+		t.Errorf("framebuffers removed while shown: %v", f.k.shownRemoved)
+	}
+}
+
+func TestScanoutRefusalRemembered(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	f.k.refuseTest = true
+	buf := f.k.buffer(1, 30)
+	for range 2 {
+		if ok, err := f.Scanout(1, buf); ok || err != nil {
+			t.Fatalf("refused buffer: Scanout = %v, %v", ok, err)
+		}
+	}
+	if n := f.k.count("TEST_ONLY"); n != 1 {
+		t.Errorf("%d TEST_ONLY commits for a refused buffer tried twice, want 1", n)
+	}
+	if len(f.k.handles) != 0 || len(f.k.fbs) != 2 {
+		t.Errorf("refused buffer left handles %v, framebuffers %v", f.k.handles, f.k.fbs)
+	}
+	if f.k.pending != 0 || f.Scanouts() != 0 {
+		t.Error("refused buffer was committed")
+	}
+	// Forget ends the refusal: the key may name a new buffer.
+	f.Forget(1)
+	f.k.refuseTest = false
+	f.mustScanout(1, buf)
+
+	f.complete()
+	f.k.refuseImport = true
+	if ok, err := f.Scanout(2, f.k.buffer(2, 31)); ok || err != nil {
+		t.Fatalf("unimportable buffer: Scanout = %v, %v", ok, err)
+	}
+}
+
+func TestScanoutWhilePendingFails(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	f.mustScanout(1, f.k.buffer(1, 30))
+	if ok, err := f.Scanout(2, f.k.buffer(2, 31)); ok || err == nil {
+		t.Errorf("Scanout during a pending flip = %v, %v; want an error", ok, err)
+	}
+}
+
+func TestForgetDefersRemovalWhileShown(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	f.mustScanout(1, f.k.buffer(1, 30))
+	fb := f.k.pending
+	f.Forget(1) // pending
+	f.complete()
+	if !f.k.fbs[fb] {
+		t.Fatal("framebuffer removed while its flip was pending")
+	}
+	full := []image.Rectangle{f.Shadow().Bounds()}
+	if err := f.Present(full); err != nil {
+		t.Fatal(err)
+	}
+	if !f.k.fbs[fb] {
+		t.Fatal("framebuffer removed while still on screen")
+	}
+	f.complete()
+	if f.k.fbs[fb] || len(f.k.handles) != 0 {
+		t.Errorf("replaced framebuffer not freed: fbs %v, handles %v", f.k.fbs, f.k.handles)
+	}
+	if len(f.k.shownRemoved) > 0 {
+		t.Errorf("framebuffers removed while shown: %v", f.k.shownRemoved)
+	}
+
+	// Off screen: freed at once.
+	f.mustScanout(2, f.k.buffer(2, 31))
+	f.complete()
+	f.mustScanout(3, f.k.buffer(3, 32))
+	f.complete()
+	before := f.k.count("RMFB")
+	f.Forget(2)
+	if f.k.count("RMFB") != before+1 {
+		t.Error("framebuffer off screen not freed by Forget")
+	}
+}
+
+func TestImportSharesHandles(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	// Two planes in two fds of one dma-buf: one handle.
+	two := f.k.buffer(1, 30, 31)
+	two.Planes[1].Offset = 64 * 48 * 4
+	f.mustScanout(1, two)
+	f.complete()
+	// Another key (wl_buffer) on the same dma-buf shares the handle too.
+	f.mustScanout(2, f.k.buffer(1, 32))
+	f.complete()
+	if len(f.k.handles) != 1 {
+		t.Fatalf("handles %v, want one", f.k.handles)
+	}
+	f.Forget(1)
+	if len(f.k.handles) != 1 {
+		t.Fatal("handle closed while another framebuffer's key still uses it")
+	}
+	if err := f.Present([]image.Rectangle{f.Shadow().Bounds()}); err != nil {
+		t.Fatal(err)
+	}
+	f.complete()
+	f.Forget(2)
+	if len(f.k.handles) != 0 || f.k.count("GEM_CLOSE") != 1 {
+		t.Errorf("handles %v after %d GEM_CLOSE, want none after 1", f.k.handles, f.k.count("GEM_CLOSE"))
+	}
+}
+
+func TestScanoutLegacyOneBuffer(t *testing.T) {
+	// cirrus/udl style: one dumb buffer kept on screen with DIRTYFB.
+	f := newFakeOutput(t, false, 1)
+	f.dirtyFB = true
+	small := f.k.buffer(1, 30)
+	small.Width = 32
+	if ok, err := f.Scanout(1, small); ok || err != nil {
+		t.Fatalf("buffer smaller than the mode: Scanout = %v, %v", ok, err)
+	}
+	if len(f.k.calls) != 0 {
+		t.Errorf("size refusal cost ioctls %v", f.k.calls)
+	}
+	f.mustScanout(2, f.k.buffer(2, 31))
+	if f.k.count("PAGE_FLIP") != 1 || f.k.pending < firstClientFB {
+		t.Fatalf("calls %v, pending %d", f.k.calls, f.k.pending)
+	}
+	if info := f.complete(); info.Flags&PresentZeroCopy == 0 {
+		t.Errorf("flags %#x lack PresentZeroCopy", info.Flags)
+	}
+	// The dumb buffer is off screen now: DIRTYFB alone would show nothing.
+	if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); err != nil {
+		t.Fatal(err)
+	}
+	if f.k.pending != 1 || f.CopiedBytes() != fakeFrameBytes {
+		t.Fatalf("first frame after scanout: pending fb %d (want 1), copied %d (want %d)", f.k.pending, f.CopiedBytes(), fakeFrameBytes)
+	}
+	f.complete()
+	flips := f.k.count("PAGE_FLIP")
+	if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); err != nil {
+		t.Fatal(err)
+	}
+	f.wait()
+	if f.k.count("PAGE_FLIP") != flips || f.k.pending != 0 {
+		t.Error("second frame after scanout flipped instead of DIRTYFB")
+	}
+
+	// A PAGE_FLIP the driver refuses is remembered.
+	f.k.refuseFlip = true
+	buf := f.k.buffer(3, 32)
+	for range 2 {
+		if ok, err := f.Scanout(3, buf); ok || err != nil {
+			t.Fatalf("refused flip: Scanout = %v, %v", ok, err)
+		}
+	}
+	if n := f.k.count("PAGE_FLIP"); n != flips+1 {
+		t.Errorf("refused buffer flipped %d times, want once", n-flips)
+	}
+}
+
+func TestCloseFreesClientFramebuffers(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	f.mustScanout(1, f.k.buffer(1, 30))
+	f.complete()
+	f.mustScanout(2, f.k.buffer(2, 31))
+	f.Forget(1)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.k.fbs) != 0 || len(f.k.handles) != 0 {
+		t.Errorf("after Close: framebuffers %v, handles %v", f.k.fbs, f.k.handles)
+	}
+}
