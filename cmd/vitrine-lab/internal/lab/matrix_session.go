@@ -1,6 +1,301 @@
 package lab
 
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
 // sessionScenarios prove vitrine in logind and seatd sessions: VT switches, input.
 func sessionScenarios() []Scenario {
+	return []Scenario{
+		vtCycleScenario(SessionLogind),
+		vtCycleScenario(SessionSeatd),
+		inputScenario(),
+		rootErrorScenario(),
+	}
+}
+
+// vtCycles is how many times the VT cycle rows switch away and back.
+const vtCycles = 20
+
+// vtCycleScenario starts vitrine with shm-client's quadrants as the
+// autologin user, switches to VT 2 and back vtCycles times, and wants
+// the quadrants pixel-exact before and after, something else on the
+// screen while VT 2 is shown (so "after" proves a repaint, not a stale
+// scanout), and no file descriptor gained between the first and the
+// last cycle. The session's error cases that need a running compositor
+// (a second vitrine; seatd missing) are checked at the end, each by
+// the one line vitrine prints.
+func vtCycleScenario(session string) Scenario {
+	flag, pauseLog, using, second := "", `logind: session active changed" active=false`, `msg="session: using logind"`, `another compositor controls this session`
+	if session == SessionSeatd {
+		flag, pauseLog, using, second = "--session seatd", `seatd: seat disabled`, `msg="seatd: seat open"`, `another compositor holds`
+	}
+	return Scenario{
+		Name:         "vitrine-vt-" + session,
+		Session:      session,
+		NeedsVitrine: true,
+		Timeout:      150 * time.Second,
+		Command:      vtCycleCommand(session, flag),
+		Check: vtCycleCheck([]string{
+			`(?m)^user=lab$`,
+			`(?m)^vitrine-user=lab$`,
+			`(?m)^vitrine\| .*` + regexp.QuoteMeta(using),
+			`(?m)^vitrine\| .*` + regexp.QuoteMeta(pauseLog),
+			// The devices came from the session manager, not open(2).
+			sessionDeviceLog(session, "/dev/dri/card0"),
+			sessionDeviceLog(session, "/dev/input/event"),
+			`(?m)^card0-fds=1$`,
+			`(?m)^second\| vitrine: .*` + regexp.QuoteMeta(second),
+			`(?m)^second-exit=1$`,
+		}, session),
+	}
+}
+
+// sessionDeviceLog matches vitrine's debug line for a device the session
+// manager handed out. Under seatd there is none per device; the seat
+// being open through seatd and VT switches reaching vitrine as seat
+// disable/enable are the proof there.
+func sessionDeviceLog(session, pathPrefix string) string {
+	if session == SessionSeatd {
+		return `(?m)^vitrine\| .*msg="seatd: seat enabled"`
+	}
+	return `(?m)^vitrine\| .*msg="logind: took device" path=` + regexp.QuoteMeta(pathPrefix)
+}
+
+// vtSwitchShell defines vt N: VT_ACTIVATE then VT_WAITACTIVE (linux/vt.h)
+// on the session's own terminal. The kernel allows both on a controlling
+// tty; logind's Seat.SwitchTo would need polkit, which the image lacks
+// ("Access denied" for the session user). perl-base is in every Debian.
+const vtSwitchShell = `vt() {
+	perl -e 'open(my $f, "+<", "/dev/tty1") or die "open /dev/tty1: $!\n";
+		ioctl($f, 0x5606, $ARGV[0]+0) or die "VT_ACTIVATE $ARGV[0]: $!\n";
+		ioctl($f, 0x5607, $ARGV[0]+0) or die "VT_WAITACTIVE $ARGV[0]: $!\n"' "$1" || fail "switch to VT $1"
+}
+`
+
+// awaitShell defines await PATTERN COUNT WHAT: poll vitrine's log until
+// PATTERN occurs COUNT times, 15 s at most, so no step sleeps longer
+// than it must.
+const awaitShell = `await() {
+	i=0
+	while [ "$(grep -c -- "$1" $log)" -lt "$2" ]; do
+		i=$((i+1))
+		[ $i -lt 300 ] || fail "no $3 within 15s (want $2 lines matching '$1', have $(grep -c -- "$1" $log))"
+		sleep 0.05
+	done
+}
+fail() {
+	echo "FAIL: $*"
+	[ -n "${pid:-}" ] && kill $pid 2>/dev/null
+	grep -v 'msg=frame' $log | tail -n 40 | sed 's/^/vitrine| /'
+	exit 1
+}
+now() { echo $(( $(date +%s%N) / 1000000 )); }
+`
+
+func vtCycleCommand(session, flag string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "log=/tmp/vitrine.log\n%s%s", awaitShell, vtSwitchShell)
+	fmt.Fprintf(&b, `echo "user=$(id -un)"
+t0=$(now)
+vitrine --backend drm %[1]s --log-level debug -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+pid=$!
+await '^first-frame' 1 'first frame'
+grep -m1 '^first-frame' $log
+echo "start-ms=$(( $(now) - t0 ))"
+echo "vitrine-user=$(ps -o user= -p $pid)"
+ndev=$(grep -c 'input: device added' $log)
+npause=$(grep -c 'msg=session active=false' $log)
+nresume=$(grep -c 'msg=session active=true' $log)
+lab-screendump before >/dev/null || fail "screendump before"
+t0=$(now)
+c=1
+while [ $c -le %[2]d ]; do
+	vt 2
+	await 'msg=session active=false' $((npause + c)) "pause $c"
+	[ $c = 1 ] && { lab-screendump away >/dev/null || fail "screendump away"; }
+	frames=$(grep -c 'msg=frame' $log)
+	vt 1
+	await 'msg=session active=true' $((nresume + c)) "resume $c"
+	await 'msg=frame' $((frames + 1)) "repaint after resume $c"
+	await 'input: device added' $((ndev * (c + 1))) "input devices back after resume $c"
+	fds=$(ls /proc/$pid/fd | wc -l)
+	[ $c = 1 ] && { fd1=$fds; ls -l /proc/$pid/fd | sed 's/^/fd1| /'; }
+	c=$((c + 1))
+done
+echo "cycles=%[2]d ms=$(( $(now) - t0 ))"
+echo "fds cycle1=$fd1 cycle%[2]d=$fds"
+ls -l /proc/$pid/fd | sed 's/^/fd%[2]d| /'
+echo "card0-fds=$(ls -l /proc/$pid/fd | grep -c ' -> /dev/dri/card0$')"
+lab-screendump after >/dev/null || fail "screendump after"
+timeout 30 vitrine --backend drm %[1]s >/tmp/second.log 2>&1 </dev/null
+echo "second-exit=$?"
+sed 's/^/second| /' /tmp/second.log
+`, flag, vtCycles)
+	if session == SessionLogind {
+		// seatd is masked in logind runs: the error a user meets when
+		// asking for it anyway.
+		b.WriteString(`vitrine --backend drm --session seatd >/tmp/noseatd.log 2>&1 </dev/null
+echo "noseatd-exit=$?"
+sed 's/^/noseatd| /' /tmp/noseatd.log
+`)
+	}
+	b.WriteString(`kill $pid
+wait $pid
+echo "vitrine-exit=$?"
+grep -v 'msg=frame' $log | sed 's/^/vitrine| /'
+echo "frames=$(grep -c 'msg=frame' $log)"
+`)
+	return b.String()
+}
+
+// vtCycleCheck judges a VT cycle run: output patterns, the fd counts,
+// the error lines and the screendumps.
+func vtCycleCheck(want []string, session string) func(*Env, *Result, error) error {
+	return func(_ *Env, res *Result, runErr error) error {
+		if runErr != nil {
+			return runErr
+		}
+		out := string(res.Output)
+		var problems []string
+		if res.ExitCode != 0 {
+			problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
+		}
+		for _, pat := range want {
+			if !regexp.MustCompile(pat).MatchString(out) {
+				problems = append(problems, fmt.Sprintf("output lacks %q", pat))
+			}
+		}
+		if err := fdGrowth(out); err != nil {
+			problems = append(problems, err.Error())
+		}
+		if err := oneErrorLine(out, "second"); err != nil {
+			problems = append(problems, err.Error())
+		}
+		if session == SessionLogind {
+			if err := oneErrorLine(out, "noseatd"); err != nil {
+				problems = append(problems, err.Error())
+			}
+			if !regexp.MustCompile(`(?m)^noseatd\| vitrine: seatd not running \(no socket at /run/seatd\.sock\)`).MatchString(out) {
+				problems = append(problems, "vitrine --session seatd without seatd did not say seatd is not running")
+			}
+		}
+		size, err := firstFrameSize(out, "")
+		if err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			quad := quadrantsImage(size.X, size.Y, quadrantColors)
+			for _, name := range []string{"before", "after"} {
+				if err := compareScreendump(res, name, quad); err != nil {
+					problems = append(problems, err.Error())
+				}
+			}
+			if err := differsFromScreendump(res, "away", quad); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(out, 25)))
+		}
+		return nil
+	}
+}
+
+var fdsLine = regexp.MustCompile(`(?m)^fds cycle1=(\d+) cycle(\d+)=(\d+)$`)
+
+// fdGrowth wants the fd count after the last cycle no larger than after
+// the first: a leak of one fd per pause/resume shows up as +19.
+func fdGrowth(out string) error {
+	m := fdsLine.FindStringSubmatch(out)
+	if m == nil {
+		return fmt.Errorf("no fd counts in the output (the cycles did not complete)")
+	}
+	first, _ := strconv.Atoi(m[1])
+	last, _ := strconv.Atoi(m[3])
+	if last > first {
+		return fmt.Errorf("vitrine's open fds grew from %d after cycle 1 to %d after cycle %s", first, last, m[2])
+	}
 	return nil
+}
+
+// oneErrorLine wants the lines prefixed with tag (a failed vitrine's
+// output) to hold exactly one "vitrine: " line, the last one, and no
+// log records at level WARN or ERROR beside it: one clear line.
+func oneErrorLine(out, tag string) error {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if s, ok := strings.CutPrefix(l, tag+"| "); ok {
+			lines = append(lines, s)
+		}
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("%s: vitrine printed nothing", tag)
+	}
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "vitrine: ") {
+			n++
+		}
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "level=WARN") {
+			return fmt.Errorf("%s: a log record besides the error line: %s", tag, l)
+		}
+	}
+	if last := lines[len(lines)-1]; n != 1 || !strings.HasPrefix(last, "vitrine: ") {
+		return fmt.Errorf("%s: want exactly one line \"vitrine: ...\", the last; got:\n%s", tag, indent(strings.Join(lines, "\n")))
+	}
+	return nil
+}
+
+// rootErrorScenario proves the errors a root user meets, one line each:
+// the drm backend refused without --session direct, and a second
+// vitrine on a display that a running one holds.
+func rootErrorScenario() Scenario {
+	return Scenario{
+		Name:         "vitrine-errors-root",
+		NeedsVitrine: true,
+		Command: awaitShell + `vitrine --backend drm >/tmp/root.log 2>&1 </dev/null
+echo "root-exit=$?"
+sed 's/^/root| /' /tmp/root.log
+log=/tmp/first.log
+vitrine --backend drm --session direct -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+pid=$!
+await '^first-frame' 1 'first frame'
+timeout 30 vitrine --backend drm --session direct >/tmp/busy.log 2>&1 </dev/null
+echo "busy-exit=$?"
+sed 's/^/busy| /' /tmp/busy.log
+kill $pid
+wait $pid
+sed 's/^/first| /' $log
+`,
+		Check: func(_ *Env, res *Result, runErr error) error {
+			if runErr != nil {
+				return runErr
+			}
+			out := string(res.Output)
+			var problems []string
+			for _, pat := range []string{
+				`(?m)^root-exit=1$`,
+				`(?m)^root\| vitrine: refusing to run the drm backend as root: .*--session direct`,
+				`(?m)^busy-exit=1$`,
+				`(?m)^busy\| vitrine: .*(busy|another compositor|master)`,
+			} {
+				if !regexp.MustCompile(pat).MatchString(out) {
+					problems = append(problems, fmt.Sprintf("output lacks %q", pat))
+				}
+			}
+			for _, tag := range []string{"root", "busy"} {
+				if err := oneErrorLine(out, tag); err != nil {
+					problems = append(problems, err.Error())
+				}
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(out, 25)))
+			}
+			return nil
+		},
+	}
 }
