@@ -36,7 +36,7 @@ func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 type Copier struct {
 	scratch []byte   // byte path: band or reversed row
 	band    []uint32 // word path: band, or a reversed chunk of a row
-	out     []uint64 // word path: a converted chunk of a row
+	out     []uint64 // word path: a converted chunk of an unaligned row
 }
 
 // rectCopy is one rectangle's copy, clipped: the destination rectangle
@@ -104,40 +104,44 @@ func (c *Copier) CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) 
 func (c *Copier) copyRectWords(dst *Image, src []uint32, g rectCopy) {
 	off, sx, sy := g.off/4, g.stepX/4, g.stepY/4
 	w, h, bpp := g.w, g.h, g.dstBPP
-	if dst.Format != XRGB8888 && len(c.out) < (rowChunk+1)/2 {
-		c.out = make([]uint64, (rowChunk+1)/2)
-	}
 	switch sx {
 	case 1:
 		// Rows stay rows and keep their direction (normal,
 		// flipped-180): straight from the shadow.
 		for y := 0; y < h; y++ {
 			o := off + y*sy
-			emitWords(g.dstRow(dst, y), src[o:o+w], dst.Format, c.out)
+			c.emit(g.dstRow(dst, y), src[o:o+w], dst.Format)
 		}
 	case -1:
-		// Rows run backwards (180, flipped): reverse a chunk into
-		// system memory, then write it forwards.
-		rev := c.words(min(w, rowChunk))
+		// Rows run backwards (180, flipped). An aligned XRGB8888 row
+		// is reversed straight into dst (stores in increasing
+		// addresses); anything else a chunk at a time through system
+		// memory.
 		for y := 0; y < h; y++ {
 			d := g.dstRow(dst, y)
 			last := off + y*sy // source of the row's first pixel
+			if dst.Format == XRGB8888 && aligned4(d) {
+				reverseWords(wordsOf(d), src[last-w+1:last+1])
+				continue
+			}
+			rev := c.words(min(w, rowChunk))
 			for i := 0; i < w; i += rowChunk {
 				n := min(rowChunk, w-i)
 				reverseWords(rev[:n], src[last-i-n+1:last-i+1])
-				emitWords(d[i*bpp:(i+n)*bpp], rev[:n], dst.Format, c.out)
+				c.emit(d[i*bpp:(i+n)*bpp], rev[:n], dst.Format)
 			}
 		}
 	default:
 		// Rows become columns (90, 270 and their flips): transpose a
 		// band of destination rows into system memory, then write
 		// each of them out sequentially.
-		buf := c.words(min(wordBand, h) * w)
+		bs := bandStride(w)
+		buf := c.words((min(wordBand, h)-1)*bs + w)
 		for y := 0; y < h; y += wordBand {
 			n := min(wordBand, h-y)
-			gatherWords(buf, src, off+y*sy, sx, sy, w, n)
+			transposeBand(buf, src, off+y*sy, sx, sy, w, n, bs)
 			for k := 0; k < n; k++ {
-				emitWords(g.dstRow(dst, y+k), buf[k*w:(k+1)*w], dst.Format, c.out)
+				c.emit(g.dstRow(dst, y+k), buf[k*bs:k*bs+w], dst.Format)
 			}
 		}
 	}

@@ -219,3 +219,35 @@ func TestCopyOutLongRows(t *testing.T) {
 		}
 	}
 }
+
+// Destination rows that are not 4-byte aligned (a mapping handed over at an
+// odd offset, an odd stride) are converted through system memory; the
+// bytes must be the same and nothing outside the rects written.
+func TestCopyOutUnalignedDestination(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	src := randomImage(rng, 150, 71, XRGB8888)
+	rects := []image.Rectangle{image.Rect(3, 2, 140, 70), image.Rect(141, 0, 150, 1)}
+	for tr := Normal; tr <= Flipped270; tr++ {
+		tw, th := tr.TransformSize(src.Width, src.Height)
+		for _, df := range allFormats {
+			for _, shift := range []int{1, 2, 3} {
+				for _, oddStride := range []bool{false, true} {
+					stride := tw*df.BytesPerPixel() + 4
+					if oddStride {
+						stride += shift
+					}
+					mk := func() *Image {
+						buf := bytes.Repeat([]byte{sentinel}, stride*th+shift)
+						return &Image{Pix: buf[shift:], Stride: stride, Width: tw, Height: th, Format: df}
+					}
+					got, want := mk(), mk()
+					CopyOut(got, src, rects, tr)
+					refCopyOut(want, src, rects, tr)
+					if !bytes.Equal(got.Pix, want.Pix) {
+						t.Errorf("%v to %v at offset %d, stride %d: differs from the reference", tr, df, shift, stride)
+					}
+				}
+			}
+		}
+	}
+}

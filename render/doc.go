@@ -36,11 +36,16 @@
 //
 // Rotating by 90° turns source columns into scanout rows. Walking a column
 // pixel by pixel misses the cache and the TLB on every pixel, so CopyOut
-// transposes a band of destination rows at a time into a system-memory
-// buffer, a tile of source rows at a time so each source cache line serves
-// every band row that needs it, moving 2×2 pixel blocks with 8-byte loads
-// and stores, and then writes each of those rows out with copy(). Scanout
-// memory thus still sees only increasing-address row writes. Mirrored rows
+// transposes a band of 64 destination rows at a time into a system-memory
+// buffer and then writes each of those rows out with copy(). The band is
+// filled in source order: each source row's 256 bytes of the band are read
+// once, front to back, four rows at a time, and spread over the band rows
+// as 2×2 pixel blocks with 8-byte loads and stores. Reading whole runs
+// once, instead of revisiting a tile of source lines for every pair of
+// band rows, keeps the speed independent of the source stride: with tiles,
+// a 1024- or 2048-pixel-wide shadow (a 4096-byte multiple stride) put all
+// the tile's lines into one cache set and ran 3-4x slower. Scanout memory
+// still sees only increasing-address row writes. Mirrored rows
 // (180°, flipped) and format conversions likewise go through a few
 // kilobytes of system memory and then copy(), so the scanout buffer only
 // ever sees memmove's long sequential stores.
