@@ -418,3 +418,71 @@ func waitForPixels(t *testing.T, c *compositor, ok func(image.Image) bool) image
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestUnresponsiveClientIsReported(t *testing.T) {
+	c := startVitrine(t, "--output", "320x240", "--ping-timeout", "300ms")
+	h, err := protocoltest.Dial(c.socketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := bind(h, g, reg, "wl_compositor", 5)
+	shm := bind(h, g, reg, "wl_shm", 1)
+	wm := bind(h, g, reg, "xdg_wm_base", 5)
+	surf, xs, top := h.NewID(), h.NewID(), h.NewID()
+	h.Send(comp, 0, surf)
+	h.Send(wm, 2, xs, surf)
+	h.Send(xs, 1, top)
+	h.Send(surf, 6)
+	serial := waitEvent(t, h, xs, 0).Uint(0)
+	h.Send(xs, 4, serial)
+	pool, buf := h.NewID(), h.NewID()
+	h.SendFDs([]int{memfd(t, 64*64*4)}, shm, 0, pool, int32(64*64*4))
+	h.Send(pool, 0, buf, int32(0), int32(64), int32(64), int32(256), uint32(1))
+	h.Send(surf, 1, buf, int32(0), int32(0))
+	h.Send(surf, 6)
+	// Mapping the window makes vitrine ping; this client stays silent.
+	ping := waitEvent(t, h, wm, 0).Uint(0)
+	start := time.Now()
+	waitLog(t, c, "client is not responding to ping")
+	t.Logf("reported unresponsive after %v", time.Since(start).Round(time.Millisecond))
+	h.Send(wm, 3, ping)
+	start = time.Now()
+	waitLog(t, c, "client is responding again")
+	t.Logf("pong seen after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// waitEvent reads events until object's event opcode arrives.
+func waitEvent(t *testing.T, h *protocoltest.Client, object uint32, opcode uint16) protocoltest.Event {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		e, err := h.Read(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("waiting for event %d on object %d: %v", opcode, object, err)
+		}
+		if e.Object == 1 && e.Opcode == 0 {
+			t.Fatalf("protocol error: %s", e.String(2))
+		}
+		if e.Object == object && e.Opcode == opcode {
+			return e
+		}
+	}
+	t.Fatalf("no event %d on object %d", opcode, object)
+	return protocoltest.Event{}
+}
+
+func waitLog(t *testing.T, c *compositor, text string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(c.log(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("vitrine never logged %q", text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/render"
@@ -46,6 +47,7 @@ type options struct {
 	keymap     string
 	noVTSwitch bool
 	noQuitKey  bool
+	ping       time.Duration
 	command    []string
 }
 
@@ -67,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.keymap, "keymap", "", "compiled XKB keymap file to send to clients (e.g. from xkbcli compile-keymap --layout de); default: built-in US")
 	fs.BoolVar(&o.noVTSwitch, "no-vt-switch", false, "disable Ctrl+Alt+F1..F12 virtual terminal switching (kiosks)")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
+	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: vitrine [flags] [-- command args...]\n       vitrine probe [--json]\n\nflags:\n")
@@ -135,7 +138,7 @@ func run(args []string, stderr io.Writer) int {
 // serve runs the compositor until the command exits or a signal arrives.
 func serve(opts *options, log *slog.Logger) (int, error) {
 	srv := protocol.NewServer(protocol.Options{Log: log, MaxQueue: opts.maxQueue, Trace: opts.trace})
-	comp := scene.New(scene.Config{Log: log, Server: srv})
+	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
