@@ -118,11 +118,15 @@ func checkedDst(d []byte, n int) unsafe.Pointer {
 func convertWordsARGB(d []byte, s []uint32) {
 	n := len(s)
 	dp, sp := checkedDst(d, n*4), ptr32(s)
-	i := 0
-	for ; i+2 <= n; i += 2 {
-		store64(dp, i*4, load64(sp, i*4)|0xff000000ff000000)
+	const opaque = 0xff000000ff000000
+	o := 0
+	for end := n &^ 3 * 4; o < end; o += 16 {
+		a := load64(sp, o)
+		b := load64(sp, o+8)
+		store64(dp, o, a|opaque)
+		store64(dp, o+8, b|opaque)
 	}
-	if i < n {
+	for i := n &^ 3; i < n; i++ {
 		store32(dp, i*4, s[i]|0xff000000)
 	}
 }
@@ -135,12 +139,15 @@ func convertWordsARGB(d []byte, s []uint32) {
 func convertWordsXBGR(d []byte, s []uint32) {
 	n := len(s)
 	dp, sp := checkedDst(d, n*4), ptr32(s)
-	i := 0
-	for ; i+2 <= n; i += 2 {
-		v := bits.RotateLeft64(bits.ReverseBytes64(load64(sp, i*4)), 24)
-		store64(dp, i*4, v|0xff000000ff000000)
+	const opaque = 0xff000000ff000000
+	o := 0
+	for end := n &^ 3 * 4; o < end; o += 16 {
+		a := load64(sp, o)
+		b := load64(sp, o+8)
+		store64(dp, o, bits.RotateLeft64(bits.ReverseBytes64(a), 24)|opaque)
+		store64(dp, o+8, bits.RotateLeft64(bits.ReverseBytes64(b), 24)|opaque)
 	}
-	if i < n {
+	for i := n &^ 3; i < n; i++ {
 		store32(dp, i*4, swapRB(s[i])|0xff000000)
 	}
 }
@@ -151,21 +158,26 @@ func convertWordsXBGR(d []byte, s []uint32) {
 func convertWords565(d []byte, s []uint32) {
 	n := len(s)
 	dp, sp := checkedDst(d, n*2), ptr32(s)
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		a := pack565x2(load64(sp, i*4))
-		b := pack565x2(load64(sp, i*4+8))
-		store64(dp, i*2, uint64(a)|uint64(b)<<32)
+	o := 0
+	for end := n &^ 3 * 4; o < end; o += 16 {
+		a := pack565x2(load64(sp, o))
+		b := pack565x2(load64(sp, o+8))
+		store64(dp, o>>1, uint64(a)|uint64(b)<<32)
 	}
-	for ; i < n; i++ {
+	for i := n &^ 3; i < n; i++ {
 		*(*uint16)(unsafe.Add(dp, i*2)) = pack565(s[i])
 	}
 }
 
-// pack565x2 is pack565 on both halves of v: each lane's 16-bit result
-// lands in its low half, and t | t>>16 brings the two together.
+// pack565x2 is pack565 on both halves of v, returned as two 16-bit values.
+// Red and blue need different shifts; masking them out and multiplying by
+// 33 (x + x<<5) lines both up for one shift right by 8, since the partial
+// products land on bits that the final mask clears and never overlap, so
+// nothing carries. Each lane's 16-bit result is in its low half, and
+// t | t>>16 brings the two together.
 func pack565x2(v uint64) uint32 {
-	t := v>>8&0x0000f8000000f800 | v>>5&0x000007e0000007e0 | v>>3&0x0000001f0000001f
+	rb := (v & 0x00f800f800f800f8) * 33 >> 8 & 0x0000f81f0000f81f
+	t := rb | v>>5&0x000007e0000007e0
 	return uint32(t) | uint32(t>>16)
 }
 
@@ -178,14 +190,22 @@ func reverseWords(d, s []uint32) {
 		panic("render: reverseWords: short buffer")
 	}
 	dp, sp := ptr32(d), ptr32(s)
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		a := load64(sp, (n-2-i)*4)
-		b := load64(sp, (n-4-i)*4)
-		store64(dp, i*4, bits.RotateLeft64(a, 32))
-		store64(dp, i*4+8, bits.RotateLeft64(b, 32))
+	// Byte offsets: o walks the source down from its end, p the
+	// destination up; eight pixels per round.
+	o, p := n*4, 0
+	for end := n &^ 7 * 4; p < end; {
+		a := load64(sp, o-8)
+		b := load64(sp, o-16)
+		c := load64(sp, o-24)
+		e := load64(sp, o-32)
+		store64(dp, p, bits.RotateLeft64(a, 32))
+		store64(dp, p+8, bits.RotateLeft64(b, 32))
+		store64(dp, p+16, bits.RotateLeft64(c, 32))
+		store64(dp, p+24, bits.RotateLeft64(e, 32))
+		o -= 32
+		p += 32
 	}
-	for ; i < n; i++ {
+	for i := n &^ 7; i < n; i++ {
 		d[i] = s[n-1-i]
 	}
 }
@@ -258,9 +278,10 @@ func transposeBand(b, s []uint32, off, sx, sy, w, n, bs int) {
 // bounds checks on this walk cannot be hoisted and cost about as much as
 // the work.
 func transposeQuad(b unsafe.Pointer, bsb int, s0, s1, s2, s3 unsafe.Pointer, n int) {
+	// The loop is driven by the source offset alone, which leaves enough
+	// registers on amd64 for nothing to be spilled.
 	o, p := 0, 0
-	j := 0
-	for ; j+2 <= n; j += 2 {
+	for end := n / 2 * 8; o < end; {
 		u := load64(s0, o)
 		v := load64(s1, o)
 		store64(b, p, uint64(uint32(u))|v<<32)
@@ -272,7 +293,7 @@ func transposeQuad(b unsafe.Pointer, bsb int, s0, s1, s2, s3 unsafe.Pointer, n i
 		o += 8
 		p += 2 * bsb
 	}
-	if j < n {
+	if n%2 != 0 {
 		store32(b, p, *(*uint32)(unsafe.Add(s0, o)))
 		store32(b, p+4, *(*uint32)(unsafe.Add(s1, o)))
 		store32(b, p+8, *(*uint32)(unsafe.Add(s2, o)))
@@ -285,8 +306,7 @@ func transposeQuad(b unsafe.Pointer, bsb int, s0, s1, s2, s3 unsafe.Pointer, n i
 // the band rows are still filled in increasing order.
 func transposeQuadReversed(b unsafe.Pointer, bsb int, s0, s1, s2, s3 unsafe.Pointer, n int) {
 	o, p := (n-2)*4, 0 // the pair of columns n-2, n-1: band rows 1, 0
-	j := 0
-	for ; j+2 <= n; j += 2 {
+	for end := n % 2 * 4; o >= end; {
 		u := load64(s0, o)
 		v := load64(s1, o)
 		store64(b, p, u>>32|v>>32<<32)
@@ -298,7 +318,7 @@ func transposeQuadReversed(b unsafe.Pointer, bsb int, s0, s1, s2, s3 unsafe.Poin
 		o -= 8
 		p += 2 * bsb
 	}
-	if j < n {
+	if n%2 != 0 {
 		// n is odd: column 0 is left, the high half of the pair that
 		// would start at column -1.
 		store32(b, p, *(*uint32)(s0))
