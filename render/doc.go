@@ -44,7 +44,7 @@
 // once, instead of revisiting a tile of source lines for every pair of
 // band rows, keeps the speed independent of the source stride: with tiles,
 // a 1024- or 2048-pixel-wide shadow (a 4096-byte multiple stride) put all
-// the tile's lines into one cache set and ran 3-4x slower. Scanout memory
+// the tile's lines into one cache set and ran 2-4x slower. Scanout memory
 // still sees only increasing-address row writes. Mirrored rows
 // (180°, flipped) and format conversions likewise go through a few
 // kilobytes of system memory and then copy(), so the scanout buffer only
