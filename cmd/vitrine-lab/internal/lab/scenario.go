@@ -25,7 +25,7 @@ type Scenario struct {
 	Session  string
 	Command  string
 	Input    string        // host-side input script, played once the command starts
-	Timeout  time.Duration // default one minute (two for disk sessions)
+	Timeout  time.Duration // default one minute (three for disk sessions)
 	// NeedsVitrine marks rows that run cmd/vitrine; they fail with a
 	// clear reason when it did not build.
 	NeedsVitrine bool
@@ -114,7 +114,8 @@ func (e *Env) runScenario(ctx context.Context, s *Scenario, outDir string, vitri
 	if timeout == 0 {
 		timeout = time.Minute
 		if s.NeedsDisk() {
-			timeout = 2 * time.Minute
+			// systemd boots took up to 70s on a loaded 2-core host.
+			timeout = 3 * time.Minute
 		}
 	}
 	res, runErr := e.Run(ctx, Config{
