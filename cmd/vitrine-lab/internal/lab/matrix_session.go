@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // sessionScenarios prove vitrine in logind and seatd sessions: VT switches, input.
@@ -64,7 +63,6 @@ func vtCycleScenario(session string) Scenario {
 		Name:         "vitrine-vt-" + session,
 		Session:      session,
 		NeedsVitrine: true,
-		Timeout:      150 * time.Second,
 		Command:      vtCycleCommand(session, flag),
 		Check:        vtCycleCheck(want, session),
 	}

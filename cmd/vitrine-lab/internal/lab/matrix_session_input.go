@@ -42,7 +42,8 @@ var echoKeys = []string{
 // inputScenario runs vitrine as root with --session direct on the
 // virtio devices: input-echo must get the keys with their evdev codes
 // and modifier state, and the tablet's position in surface coordinates
-// with its button; Ctrl+Alt+Backspace must quit. Then with --rotate 90
+// with its button; Ctrl+Alt+Backspace must quit (and, under
+// --no-quit-key, reach the client instead). Then with --rotate 90
 // the quadrants must show turned counter-clockwise and the same tablet
 // position must arrive where the inverse transform puts it.
 //
@@ -100,7 +101,7 @@ lab-screendump rot90 >/dev/null || fail "screendump rot90"
 kill $pid; wait $pid
 sed 's/^/rot90q| /' $log
 log=/tmp/rot90.log
-vitrine --backend drm --session direct --rotate 90 --log-level debug -- input-echo >$log 2>&1 &
+vitrine --backend drm --session direct --rotate 90 --no-quit-key --log-level debug -- input-echo >$log 2>&1 &
 pid=$!
 await '^first-frame' 1 'input-echo first frame (rotate 90)'
 # The tablet is still where the first run left it, and evdev drops an
@@ -112,6 +113,15 @@ move 8192 24576
 button left
 EOF
 await '^button code=272 state=released' 1 'the button release (rotate 90)'
+lab-input <<EOF || fail "lab-input"
+key ctrl down
+key alt down
+key backspace
+key alt up
+key ctrl up
+EOF
+await '^key code=14 state=released' 1 'Backspace reaching the client under --no-quit-key'
+kill -0 $pid 2>/dev/null && echo "no-quit-key-alive=yes"
 kill $pid; wait $pid
 sed 's/^/rot90| /' $log
 `
@@ -134,6 +144,9 @@ func inputCheck(_ *Env, res *Result, runErr error) error {
 	}
 	if !regexp.MustCompile(`(?m)^rot0\| .*msg="Ctrl\+Alt\+Backspace: quitting"`).MatchString(out) {
 		problems = append(problems, "Ctrl+Alt+Backspace did not make vitrine quit")
+	}
+	if !regexp.MustCompile(`(?m)^no-quit-key-alive=yes$`).MatchString(out) || regexp.MustCompile(`(?m)^rot90\| .*Ctrl\+Alt\+Backspace: quitting`).MatchString(out) {
+		problems = append(problems, "with --no-quit-key, Ctrl+Alt+Backspace still quit vitrine")
 	}
 	for _, rot := range []int{0, 90} {
 		tag := fmt.Sprintf("rot%d", rot)
