@@ -72,8 +72,10 @@ func vtCycleScenario(session string) Scenario {
 // on the session's own terminal. The kernel allows both on a controlling
 // tty; logind's Seat.SwitchTo would need polkit, which the image lacks
 // ("Access denied" for the session user). perl-base is in every Debian.
+// VT_WAITACTIVE hangs if the session manager never completes the
+// switch (a pause nobody acknowledged), hence the timeout.
 const vtSwitchShell = `vt() {
-	perl -e 'open(my $f, "+<", "/dev/tty1") or die "open /dev/tty1: $!\n";
+	timeout 15 perl -e 'open(my $f, "+<", "/dev/tty1") or die "open /dev/tty1: $!\n";
 		ioctl($f, 0x5606, $ARGV[0]+0) or die "VT_ACTIVATE $ARGV[0]: $!\n";
 		ioctl($f, 0x5607, $ARGV[0]+0) or die "VT_WAITACTIVE $ARGV[0]: $!\n"' "$1" || fail "switch to VT $1"
 }
@@ -193,6 +195,17 @@ func vtCycleCheck(want []string, session string) func(*Env, *Result, error) erro
 		for _, pat := range want {
 			if !regexp.MustCompile(pat).MatchString(out) {
 				problems = append(problems, fmt.Sprintf("output lacks %q", pat))
+			}
+		}
+		if errs := tagged(out, "vitrine"); len(errs) > 0 {
+			var bad []string
+			for _, l := range errs {
+				if strings.Contains(l, "level=ERROR") && len(bad) < 3 {
+					bad = append(bad, l)
+				}
+			}
+			if len(bad) > 0 {
+				problems = append(problems, "vitrine logged errors:\n"+indent(strings.Join(bad, "\n")))
 			}
 		}
 		if err := fdGrowth(out); err != nil {

@@ -151,6 +151,7 @@ func TestVTCycleCheck(t *testing.T) {
 		{"one pixel wrong after the cycles", out, []string{before, away, spoiltAfter}, "1 of 2560 pixels differ"},
 		{"a warning beside the error", strings.Replace(out, "second| vitrine:", "second| time=x level=WARN msg=\"output not lit\"\nsecond| vitrine:", 1), shots, "a log record besides"},
 		{"unclear second error", strings.Replace(out, okSecond, "vitrine: mode rejected: permission denied", 1), shots, "another compositor holds"},
+		{"errors in vitrine's log", out + "vitrine| time=x level=ERROR msg=\"present failed\" err=\"bad file descriptor\"\n", shots, "present failed"},
 		{"no screendump", out, []string{before, away}, `no screendump "after"`},
 	} {
 		err := s.Check(nil, &Result{Output: []byte(b.out), Screendumps: b.shots}, nil)
