@@ -86,7 +86,8 @@ type scanoutBuffer struct {
 }
 
 // Output is one connected connector lit by a CRTC and its primary plane,
-// showing a CPU-composited shadow image.
+// showing a CPU-composited shadow image, or a client's dma-buf directly
+// (Scanout, see scanout.go).
 //
 // Every Present copies only damaged rectangles from the shadow into a
 // scanout buffer (with the output transform when the plane cannot rotate)
