@@ -764,7 +764,8 @@ func (o *Output) nowInfo(flags uint32) PresentInfo {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	return PresentInfo{
-		Time: time.Unix(ts.Sec, ts.Nsec), Sec: uint64(ts.Sec), Nsec: uint32(ts.Nsec),
+		// Timespec fields are 32-bit on armv7 and 386.
+		Time: time.Unix(int64(ts.Sec), int64(ts.Nsec)), Sec: uint64(ts.Sec), Nsec: uint32(ts.Nsec),
 		Refresh: o.refresh(), Flags: flags,
 	}
 }
