@@ -149,7 +149,12 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		if k.pending != 0 {
 			return unix.EBUSY
 		}
-		k.pending, k.last = fb, state
+		k.last = state
+		if a.Flags&AtomicNonblock == 0 {
+			k.screen = fb // a blocking commit is done when it returns
+			return nil
+		}
+		k.pending = fb
 		return nil
 	case ioctlModePageFlip:
 		k.calls = append(k.calls, "PAGE_FLIP")
@@ -216,7 +221,8 @@ func newFakeOutput(t *testing.T, atomic bool, buffers int) *fakeOutput {
 		notify: func(i PresentInfo) { f.done <- i },
 		name:   "fake-1", crtcID: 9,
 		plane:     &Plane{ID: 7, Formats: []uint32{FormatXRGB8888}, Props: props},
-		crtcProps: Props{"ACTIVE": {ID: 200}},
+		crtcProps: Props{"ACTIVE": {ID: 200}, "MODE_ID": {ID: 201}},
+		connProps: Props{"CRTC_ID": {ID: 300}},
 		// A 1 ms refresh keeps completion pacing out of the way.
 		mode:   Mode{Width: 64, Height: 48, RefreshMilliHz: 1000 * 1000},
 		atomic: atomic, ring: NewDamageRing(8), format: render.XRGB8888,
@@ -491,5 +497,35 @@ func TestCloseFreesClientFramebuffers(t *testing.T) {
 	}
 	if len(f.k.fbs) != 0 || len(f.k.handles) != 0 {
 		t.Errorf("after Close: framebuffers %v, handles %v", f.k.fbs, f.k.handles)
+	}
+}
+
+func TestResumeAfterScanout(t *testing.T) {
+	for _, atomic := range []bool{true, false} {
+		f := newFakeOutput(t, atomic, 2)
+		f.mustScanout(1, f.k.buffer(1, 30))
+		f.complete()
+		fb := f.k.screen
+		f.Forget(1)
+		// Another master had the display; the session is back.
+		if err := f.Resume(); err != nil {
+			t.Fatalf("atomic=%v: Resume: %v", atomic, err)
+		}
+		if f.k.screen >= firstClientFB || f.k.screen == 0 {
+			t.Errorf("atomic=%v: resumed on framebuffer %d, want a dumb one", atomic, f.k.screen)
+		}
+		if f.k.fbs[fb] {
+			t.Errorf("atomic=%v: forgotten client framebuffer kept after Resume replaced it", atomic)
+		}
+		before := f.CopiedBytes()
+		if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.CopiedBytes() - before; got != fakeFrameBytes {
+			t.Errorf("atomic=%v: first frame after resume copied %d bytes, want the whole %d", atomic, got, fakeFrameBytes)
+		}
+		if len(f.k.shownRemoved) > 0 {
+			t.Errorf("atomic=%v: framebuffers removed while shown: %v", atomic, f.k.shownRemoved)
+		}
 	}
 }
