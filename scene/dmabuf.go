@@ -190,7 +190,7 @@ func (c *Compositor) scanoutTarget(s *surface) Scanouter {
 		return nil
 	}
 	xs, _ := s.role.(*xdgSurface)
-	if xs == nil || xs.toplevel == nil || xs.toplevel.windowed {
+	if xs == nil || xs.toplevel == nil || xs.toplevel.windowed || s.scanoutRefused {
 		return nil
 	}
 	o := c.outputForToplevel(xs.toplevel)

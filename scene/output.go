@@ -93,7 +93,8 @@ func (c *Compositor) AddOutput(dev Output) {
 		}
 		return nil
 	})
-	o.damage.add(image.Rect(0, 0, o.width, o.height))
+	// No initial damage: outputs start black (the KMS output clears its
+	// buffers), so painting black again would only copy a screenful.
 	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
 	c.relayout()
 }
@@ -276,6 +277,13 @@ func (o *output) tryScanout(list []drawItem) bool {
 		o.c.log.Warn("direct scanout failed; compositing", "output", o.dev.Name(), "err", err)
 	}
 	if !shown {
+		// Stop advertising the plane's formats to this surface: its
+		// client should allocate for the copy path instead.
+		s := list[0].s
+		if !s.scanoutRefused {
+			s.scanoutRefused = true
+			o.c.refreshFeedback(s)
+		}
 		return false
 	}
 	o.damage = o.damage[:0]

@@ -103,19 +103,21 @@ type surface struct {
 	viewport *viewport
 
 	// Current state.
-	buf                       *buffer
-	transform                 render.Transform
-	scale                     int32
-	vpSrc                     [4]protocol.Fixed
-	vpDst                     [2]int32
-	opaque, input             *region
-	width, height             int
-	frames                    []*wl.Callback
-	feedbacks                 []*presentation.PresentationFeedback
-	damage                    damageList // surface coordinates, since last repaint
-	entered                   map[*output]bool
-	dmabufFeedbacks           []*linuxdmabuf.LinuxDmabufFeedbackV1
-	feedbackScanout           bool
+	buf             *buffer
+	transform       render.Transform
+	scale           int32
+	vpSrc           [4]protocol.Fixed
+	vpDst           [2]int32
+	opaque, input   *region
+	width, height   int
+	frames          []*wl.Callback
+	feedbacks       []*presentation.PresentationFeedback
+	damage          damageList // surface coordinates, since last repaint
+	entered         map[*output]bool
+	dmabufFeedbacks []*linuxdmabuf.LinuxDmabufFeedbackV1
+	feedbackScanout bool
+	// scanoutRefused: the display would not take this surface's buffer.
+	scanoutRefused            bool
 	destroyed                 bool
 	committedOnce             bool
 	pendingOffset, curOffsetS image.Point

@@ -65,6 +65,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 	}
 	for _, o := range b.set.Outputs() {
 		comp.AddOutput(o)
+		log.Info("kms output", "name", o.Name(), "atomic", o.Atomic(), "plane_rotation", o.PlaneRotation())
 	}
 	b.in, err = seat.NewInput(sess, log)
 	if err != nil {
@@ -143,7 +144,7 @@ func (b *drmBackend) openDevice(path string) (*kms.Device, error) {
 			errs = append(errs, fmt.Errorf("%s (%s): no connected display", p, dev.Driver()))
 			continue
 		}
-		b.log.Info("display device", "path", p, "driver", dev.Driver(), "atomic", dev.Atomic())
+		b.log.Info("display device", "path", p, "driver", dev.Driver())
 		return dev, nil
 	}
 	return nil, errors.Join(errs...)
