@@ -1,0 +1,142 @@
+package dmabuf
+
+import (
+	"image"
+	"os"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/render"
+)
+
+// udmabufCreate is UDMABUF_CREATE: _IOW('u', 0x42, struct udmabuf_create).
+const udmabufCreate = 1<<30 | 24<<16 | 'u'<<8 | 0x42
+
+type udmabufCreateArgs struct {
+	memfd  uint32
+	flags  uint32
+	offset uint64
+	size   uint64
+}
+
+// frame is a client buffer both ways: the memfd a wl_shm client would
+// share, and a dma-buf made from the same pages with udmabuf.
+type frame struct {
+	shm    []byte
+	dmabuf *Mapping
+}
+
+func newFrame(tb testing.TB, w, h int) *frame {
+	tb.Helper()
+	dev, err := os.OpenFile("/dev/udmabuf", os.O_RDWR, 0)
+	if err != nil {
+		tb.Skipf("no udmabuf here (%v); run in the lab: vitrine-lab has /dev/udmabuf", err)
+	}
+	defer dev.Close()
+	size := w * h * 4
+	memfd, err := unix.MemfdCreate("bench", unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { unix.Close(memfd) })
+	unix.Ftruncate(memfd, int64(size))
+	unix.FcntlInt(uintptr(memfd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK)
+	shm, err := unix.Mmap(memfd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { unix.Munmap(shm) })
+	for i := range shm {
+		shm[i] = byte(i * 7)
+	}
+	args := udmabufCreateArgs{memfd: uint32(memfd), size: uint64(size)}
+	fd, _, errno := unix.Syscall(unix.SYS_IOCTL, dev.Fd(), udmabufCreate, uintptr(unsafe.Pointer(&args)))
+	if errno != 0 {
+		tb.Fatalf("UDMABUF_CREATE: %v", errno)
+	}
+	tb.Cleanup(func() { unix.Close(int(fd)) })
+	if !IsDMABuf(int(fd)) {
+		tb.Fatal("udmabuf fd is not reported as a dma-buf")
+	}
+	m, err := Map(&Buffer{Width: w, Height: h, Format: uint32(render.XRGB8888), Planes: []Plane{{FD: int(fd), Stride: uint32(w * 4)}}}, 4)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	return &frame{shm: shm, dmabuf: m}
+}
+
+// BenchmarkCopyPath compares the copy path's source: the same damage
+// drawn into the shadow from a wl_shm mapping and from a mapped dma-buf
+// bracketed with DMA_BUF_IOCTL_SYNC.
+func BenchmarkCopyPath(b *testing.B) {
+	const w, h = 1920, 1080
+	f := newFrame(b, w, h)
+	shadow := render.NewImage(w, h, render.XRGB8888)
+	for _, c := range []struct {
+		name   string
+		dw, dh int
+	}{{"1pct", 192, 108}, {"10pct", 640, 324}, {"100pct", w, h}} {
+		dw, dh := c.dw, c.dh
+		damage := image.Rect(0, 0, dw, dh)
+		layer := func(pix []byte) render.Layer {
+			return render.Layer{Src: &render.Image{Pix: pix, Stride: w * 4, Width: w, Height: h, Format: render.XRGB8888},
+				SrcRect: image.Rect(0, 0, w, h), Dst: image.Rect(0, 0, w, h), Opaque: true}
+		}
+		b.Run("shm/"+c.name, func(b *testing.B) {
+			b.SetBytes(int64(dw * dh * 4))
+			l := layer(f.shm)
+			for i := 0; i < b.N; i++ {
+				render.Draw(shadow, l, damage)
+			}
+		})
+		b.Run("dmabuf/"+c.name, func(b *testing.B) {
+			b.SetBytes(int64(dw * dh * 4))
+			l := layer(f.dmabuf.Pix)
+			for i := 0; i < b.N; i++ {
+				if err := f.dmabuf.BeginRead(); err != nil {
+					b.Fatal(err)
+				}
+				render.Draw(shadow, l, damage)
+				if err := f.dmabuf.EndRead(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestUdmabufMapsTheSamePixels(t *testing.T) {
+	f := newFrame(t, 64, 32)
+	if err := f.dmabuf.BeginRead(); err != nil {
+		t.Fatal(err)
+	}
+	defer f.dmabuf.EndRead()
+	for i := range f.dmabuf.Pix {
+		if f.dmabuf.Pix[i] != f.shm[i] {
+			t.Fatalf("byte %d: dma-buf mapping has %d, memfd %d", i, f.dmabuf.Pix[i], f.shm[i])
+		}
+	}
+}
+
+func TestMapRejectsWhatTheCPUCannotRead(t *testing.T) {
+	for _, b := range []Buffer{
+		{Width: 4, Height: 4, Modifier: 0x0100000000000001, Planes: []Plane{{FD: -1, Stride: 16}}},
+		{Width: 4, Height: 4, Planes: []Plane{{FD: -1, Stride: 16}, {FD: -1, Stride: 16}}},
+	} {
+		if _, err := Map(&b, 4); err != ErrNotMappable {
+			t.Errorf("Map(%+v) = %v, want ErrNotMappable", b, err)
+		}
+	}
+	fd, _ := unix.MemfdCreate("small", 0)
+	defer unix.Close(fd)
+	unix.Ftruncate(fd, 100)
+	if _, err := Map(&Buffer{Width: 16, Height: 16, Planes: []Plane{{FD: fd, Stride: 64}}}, 4); err == nil {
+		t.Error("mapping a 16x16 buffer from 100 bytes succeeded")
+	}
+	if IsDMABuf(fd) {
+		t.Error("a memfd is reported as a dma-buf")
+	}
+}
