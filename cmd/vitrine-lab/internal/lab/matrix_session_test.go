@@ -123,6 +123,17 @@ vitrine| time=x level=INFO msg="seatd: seat open" seat=seat0
 vitrine| time=x level=INFO msg="seatd: seat disabled"
 vitrine| time=x level=INFO msg="seatd: seat enabled"
 after-ctrl-alt-f2=tty2
+echo| keyboard-enter keys=
+echo| modifiers depressed=0 latched=0 locked=0 group=0
+echo| key code=29 state=pressed
+echo| modifiers depressed=4 latched=0 locked=0 group=0
+echo| key code=56 state=pressed
+echo| modifiers depressed=12 latched=0 locked=0 group=0
+echo| keyboard-leave
+echo| keyboard-enter keys=
+echo| modifiers depressed=0 latched=0 locked=0 group=0
+echo| key code=30 state=pressed
+echo| key code=30 state=released
 `, fd1, fd20, second)
 }
 
@@ -152,6 +163,7 @@ func TestVTCycleCheck(t *testing.T) {
 		{"a warning beside the error", strings.Replace(out, "second| vitrine:", "second| time=x level=WARN msg=\"output not lit\"\nsecond| vitrine:", 1), shots, "a log record besides"},
 		{"unclear second error", strings.Replace(out, okSecond, "vitrine: mode rejected: permission denied", 1), shots, "another compositor holds"},
 		{"errors in vitrine's log", out + "vitrine| time=x level=ERROR msg=\"present failed\" err=\"bad file descriptor\"\n", shots, "present failed"},
+		{"modifiers stuck after Ctrl+Alt+F2", strings.Replace(out, "echo| keyboard-enter keys=\necho| modifiers depressed=0 latched=0 locked=0 group=0\necho| key code=30", "echo| key code=30", 1), shots, "modifiers depressed=12"},
 		{"no screendump", out, []string{before, away}, `no screendump "after"`},
 	} {
 		err := s.Check(nil, &Result{Output: []byte(b.out), Screendumps: b.shots}, nil)
