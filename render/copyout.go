@@ -2,8 +2,9 @@ package render
 
 import "image"
 
-// band is how many destination rows a 90° or 270° copy gathers at once. A
-// band is a strip of source columns; each source row gives it 256
+// band is how many destination rows a 90° or 270° copy on the byte path
+// (copyout_bytes.go) gathers at once; the word path's is wordBand. A band
+// is a strip of source columns; each source row gives it 256
 // contiguous bytes, so a source page is visited once per band, not once
 // every few pixels (16-row bands measured 3.5x slower here, TLB misses
 // dominating), while the 64 band rows being filled touch only 64 cache
