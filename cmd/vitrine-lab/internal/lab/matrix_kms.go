@@ -197,6 +197,12 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 			break
 		}
 	}
+	// --legacy-kms must really take the legacy path, and every other
+	// run the atomic one (all three drivers have atomic modesetting).
+	wantAtomic := !strings.Contains(r.flags, "--legacy-kms")
+	if !regexp.MustCompile(`msg="output on" .* atomic=` + strconv.FormatBool(wantAtomic) + ` `).MatchString(log) {
+		problems = append(problems, fmt.Sprintf("no \"output on ... atomic=%v\" line in vitrine's log", wantAtomic))
+	}
 	st, statsErr := parseStats(log)
 	if statsErr != nil {
 		problems = append(problems, statsErr.Error())
@@ -381,6 +387,9 @@ lab-screendump console-after >/dev/null || fail 'screendump console-after'
 					if err := differsFromScreendump(res, "console-before", quadrantsImage(size.X, size.Y, quadrantColors)); err != nil {
 						problems = append(problems, err.Error())
 					}
+				}
+				if err := consoleHasText(before); err != nil {
+					problems = append(problems, err.Error())
 				}
 				if err := consoleRestored(before, after); err != nil {
 					problems = append(problems, err.Error())

@@ -206,6 +206,25 @@ func consoleRestored(before, after image.Image) error {
 	return nil
 }
 
+// consoleHasText wants the first text row (16 pixels of the 8x16
+// font) to hold the glyphs of the line the row printed: a console that
+// was blank before vitrine would make "restored" prove nothing.
+func consoleHasText(img image.Image) error {
+	b := img.Bounds()
+	lit := 0
+	for y := b.Min.Y; y < b.Min.Y+16 && y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if c := rgbaOf(img.At(x, y)); c.R > 0x80 || c.G > 0x80 || c.B > 0x80 {
+				lit++
+			}
+		}
+	}
+	if lit < 100 {
+		return fmt.Errorf("the console showed no text before vitrine started (%d lit pixels in the first text row)", lit)
+	}
+	return nil
+}
+
 // labImportMatrix is shared/LAB.md's dma-buf import matrix (Linux 6.12):
 // a dumb buffer exported from the first driver, imported into the
 // second, condensed as kms.ImportResult.Outcome does. Bochs cannot

@@ -79,6 +79,11 @@ func TestVitrineRunJudgeMovingBox(t *testing.T) {
 			t.Errorf("%s: got %v, want an error mentioning %q", b.name, err, b.want)
 		}
 	}
+	legacy := run
+	legacy.flags = "--legacy-kms"
+	if err := legacy.judge(nil, "t", res); err == nil || !strings.Contains(err.Error(), "atomic=false") {
+		t.Errorf("--legacy-kms run on the atomic path: %v", err)
+	}
 }
 
 func TestCopyPerFrameDoubleBuffered(t *testing.T) {
@@ -212,6 +217,17 @@ func TestConsoleRestored(t *testing.T) {
 	}
 	if err := consoleRestored(before, boxImage(800, 600, image.Rectangle{})); err == nil {
 		t.Error("another mode passed")
+	}
+	blank := boxImage(1024, 768, image.Rectangle{})
+	if err := consoleHasText(blank); err == nil {
+		t.Error("a blank console has text")
+	}
+	text := boxImage(1024, 768, image.Rectangle{})
+	for x := 0; x < 300; x++ { // a line of glyphs, one pixel in height is enough
+		text.Set(x, 5, color.RGBA{0xaa, 0xaa, 0xaa, 0xff})
+	}
+	if err := consoleHasText(text); err != nil {
+		t.Errorf("a line of text: %v", err)
 	}
 }
 
