@@ -45,7 +45,7 @@ type inputState struct {
 	cfg    InputConfig
 	keymap *xkb.Keymap
 	keys   *xkb.KeyState
-	devs   map[string]seat.DeviceCaps
+	devs   map[string]inputDevice
 	caps   uint32
 
 	seats     []*wl.Seat
@@ -66,8 +66,20 @@ type inputState struct {
 	buttons      []uint32
 	pendingFrame bool
 
+	// swallowed are keys whose press ran a binding; their release is not
+	// the client's business either.
+	swallowed []uint32
+
 	touchFocus   map[int32]touchPoint
 	touchFrameTo []*surface
+}
+
+// inputDevice is a device the seat reported; paused ones are closed for
+// a session pause and still count, so clients do not see the seat's
+// capabilities flicker on every VT switch.
+type inputDevice struct {
+	caps   seat.DeviceCaps
+	paused bool
 }
 
 type touchPoint struct {
@@ -92,7 +104,7 @@ func (c *Compositor) ConfigureInput(cfg InputConfig) {
 }
 
 func (c *Compositor) initInput() {
-	c.in.devs = map[string]seat.DeviceCaps{}
+	c.in.devs = map[string]inputDevice{}
 	c.in.touchFocus = map[int32]touchPoint{}
 	c.ConfigureInput(InputConfig{QuitKey: true})
 }
@@ -201,10 +213,21 @@ func (c *Compositor) HandleInput(ev seat.InputEvent) {
 	ms := uint32(ev.When() / time.Millisecond)
 	switch e := ev.(type) {
 	case seat.DeviceAdded:
-		in.devs[e.Source()] = e.Caps
+		in.devs[e.Source()] = inputDevice{caps: e.Caps}
 		c.updateCaps()
 	case seat.DeviceRemoved:
-		delete(in.devs, e.Source())
+		if e.Paused {
+			in.devs[e.Source()] = inputDevice{caps: e.Caps, paused: true}
+		} else {
+			delete(in.devs, e.Source())
+		}
+		c.updateCaps()
+	case seat.DevicesRescanned:
+		for src, d := range in.devs {
+			if d.paused {
+				delete(in.devs, src)
+			}
+		}
 		c.updateCaps()
 	case seat.Key:
 		c.handleKey(e.Code, e.Pressed, ms)
@@ -239,7 +262,8 @@ func (c *Compositor) HandleInput(ev seat.InputEvent) {
 
 func (c *Compositor) updateCaps() {
 	var caps uint32
-	for _, d := range c.in.devs {
+	for _, dev := range c.in.devs {
+		d := dev.caps
 		if d.Pointer {
 			caps |= wl.SeatCapabilityPointer
 		}
@@ -460,7 +484,14 @@ func (c *Compositor) handleKey(code uint32, pressed bool, ms uint32) {
 	mods := in.keys.Mods().Effective()
 	ctrlAlt := mods&xkb.ModControl != 0 && mods&xkb.ModMod1 != 0
 	if pressed && ctrlAlt && c.keyBinding(code) {
+		in.swallowed = append(in.swallowed, code)
 		return
+	}
+	if !pressed {
+		if i := slices.Index(in.swallowed, code); i >= 0 {
+			in.swallowed = slices.Delete(in.swallowed, i, i+1)
+			return
+		}
 	}
 	if s := in.kbFocus; s != nil && !s.destroyed {
 		state := uint32(wl.KeyboardKeyStateReleased)

@@ -145,9 +145,9 @@ func TestInputReachesFocusedClient(t *testing.T) {
 	e.waitFor(t, "key code=30 state=released")
 	e.waitFor(t, "modifiers depressed=0 latched=0 locked=0 group=0")
 
-	// The pointer starts at the layout's origin, over the fullscreen
-	// client; an absolute pointer at 25%/50% of 640x480 moves it.
-	e.waitFor(t, "pointer-enter x=0.00 y=0.00")
+	// The pointer starts in the middle of the output, over the
+	// fullscreen client; an absolute pointer at 25%/50% moves it.
+	e.waitFor(t, "pointer-enter x=320.00 y=240.00")
 	p.input(seat.PointerAbs{X: 0.25, Y: 0.5}, seat.Frame{}, seat.Button{Code: 0x110, Pressed: true}, seat.Frame{})
 	e.waitFor(t, "pointer-motion x=160.00 y=240.00")
 	e.waitFor(t, "button code=272 state=pressed")
@@ -191,4 +191,73 @@ func keymapSize(e *echo) string {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return "?"
+}
+
+func (e *echo) count(line string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, l := range e.lines {
+		if l == line {
+			n++
+		}
+	}
+	return n
+}
+
+func TestBindingKeysStayWithVitrine(t *testing.T) {
+	p := startInProcess(t, 320, 240, render.Normal)
+	switched := make(chan int, 1)
+	p.comp.Post(func() {
+		p.comp.ConfigureInput(scene.InputConfig{SwitchVT: func(vt int) error { switched <- vt; return nil }})
+	})
+	p.input(seat.DeviceAdded{Header: seat.Header{Device: "kbd"}, Caps: seat.DeviceCaps{Keyboard: true}})
+	e := startEcho(t, p)
+	e.waitFor(t, "keyboard-enter keys=")
+	const ctrl, alt, f2, a = 29, 56, 60, 30
+	p.input(seat.Key{Code: ctrl, Pressed: true}, seat.Key{Code: alt, Pressed: true},
+		seat.Key{Code: f2, Pressed: true}, seat.Key{Code: f2}, seat.Key{Code: alt}, seat.Key{Code: ctrl},
+		seat.Key{Code: a, Pressed: true})
+	e.waitFor(t, "key code=30 state=pressed")
+	select {
+	case vt := <-switched:
+		if vt != 2 {
+			t.Fatalf("Ctrl+Alt+F2 switched to VT %d", vt)
+		}
+	default:
+		t.Fatal("Ctrl+Alt+F2 did not switch VT")
+	}
+	if n := e.count("key code=60 state=pressed") + e.count("key code=60 state=released"); n != 0 {
+		t.Fatalf("the client saw the F2 of a binding %d times", n)
+	}
+	e.waitFor(t, "key code=29 state=released")
+}
+
+func TestCapabilitiesSurviveSessionPause(t *testing.T) {
+	p := startInProcess(t, 320, 240, render.Normal)
+	kbd := seat.Header{Device: "/dev/input/event0"}
+	p.input(seat.DeviceAdded{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}})
+	e := startEcho(t, p)
+	const with, without = "capabilities pointer=false keyboard=true touch=false", "capabilities pointer=false keyboard=false touch=false"
+	e.waitFor(t, with)
+	// A VT switch closes and reopens the device: clients see nothing.
+	p.input(seat.DeviceRemoved{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}, Paused: true},
+		seat.DeviceAdded{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}}, seat.DevicesRescanned{})
+	// Unplugging it is news.
+	p.input(seat.DeviceRemoved{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}})
+	e.waitFor(t, without)
+	if n := e.count(with); n != 1 {
+		t.Fatalf("capabilities with a keyboard announced %d times, want once", n)
+	}
+	// A device paused and then missing after the rescan was unplugged
+	// meanwhile.
+	p.input(seat.DeviceAdded{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}},
+		seat.DeviceRemoved{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}, Paused: true}, seat.DevicesRescanned{})
+	deadline := time.Now().Add(5 * time.Second)
+	for e.count(without) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("a device gone after a pause still counts")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -71,6 +71,11 @@ func (c *Compositor) AddOutput(dev Output) {
 		o.pos.X = max(o.pos.X, other.pos.X+other.width)
 	}
 	c.outputs = append(c.outputs, o)
+	if len(c.outputs) == 1 {
+		// The pointer starts in the middle of the first display, where a
+		// user looks for it (and a tablet's first click lands near it).
+		c.in.pointer = [2]float64{float64(o.width) / 2, float64(o.height) / 2}
+	}
 	o.global = c.srv.AddGlobal(wl.OutputInterface, 4, func(pc *protocol.Client, version, id uint32) error {
 		res, err := wl.NewOutput(pc, id, version)
 		if err != nil {

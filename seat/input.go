@@ -176,6 +176,7 @@ func (in *Input) Resume() {
 	in.paused = false
 	in.mu.Unlock()
 	in.scan()
+	in.emit(DevicesRescanned{Header{Time: monotonicNow()}})
 }
 
 // Close stops everything and closes the Events channel.
@@ -305,7 +306,10 @@ func (in *Input) closeDevice(d *inputDevice, deliberate bool) {
 		in.emit(e)
 	}
 	in.log.Info("input: device removed", "path", d.path, "name", d.name)
-	in.emit(DeviceRemoved{Header: h, Name: d.name, Caps: capsOf(d.caps)})
+	in.mu.Lock()
+	paused := deliberate && !in.closed
+	in.mu.Unlock()
+	in.emit(DeviceRemoved{Header: h, Name: d.name, Caps: capsOf(d.caps), Paused: paused})
 }
 
 func (in *Input) read(d *inputDevice) {

@@ -157,14 +157,14 @@ func TestInputThroughSession(t *testing.T) {
 		case Frame:
 			seen["frame"] = true
 		case DeviceRemoved:
-			seen["removed-"+e.Name] = true
+			seen["removed-"+e.Name] = e.Paused
 		default:
 			t.Fatalf("unexpected %#v during pause", e)
 		}
 	}
 	for _, k := range []string{"shift-up", "btn-up", "frame", "removed-Keyboard", "removed-Mouse"} {
 		if !seen[k] {
-			t.Errorf("pause did not produce %s (saw %v)", k, seen)
+			t.Errorf("pause did not produce %s, marked as a pause (saw %v)", k, seen)
 		}
 	}
 	if k, p, _ := in.Capabilities(); k || p {
@@ -173,13 +173,14 @@ func TestInputThroughSession(t *testing.T) {
 	in.HandleSessionEvent(Event{Kind: Resumed})
 	expectInput(t, in,
 		DeviceAdded{Name: "Keyboard", Caps: kbdCaps},
-		DeviceAdded{Name: "Mouse", Caps: mouseCaps})
+		DeviceAdded{Name: "Mouse", Caps: mouseCaps},
+		DevicesRescanned{})
 
 	if err := in.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for e := range in.Events() {
-		if _, ok := e.(DeviceRemoved); !ok {
+		if r, ok := e.(DeviceRemoved); !ok || r.Paused {
 			t.Fatalf("unexpected %#v after Close", e)
 		}
 	}

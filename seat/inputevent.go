@@ -8,7 +8,7 @@ import (
 
 // InputEvent is one decoded input event: Key, PointerMotion, PointerAbs,
 // Button, Axis, TouchDown, TouchMotion, TouchUp, TouchFrame, Frame,
-// DeviceAdded or DeviceRemoved.
+// DeviceAdded, DeviceRemoved or DevicesRescanned.
 type InputEvent interface {
 	// Source is the event node the event came from ("/dev/input/event3").
 	Source() string
@@ -130,7 +130,15 @@ type DeviceRemoved struct {
 	Header
 	Name string
 	Caps DeviceCaps
+	// Paused: closed because the session was paused, not unplugged; it
+	// is expected back after Resumed (DevicesRescanned says when the
+	// reopening is over).
+	Paused bool
 }
+
+// DevicesRescanned follows the DeviceAdded events of a resume: a paused
+// device that did not come back by now is gone.
+type DevicesRescanned struct{ Header }
 
 func capsOf(c evdev.Caps) DeviceCaps {
 	return DeviceCaps{Keyboard: c.Keyboard(), Pointer: c.Pointer(), Touch: c.Touch(), Tablet: c.AbsolutePointer()}

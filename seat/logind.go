@@ -523,13 +523,6 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 		closeFD(int(fd))
 		return
 	}
-	newFile := os.NewFile(uintptr(fd), dev.path)
-	oldFile := dev.file
-	dev.old = append(dev.old, oldFile)
-	dev.file = newFile
-	dev.paused = false
-	l.mu.Unlock()
-	l.log.Debug("logind: resume device", "path", dev.path)
 	defer func() {
 		l.mu.Lock()
 		done := l.resumePending && l.pausedDevicesLocked() == 0
@@ -538,6 +531,24 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 			l.flushResume()
 		}
 	}()
+	if major == drmMajor {
+		// logind only drops and restores DRM master; the fd it passes is
+		// another handle on the same open file, so the consumer keeps
+		// using the one it has (a DRM device holds it for its lifetime).
+		closeFD(int(fd))
+		dev.paused = false
+		l.mu.Unlock()
+		l.log.Debug("logind: resume device", "path", dev.path)
+		l.events.push(Event{Kind: DeviceResumed, Path: dev.path, Major: major, Minor: minor, OldFile: dev.file, ack: func() {}})
+		return
+	}
+	newFile := os.NewFile(uintptr(fd), dev.path)
+	oldFile := dev.file
+	dev.old = append(dev.old, oldFile)
+	dev.file = newFile
+	dev.paused = false
+	l.mu.Unlock()
+	l.log.Debug("logind: resume device", "path", dev.path)
 	l.events.push(Event{Kind: DeviceResumed, Path: dev.path, Major: major, Minor: minor,
 		OldFile: oldFile, NewFile: newFile, ack: once(func() {
 			l.mu.Lock()
@@ -551,6 +562,9 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 			oldFile.Close()
 		})})
 }
+
+// drmMajor is the DRM character devices' major number.
+const drmMajor = 226
 
 // closeSignalFDs closes file descriptors carried by a signal nobody takes.
 func closeSignalFDs(sig *dbus.Signal) {

@@ -179,6 +179,11 @@ func OpenWith(ctx context.Context, kind string, opt Options) (Session, error) {
 		log.Info("session: using logind", "session", l.id, "seat", l.seat)
 		return l, nil
 	}
+	if errors.Is(err, ErrDeviceBusy) {
+		// The session exists and someone else controls it: another
+		// session manager would only fail less clearly.
+		return nil, err
+	}
 	reasons = append(reasons, "logind: "+err.Error())
 	log.Info("session: logind not used", "reason", err)
 	s, err := OpenSeatd(ctx, opt)

@@ -139,6 +139,11 @@ func (b *drmBackend) openDevice(path string) (*kms.Device, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 			continue
 		}
+		if !dev.IsMaster() {
+			dev.Close()
+			errs = append(errs, fmt.Errorf("%s: %w: another compositor or display server is DRM master on it; stop it or switch to its VT", p, seat.ErrDeviceBusy))
+			continue
+		}
 		if path == "" && !hasConnectedConnector(dev) {
 			dev.Close()
 			errs = append(errs, fmt.Errorf("%s (%s): no connected display", p, dev.Driver()))
@@ -221,11 +226,9 @@ func (b *drmBackend) watchSession() {
 				ev.Ack()
 			}
 		case seat.DeviceResumed:
-			// DRM fds survive a pause (only master is dropped), so a new
-			// file for the display device is redundant.
-			if ev.Path == b.dev.Path() && ev.NewFile != nil {
-				ev.NewFile.Close()
-			}
+			// DRM fds survive a pause (only master is dropped): the
+			// session keeps the device's file (seat never hands a new one
+			// for DRM), so only the outputs need resuming.
 			b.comp.Post(func() {
 				if ev.Path == b.dev.Path() {
 					if err := b.set.Resume(); err != nil {
