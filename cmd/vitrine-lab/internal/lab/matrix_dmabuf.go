@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vitrine-wm/vitrine/cmd/vitrine-lab/internal/screencheck"
 )
 
 // dmabufScenarios prove linux-dmabuf: direct scanout where the display imports the
@@ -102,7 +104,7 @@ exit $status
 		Displays:     []string{"cirrus"},
 		Render:       "vgem",
 		NeedsVitrine: true,
-		Timeout:      3 * time.Minute,
+		Timeout:      2 * time.Minute,
 		Command:      cmd,
 		Check: func(_ *Env, res *Result, runErr error) error {
 			if runErr != nil {
@@ -144,8 +146,16 @@ func judgeSwitch(res *Result) error {
 	}
 	if box, _, err := finalBox(topLog); err != nil {
 		problems = append(problems, "top client: "+err.Error())
-	} else if err := compareScreendump(res, "covered", boxImage(size.X, size.Y, box)); err != nil {
-		problems = append(problems, err.Error())
+	} else {
+		top := boxImage(size.X, size.Y, box)
+		if err := compareScreendump(res, "covered", top); err != nil {
+			problems = append(problems, err.Error())
+		}
+		// Name the likely failure: the departed client's last frame
+		// left on screen means nothing was repainted after it left.
+		if img, err := res.Screendump("alone-again"); err == nil && screencheck.CompareImages(img, top, 0).Err() == nil {
+			problems = append(problems, "alone-again still shows the shm client's last frame: vitrine repainted nothing after that toplevel went away")
+		}
 	}
 	m := switchCounts.FindStringSubmatch(out)
 	if m == nil {

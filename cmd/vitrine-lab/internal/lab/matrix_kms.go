@@ -91,7 +91,7 @@ func vitrineScenario(name string, displays []string, render string, runs ...vitr
 		Displays:     displays,
 		Render:       render,
 		NeedsVitrine: true,
-		Timeout:      3 * time.Minute,
+		Timeout:      2 * time.Minute,
 		Command:      runsScript(runs),
 		Check: func(env *Env, res *Result, runErr error) error {
 			if runErr != nil {

@@ -280,7 +280,9 @@ func TestJudgeSwitch(t *testing.T) {
 		{"composited at the start", "alone=1 covered=22 alone-again=22", goodStats, shots, "while the dma-buf was alone"},
 		{"never scanned out", "alone=0 covered=21 alone-again=21", "stats: output=VGA-1 frames=24 scanout=0 composited=24 copied_bytes=9000000", shots, "want scanout >= 2"},
 		{"stale top client", "alone=0 covered=21 alone-again=21", goodStats,
-			[]string{shots[0], shots[1], saveShot(t, t.TempDir(), "alone-again", box)}, "alone-again.png"},
+			[]string{shots[0], shots[1], saveShot(t, t.TempDir(), "alone-again", box)}, "repainted nothing after that toplevel went away"},
+		{"black after the top client left", "alone=0 covered=21 alone-again=21", goodStats,
+			[]string{shots[0], shots[1], saveShot(t, t.TempDir(), "alone-again", boxImage(1024, 768, image.Rectangle{}))}, "alone-again.png"},
 	}
 	for _, b := range bad {
 		err := judgeSwitch(&Result{Output: []byte(output(b.counts, b.stats)), Screendumps: b.shots})
