@@ -130,7 +130,7 @@ func judgeSwitch(res *Result) error {
 	if res.ExitCode != 0 {
 		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 	}
-	problems = append(problems, regexp.MustCompile(`(?m)^FAIL: .*$`).FindAllString(out, -1)...)
+	problems = append(problems, failLines.FindAllString(out, -1)...)
 	if !strings.Contains(out, "\nswitch-exit=0\n") {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
 	}

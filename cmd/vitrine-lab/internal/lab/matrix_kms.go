@@ -101,6 +101,7 @@ func vitrineScenario(name string, displays []string, render string, runs ...vitr
 			if res.ExitCode != 0 {
 				problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 			}
+			problems = append(problems, failLines.FindAllString(string(res.Output), -1)...)
 			for _, r := range runs {
 				if err := r.judge(env, name, res); err != nil {
 					problems = append(problems, r.tag+": "+err.Error())
@@ -187,9 +188,6 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 	var problems []string
 	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(r.tag) + `-exit=0$`).MatchString(out) {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM (no "+r.tag+"-exit=0 line)")
-	}
-	for _, l := range regexp.MustCompile(`(?m)^FAIL: .*$`).FindAllString(out, -1) {
-		problems = append(problems, l)
 	}
 	for _, l := range lines {
 		if strings.Contains(l, "level=ERROR") {
@@ -299,6 +297,9 @@ func (r vitrineRun) judgePath(st vitrineStats, screen image.Point, log string) [
 	}
 	return problems
 }
+
+// failLines are what the guest script's fail function printed.
+var failLines = regexp.MustCompile(`(?m)^FAIL: .*$`)
 
 var outputOnBuffers = regexp.MustCompile(`msg="output on" .* buffers=(\d+) `)
 

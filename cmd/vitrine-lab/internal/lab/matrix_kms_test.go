@@ -313,3 +313,21 @@ func TestRowsScriptsAndNames(t *testing.T) {
 		}
 	}
 }
+
+func TestVitrineScenarioCheckReportsScriptFailures(t *testing.T) {
+	dir := t.TempDir()
+	quad := saveShot(t, dir, "quadrants", quadrantsImage(1280, 800, quadrantColors))
+	s := vitrineScenario("t", []string{"virtio"}, "", vitrineRun{tag: "quadrants", want: showQuadrants})
+	good := runOutput("quadrants", "buffers=1", "first-frame 1280x800", "stats: output=Virtual-1 frames=2 scanout=0 composited=2 copied_bytes=12288000")
+	if err := s.Check(nil, &Result{Output: []byte(good), Screendumps: []string{quad}}, nil); err != nil {
+		t.Fatalf("a good row failed: %v", err)
+	}
+	bad := "FAIL: no '^first-frame ' in /tmp/quadrants.log within 90 s\n" + good
+	err := s.Check(nil, &Result{ExitCode: 1, Output: []byte(bad), Screendumps: []string{quad}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "FAIL: no '^first-frame '") || !strings.Contains(err.Error(), "exited 1") {
+		t.Errorf("a script failure: %v", err)
+	}
+	if err := s.Check(nil, nil, fmt.Errorf("boot: QEMU died")); err == nil || !strings.Contains(err.Error(), "QEMU died") {
+		t.Errorf("a run error: %v", err)
+	}
+}
