@@ -63,21 +63,19 @@ func (g *regionObject) Destroy(*wl.Region) error { return nil }
 const maxRegionOps = 4096
 
 func (g *regionObject) Add(r *wl.Region, x, y, w, h int32) error {
-	if len(g.ops) >= maxRegionOps {
-		return protocol.NewError(r, protocol.ErrNoMemory, "more than %d rectangles in a region", maxRegionOps)
-	}
-	if w > 0 && h > 0 {
-		g.ops = append(g.ops, regionOp{clampRect(x, y, w, h), true})
-	}
-	return nil
+	return g.apply(r, x, y, w, h, true)
 }
 
 func (g *regionObject) Subtract(r *wl.Region, x, y, w, h int32) error {
+	return g.apply(r, x, y, w, h, false)
+}
+
+func (g *regionObject) apply(r *wl.Region, x, y, w, h int32, add bool) error {
 	if len(g.ops) >= maxRegionOps {
 		return protocol.NewError(r, protocol.ErrNoMemory, "more than %d rectangles in a region", maxRegionOps)
 	}
 	if w > 0 && h > 0 {
-		g.ops = append(g.ops, regionOp{clampRect(x, y, w, h), false})
+		g.ops = append(g.ops, regionOp{clampRect(x, y, w, h), add})
 	}
 	return nil
 }
