@@ -111,6 +111,10 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		return
 	}
 	o := c.outputs[i]
+	if o.inFlight {
+		// Its completion will never come: answer what waits on it.
+		o.frameDone(PresentInfo{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
+	}
 	o.gone = true
 	c.outputs = slices.Delete(c.outputs, i, i+1)
 	c.srv.RemoveGlobal(o.global)
