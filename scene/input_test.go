@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
@@ -259,5 +260,54 @@ func TestCapabilitiesSurviveSessionPause(t *testing.T) {
 			t.Fatal("a device gone after a pause still counts")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOutputsComeAndGo(t *testing.T) {
+	p := startInProcess(t, 320, 240, render.Normal)
+	h, err := protocoltest.Dial(filepath.Join(p.runtime, p.display))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := g["wl_output"]; !ok {
+		t.Fatal("no wl_output for the first output")
+	}
+	var second *headless.Output
+	second, err = headless.New("HEADLESS-2", 640, 480, 60000, render.Normal, func(i scene.PresentInfo) {
+		p.comp.Post(func() { p.comp.PresentDone(second, i) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.comp.Post(func() { p.comp.AddOutput(second) })
+	added := waitRegistry(t, h, reg, 0)
+	if added.String(1) != "wl_output" {
+		t.Fatalf("hotplug announced %q, want wl_output", added.String(1))
+	}
+	p.comp.Post(func() { p.comp.RemoveOutput(second) })
+	removed := waitRegistry(t, h, reg, 1)
+	if removed.Uint(0) != added.Uint(0) {
+		t.Fatalf("global_remove for name %d, want the added %d", removed.Uint(0), added.Uint(0))
+	}
+	if err := h.Roundtrip(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitRegistry(t *testing.T, h *protocoltest.Client, reg uint32, opcode uint16) protocoltest.Event {
+	t.Helper()
+	for {
+		e, err := h.Read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("waiting for registry event %d: %v", opcode, err)
+		}
+		if e.Object == reg && e.Opcode == opcode {
+			return e
+		}
 	}
 }
