@@ -108,7 +108,16 @@ func (c *Copier) copyRectWords(dst *Image, src []uint32, g rectCopy) {
 	switch sx {
 	case 1:
 		// Rows stay rows and keep their direction (normal,
-		// flipped-180): straight from the shadow.
+		// flipped-180): straight from the shadow, with copy() inline
+		// for the common XRGB8888 scanout, since small damage
+		// rectangles are many short rows.
+		if dst.Format == XRGB8888 {
+			for y := 0; y < h; y++ {
+				o := off + y*sy
+				copy(g.dstRow(dst, y), bytesOf(src[o:o+w]))
+			}
+			return
+		}
 		for y := 0; y < h; y++ {
 			o := off + y*sy
 			c.emit(g.dstRow(dst, y), src[o:o+w], dst.Format)
