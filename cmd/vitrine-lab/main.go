@@ -6,8 +6,8 @@
 //	vitrine-lab check [--run PATTERN]    run the scenario matrix
 //	vitrine-lab install                  apt-get install the host tools
 //
-// Inside the guest the same binary answers to lab-screendump and
-// lab-input.
+// Inside the guest the same binary answers to lab-screendump,
+// lab-input and lab-touch.
 package main
 
 import (
@@ -46,6 +46,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return guestScreendump(args[1:], stdout, stderr)
 	case "lab-input":
 		return guestInput(args[1:], stderr)
+	case "lab-touch":
+		return guestTouch(args[1:], stdout, stderr)
 	}
 	rest := args[1:]
 	install := false
@@ -83,6 +85,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return guestScreendump(rest[1:], stdout, stderr)
 	case "guest-input":
 		return guestInput(rest[1:], stderr)
+	case "guest-touch":
+		return guestTouch(rest[1:], stdout, stderr)
 	case "guest-drm":
 		if err := lab.PrintDRMDevices(stdout); err != nil {
 			fmt.Fprintln(stderr, "vitrine-lab guest-drm:", err)
@@ -134,6 +138,7 @@ const usage = `usage:
 in the guest:
   lab-screendump NAME [DEVICE] save the display as NAME.png in the run's --out directory
   lab-input [FILE]             play an input script (stdin without FILE)
+  lab-touch [FILE]             play a touch script on a uinput multi-touch screen (also: vitrine-lab guest-touch)
   vitrine-lab guest-drm        list /dev/dri nodes with their kernel driver
   vitrine-lab guest-seatd-probe [DEVICE]  open the seat and DEVICE through seatd
   vitrine-lab guest-fbfill FB RRGGBB      paint a framebuffer (fbdev emulation) one colour
@@ -337,6 +342,28 @@ func guestInput(args []string, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "lab-input:", err)
+		return 1
+	}
+	return 0
+}
+
+func guestTouch(args []string, stdout, stderr io.Writer) int {
+	var script []byte
+	var err error
+	switch len(args) {
+	case 0:
+		script, err = io.ReadAll(os.Stdin)
+	case 1:
+		script, err = os.ReadFile(args[0])
+	default:
+		fmt.Fprintln(stderr, "usage: lab-touch [FILE]   (touch script on stdin without FILE: down F X Y, move F X Y, up F, A; B in one frame, sleep MS, wait-open NAME [MS], hold [MS]; X, Y 0..4095)")
+		return 2
+	}
+	if err == nil {
+		err = lab.GuestTouch(string(script), stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "lab-touch:", err)
 		return 1
 	}
 	return 0

@@ -160,7 +160,7 @@ func overlay(cfg *runFiles) ([]byte, error) {
 		}
 		add(w.File("lab/bin/"+name, 0o755, data))
 	}
-	for _, alias := range []string{"lab-screendump", "lab-input"} {
+	for _, alias := range []string{"lab-screendump", "lab-input", "lab-touch"} {
 		add(w.Symlink("lab/bin/"+alias, "vitrine-lab"))
 	}
 	add(w.Close())

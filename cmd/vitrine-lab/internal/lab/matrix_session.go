@@ -14,6 +14,7 @@ func sessionScenarios() []Scenario {
 		vtCycleScenario(SessionSeatd),
 		inputScenario(),
 		rootErrorScenario(),
+		touchScenario(),
 	}
 }
 
