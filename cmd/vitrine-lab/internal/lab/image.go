@@ -10,8 +10,9 @@ import (
 )
 
 // imageLayout is bumped whenever the disk image's content changes
-// meaning.
-const imageLayout = "1"
+// meaning. 2: polkitd (logind's Seat.SwitchTo for the session user) and
+// /dev/uinput for the input group.
+const imageLayout = "2"
 
 // imageUser is the autologin user whose tty1 session runs the command.
 const imageUser = "lab"
@@ -31,7 +32,7 @@ func (c *Cache) DiskImage(ctx context.Context, k *Kernel) (string, error) {
 		c.Log.Info("building the disk image for logind/seatd sessions (once, about a minute plus downloads)", "cache", filepath.Join(c.Dir, key))
 		root := filepath.Join(tmp, "root")
 		if err := runIn(ctx, tmp, "debootstrap", "--variant=minbase",
-			"--include=systemd,systemd-sysv,dbus,udev,libpam-systemd,kmod,seatd,procps",
+			"--include=systemd,systemd-sysv,dbus,udev,libpam-systemd,kmod,seatd,procps,polkitd",
 			"bookworm", root, "http://deb.debian.org/debian"); err != nil {
 			return err
 		}
@@ -52,6 +53,11 @@ func (c *Cache) DiskImage(ctx context.Context, k *Kernel) (string, error) {
 			"etc/fstab":    "/dev/vda / ext4 defaults 0 1\n",
 			"etc/hostname": "vitrine-lab\n",
 			"etc/systemd/system/getty@tty1.service.d/autologin.conf": "[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin " + imageUser + " --noclear %I $TERM\n",
+			// lab-touch makes its touchscreen through /dev/uinput as the
+			// session user (group input). The initramfs already loaded
+			// the module; modules-load keeps that true if it stops doing so.
+			"etc/udev/rules.d/60-vitrine-lab-uinput.rules": "KERNEL==\"uinput\", GROUP=\"input\", MODE=\"0660\"\n",
+			"etc/modules-load.d/vitrine-lab.conf":          "uinput\n",
 		}
 		for name, content := range files {
 			p := filepath.Join(root, name)

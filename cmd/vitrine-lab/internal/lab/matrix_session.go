@@ -15,6 +15,7 @@ func sessionScenarios() []Scenario {
 		inputScenario(),
 		rootErrorScenario(),
 		touchScenario(),
+		vtKeysScenario(),
 	}
 }
 
