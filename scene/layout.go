@@ -46,7 +46,6 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 }
 
 func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
-	c.damageSurfaceArea(xs.surface)
 	if t := xs.toplevel; t != nil {
 		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
 		c.leaveOutputs(xs.surface)

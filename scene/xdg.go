@@ -396,6 +396,9 @@ func (xs *xdgSurface) unmap() {
 	if !xs.mapped {
 		return
 	}
+	// Damage while the surface still has a place on screen: once
+	// unmapped it has none, and what it covered must be repainted.
+	xs.c.damageSurfaceArea(xs.surface)
 	xs.mapped = false
 	xs.c.surfaceUnmapped(xs)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 	"os"
@@ -485,4 +486,74 @@ func waitLog(t *testing.T, c *compositor, text string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func TestClientLeavingRevealsTheOneBelow(t *testing.T) {
+	need(t, "grim")
+	c := startVitrine(t, "--output", "320x240")
+	// Below: a client that draws once and never again (it does not even
+	// redraw on configure), so only the compositor can bring it back.
+	h := mapRawWindow(t, c, 64, 64, 0x00ff0000)
+	defer h.Close()
+	top, out := c.client("shm-client", "--pattern", "quadrants", "--fullscreen")
+	out.wait(t, `^first-frame 320x240$`, 10*time.Second)
+	checkQuadrants(t, c.screenshot())
+	top.Process.Kill()
+	top.Wait()
+	red := [3]uint8{255, 0, 0}
+	img := waitForPixels(t, c, func(img image.Image) bool { return rgb(img.At(160, 120)) == red })
+	for y := 0; y < 240; y++ {
+		for x := 0; x < 320; x++ {
+			want := [3]uint8{}
+			if image.Pt(x, y).In(image.Rect(128, 88, 192, 152)) {
+				want = red
+			}
+			if got := rgb(img.At(x, y)); got != want {
+				t.Fatalf("pixel (%d,%d) = %v after the top client left, want %v", x, y, got, want)
+			}
+		}
+	}
+}
+
+// mapRawWindow maps a w×h xdg toplevel filled with one XRGB colour from
+// a raw client, and returns the connection (closing it unmaps).
+func mapRawWindow(t *testing.T, c *compositor, w, h int, xrgb uint32) *protocoltest.Client {
+	t.Helper()
+	cl, err := protocoltest.Dial(c.socketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, reg, err := cl.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := bind(cl, g, reg, "wl_compositor", 5)
+	shm := bind(cl, g, reg, "wl_shm", 1)
+	wm := bind(cl, g, reg, "xdg_wm_base", 5)
+	surf, xs, top := cl.NewID(), cl.NewID(), cl.NewID()
+	cl.Send(comp, 0, surf)
+	cl.Send(wm, 2, xs, surf)
+	cl.Send(xs, 1, top)
+	cl.Send(surf, 6)
+	serial := waitEvent(t, cl, xs, 0).Uint(0)
+	cl.Send(xs, 4, serial)
+	fd := memfd(t, w*h*4)
+	pix, err := unix.Mmap(fd, 0, w*h*4, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < w*h; i++ {
+		binary.LittleEndian.PutUint32(pix[4*i:], xrgb)
+	}
+	unix.Munmap(pix)
+	pool, buf := cl.NewID(), cl.NewID()
+	cl.SendFDs([]int{fd}, shm, 0, pool, int32(w*h*4))
+	cl.Send(pool, 0, buf, int32(0), int32(w), int32(h), int32(w*4), uint32(1))
+	cl.Send(surf, 1, buf, int32(0), int32(0))
+	cl.Send(surf, 2, int32(0), int32(0), int32(w), int32(h))
+	cl.Send(surf, 6)
+	if err := cl.Roundtrip(3 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return cl
 }
