@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/kms/dmabuf"
 )
 
 // ProbeReport describes every DRM device and which dma-bufs each display
@@ -14,6 +16,9 @@ import (
 type ProbeReport struct {
 	Devices []DeviceReport `json:"devices"`
 	Imports []ImportResult `json:"imports"`
+	// Allocators: buffers from the system-memory allocators a client
+	// without a GPU uses (udmabuf, dma-heaps) imported into each display.
+	Allocators []ImportResult `json:"allocators"`
 }
 
 // DeviceReport is one DRM node.
@@ -116,7 +121,59 @@ func ProbeDevices(infos []DeviceInfo) *ProbeReport {
 			rep.Imports = append(rep.Imports, tryImport(from, to))
 		}
 	}
+	for _, to := range open {
+		if !to.hasKMS() {
+			continue
+		}
+		rep.Allocators = append(rep.Allocators, tryAllocator("udmabuf", to, func(size int) (int, error) {
+			fd, memfd, err := dmabuf.Udmabuf(size)
+			if err == nil {
+				unix.Close(memfd)
+			}
+			return fd, err
+		}))
+		for _, heap := range dmabuf.Heaps() {
+			rep.Allocators = append(rep.Allocators, tryAllocator("dma-heap:"+heap, to, func(size int) (int, error) {
+				return dmabuf.HeapAlloc(heap, size)
+			}))
+		}
+	}
 	return rep
+}
+
+// hasKMS reports whether d is a display device (vgem is not).
+func (d *Device) hasKMS() bool {
+	res, err := d.Resources()
+	return err == nil && len(res.CRTCs) > 0
+}
+
+// tryAllocator imports a buffer from a system-memory allocator into a
+// display device as a framebuffer, as a client's would be for scanout.
+func tryAllocator(name string, to *Device, alloc func(size int) (int, error)) (r ImportResult) {
+	r = ImportResult{From: name, FromDriver: name, To: to.Path(), ToDriver: to.Driver()}
+	defer func() { r.Summary = r.summary() }()
+	fd, err := alloc(probeSize * probeSize * 4)
+	if err != nil {
+		r.Export = errnoName(err)
+		return r
+	}
+	defer unix.Close(fd)
+	r.Export = "ok"
+	handle, err := to.ImportDMABUF(fd)
+	if err != nil {
+		r.Import = errnoName(err)
+		return r
+	}
+	r.Import = "ok"
+	defer to.CloseHandle(handle)
+	fb, err := to.AddFB2(probeSize, probeSize, FormatXRGB8888, ModifierInvalid, []FBPlane{{Handle: handle, Pitch: probeSize * 4}})
+	if err != nil {
+		r.AddFB2 = errnoName(err)
+		return r
+	}
+	to.RmFB(fb)
+	r.AddFB2 = "ok"
+	return r
 }
 
 func describe(d *Device, dr *DeviceReport) {
@@ -330,6 +387,16 @@ func (rep *ProbeReport) WriteText(w io.Writer) error {
 		b.WriteString("dma-buf import (dumb buffer exported from row, imported into column):\n")
 		for _, r := range rep.Imports {
 			fmt.Fprintf(&b, "  %s (%s) -> %s (%s): %s\n", r.From, r.FromDriver, r.To, r.ToDriver, r.Summary)
+		}
+	}
+	if len(rep.Allocators) > 0 {
+		b.WriteString("client allocators (a buffer from the allocator shown on the display: scanout, or copy when it fails):\n")
+		for _, r := range rep.Allocators {
+			verdict := "scanout possible"
+			if r.Outcome() != "ok" {
+				verdict = "copy path (" + r.Outcome() + ")"
+			}
+			fmt.Fprintf(&b, "  %s -> %s (%s): %s\n", r.From, r.To, r.ToDriver, verdict)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -2,24 +2,12 @@ package dmabuf
 
 import (
 	"image"
-	"os"
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/render"
 )
-
-// udmabufCreate is UDMABUF_CREATE: _IOW('u', 0x42, struct udmabuf_create).
-const udmabufCreate = 1<<30 | 24<<16 | 'u'<<8 | 0x42
-
-type udmabufCreateArgs struct {
-	memfd  uint32
-	flags  uint32
-	offset uint64
-	size   uint64
-}
 
 // frame is a client buffer both ways: the memfd a wl_shm client would
 // share, and a dma-buf made from the same pages with udmabuf.
@@ -30,19 +18,12 @@ type frame struct {
 
 func newFrame(tb testing.TB, w, h int) *frame {
 	tb.Helper()
-	dev, err := os.OpenFile("/dev/udmabuf", os.O_RDWR, 0)
+	size := w * h * 4
+	fd, memfd, err := Udmabuf(size)
 	if err != nil {
 		tb.Skipf("no udmabuf here (%v); run in the lab: vitrine-lab has /dev/udmabuf", err)
 	}
-	defer dev.Close()
-	size := w * h * 4
-	memfd, err := unix.MemfdCreate("bench", unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { unix.Close(memfd) })
-	unix.Ftruncate(memfd, int64(size))
-	unix.FcntlInt(uintptr(memfd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK)
+	tb.Cleanup(func() { unix.Close(memfd); unix.Close(fd) })
 	shm, err := unix.Mmap(memfd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		tb.Fatal(err)
@@ -51,12 +32,6 @@ func newFrame(tb testing.TB, w, h int) *frame {
 	for i := range shm {
 		shm[i] = byte(i * 7)
 	}
-	args := udmabufCreateArgs{memfd: uint32(memfd), size: uint64(size)}
-	fd, _, errno := unix.Syscall(unix.SYS_IOCTL, dev.Fd(), udmabufCreate, uintptr(unsafe.Pointer(&args)))
-	if errno != 0 {
-		tb.Fatalf("UDMABUF_CREATE: %v", errno)
-	}
-	tb.Cleanup(func() { unix.Close(int(fd)) })
 	if !IsDMABuf(int(fd)) {
 		tb.Fatal("udmabuf fd is not reported as a dma-buf")
 	}
