@@ -271,6 +271,19 @@ func judgeProbe(out string) error {
 			problems = append(problems, fmt.Sprintf("%s: ADDFB2_MODIFIERS=%q, want %s", drv, mods[drv], want))
 		}
 	}
+	// System-memory allocators behave like vgem's buffers: cirrus takes
+	// them, bochs and virtio-gpu do not (as the dmabuf-* rows see).
+	allocs := map[[2]string]string{}
+	for _, r := range rep.Allocators {
+		allocs[[2]string{r.From, strings.TrimSuffix(r.ToDriver, "-drm")}] = r.Outcome()
+	}
+	for _, from := range []string{"udmabuf", "dma-heap:system"} {
+		for drv, want := range map[string]string{"cirrus": "ok", "bochs": "EINVAL", "virtio_gpu": "ENODEV"} {
+			if got := allocs[[2]string{from, drv}]; got != want {
+				problems = append(problems, fmt.Sprintf("%s -> %s: %q, want %s", from, drv, got, want))
+			}
+		}
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("vitrine probe differs from LAB.md:\n%s", indent(strings.Join(problems, "\n")))
 	}
