@@ -73,8 +73,9 @@ func vtCycleScenario(session string) Scenario {
 
 // vtSwitchShell defines vt N: VT_ACTIVATE then VT_WAITACTIVE (linux/vt.h)
 // on the session's own terminal. The kernel allows both on a controlling
-// tty; logind's Seat.SwitchTo would need polkit, which the image lacks
-// ("Access denied" for the session user). perl-base is in every Debian.
+// tty and need nothing from the session manager but the pause it must
+// acknowledge (Seat.SwitchTo, vitrine's own path, is proven by
+// vitrine-vt-keys-logind). perl-base is in every Debian.
 // VT_WAITACTIVE hangs if the session manager never completes the
 // switch (a pause nobody acknowledged), hence the timeout.
 const vtSwitchShell = `vt() {
@@ -86,8 +87,8 @@ const vtSwitchShell = `vt() {
 
 // seatdKeySwitch is one more cycle in the seatd row, away by vitrine's
 // own Ctrl+Alt+F2 (seatd switches the VT for its active client). Under
-// logind the same key calls Seat.SwitchTo, which the image's logind
-// refuses to the session user without polkit, so only seatd can show it.
+// logind the same key calls Seat.SwitchTo, which polkit allows the
+// active session's user: vitrine-vt-keys-logind proves that.
 const seatdKeySwitch = `lab-input <<EOF || fail "lab-input"
 key ctrl down
 key alt down

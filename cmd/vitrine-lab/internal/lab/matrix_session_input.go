@@ -47,10 +47,10 @@ var echoKeys = []string{
 // the quadrants must show turned counter-clockwise and the same tablet
 // position must arrive where the inverse transform puts it.
 //
-// wl_touch is not covered: QEMU 7.2's virtio-tablet has no multi-touch
-// axes (virtio-multitouch-pci came with QEMU 8.0), so it is an absolute
-// pointer, and /dev/uinput needs a helper that can issue ioctls, which
-// the busybox guest lacks.
+// wl_touch is vitrine-touch's: QEMU 7.2's virtio-tablet has no
+// multi-touch axes (virtio-multitouch-pci came with QEMU 8.0), so it is
+// an absolute pointer here, and the touchscreen is lab-touch's uinput
+// device.
 func inputScenario() Scenario {
 	return Scenario{
 		Name:         "vitrine-input",
