@@ -55,7 +55,8 @@ func touchScript(frames [][]touchAction) string {
 // touchScenario proves wl_touch end to end on a real kernel: a uinput
 // multi-touch screen, vitrine's evdev reader and the delivery to the
 // surface under the touch point, as root with --session direct, at
-// rotation 0 and 90.
+// rotation 0, 90 and 270 (a transform that turns the wrong way passes
+// neither 90 nor 270).
 func touchScenario() Scenario {
 	return Scenario{
 		Name:         "vitrine-touch",
@@ -99,6 +100,7 @@ func touchCommand() string {
 echo "panel=$1"
 touchphase "" rot0
 touchphase "--rotate 90" rot90
+touchphase "--rotate 270" rot270
 `
 }
 
@@ -125,7 +127,7 @@ func touchCheck(_ *Env, res *Result, runErr error) error {
 		w, _ := strconv.Atoi(m[1])
 		h, _ := strconv.Atoi(m[2])
 		panel := image.Pt(w, h)
-		for _, rot := range []int{0, 90} {
+		for _, rot := range []int{0, 90, 270} {
 			tag := fmt.Sprintf("rot%d", rot)
 			if err := judgeTouchPhase(out, tag, rot, panel, touchFrames); err != nil {
 				problems = append(problems, fmt.Sprintf("rotate %d: %v", rot, err))

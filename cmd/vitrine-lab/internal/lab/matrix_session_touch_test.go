@@ -60,7 +60,8 @@ func touchRunOutput(rot90 string) string {
 	panel := image.Pt(1280, 800)
 	return "panel=1280x800\nrot0-touch-exit=0\nrot0| first-frame 1280x800\nrot0| capabilities pointer=true keyboard=true touch=true\n" +
 		touchEcho("rot0", 0, panel, touchFrames) +
-		"rot90-touch-exit=0\nrot90| first-frame 800x1280\n" + rot90
+		"rot90-touch-exit=0\nrot90| first-frame 800x1280\n" + rot90 +
+		"rot270-touch-exit=0\nrot270| first-frame 800x1280\n" + touchEcho("rot270", 270, panel, touchFrames)
 }
 
 func TestTouchCheck(t *testing.T) {
@@ -92,6 +93,7 @@ func TestTouchCheck(t *testing.T) {
 		{"one id for two points", touchRunOutput(strings.Replace(good, "touch-down id=2 ", "touch-down id=1 ", 1)), "frame 5: no line for down 2"},
 		{"events after the last frame", touchRunOutput(good + "rot90| touch-down id=3 x=1.00 y=1.00\n"), "after the last touch-frame"},
 		{"surface not the panel turned", strings.Replace(touchRunOutput(good), "rot90| first-frame 800x1280", "rot90| first-frame 1280x800", 1), "surface is 1280x800, want 800x1280"},
+		{"270 turned like 90", strings.Replace(touchRunOutput(good), touchEcho("rot270", 270, panel, touchFrames), touchEcho("rot270", 90, panel, touchFrames), 1), "rotate 270: frame 1"},
 		{"helper failed", strings.Replace(touchRunOutput(good), "rot0-touch-exit=0", "rot0-touch-exit=1\nrot0-touch| lab-touch: open /dev/uinput: permission denied", 1), "rotate 0: lab-touch did not exit 0: lab-touch: open /dev/uinput"},
 		{"no panel size", strings.Replace(touchRunOutput(good), "panel=1280x800\n", "", 1), "no panel=WxH"},
 		{"no touches at all", touchRunOutput(""), "printed 0 touch frames"},
