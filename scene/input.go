@@ -71,7 +71,7 @@ type inputState struct {
 	swallowed []uint32
 
 	touchFocus   map[int32]touchPoint
-	touchFrameTo []*surface
+	touchFrameTo []touchPoint
 }
 
 // inputDevice is a device the seat reported; paused ones are closed for
@@ -85,6 +85,20 @@ type inputDevice struct {
 type touchPoint struct {
 	s      *surface
 	origin image.Point
+	// touches got the down; a wl_touch bound later must not see the
+	// point's motion or up without its down.
+	touches []*wl.Touch
+}
+
+// alive lists the point's wl_touch objects that still exist.
+func (tp touchPoint) alive() []*wl.Touch {
+	out := tp.touches[:0:0]
+	for _, t := range tp.touches {
+		if t.Alive() {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // ConfigureInput sets the keymap and key bindings; call before Run.
@@ -612,9 +626,10 @@ func (c *Compositor) touchDown(e seat.TouchDown, ms uint32) {
 	if s == nil {
 		return
 	}
-	c.in.touchFocus[e.ID] = touchPoint{s, origin}
+	tp := touchPoint{s: s, origin: origin, touches: c.touchesOf(s)}
+	c.in.touchFocus[e.ID] = tp
 	serial := c.srv.NextSerial()
-	for _, t := range c.touchesOf(s) {
+	for _, t := range tp.touches {
 		t.SendDown(serial, ms, s.res, e.ID, protocol.FixedFromFloat(x-float64(origin.X)), protocol.FixedFromFloat(y-float64(origin.Y)))
 	}
 }
@@ -625,7 +640,7 @@ func (c *Compositor) touchMotion(e seat.TouchMotion, ms uint32) {
 		return
 	}
 	x, y := c.touchPoint(e.X, e.Y)
-	for _, t := range c.touchesOf(tp.s) {
+	for _, t := range tp.alive() {
 		t.SendMotion(ms, e.ID, protocol.FixedFromFloat(x-float64(tp.origin.X)), protocol.FixedFromFloat(y-float64(tp.origin.Y)))
 	}
 }
@@ -640,25 +655,24 @@ func (c *Compositor) touchUp(e seat.TouchUp, ms uint32) {
 		return
 	}
 	serial := c.srv.NextSerial()
-	for _, t := range c.touchesOf(tp.s) {
+	for _, t := range tp.alive() {
 		t.SendUp(serial, ms, e.ID)
 	}
-	c.in.touchFrameTo = append(c.in.touchFrameTo, tp.s)
+	c.in.touchFrameTo = append(c.in.touchFrameTo, tp)
 }
 
 func (c *Compositor) touchFrame() {
-	var sent []*protocol.Client
+	var sent []*wl.Touch
 	targets := c.in.touchFrameTo
 	for _, tp := range c.in.touchFocus {
-		targets = append(targets, tp.s)
+		targets = append(targets, tp)
 	}
-	for _, s := range targets {
-		if s.destroyed || slices.Contains(sent, s.res.Client()) {
-			continue
-		}
-		sent = append(sent, s.res.Client())
-		for _, t := range c.touchesOf(s) {
-			t.SendFrame()
+	for _, tp := range targets {
+		for _, t := range tp.alive() {
+			if !slices.Contains(sent, t) {
+				sent = append(sent, t)
+				t.SendFrame()
+			}
 		}
 	}
 	c.in.touchFrameTo = c.in.touchFrameTo[:0]
