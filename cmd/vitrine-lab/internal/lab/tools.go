@@ -38,7 +38,7 @@ var diskTools = []hostTool{
 }
 
 // Packages lists the Debian packages the lab needs on the host; the
-// --install flag and ci-install.sh install these. apt and dpkg are left
+// --install flag and .ci/install install these. apt and dpkg are left
 // out: Debian always has them, and naming them would upgrade them.
 func Packages() []string {
 	seen := map[string]bool{"apt": true, "dpkg": true}
