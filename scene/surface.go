@@ -319,6 +319,9 @@ func (s *surface) checkSize(p *surfaceState) error {
 func (s *surface) apply() {
 	p := &s.pending
 	oldBounds := s.sizeRect()
+	// Where the surface is on screen now, before this commit moves or
+	// resizes it: that area needs repainting too.
+	oldOrigin, _, shown := s.c.surfaceOrigin(s)
 	moved := false
 	if p.attached {
 		if p.buffer != nil && (p.dx != 0 || p.dy != 0) {
@@ -348,7 +351,9 @@ func (s *surface) apply() {
 	s.updateSize()
 	resized := s.sizeRect() != oldBounds
 	if resized || moved || p.transformSet || p.scaleSet || p.viewportSet {
-		s.damage.add(oldBounds)
+		if shown {
+			s.c.damageGlobal(oldBounds.Add(oldOrigin))
+		}
 		s.damage.add(s.sizeRect())
 	}
 	for _, r := range p.damage {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -556,4 +557,31 @@ func mapRawWindow(t *testing.T, c *compositor, w, h int, xrgb uint32) *protocolt
 		t.Fatal(err)
 	}
 	return cl
+}
+
+func TestLeavingFullscreenRepaintsWhatTheWindowLeft(t *testing.T) {
+	need(t, "grim")
+	c := startVitrine(t, "--output", "640x480")
+	client, out := c.client("shm-client", "--pattern", "quadrants", "--fullscreen", "--toggle-on-usr1", "--size", "320x200")
+	out.wait(t, `^first-frame 640x480$`, 10*time.Second)
+	client.Process.Signal(syscall.SIGUSR1)
+	out.wait(t, `^resized 320x200$`, 10*time.Second)
+	// Windowed, the client keeps its size, centred on black: nothing of
+	// the fullscreen frame may stay behind.
+	img := c.screenshot()
+	win := image.Rect(160, 140, 480, 340)
+	for y := 0; y < 480; y++ {
+		for x := 0; x < 640; x++ {
+			want := [3]uint8{}
+			if image.Pt(x, y).In(win) {
+				want = quadrantColor(x-win.Min.X, y-win.Min.Y, 320, 200)
+			}
+			if got := rgb(img.At(x, y)); got != want {
+				t.Fatalf("windowed: pixel (%d,%d) = %v, want %v", x, y, got, want)
+			}
+		}
+	}
+	client.Process.Signal(syscall.SIGUSR1)
+	out.wait(t, `^resized 640x480$`, 10*time.Second)
+	checkQuadrants(t, c.screenshot())
 }

@@ -15,6 +15,8 @@
 //	chosen from=surface-feedback|feedback|modifiers|formats tranche=I format=XR24 modifier=0x0 modifier_name=linear
 //	buffer width=W height=H stride=S bytes=N format=XR24 modifier=0x0 create=immed
 //	first-frame WxH
+//	fullscreen on|off                        --toggle-on-usr1: SIGUSR1 toggled fullscreen
+//	resized WxH                              a frame of a new size was shown
 //	final-box ... | done ...                 (as shm-client, with --frames)
 //
 // With --alloc-only it prints the alloc line and
@@ -75,6 +77,7 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	seconds := fs.Float64("seconds", 0, "exit 0 after this many seconds (0: no time limit)")
 	sizeFlag := fs.String("size", "640x480", "window size when the compositor leaves it to the client")
 	frames := fs.Int("frames", 0, "stop after this many frames were shown (0: never)")
+	toggle := fs.Bool("toggle-on-usr1", false, "leave or enter fullscreen on each SIGUSR1 (prints fullscreen on|off, then resized WxH)")
 	createMode := fs.String("create", "immed", "wl_buffer creation: immed (create_immed) or async (create, wait for created/failed)")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
@@ -147,11 +150,12 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	}
 	alloc := &dmabuf.Allocator{Conn: conn, Dmabuf: c.dmabuf, Source: src, Async: *createMode == "async", Out: out}
 	win, err := window.New(conn, alloc, painter, out, log, window.Options{
-		Title:      name,
-		AppID:      name,
-		Fullscreen: *fullscreen,
-		Size:       size,
-		Frames:     *frames,
+		Title:        name,
+		AppID:        name,
+		Fullscreen:   *fullscreen,
+		Size:         size,
+		Frames:       *frames,
+		ToggleOnUSR1: *toggle,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)

@@ -7,6 +7,8 @@
 // Lines on stdout (tests parse them):
 //
 //	first-frame WxH                          first frame shown (its frame callback came back)
+//	fullscreen on|off                        --toggle-on-usr1: SIGUSR1 toggled fullscreen
+//	resized WxH                              a frame of a new size was shown
 //	final-box x=X y=Y w=64 h=64 frames=N     moving-box stopped after --frames N
 //	done frames=N size=WxH                   quadrants shown for --frames N frames
 //	closed                                   the compositor closed the toplevel
@@ -43,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	seconds := fs.Float64("seconds", 0, "exit 0 after this many seconds (0: no time limit)")
 	sizeFlag := fs.String("size", "640x480", "window size when the compositor leaves it to the client")
 	frames := fs.Int("frames", 0, "stop after this many frames were shown (0: never)")
+	toggle := fs.Bool("toggle-on-usr1", false, "leave or enter fullscreen on each SIGUSR1 (prints fullscreen on|off, then resized WxH)")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -82,11 +85,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer conn.Close()
 	win, err := window.New(conn, &shm.Allocator{Shm: conn.Shm}, painter, out, log, window.Options{
-		Title:      name,
-		AppID:      name,
-		Fullscreen: *fullscreen,
-		Size:       size,
-		Frames:     *frames,
+		Title:        name,
+		AppID:        name,
+		Fullscreen:   *fullscreen,
+		Size:         size,
+		Frames:       *frames,
+		ToggleOnUSR1: *toggle,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)

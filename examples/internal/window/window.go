@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/neurlang/wayland/wl"
@@ -75,6 +78,9 @@ type Options struct {
 	// Frames stops drawing after that many frames were shown; 0 means
 	// never stop.
 	Frames int
+	// ToggleOnUSR1 makes SIGUSR1 toggle fullscreen (set/unset), for
+	// tests that move a client between direct scanout and compositing.
+	ToggleOnUSR1 bool
 }
 
 // Window is one xdg_toplevel showing a Painter's frames.
@@ -97,10 +103,12 @@ type Window struct {
 
 	buffers      []*Buffer
 	committed    image.Point // size of the last committed frame
-	frame        int         // next frame number
-	shown        int         // frames whose frame callback came back
-	callbackOpen bool        // a frame callback is outstanding
-	needFrame    bool        // draw as soon as a buffer is free
+	lastShown    image.Point // size of the last frame shown
+	fullscreen   bool
+	frame        int  // next frame number
+	shown        int  // frames whose frame callback came back
+	callbackOpen bool // a frame callback is outstanding
+	needFrame    bool // draw as soon as a buffer is free
 	stopped      bool
 
 	finished chan struct{}
@@ -147,6 +155,7 @@ func New(conn *Conn, alloc Allocator, painter Painter, out *report.Lines, log *s
 		if err := w.Toplevel.SetFullscreen(nil); err != nil {
 			return nil, fmt.Errorf("set fullscreen: %w", err)
 		}
+		w.fullscreen = true
 	}
 	// The initial commit without a buffer asks for the first configure.
 	if err := w.Surface.Commit(); err != nil {
@@ -187,9 +196,17 @@ func (w *Window) Run(linger time.Duration) error {
 	if linger > 0 {
 		timeout = time.After(linger)
 	}
+	var toggle chan os.Signal
+	if w.opts.ToggleOnUSR1 {
+		toggle = make(chan os.Signal, 1)
+		signal.Notify(toggle, syscall.SIGUSR1)
+		defer signal.Stop(toggle)
+	}
 	finished := w.finished
 	for {
 		select {
+		case <-toggle:
+			w.toggleFullscreen()
 		case err := <-w.failed:
 			return err
 		case <-finished:
@@ -437,12 +454,37 @@ func (w *Window) commit(b *Buffer, damage []image.Rectangle) error {
 	return nil
 }
 
+// toggleFullscreen asks to leave or enter fullscreen. It runs on Run's
+// goroutine: the requests create no objects, and each is one socket
+// write, so they do not race with the dispatch goroutine.
+func (w *Window) toggleFullscreen() {
+	w.fullscreen = !w.fullscreen
+	var err error
+	if w.fullscreen {
+		err = w.Toplevel.SetFullscreen(nil)
+	} else {
+		err = w.Toplevel.UnsetFullscreen()
+	}
+	if err != nil {
+		w.fail(fmt.Errorf("toggle fullscreen: %w", err))
+		return
+	}
+	state := "off"
+	if w.fullscreen {
+		state = "on"
+	}
+	w.out.Printf("fullscreen %s", state)
+}
+
 func (w *Window) frameDone(size image.Point) {
 	w.callbackOpen = false
 	w.shown++
 	if w.shown == 1 {
 		w.out.Printf("first-frame %dx%d", size.X, size.Y)
+	} else if size != w.lastShown {
+		w.out.Printf("resized %dx%d", size.X, size.Y)
 	}
+	w.lastShown = size
 	if w.opts.Frames > 0 && w.shown == w.opts.Frames {
 		w.out.Printf("%s", w.painter.DoneLine(w.shown, size))
 		w.stop()
