@@ -82,7 +82,7 @@ func TestResizeMidAnimation(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatalf("%s", strings.Join(problems, "\n"))
 	}
-	want := fmt.Sprintf("first-frame %dx%d\n%s\n", first.X, first.Y, pattern.NewBox(second.X, second.Y).FinalLine(frames))
+	want := fmt.Sprintf("first-frame %dx%d\nresized %dx%d\n%s\n", first.X, first.Y, second.X, second.Y, pattern.NewBox(second.X, second.Y).FinalLine(frames))
 	if stdout.String() != want {
 		t.Fatalf("stdout %q, want %q", stdout.String(), want)
 	}
