@@ -43,7 +43,7 @@ func dmabufScenarios() []Scenario {
 			rows = append(rows, vitrineScenario("dmabuf-"+alloc.name+"-"+d, []string{d}, "", run))
 		}
 	}
-	rows = append(rows, scanoutSwitchScenario())
+	rows = append(rows, scanoutSwitchScenario(), fullscreenToggleScenario())
 	// The client draws each frame into a buffer as soon as vitrine
 	// releases it; the last screendump must show the final frame. On
 	// virtio-gpu, where each frame reaches QEMU in one transfer,
