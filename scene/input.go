@@ -62,7 +62,7 @@ type inputState struct {
 	cursor       *surface
 	cursorHot    image.Point
 	cursorShown  bool
-	cursorRect   image.Rectangle // where the cursor was drawn, global
+	cursorDirty  bool // the cursor image changed since the planes loaded it
 	buttons      []uint32
 	pendingFrame bool
 
@@ -198,6 +198,7 @@ func (h pointerHandler) SetCursor(r *wl.Pointer, serial uint32, ws *wl.Surface, 
 	}
 	h.c.damageCursor()
 	in.cursor, in.cursorHot = s, image.Pt(int(hx), int(hy))
+	h.c.cursorImageChanged()
 	h.c.damageCursor()
 	return nil
 }
@@ -208,8 +209,19 @@ type cursorRole struct{ c *Compositor }
 
 func (cursorRole) precommit(*surface) error { return nil }
 func (r cursorRole) committed(s *surface) {
-	if r.c.in.cursor == s {
-		r.c.damageCursor()
+	if r.c.in.cursor != s {
+		return
+	}
+	r.c.cursorImageChanged()
+	r.c.damageCursor()
+	if len(s.frames) > 0 || len(s.feedbacks) > 0 {
+		// No draw list carries a cursor on a plane: its frame
+		// callbacks need a frame of their own.
+		for _, o := range r.c.outputs {
+			if o.cursor.on {
+				o.wantFrame = true
+			}
+		}
 	}
 }
 
@@ -688,33 +700,6 @@ func (c *Compositor) setCursorVisible(v bool) {
 	c.damageCursor()
 	c.in.cursorShown = v
 	c.damageCursor()
-}
-
-// cursorItem is the cursor as a draw item for output o, if shown there.
-func (c *Compositor) cursorItem(o *output) (drawItem, bool) {
-	in := &c.in
-	s := in.cursor
-	if !in.cursorShown || s == nil || s.destroyed || !s.mapped() {
-		return drawItem{}, false
-	}
-	pos := image.Pt(int(math.Floor(in.pointer[0])), int(math.Floor(in.pointer[1]))).Sub(in.cursorHot).Sub(o.pos)
-	return drawItem{s: s, pos: pos}, true
-}
-
-// damageCursor damages where the cursor is drawn now.
-func (c *Compositor) damageCursor() {
-	in := &c.in
-	if in.cursorRect != (image.Rectangle{}) {
-		c.damageGlobal(in.cursorRect)
-		in.cursorRect = image.Rectangle{}
-	}
-	s := in.cursor
-	if !in.cursorShown || s == nil || s.destroyed || !s.mapped() {
-		return
-	}
-	origin := image.Pt(int(math.Floor(in.pointer[0])), int(math.Floor(in.pointer[1]))).Sub(in.cursorHot)
-	in.cursorRect = s.sizeRect().Add(origin)
-	c.damageGlobal(in.cursorRect)
 }
 
 // focusChanged keeps keyboard focus on the topmost toplevel and the

@@ -51,6 +51,8 @@ type output struct {
 	onScreen, pendingScreen *buffer
 	shadowStale             bool
 	fullPresent             bool
+
+	cursor cursorPlaneState
 }
 
 // protocolOutput is one client's wl_output for an output.
@@ -333,6 +335,7 @@ func (o *output) collectFrameWork(list []drawItem) {
 		o.doneFeedbacks = append(o.doneFeedbacks, s.feedbacks...)
 		s.frames, s.feedbacks = nil, nil
 	}
+	o.c.cursorFrameWork(o)
 }
 
 // SetActive pauses drawing (another VT has the display; clients stay
@@ -353,6 +356,7 @@ func (c *Compositor) SetActive(active bool) {
 		}
 		o.damage.add(image.Rect(0, 0, o.width, o.height))
 	}
+	c.restoreCursorPlanes()
 }
 
 // PresentDone is called (on the loop) when dev finished a frame.

@@ -1,0 +1,224 @@
+package scene
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/wl"
+	"github.com/vitrine-wm/vitrine/render"
+)
+
+// planeOutput is an output with a cursor plane that records what the
+// scene asks of it.
+type planeOutput struct {
+	w, h      int
+	rot       render.Transform
+	shadow    *render.Image
+	accept    bool // SetCursor's answer
+	calls     []string
+	img       *render.Image
+	presented [][]image.Rectangle
+}
+
+func newPlaneOutput(w, h int, accept bool) *planeOutput {
+	return &planeOutput{w: w, h: h, accept: accept, shadow: render.NewImage(w, h, render.XRGB8888)}
+}
+
+func (p *planeOutput) Name() string                { return "PLANE-1" }
+func (p *planeOutput) Description() string         { return "fake output with a cursor plane" }
+func (p *planeOutput) Mode() (int, int, int)       { return p.w, p.h, 60000 }
+func (p *planeOutput) PhysicalSize() (int, int)    { return 0, 0 }
+func (p *planeOutput) Transform() render.Transform { return p.rot }
+func (p *planeOutput) Shadow() *render.Image       { return p.shadow }
+func (p *planeOutput) CopiedBytes() int64          { return 0 }
+func (p *planeOutput) Close() error                { return nil }
+func (p *planeOutput) Present(d []image.Rectangle) error {
+	p.presented = append(p.presented, d)
+	return nil
+}
+
+func (p *planeOutput) SetCursor(img *render.Image, hot image.Point) bool {
+	p.calls = append(p.calls, fmt.Sprintf("set %dx%d hot %d,%d", img.Width, img.Height, hot.X, hot.Y))
+	p.img = img
+	return p.accept
+}
+
+func (p *planeOutput) MoveCursor(x, y int) bool {
+	p.calls = append(p.calls, fmt.Sprintf("move %d,%d", x, y))
+	return true
+}
+
+func (p *planeOutput) HideCursor() { p.calls = append(p.calls, "hide") }
+
+func (p *planeOutput) takeCalls() []string {
+	c := p.calls
+	p.calls = nil
+	return c
+}
+
+// cursorScene is a compositor with one output and a 16x16 cursor
+// surface of solid colour argb, hotspot 4,4, pointer at 100,100.
+func cursorScene(t *testing.T, dev Output, argb uint32) (*Compositor, *output, *surface) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := protocol.NewServer(protocol.Options{Log: log})
+	t.Cleanup(func() { srv.Close() })
+	c := New(Config{Log: log, Server: srv})
+	c.AddOutput(dev)
+	o := c.outputs[0]
+	img := render.NewImage(16, 16, render.ARGB8888)
+	for y := range 16 {
+		for x := range 16 {
+			img.SetPixelARGB(x, y, argb)
+		}
+	}
+	s := &surface{c: c, scale: 1, width: 16, height: 16, entered: map[*output]bool{}}
+	s.vpSrc[2] = -1
+	s.vpDst = [2]int32{-1, -1}
+	s.buf = &buffer{solid: img, width: 16, height: 16, format: render.ARGB8888, opaque: argb>>24 == 0xff}
+	c.in.caps |= wl.SeatCapabilityPointer
+	c.in.pointer = [2]float64{100, 100}
+	c.in.cursor, c.in.cursorHot, c.in.cursorShown = s, image.Pt(4, 4), true
+	c.cursorImageChanged()
+	c.damageCursor()
+	return c, o, s
+}
+
+func equalCalls(got []string, want ...string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCursorGoesOnThePlaneAndMovesWithoutDamage(t *testing.T) {
+	dev := newPlaneOutput(320, 240, true)
+	c, o, _ := cursorScene(t, dev, 0xffff0000)
+	if got := dev.takeCalls(); !equalCalls(got, "set 16x16 hot 4,4", "move 96,96") {
+		t.Fatalf("plane calls = %q", got)
+	}
+	if px := dev.img.PixelARGB(8, 8); px != 0xffff0000 {
+		t.Fatalf("cursor image pixel = %#08x, want 0xffff0000", px)
+	}
+	if len(o.damage) != 0 {
+		t.Fatalf("cursor on the plane damaged the frame: %v", o.damage)
+	}
+	if _, ok := c.cursorItem(o); ok {
+		t.Fatal("cursor on the plane is still in the draw list")
+	}
+	c.movePointer(150, 120, 0)
+	if got := dev.takeCalls(); !equalCalls(got, "move 146,116") {
+		t.Fatalf("plane calls on motion = %q", got)
+	}
+	if len(o.damage) != 0 {
+		t.Fatalf("pointer motion damaged the frame: %v", o.damage)
+	}
+	// A touch hides the cursor; the pointer's next motion brings it back
+	// with its image loaded again.
+	c.setCursorVisible(false)
+	if got := dev.takeCalls(); !equalCalls(got, "hide") {
+		t.Fatalf("plane calls on hide = %q", got)
+	}
+	c.movePointer(10, 10, 0)
+	if got := dev.takeCalls(); !equalCalls(got, "set 16x16 hot 4,4", "move 6,6") {
+		t.Fatalf("plane calls on show = %q", got)
+	}
+	if len(o.damage) != 0 {
+		t.Fatalf("showing the cursor on the plane damaged the frame: %v", o.damage)
+	}
+}
+
+func TestCursorCommitReloadsThePlane(t *testing.T) {
+	dev := newPlaneOutput(320, 240, true)
+	c, _, s := cursorScene(t, dev, 0xffff0000)
+	dev.takeCalls()
+	s.buf.solid.SetPixelARGB(8, 8, 0xff00ff00)
+	cursorRole{c}.committed(s)
+	if got := dev.takeCalls(); !equalCalls(got, "set 16x16 hot 4,4", "move 96,96") {
+		t.Fatalf("plane calls on commit = %q", got)
+	}
+	if px := dev.img.PixelARGB(8, 8); px != 0xff00ff00 {
+		t.Fatalf("reloaded cursor pixel = %#08x, want the new 0xff00ff00", px)
+	}
+	// Unsetting the cursor empties the plane.
+	c.in.cursor = nil
+	c.damageCursor()
+	if got := dev.takeCalls(); !equalCalls(got, "hide") {
+		t.Fatalf("plane calls on unset = %q", got)
+	}
+}
+
+func TestRefusedCursorIsComposited(t *testing.T) {
+	dev := newPlaneOutput(320, 240, false)
+	c, o, _ := cursorScene(t, dev, 0xff0000ff)
+	if got := dev.takeCalls(); !equalCalls(got, "set 16x16 hot 4,4") {
+		t.Fatalf("plane calls = %q", got)
+	}
+	if o.damage.pixels() != 16*16 {
+		t.Fatalf("damage = %v, want the cursor's 16x16", o.damage)
+	}
+	c.repaintOutputs()
+	if px := dev.shadow.PixelARGB(100, 100); px&0xffffff != 0x0000ff {
+		t.Fatalf("composited cursor pixel = %#08x, want blue", px)
+	}
+	o.frameDone(PresentInfo{})
+	// Motion damages old and new places and does not ask the plane again
+	// for the same image.
+	c.movePointer(200, 100, 0)
+	if got := dev.takeCalls(); len(got) != 0 {
+		t.Fatalf("plane asked again for a refused image: %q", got)
+	}
+	if o.damage.pixels() != 2*16*16 {
+		t.Fatalf("motion damage = %v, want old and new 16x16", o.damage)
+	}
+	c.repaintOutputs()
+	if px := dev.shadow.PixelARGB(100, 100); px&0xffffff != 0 {
+		t.Fatalf("old cursor place = %#08x, want background", px)
+	}
+	if px := dev.shadow.PixelARGB(200, 100); px&0xffffff != 0x0000ff {
+		t.Fatalf("new cursor place = %#08x, want blue", px)
+	}
+}
+
+func TestCursorPlaneKeepsTheCursorOutOfTheFrame(t *testing.T) {
+	dev := newPlaneOutput(320, 240, true)
+	c, o, _ := cursorScene(t, dev, 0xff0000ff)
+	o.damage.add(image.Rect(0, 0, 320, 240))
+	c.repaintOutputs()
+	if px := dev.shadow.PixelARGB(100, 100); px&0xffffff != 0 {
+		t.Fatalf("frame under a plane cursor = %#08x, want background only", px)
+	}
+	o.frameDone(PresentInfo{})
+	n := len(dev.presented)
+	for i := range 10 {
+		c.movePointer(float64(50+i), 50, 0)
+		c.repaintOutputs()
+	}
+	if len(dev.presented) != n {
+		t.Fatalf("pointer motion presented %d frames with the cursor on the plane", len(dev.presented)-n)
+	}
+}
+
+func TestCursorPlaneWaitsForTheSession(t *testing.T) {
+	dev := newPlaneOutput(320, 240, true)
+	c, _, _ := cursorScene(t, dev, 0xff0000ff)
+	dev.takeCalls()
+	c.SetActive(false)
+	c.movePointer(30, 30, 0)
+	if got := dev.takeCalls(); len(got) != 0 {
+		t.Fatalf("plane touched while the session is away: %q", got)
+	}
+	c.SetActive(true)
+	if got := dev.takeCalls(); !equalCalls(got, "hide", "set 16x16 hot 4,4", "move 26,26") {
+		t.Fatalf("plane calls on resume = %q", got)
+	}
+}
