@@ -31,6 +31,13 @@ type fakeKernel struct {
 
 	refuseImport, refuseTest, refuseFlip bool // for client framebuffers
 
+	// The cursor plane: property values of the last commit that carried
+	// it, whether a cursor-only commit is in flight, and whether TEST_ONLY
+	// refuses it.
+	cursor        map[uint32]uint64
+	cursorPending bool
+	refuseCursor  bool
+
 	calls        []string
 	shownRemoved []uint32 // RMFB of a framebuffer on screen or pending
 }
@@ -134,7 +141,15 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		for i, p := range props {
 			state[p] = values[i]
 		}
-		fb := uint32(state[fakePropID("FB_ID")])
+		cfb, hasCursor := state[fakeCursorPropID("FB_ID")]
+		if hasCursor && cfb != 0 && !k.fbs[uint32(cfb)] {
+			return unix.EINVAL
+		}
+		fbv, hasPrimary := state[fakePropID("FB_ID")]
+		if !hasPrimary && hasCursor {
+			return k.cursorCommit(a.Flags, state)
+		}
+		fb := uint32(fbv)
 		if !k.fbs[fb] {
 			return unix.EINVAL
 		}
@@ -146,10 +161,13 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 			return nil
 		}
 		k.calls = append(k.calls, "COMMIT")
-		if k.pending != 0 {
+		if k.pending != 0 || k.cursorPending {
 			return unix.EBUSY
 		}
 		k.last = state
+		if hasCursor {
+			k.cursor = state
+		}
 		if a.Flags&AtomicNonblock == 0 {
 			k.screen = fb // a blocking commit is done when it returns
 			return nil
@@ -182,6 +200,53 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		return nil
 	}
 	return fmt.Errorf("fake kernel: unexpected ioctl %#x", req)
+}
+
+// cursorCommit is an atomic request touching only the cursor plane.
+func (k *fakeKernel) cursorCommit(flags uint32, state map[uint32]uint64) error {
+	if flags&AtomicTestOnly != 0 {
+		k.calls = append(k.calls, "CURSOR_TEST")
+		if k.refuseCursor {
+			return unix.EINVAL
+		}
+		return nil
+	}
+	k.calls = append(k.calls, "CURSOR_COMMIT")
+	if k.pending != 0 || k.cursorPending {
+		return unix.EBUSY
+	}
+	k.cursor = state
+	k.cursorPending = flags&AtomicNonblock != 0
+	return nil
+}
+
+// fakeCursorPropID is the id of the fake cursor plane's property name.
+func fakeCursorPropID(name string) uint32 { return fakePropID(name) + 300 }
+
+// withCursor gives the output a 64x64 cursor plane (id 8) whose two
+// buffers are framebuffers 40 and 41.
+func (f *fakeOutput) withCursor() {
+	props := Props{}
+	for _, n := range fakePlaneProps {
+		props[n] = PropValue{ID: fakeCursorPropID(n)}
+	}
+	c := &cursorPlane{plane: &Plane{ID: 8, Props: props}, w: 64, h: 64}
+	for i := range c.bufs {
+		c.bufs[i] = &scanoutBuffer{dumb: &DumbBuffer{Handle: uint32(940 + i)}, fb: uint32(40 + i),
+			img: render.Image{Pix: make([]byte, 64*64*4), Stride: 256, Width: 64, Height: 64, Format: render.ARGB8888}}
+		f.k.fbs[c.bufs[i].fb] = true
+	}
+	f.cursor = c
+}
+
+// completeCursor lands the cursor-only commit in flight.
+func (f *fakeOutput) completeCursor() {
+	f.t.Helper()
+	if !f.k.cursorPending {
+		f.t.Fatal("no cursor commit pending")
+	}
+	f.k.cursorPending = false
+	f.handleFlip(FlipEvent{})
 }
 
 // buffer is a 64x48 linear XRGB8888 client buffer whose planes are the

@@ -153,6 +153,8 @@ type Output struct {
 	pendingImport *importedFB
 	scanouts      atomic.Int64
 
+	cursor *cursorPlane // nil: the cursor is composited (cursor.go)
+
 	saved       *CRTC
 	unregister  func()
 	copiedBytes atomic.Int64
@@ -249,6 +251,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 		o.log.Debug("no primary plane found; legacy modeset only", "err", err)
 	}
 	o.initScanout()
+	o.initCursor()
 	o.maxBuffers = opts.Buffers
 	if o.maxBuffers <= 0 {
 		o.maxBuffers = 2
@@ -548,6 +551,7 @@ func (o *Output) Present(damage []image.Rectangle) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.waitCursorLocked()
 	if o.closed {
 		return fmt.Errorf("output %s: closed", o.name)
 	}
@@ -651,6 +655,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 		blob = id
 		req.Add(o.plane.ID, o.plane.Props.ID("FB_DAMAGE_CLIPS"), uint64(blob))
 	}
+	o.foldCursorLocked(req)
 	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
 	if blob != 0 {
 		// The committed state holds its own reference to the blob.
@@ -659,6 +664,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 	if err != nil {
 		return err
 	}
+	o.cursorCommittedLocked()
 	o.pending = buf
 	return nil
 }
@@ -700,12 +706,26 @@ func (o *Output) handleFlip(ev FlipEvent) {
 	case o.pending != nil:
 		o.leaveScreen(o.frontImport)
 		o.front, o.frontImport, o.pending = o.pending, nil, nil
+	case o.cursor != nil && o.cursor.done != nil:
+		// A cursor-only commit landed: no frame to report.
+		o.cursorLandedLocked()
+		if err := o.flushCursorLocked(); err != nil {
+			o.log.Debug("cursor commit", "err", err)
+		}
+		o.mu.Unlock()
+		return
 	}
 	closed := o.closed
 	if d := o.deferred; len(d) > 0 && !closed {
 		o.deferred = nil
 		if err := o.presentLocked(d); err != nil {
 			o.log.Error("deferred frame", "err", err)
+		}
+	}
+	if !closed {
+		// A cursor move that waited for this flip.
+		if err := o.flushCursorLocked(); err != nil {
+			o.log.Debug("cursor commit", "err", err)
 		}
 	}
 	o.mu.Unlock()
@@ -781,6 +801,12 @@ func (o *Output) Resume() error {
 		return fmt.Errorf("output %s: closed", o.name)
 	}
 	// A flip pending at pause time will not report; forget it.
+	if c := o.cursor; c != nil {
+		o.cursorLandedLocked()
+		// The other master may have changed the plane; the compositor
+		// loads the cursor again.
+		c.on, c.dirty = false, false
+	}
 	if o.pending != nil {
 		o.front = o.pending
 		o.pending = nil
@@ -818,6 +844,9 @@ func (o *Output) Close() error {
 	o.mu.Lock()
 	o.freeImports()
 	o.mu.Unlock()
+	if o.cursor != nil {
+		o.freeCursorBuffers(o.cursor)
+	}
 	o.freeBuffers()
 	if o.modeBlob != 0 {
 		o.dev.DestroyBlob(o.modeBlob)

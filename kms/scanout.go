@@ -105,6 +105,7 @@ func (o *Output) Scanouts() int64 { return o.scanouts.Load() }
 func (o *Output) Scanout(key uint64, buf *dmabuf.Buffer) (ok bool, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.waitCursorLocked()
 	if o.closed {
 		return false, fmt.Errorf("output %s: closed", o.name)
 	}
@@ -179,7 +180,12 @@ func (o *Output) scanoutAtomic(imp *importedFB) error {
 		}
 		imp.tested = true
 	}
-	return o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
+	o.foldCursorLocked(req)
+	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
+		return err
+	}
+	o.cursorCommittedLocked()
+	return nil
 }
 
 func (o *Output) scanoutLegacy(imp *importedFB) error {

@@ -1,0 +1,299 @@
+package kms
+
+import (
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/vitrine-wm/vitrine/render"
+)
+
+// cursorPlane is the output's hardware cursor: a CURSOR-type plane on
+// the output's CRTC and two ARGB8888 dumb buffers of the driver's
+// cursor size. Only the atomic path uses it; legacy outputs composite
+// the cursor.
+type cursorPlane struct {
+	plane *Plane
+	w, h  int               // buffer size (DRM_CAP_CURSOR_WIDTH/HEIGHT)
+	bufs  [2]*scanoutBuffer // allocated on first use
+	cur   int               // buffer with the image shown (or about to be)
+	size  image.Point       // logical size of the loaded image
+	pos   image.Point       // image top-left, CRTC (framebuffer) coordinates
+	on    bool              // wanted on screen
+	dirty bool              // wanted state not committed yet
+	// done is closed when the cursor-only commit in flight completes;
+	// nil when none is.
+	done chan struct{}
+}
+
+// cursorWait bounds how long a frame waits for a cursor-only commit to
+// land before it is committed anyway.
+const cursorWait = 100 * time.Millisecond
+
+// initCursor finds a cursor plane for the output's CRTC.
+func (o *Output) initCursor() {
+	if !o.atomic {
+		return
+	}
+	planes, err := o.dev.Planes()
+	if err != nil {
+		return
+	}
+	var found *Plane
+	for _, p := range planes {
+		if p.Type() == PlaneCursor && p.PossibleCrtcs&(1<<o.crtcIndex) != 0 {
+			found = p
+			break
+		}
+	}
+	if found == nil {
+		o.log.Debug("no cursor plane; the cursor is composited")
+		return
+	}
+	c := &cursorPlane{plane: found, w: 64, h: 64}
+	if v, err := o.dev.Cap(CapCursorWidth); err == nil && v > 0 && v <= 512 {
+		c.w = int(v)
+	}
+	if v, err := o.dev.Cap(CapCursorHeight); err == nil && v > 0 && v <= 512 {
+		c.h = int(v)
+	}
+	o.cursor = c
+	o.log.Debug("cursor plane", "plane", found.ID, "size", image.Pt(c.w, c.h))
+}
+
+func (o *Output) allocCursorBuffer(w, h int) (*scanoutBuffer, error) {
+	dumb, err := o.dev.CreateDumb(w, h, 32)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: cursor: %w", o.name, err)
+	}
+	mem, err := o.dev.MapDumb(dumb)
+	if err != nil {
+		o.dev.DestroyDumb(dumb)
+		return nil, fmt.Errorf("output %s: cursor: %w", o.name, err)
+	}
+	fb, err := o.dev.AddFB2(w, h, uint32(render.ARGB8888), ModifierInvalid, []FBPlane{{Handle: dumb.Handle, Pitch: uint32(dumb.Pitch)}})
+	if err != nil {
+		o.dev.DestroyDumb(dumb)
+		return nil, fmt.Errorf("output %s: cursor: %w", o.name, err)
+	}
+	return &scanoutBuffer{dumb: dumb, fb: fb,
+		img: render.Image{Pix: mem, Stride: dumb.Pitch, Width: w, Height: h, Format: render.ARGB8888}}, nil
+}
+
+// SetCursor loads img (premultiplied ARGB8888, logical orientation) into
+// the cursor plane's back buffer, turned by the output transform, and
+// asks the driver (TEST_ONLY) whether the plane takes it. The image
+// shows from the next MoveCursor on.
+func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c := o.cursor
+	if c == nil || o.closed || img == nil || img.Format != render.ARGB8888 {
+		return false
+	}
+	tw, th := o.transform.TransformSize(img.Width, img.Height)
+	if tw > c.w || th > c.h || tw <= 0 || th <= 0 {
+		o.log.Debug("cursor too big for the cursor plane", "size", image.Pt(img.Width, img.Height), "plane_size", image.Pt(c.w, c.h))
+		return false
+	}
+	for i := range c.bufs {
+		if c.bufs[i] == nil {
+			b, err := o.allocCursorBuffer(c.w, c.h)
+			if err != nil {
+				o.log.Warn("cursor plane off", "err", err)
+				o.cursor = nil
+				o.freeCursorBuffers(c)
+				return false
+			}
+			c.bufs[i] = b
+		}
+	}
+	back := c.cur
+	if c.on {
+		// The other buffer may be on screen now.
+		back = 1 - c.cur
+	}
+	o.fillCursor(&c.bufs[back].img, img)
+	req := &AtomicRequest{}
+	o.cursorState(req, c, c.bufs[back].fb, c.pos)
+	if err := o.dev.Commit(req, AtomicTestOnly, 0); err != nil {
+		o.log.Debug("cursor plane refused the cursor", "err", err)
+		return false
+	}
+	c.cur = back
+	c.size = image.Pt(img.Width, img.Height)
+	// On screen the new image goes with the next commit; off screen it
+	// waits for MoveCursor.
+	c.dirty = c.dirty || c.on
+	return true
+}
+
+// fillCursor writes img, turned by the output transform, into the
+// top-left corner of dst and clears the rest. The image is turned in
+// system memory first: dst is written once, in address order, never
+// read.
+func (o *Output) fillCursor(dst, img *render.Image) {
+	row := make([]byte, dst.Width*4)
+	stage := make([][]byte, dst.Height)
+	tw, th := o.transform.TransformSize(img.Width, img.Height)
+	for y := range stage {
+		stage[y] = make([]byte, len(row))
+	}
+	for y := range img.Height {
+		for x := range img.Width {
+			p := o.transform.Point(image.Pt(x, y), img.Width, img.Height)
+			if p.X < 0 || p.Y < 0 || p.X >= tw || p.Y >= th {
+				continue
+			}
+			i := y*img.Stride + x*4
+			copy(stage[p.Y][p.X*4:p.X*4+4], img.Pix[i:i+4])
+		}
+	}
+	for y := range dst.Height {
+		copy(dst.Pix[y*dst.Stride:y*dst.Stride+len(row)], stage[y])
+	}
+}
+
+// MoveCursor shows the loaded image with its top-left corner at x, y in
+// the output's logical coordinates. Without a flip in flight it is a
+// cursor-only NONBLOCK commit; otherwise the position goes with the next
+// commit (frame or cursor) once the flip has landed.
+func (o *Output) MoveCursor(x, y int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c := o.cursor
+	if c == nil || o.closed || c.bufs[c.cur] == nil {
+		return false
+	}
+	lw, lh := o.shadow.Bounds().Dx(), o.shadow.Bounds().Dy()
+	r := o.transform.Rect(image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x, y).Add(c.size)}, lw, lh)
+	c.pos, c.on, c.dirty = r.Min, true, true
+	if err := o.flushCursorLocked(); err != nil {
+		o.log.Debug("cursor commit", "err", err)
+		return false
+	}
+	return true
+}
+
+// HideCursor takes the cursor plane off the CRTC.
+func (o *Output) HideCursor() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c := o.cursor
+	if c == nil || o.closed || !c.on {
+		return
+	}
+	c.on, c.dirty = false, true
+	if err := o.flushCursorLocked(); err != nil {
+		o.log.Debug("cursor commit", "err", err)
+	}
+}
+
+// cursorState adds the cursor plane showing framebuffer fb at pos, or
+// off when fb is 0.
+func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos image.Point) {
+	p, id := c.plane.Props, c.plane.ID
+	if fb == 0 {
+		req.Add(id, p.ID("FB_ID"), 0)
+		req.Add(id, p.ID("CRTC_ID"), 0)
+		return
+	}
+	req.Add(id, p.ID("FB_ID"), uint64(fb))
+	req.Add(id, p.ID("CRTC_ID"), uint64(o.crtcID))
+	req.Add(id, p.ID("SRC_X"), 0)
+	req.Add(id, p.ID("SRC_Y"), 0)
+	req.Add(id, p.ID("SRC_W"), uint64(c.w)<<16)
+	req.Add(id, p.ID("SRC_H"), uint64(c.h)<<16)
+	// CRTC_X/Y are signed: a cursor may hang off the left or top edge.
+	req.Add(id, p.ID("CRTC_X"), uint64(int64(pos.X)))
+	req.Add(id, p.ID("CRTC_Y"), uint64(int64(pos.Y)))
+	req.Add(id, p.ID("CRTC_W"), uint64(c.w))
+	req.Add(id, p.ID("CRTC_H"), uint64(c.h))
+}
+
+// foldCursorLocked adds a cursor change not committed yet to req, the
+// commit of a frame.
+func (o *Output) foldCursorLocked(req *AtomicRequest) {
+	c := o.cursor
+	if c == nil || !c.dirty {
+		return
+	}
+	o.addCursorLocked(req)
+}
+
+// cursorCommittedLocked records that a commit carrying the cursor
+// change went through.
+func (o *Output) cursorCommittedLocked() {
+	if o.cursor != nil {
+		o.cursor.dirty = false
+	}
+}
+
+func (o *Output) addCursorLocked(req *AtomicRequest) {
+	c := o.cursor
+	fb := uint32(0)
+	if c.on {
+		fb = c.bufs[c.cur].fb
+	}
+	o.cursorState(req, c, fb, c.pos)
+}
+
+// flushCursorLocked commits a pending cursor change on its own when
+// nothing else is in flight. The commit asks for an event: a second
+// NONBLOCK commit on the CRTC before the first completed would get
+// EBUSY, so the next one waits for it.
+func (o *Output) flushCursorLocked() error {
+	c := o.cursor
+	if c == nil || !c.dirty || o.flipPendingLocked() || c.done != nil {
+		return nil
+	}
+	req := &AtomicRequest{}
+	o.addCursorLocked(req)
+	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
+		return err
+	}
+	c.dirty = false
+	c.done = make(chan struct{})
+	return nil
+}
+
+// cursorLandedLocked is the completion of a cursor-only commit.
+func (o *Output) cursorLandedLocked() {
+	c := o.cursor
+	if c == nil || c.done == nil {
+		return
+	}
+	close(c.done)
+	c.done = nil
+}
+
+// waitCursorLocked lets a cursor-only commit in flight land before a
+// frame is committed (which would get EBUSY otherwise). It drops o.mu
+// while waiting: the completion handler needs it.
+func (o *Output) waitCursorLocked() {
+	c := o.cursor
+	if c == nil || c.done == nil {
+		return
+	}
+	done := c.done
+	o.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(cursorWait):
+	}
+	o.mu.Lock()
+	if c.done == done {
+		// No event: commit anyway, and forget it.
+		o.log.Debug("cursor commit did not complete in time")
+		c.done = nil
+	}
+}
+
+func (o *Output) freeCursorBuffers(c *cursorPlane) {
+	for i, b := range c.bufs {
+		if b != nil {
+			o.destroyBuffer(b)
+			c.bufs[i] = nil
+		}
+	}
+}
