@@ -19,6 +19,7 @@ type cursorPlane struct {
 	cur   int               // buffer with the image shown (or about to be)
 	size  image.Point       // logical size of the loaded image
 	pos   image.Point       // image top-left, CRTC (framebuffer) coordinates
+	hot   image.Point       // hotspot in the turned image
 	on    bool              // wanted on screen
 	dirty bool              // wanted state not committed yet
 	// done is closed when the cursor-only commit in flight completes;
@@ -114,10 +115,13 @@ func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
 		back = 1 - c.cur
 	}
 	o.fillCursor(&c.bufs[back].img, img)
+	prevHot := c.hot
+	c.hot = o.transform.Point(hotspot, img.Width, img.Height)
 	req := &AtomicRequest{}
 	o.cursorState(req, c, c.bufs[back].fb, c.pos)
 	if err := o.dev.Commit(req, AtomicTestOnly, 0); err != nil {
 		o.log.Debug("cursor plane refused the cursor", "err", err)
+		c.hot = prevHot
 		return false
 	}
 	c.cur = back
@@ -209,6 +213,11 @@ func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos 
 	req.Add(id, p.ID("CRTC_Y"), uint64(int64(pos.Y)))
 	req.Add(id, p.ID("CRTC_W"), uint64(c.w))
 	req.Add(id, p.ID("CRTC_H"), uint64(c.h))
+	if p.Has("HOTSPOT_X") && p.Has("HOTSPOT_Y") {
+		// The host's pointer (virtio-gpu, vmwgfx) clicks at the hotspot.
+		req.Add(id, p.ID("HOTSPOT_X"), uint64(int64(c.hot.X)))
+		req.Add(id, p.ID("HOTSPOT_Y"), uint64(int64(c.hot.Y)))
+	}
 }
 
 // foldCursorLocked adds a cursor change not committed yet to req, the

@@ -60,6 +60,7 @@ const (
 	ClientCapAtomic              = 3
 	ClientCapAspectRatio         = 4
 	ClientCapWritebackConnectors = 5
+	ClientCapCursorPlaneHotspot  = 6
 )
 
 // capNames lists the caps Probe reports, in a stable order.
@@ -263,6 +264,11 @@ func (d *Device) EnableAtomic() bool {
 	if d.SetClientCap(ClientCapAtomic, 1) == nil {
 		d.atomic = true
 		d.universalPlanes = true
+		// Paravirtualized drivers (virtio-gpu, vmwgfx, qxl) list their
+		// cursor plane to atomic clients only if they promise to set its
+		// HOTSPOT_X/Y, which the Output does; older kernels say EINVAL and
+		// show no such plane anyway.
+		d.SetClientCap(ClientCapCursorPlaneHotspot, 1)
 	}
 	return d.atomic
 }

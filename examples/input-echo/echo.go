@@ -28,6 +28,7 @@ type echo struct {
 	pointer  *wl.Pointer
 	keyboard *wl.Keyboard
 	touch    *wl.Touch
+	cursor   *cursor // --cursor: set on every pointer enter
 }
 
 func onOff(b bool) string { return strconv.FormatBool(b) }
@@ -208,6 +209,13 @@ func (e *echo) HandleKeyboardRepeatInfo(ev wl.KeyboardRepeatInfoEvent) {
 
 func (e *echo) HandlePointerEnter(ev wl.PointerEnterEvent) {
 	e.out.Printf("pointer-enter x=%s y=%s", coord(ev.SurfaceX), coord(ev.SurfaceY))
+	if e.cursor != nil {
+		if err := e.pointer.SetCursor(ev.Serial, e.cursor.surface, 0, 0); err != nil {
+			e.log.Error("set cursor", "err", err)
+			return
+		}
+		e.out.Printf("cursor-set")
+	}
 }
 
 func (e *echo) HandlePointerLeave(wl.PointerLeaveEvent) { e.out.Printf("pointer-leave") }

@@ -70,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noFullscreen := fs.Bool("no-fullscreen", false, "do not ask for fullscreen")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
+	withCursor := fs.Bool("cursor", false, "set a 32x32 magenta cursor (hotspot: its top-left corner) on pointer enter")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -106,6 +107,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if e.version, err = conn.Bind("wl_seat", 1, seatVersion, e.seat); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return 1
+		}
+		if *withCursor {
+			if e.cursor, err = newCursor(conn); err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", name, err)
+				return 1
+			}
 		}
 		e.seat.AddCapabilitiesHandler(e)
 		e.seat.AddNameHandler(e)
