@@ -127,7 +127,7 @@ func (c *Compositor) placeCursor(o *output, show bool, pos image.Point, dirty bo
 			*img = c.cursorImage(o)
 		}
 		if !cp.SetCursor(*img, c.in.cursorHot) {
-			c.log.Debug("cursor plane refused the cursor; compositing it", "output", o.dev.Name(), "size", (*img).Bounds().Size())
+			c.log.Debug("no cursor plane took the cursor; compositing it", "output", o.dev.Name(), "size", (*img).Bounds().Size())
 			o.cursor.refused = true
 			c.hideCursorPlane(o, cp)
 			return false

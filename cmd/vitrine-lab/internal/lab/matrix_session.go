@@ -16,6 +16,7 @@ func sessionScenarios() []Scenario {
 		rootErrorScenario(),
 		touchScenario(),
 		vtKeysScenario(),
+		cursorScenario(),
 	}
 }
 
