@@ -62,6 +62,16 @@ func (c *Compositor) cursorItem(o *output) (drawItem, bool) {
 	return drawItem{s: c.in.cursor, pos: c.cursorOrigin().Sub(o.pos)}, true
 }
 
+// withCursor is list with the cursor on top when the frames of o show
+// it. A cursor on o's plane is not in the list, so it does not keep a
+// fullscreen surface off the primary plane.
+func (o *output) withCursor(list []drawItem) []drawItem {
+	if cur, ok := o.c.cursorItem(o); ok {
+		list = append(list, cur)
+	}
+	return list
+}
+
 // cursorImageChanged makes every cursor plane load the image again
 // (new surface, hotspot or buffer contents) at the next damageCursor.
 func (c *Compositor) cursorImageChanged() {

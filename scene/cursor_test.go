@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/vitrine-wm/vitrine/kms/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
@@ -220,5 +221,48 @@ func TestCursorPlaneWaitsForTheSession(t *testing.T) {
 	c.SetActive(true)
 	if got := dev.takeCalls(); !equalCalls(got, "hide", "set 16x16 hot 4,4", "move 26,26") {
 		t.Fatalf("plane calls on resume = %q", got)
+	}
+}
+
+// scanPlaneOutput also scans client buffers out on its primary plane.
+type scanPlaneOutput struct {
+	*planeOutput
+	scanouts int
+}
+
+func (s *scanPlaneOutput) DeviceID() uint64                    { return 1 }
+func (s *scanPlaneOutput) ScanoutFormats() map[uint32][]uint64 { return nil }
+func (s *scanPlaneOutput) Forget(uint64)                       {}
+func (s *scanPlaneOutput) Scanout(uint64, *dmabuf.Buffer) (bool, error) {
+	s.scanouts++
+	return true, nil
+}
+
+// TestCursorPlaneKeepsScanout: a fullscreen dma-buf surface still goes
+// on the primary plane while the cursor is on its own plane, and is
+// composited when the cursor has to be drawn over it.
+func TestCursorPlaneKeepsScanout(t *testing.T) {
+	for _, accept := range []bool{true, false} {
+		dev := &scanPlaneOutput{planeOutput: newPlaneOutput(64, 48, accept)}
+		c, o, _ := cursorScene(t, dev, 0xff0000ff)
+		c.in.pointer = [2]float64{20, 20}
+		c.damageCursor()
+		win := &surface{c: c, scale: 1, width: 64, height: 48, entered: map[*output]bool{}}
+		win.vpSrc[2] = -1
+		win.vpDst = [2]int32{-1, -1}
+		win.buf = &buffer{width: 64, height: 48, format: render.XRGB8888, opaque: true, dma: &dmaBuffer{key: 1}}
+		// What repaint offers the primary plane (drawList itself needs a
+		// client's xdg objects).
+		if o.tryScanout(o.withCursor([]drawItem{{s: win}})) {
+			o.stats.Frames++
+		} else {
+			o.stats.Composited++
+		}
+		if accept && (dev.scanouts != 1 || o.stats.Scanout != 1 || o.stats.Composited != 0) {
+			t.Fatalf("cursor on its plane: scanouts=%d stats=%+v, want the window scanned out", dev.scanouts, o.stats)
+		}
+		if !accept && (dev.scanouts != 0 || o.stats.Composited != 1) {
+			t.Fatalf("composited cursor: scanouts=%d stats=%+v, want a composited frame", dev.scanouts, o.stats)
+		}
 	}
 }

@@ -214,10 +214,7 @@ func (c *Compositor) repaintOutputs() {
 // when the output can take it, else the damage composited into the
 // shadow and presented.
 func (o *output) repaint() {
-	list := o.c.drawList(o)
-	if cur, ok := o.c.cursorItem(o); ok {
-		list = append(list, cur)
-	}
+	list := o.withCursor(o.c.drawList(o))
 	if o.tryScanout(list) {
 		return
 	}
