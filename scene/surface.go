@@ -117,10 +117,9 @@ type surface struct {
 	dmabufFeedbacks []*linuxdmabuf.LinuxDmabufFeedbackV1
 	feedbackScanout bool
 	// scanoutRefused: the display would not take this surface's buffer.
-	scanoutRefused            bool
-	destroyed                 bool
-	committedOnce             bool
-	pendingOffset, curOffsetS image.Point
+	scanoutRefused bool
+	destroyed      bool
+	committedOnce  bool
 }
 
 func (c *Compositor) newSurface(res *wl.Surface) *surface {
@@ -324,10 +323,9 @@ func (s *surface) apply() {
 	oldOrigin, _, shown := s.c.surfaceOrigin(s)
 	moved := false
 	if p.attached {
-		if p.buffer != nil && (p.dx != 0 || p.dy != 0) {
-			s.pendingOffset = s.pendingOffset.Add(image.Pt(int(p.dx), int(p.dy)))
-			moved = true
-		}
+		// The kiosk layout places toplevels itself, so an attach offset
+		// only means the content moved within the surface.
+		moved = p.buffer != nil && (p.dx != 0 || p.dy != 0)
 		s.setBuffer(p.buffer)
 		if p.buffer != nil {
 			p.buffer.unref() // the pending reference; setBuffer took its own

@@ -31,7 +31,6 @@ type Output struct {
 
 	mu     sync.Mutex
 	epoch  time.Duration // CLOCK_MONOTONIC time of vblank 0
-	seq    uint64
 	copied int64
 	timer  *time.Timer
 }
