@@ -115,3 +115,22 @@ func TestMapRejectsWhatTheCPUCannotRead(t *testing.T) {
 		t.Error("a memfd is reported as a dma-buf")
 	}
 }
+
+// The request numbers and flags are the kernel's (linux/dma-buf.h,
+// linux/udmabuf.h, linux/dma-heap.h).
+func TestIoctlNumbers(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		got, want uint64
+	}{
+		{"DMA_BUF_IOCTL_SYNC", ioctlSync, 0x40086200},
+		{"UDMABUF_CREATE", ioctlUdmabufCreate, 0x40187542},
+		{"DMA_HEAP_IOCTL_ALLOC", ioctlHeapAlloc, 0xc0184800},
+		{"DMA_BUF_SYNC_START|WRITE", SyncStart | SyncWrite, 2},
+		{"DMA_BUF_SYNC_END|WRITE", SyncEnd | SyncWrite, 6},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %#x, want %#x", c.name, c.got, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package dmabuf
 import (
 	"errors"
 	"fmt"
+	kdmabuf "github.com/vitrine-wm/vitrine/kms/dmabuf"
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,20 +37,20 @@ func (b *Buf) doSync(flags uint64) error {
 	if b.sync != nil {
 		return b.sync(flags)
 	}
-	return syncDMABuf(b.FD, flags)
+	return kdmabuf.Sync(b.FD, flags)
 }
 
 // BeginWrite starts a CPU write access (DMA_BUF_IOCTL_SYNC START|WRITE).
-func (b *Buf) BeginWrite() error { return b.doSync(dmaBufSyncStart | dmaBufSyncWrite) }
+func (b *Buf) BeginWrite() error { return b.doSync(kdmabuf.SyncStart | kdmabuf.SyncWrite) }
 
 // EndWrite ends it, flushing CPU caches towards the device.
-func (b *Buf) EndWrite() error { return b.doSync(dmaBufSyncEnd | dmaBufSyncWrite) }
+func (b *Buf) EndWrite() error { return b.doSync(kdmabuf.SyncEnd | kdmabuf.SyncWrite) }
 
 // BeginRead starts a CPU read access (START|READ); only checks read back.
-func (b *Buf) BeginRead() error { return b.doSync(dmaBufSyncStart | dmaBufSyncRead) }
+func (b *Buf) BeginRead() error { return b.doSync(kdmabuf.SyncStart | kdmabuf.SyncRead) }
 
 // EndRead ends it.
-func (b *Buf) EndRead() error { return b.doSync(dmaBufSyncEnd | dmaBufSyncRead) }
+func (b *Buf) EndRead() error { return b.doSync(kdmabuf.SyncEnd | kdmabuf.SyncRead) }
 
 // Close unmaps and frees the buffer.
 func (b *Buf) Close() error { return b.release() }
@@ -217,23 +218,19 @@ func (s *dumbSource) Alloc(w, h int) (*Buf, error) {
 }
 
 // udmabufSource turns sealed memfds into dma-bufs.
-type udmabufSource struct {
-	path string
-	fd   int
-}
+type udmabufSource struct{ path string }
 
 func openUdmabuf(path string) (*udmabufSource, error) {
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open %s: %w (kernel needs CONFIG_UDMABUF)", path, err)
 	}
-	return &udmabufSource{path: path, fd: fd}, nil
+	return &udmabufSource{path: path}, nil
 }
 
 func (s *udmabufSource) Kind() string   { return "udmabuf" }
 func (s *udmabufSource) Device() string { return s.path }
 
-func (s *udmabufSource) Close() error { return unix.Close(s.fd) }
+func (s *udmabufSource) Close() error { return nil }
 
 func (s *udmabufSource) Alloc(w, h int) (*Buf, error) {
 	if err := checkSize(w, h); err != nil {
@@ -241,24 +238,11 @@ func (s *udmabufSource) Alloc(w, h int) (*Buf, error) {
 	}
 	stride := alignStride(w)
 	size := pageAlign(stride * h) // udmabuf works in whole pages
-	memfd, err := unix.MemfdCreate("dmabuf-client", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	fd, memfd, err := kdmabuf.Udmabuf(size)
 	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
+		return nil, fmt.Errorf("udmabuf of %d bytes: %w", size, err)
 	}
 	defer unix.Close(memfd) // the dma-buf keeps the pages
-	if err := unix.Ftruncate(memfd, int64(size)); err != nil {
-		return nil, fmt.Errorf("ftruncate memfd to %d bytes: %w", size, err)
-	}
-	// udmabuf refuses memfds that could shrink under the device.
-	if _, err := unix.FcntlInt(uintptr(memfd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK); err != nil {
-		return nil, fmt.Errorf("seal memfd: %w", err)
-	}
-	c := udmabufCreate{Memfd: uint32(memfd), Flags: udmabufFlagsCloexec, Size: uint64(size)}
-	r, err := ioctl(s.fd, ioctlUdmabufCreate, unsafe.Pointer(&c))
-	if err != nil {
-		return nil, fmt.Errorf("UDMABUF_CREATE %d bytes on %s: %w", size, s.path, err)
-	}
-	fd := int(r)
 	pix, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		// Same pages through the memfd.
@@ -308,11 +292,10 @@ func (s *heapSource) Alloc(w, h int) (*Buf, error) {
 	}
 	stride := alignStride(w)
 	size := pageAlign(stride * h)
-	a := dmaHeapAllocationData{Len: uint64(size), FDFlags: unix.O_RDWR | unix.O_CLOEXEC}
-	if _, err := ioctl(s.fd, ioctlDMAHeapAlloc, unsafe.Pointer(&a)); err != nil {
-		return nil, fmt.Errorf("DMA_HEAP_IOCTL_ALLOC %d bytes on %s: %w", size, s.path, err)
+	fd, err := kdmabuf.HeapAlloc(filepath.Base(s.path), size)
+	if err != nil {
+		return nil, fmt.Errorf("%d bytes from %s: %w", size, s.path, err)
 	}
-	fd := int(a.FD)
 	pix, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		unix.Close(fd)

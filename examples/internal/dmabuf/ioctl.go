@@ -22,24 +22,6 @@ const (
 // linux/udmabuf.h and drm/drm.h, drm/drm_mode.h. Every field is naturally
 // aligned, so Go lays them out as C does on all architectures.
 
-type dmaBufSync struct {
-	Flags uint64
-}
-
-type dmaHeapAllocationData struct {
-	Len       uint64
-	FD        uint32
-	FDFlags   uint32
-	HeapFlags uint64
-}
-
-type udmabufCreate struct {
-	Memfd  uint32
-	Flags  uint32
-	Offset uint64
-	Size   uint64
-}
-
 type drmModeCreateDumb struct {
 	Height uint32
 	Width  uint32
@@ -83,21 +65,13 @@ type drmVersion struct {
 
 // ioctl request numbers.
 const (
-	ioctlDMABufSync       = iocWrite<<30 | unsafe.Sizeof(dmaBufSync{})<<16 | 'b'<<8 | 0x00
-	ioctlDMAHeapAlloc     = (iocRead|iocWrite)<<30 | unsafe.Sizeof(dmaHeapAllocationData{})<<16 | 'H'<<8 | 0x00
-	ioctlUdmabufCreate    = iocWrite<<30 | unsafe.Sizeof(udmabufCreate{})<<16 | 'u'<<8 | 0x42
 	ioctlDRMVersion       = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmVersion{})<<16 | 'd'<<8 | 0x00
 	ioctlPrimeHandleToFD  = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmPrimeHandle{})<<16 | 'd'<<8 | 0x2d
 	ioctlModeCreateDumb   = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmModeCreateDumb{})<<16 | 'd'<<8 | 0xb2
 	ioctlModeMapDumb      = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmModeMapDumb{})<<16 | 'd'<<8 | 0xb3
 	ioctlModeDestroyDumb  = (iocRead|iocWrite)<<30 | unsafe.Sizeof(drmModeDestroyDumb{})<<16 | 'd'<<8 | 0xb4
-	dmaBufSyncRead        = 1 << 0
-	dmaBufSyncWrite       = 2 << 0
-	dmaBufSyncStart       = 0 << 2
-	dmaBufSyncEnd         = 1 << 2
 	drmCloexec            = unix.O_CLOEXEC
 	drmRDWR               = unix.O_RDWR
-	udmabufFlagsCloexec   = 0x01
 	dumbBitsPerPixelXRGB8 = 32
 )
 
@@ -123,16 +97,6 @@ func ioctl(fd int, req uintptr, arg unsafe.Pointer) (uintptr, error) {
 		}
 		return r, nil
 	}
-}
-
-// syncDMABuf brackets CPU access to a dma-buf so that caches stay coherent
-// with devices using it.
-func syncDMABuf(fd int, flags uint64) error {
-	s := dmaBufSync{Flags: flags}
-	if _, err := ioctl(fd, ioctlDMABufSync, unsafe.Pointer(&s)); err != nil {
-		return fmt.Errorf("DMA_BUF_IOCTL_SYNC 0x%x: %w", flags, err)
-	}
-	return nil
 }
 
 // driverName asks a DRM device for its driver's name (DRM_IOCTL_VERSION).
