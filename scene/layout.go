@@ -224,7 +224,11 @@ func (c *Compositor) surfaceGone(s *surface) {
 // drawList is what output o shows, bottom to top, without what is
 // hidden under a fullscreen opaque surface.
 func (c *Compositor) drawList(o *output) []drawItem {
-	var list []drawItem
+	return c.appendDrawList(nil, o)
+}
+
+// appendDrawList is drawList into a caller's buffer.
+func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 	for _, t := range c.toplevels {
 		if t.out != o || !t.xs.mapped {
 			continue

@@ -49,8 +49,11 @@ type output struct {
 	// display's own buffers) missed frames while a client buffer was
 	// shown.
 	onScreen, pendingScreen *buffer
-	shadowStale             bool
-	fullPresent             bool
+	// Per-frame scratch, kept to avoid allocating every frame.
+	frameList   []drawItem
+	frameDamage damageList
+	shadowStale bool
+	fullPresent bool
 
 	cursor cursorPlaneState
 }
@@ -214,7 +217,8 @@ func (c *Compositor) repaintOutputs() {
 // when the output can take it, else the damage composited into the
 // shadow and presented.
 func (o *output) repaint() {
-	list := o.withCursor(o.c.drawList(o))
+	list := o.withCursor(o.c.appendDrawList(o.frameList[:0], o))
+	o.frameList = list
 	if o.tryScanout(list) {
 		return
 	}
@@ -224,13 +228,12 @@ func (o *output) repaint() {
 		// buffers missed those frames, so this one repaints everything.
 		o.damage = append(o.damage[:0], full)
 	}
-	if o.shadowStale {
-		o.shadowStale = false
-	}
-	o.fullPresent = false
+	o.shadowStale, o.fullPresent = false, false
 	shadow := o.dev.Shadow()
-	damage := slices.Clone(o.damage)
-	o.damage = o.damage[:0]
+	// Swap the damage into the frame's buffer: outputs do not keep the
+	// slice past Present, so both buffers are reused frame after frame.
+	damage := o.damage
+	o.damage, o.frameDamage = o.frameDamage[:0], damage
 	for _, r := range damage {
 		o.composite(shadow, list, r)
 	}
