@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"image"
 	"regexp"
 	"strconv"
 	"strings"
@@ -125,29 +126,43 @@ exit $status
 
 var switchCounts = regexp.MustCompile(`(?m)^composited-lines alone=(\d+) covered=(\d+) alone-again=(\d+)$`)
 
-// judgeSwitch checks the three screendumps of the switch row and that
-// the frames went scanout, composite, scanout.
-func judgeSwitch(res *Result) error {
+// judgeQuadrantsScript judges what the guest scripts of the switch and
+// toggle rows share: the script's exit, its FAIL lines, vitrine's exit on
+// SIGTERM (printed as TAG-exit=), and screendumps that must show the
+// quadrants client fullscreen. It returns vitrine's log (lines tagged
+// TAG), the client's size and the problems so far; err ends the judging
+// when the client never showed a frame.
+func judgeQuadrantsScript(res *Result, tag string, fullscreen ...string) (log string, size image.Point, problems []string, err error) {
 	out := string(res.Output)
-	log := strings.Join(tagged(out, "switch"), "\n")
-	topLog := strings.Join(tagged(out, "top"), "\n")
-	var problems []string
+	log = strings.Join(tagged(out, tag), "\n")
 	if res.ExitCode != 0 {
 		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 	}
 	problems = append(problems, failLines.FindAllString(out, -1)...)
-	if !strings.Contains(out, "\nswitch-exit=0\n") {
+	if !strings.Contains(out, "\n"+tag+"-exit=0\n") {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
 	}
-	size, err := firstFrameSize(log, "")
-	if err != nil {
-		return errors.New(strings.Join(append(problems, err.Error()), "\n"))
+	size, ferr := firstFrameSize(log, "")
+	if ferr != nil {
+		return "", image.Point{}, nil, errors.New(strings.Join(append(problems, ferr.Error()), "\n"))
 	}
 	quad := quadrantsImage(size.X, size.Y, quadrantColors)
-	for _, name := range []string{"alone", "alone-again"} {
+	for _, name := range fullscreen {
 		if err := compareScreendump(res, name, quad); err != nil {
 			problems = append(problems, err.Error())
 		}
+	}
+	return log, size, problems, nil
+}
+
+// judgeSwitch checks the three screendumps of the switch row and that
+// the frames went scanout, composite, scanout.
+func judgeSwitch(res *Result) error {
+	out := string(res.Output)
+	topLog := strings.Join(tagged(out, "top"), "\n")
+	log, size, problems, err := judgeQuadrantsScript(res, "switch", "alone", "alone-again")
+	if err != nil {
+		return err
 	}
 	if box, _, err := finalBox(topLog); err != nil {
 		problems = append(problems, "top client: "+err.Error())

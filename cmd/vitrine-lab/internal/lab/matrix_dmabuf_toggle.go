@@ -89,24 +89,9 @@ func windowedImage(screen, win image.Point) *image.RGBA {
 // scanout (fullscreen), composite (windowed), scanout (fullscreen).
 func judgeToggle(res *Result) error {
 	out := string(res.Output)
-	log := strings.Join(tagged(out, "toggle"), "\n")
-	var problems []string
-	if res.ExitCode != 0 {
-		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
-	}
-	problems = append(problems, failLines.FindAllString(out, -1)...)
-	if !strings.Contains(out, "\ntoggle-exit=0\n") {
-		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
-	}
-	size, err := firstFrameSize(log, "")
+	log, size, problems, err := judgeQuadrantsScript(res, "toggle", "full1", "full2")
 	if err != nil {
-		return errors.New(strings.Join(append(problems, err.Error()), "\n"))
-	}
-	quad := quadrantsImage(size.X, size.Y, quadrantColors)
-	for _, name := range []string{"full1", "full2"} {
-		if err := compareScreendump(res, name, quad); err != nil {
-			problems = append(problems, err.Error())
-		}
+		return err
 	}
 	if err := compareScreendump(res, "windowed", windowedImage(size, toggleWindow)); err != nil {
 		problems = append(problems, err.Error())
