@@ -44,7 +44,7 @@ const (
 // Config describes one boot.
 type Config struct {
 	Displays []string // virtio, bochs, cirrus; the first is card0
-	Render   string   // "" or "vgem"
+	Render   string   // "", "vgem" or "vkms" (RenderVKMS)
 	Session  string   // SessionNone (default), SessionLogind, SessionSeatd
 	// Command is run by sh in the guest: one element is a shell command
 	// line, several are an argv.
@@ -88,8 +88,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--display %s: unknown display (want virtio, bochs or cirrus)", d)
 		}
 	}
-	if c.Render != "" && c.Render != "vgem" {
-		return fmt.Errorf("--render %s: unknown render device (want vgem)", c.Render)
+	if c.Render != "" && c.Render != "vgem" && c.Render != RenderVKMS {
+		return fmt.Errorf("--render %s: unknown render device (want vgem or vkms)", c.Render)
 	}
 	switch c.Session {
 	case "":
@@ -232,6 +232,9 @@ func (e *Env) Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Session != SessionNone && e.Image == "" {
 		return nil, fmt.Errorf("session %s needs the disk image, which was not prepared", cfg.Session)
+	}
+	if err := e.prepareRender(ctx, cfg.Render); err != nil {
+		return nil, err
 	}
 	var steps []inputStep
 	if cfg.Input != "" {
