@@ -110,6 +110,16 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "guest-head":
+		if len(rest) != 3 {
+			fmt.Fprintln(stderr, "usage: vitrine-lab guest-head DEVICE:HEAD WxH|off   (e.g. virtio-dual:1 1024x768)")
+			return 2
+		}
+		if err := lab.GuestHead(rest[1], rest[2]); err != nil {
+			fmt.Fprintln(stderr, "vitrine-lab guest-head:", err)
+			return 1
+		}
+		return 0
 	case "guest-seatd-probe":
 		dev := "/dev/dri/card0"
 		if len(rest) > 1 {
@@ -131,16 +141,17 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  vitrine-lab [--install] run [--display virtio|bochs|cirrus[,more]] [--render vgem]
+  vitrine-lab [--install] run [--display virtio|virtio-dual|bochs|cirrus[,more]] [--render vgem]
               [--session none|logind|seatd] [--out DIR] [--input FILE] [--timeout D] -- COMMAND
   vitrine-lab [--install] check [--run PATTERN] [--out DIR] [--list]
   vitrine-lab install          apt-get install the Debian packages the lab needs
 in the guest:
-  lab-screendump NAME [DEVICE] save the display as NAME.png in the run's --out directory
+  lab-screendump NAME [DEVICE[:HEAD]] save the display (one head of it) as NAME.png in the run's --out directory
   lab-input [FILE]             play an input script (stdin without FILE)
   lab-touch [FILE]             play a touch script on a uinput multi-touch screen (also: vitrine-lab guest-touch)
   vitrine-lab guest-drm        list /dev/dri nodes with their kernel driver
   vitrine-lab guest-seatd-probe [DEVICE]  open the seat and DEVICE through seatd
+  vitrine-lab guest-head DEVICE:HEAD WxH|off  plug a monitor into a head of a virtio-dual display, or unplug it
   vitrine-lab guest-fbfill FB RRGGBB      paint a framebuffer (fbdev emulation) one colour
 `
 
@@ -155,7 +166,7 @@ func newLogger(stderr io.Writer, verbose bool) *slog.Logger {
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	display := fs.String("display", "virtio", "display devices, comma-separated: virtio, bochs, cirrus (the first is card0)")
+	display := fs.String("display", "virtio", "display devices, comma-separated: virtio, virtio-dual (two heads), bochs, cirrus (the first is card0)")
 	render := fs.String("render", "", "render-only device: vgem")
 	session := fs.String("session", lab.SessionNone, "none (busybox initramfs, root), logind or seatd (disk image, autologin user)")
 	out := fs.String("out", "", "directory for screendumps and the console log (default out/lab in the checkout)")
@@ -309,7 +320,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 
 func guestScreendump(args []string, stdout, stderr io.Writer) int {
 	if len(args) < 1 || len(args) > 2 {
-		fmt.Fprintln(stderr, "usage: lab-screendump NAME [DEVICE]   (DEVICE: virtio, bochs, cirrus...; default the first display)")
+		fmt.Fprintln(stderr, "usage: lab-screendump NAME [DEVICE[:HEAD]]   (DEVICE: virtio, bochs, cirrus...; default the first display)")
 		return 2
 	}
 	dev := ""

@@ -74,6 +74,18 @@ func GuestScreendump(name, device string) (string, error) {
 	return GuestRequest(controlRequest{Op: "screendump", Name: name, Device: device})
 }
 
+// GuestHead asks the host to plug a monitor of size ("WxH") into
+// display target ("DEVICE:HEAD", see parseHeadTarget), or to unplug it
+// (size "off"). It returns once QEMU has passed the request to the
+// display device; the guest's driver reports the change a moment later.
+func GuestHead(target, size string) error {
+	if _, _, err := parseHeadSize(size); err != nil {
+		return err
+	}
+	_, err := GuestRequest(controlRequest{Op: "head", Device: target, Size: size})
+	return err
+}
+
 // GuestInput asks the host to play an input script; it is checked here
 // first so mistakes are reported in the guest with a line number.
 func GuestInput(script string) error {

@@ -28,10 +28,18 @@ import (
 
 // Display devices the lab can give the guest: the QEMU device and the
 // kernel module that drives it.
-var displayDevices = map[string]struct{ device, module string }{
-	"virtio": {"virtio-gpu-pci", "virtio-gpu"},
-	"bochs":  {"bochs-display", "bochs"},
-	"cirrus": {"cirrus-vga", "cirrus"},
+var displayDevices = map[string]struct {
+	device, module string
+	// heads > 0 gives each head a VNC server through which the host
+	// plugs and unplugs its monitor (heads.go, vitrine-lab guest-head).
+	heads int
+}{
+	"virtio": {"virtio-gpu-pci", "virtio-gpu", 0},
+	"bochs":  {"bochs-display", "bochs", 0},
+	"cirrus": {"cirrus-vga", "cirrus", 0},
+	// Virtual-1 connected at 1280x800, Virtual-2 disconnected until the
+	// host plugs a monitor into head 1.
+	"virtio-dual": {"virtio-gpu-pci,max_outputs=2", "virtio-gpu", 2},
 }
 
 // Sessions a run can use.
@@ -85,7 +93,7 @@ func (c *Config) Validate() error {
 	}
 	for _, d := range c.Displays {
 		if _, ok := displayDevices[d]; !ok {
-			return fmt.Errorf("--display %s: unknown display (want virtio, bochs or cirrus)", d)
+			return fmt.Errorf("--display %s: unknown display (want virtio, virtio-dual, bochs or cirrus)", d)
 		}
 	}
 	if c.Render != "" && c.Render != "vgem" && c.Render != RenderVKMS {
@@ -357,6 +365,7 @@ type machine struct {
 	stderr  bytes.Buffer
 	qmp     *qmp.Client
 	conns   map[string]net.Conn
+	tmp     string // the run's temporary directory (sockets)
 	console *tailBuffer
 	conLog  *os.File
 	start   time.Time
@@ -408,11 +417,12 @@ func (e *Env) start(ctx context.Context, tmp, initrd string, cfg *Config) (*mach
 		args = append(args, "-device", displayDevices[d].device+",id="+ids[i])
 	}
 	args = append(args, "-device", "virtio-keyboard-pci", "-device", "virtio-tablet-pci")
+	args = append(args, headArgs(tmp, cfg)...)
 	if cfg.Session != SessionNone {
 		args = append(args, "-drive", "file="+e.Image+",if=virtio,format=raw,snapshot=on")
 	}
 
-	m := &machine{env: e, exited: make(chan struct{}), done: make(chan struct{}), conns: map[string]net.Conn{}, console: &tailBuffer{max: 64 << 10}, start: time.Now()}
+	m := &machine{env: e, tmp: tmp, exited: make(chan struct{}), done: make(chan struct{}), conns: map[string]net.Conn{}, console: &tailBuffer{max: 64 << 10}, start: time.Now()}
 	var err error
 	if m.conLog, err = os.Create(filepath.Join(cfg.OutDir, "console.log")); err != nil {
 		return nil, fmt.Errorf("console log: %w", err)
@@ -676,10 +686,11 @@ func (m *machine) play(steps []inputStep) error {
 
 // controlRequest is one line from lab-screendump or lab-input.
 type controlRequest struct {
-	Op     string `json:"op"` // "screendump" or "input"
+	Op     string `json:"op"` // "screendump", "input" or "head"
 	Name   string `json:"name,omitempty"`
-	Device string `json:"device,omitempty"`
+	Device string `json:"device,omitempty"` // ID or ID:HEAD
 	Script string `json:"script,omitempty"`
+	Size   string `json:"size,omitempty"` // "head": WxH or off
 }
 
 type controlReply struct {
@@ -722,21 +733,18 @@ func (m *machine) handle(cfg *Config, req *controlRequest) (string, error) {
 		if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
 			return "", fmt.Errorf("screendump name %q: want a plain file name", req.Name)
 		}
-		ids := cfg.DisplayIDs()
-		dev := req.Device
-		if dev == "" {
-			dev = ids[0]
-		}
-		known := false
-		for _, id := range ids {
-			known = known || id == dev
-		}
-		if !known {
-			return "", fmt.Errorf("screendump device %q: this guest's displays are %s", dev, strings.Join(ids, ", "))
+		dev, head, err := parseHeadTarget(cfg, req.Device)
+		if err != nil {
+			return "", fmt.Errorf("screendump device: %w", err)
 		}
 		ppm := filepath.Join(cfg.OutDir, "."+name+".ppm")
 		defer os.Remove(ppm)
-		if err := m.qmp.Screendump(dev, ppm); err != nil {
+		if head > 0 {
+			err = m.qmp.ScreendumpHead(dev, head, ppm)
+		} else {
+			err = m.qmp.Screendump(dev, ppm)
+		}
+		if err != nil {
 			return "", err
 		}
 		png := filepath.Join(cfg.OutDir, name+".png")
@@ -751,6 +759,21 @@ func (m *machine) handle(cfg *Config, req *controlRequest) (string, error) {
 			return "", err
 		}
 		return "", m.play(steps)
+	case "head":
+		dev, head, err := parseHeadTarget(cfg, req.Device)
+		if err != nil {
+			return "", err
+		}
+		w, h, err := parseHeadSize(req.Size)
+		if err != nil {
+			return "", err
+		}
+		for i, id := range cfg.DisplayIDs() {
+			if id == dev && displayDevices[cfg.Displays[i]].heads == 0 {
+				return "", fmt.Errorf("display %s cannot have its monitor plugged or unplugged (use virtio-dual)", dev)
+			}
+		}
+		return "", setHeadSize(headSocket(m.tmp, dev, head), w, h, 10*time.Second)
 	}
 	return "", fmt.Errorf("unknown request %q", req.Op)
 }

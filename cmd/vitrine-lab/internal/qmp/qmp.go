@@ -106,6 +106,14 @@ func (c *Client) Screendump(device, ppmPath string) error {
 	return err
 }
 
+// ScreendumpHead is Screendump of one head of a multi-head display
+// device (virtio-gpu with max_outputs > 1); head 0 is what Screendump
+// shows.
+func (c *Client) ScreendumpHead(device string, head int, ppmPath string) error {
+	_, err := c.Execute("screendump", map[string]any{"filename": ppmPath, "device": device, "head": head})
+	return err
+}
+
 // InputEvent is one element of input-send-event's "events" list, already
 // in QAPI's union shape: {"type": ..., "data": ...}.
 type InputEvent struct {
