@@ -52,6 +52,11 @@ type Options struct {
 	ForceLegacy  bool                    // use SETCRTC/PAGE_FLIP/DIRTYFB even if atomic works
 	Buffers      int                     // scanout buffers per output; 0 picks per driver (see Output)
 	Logger       *slog.Logger
+
+	// NoPlaneRotation turns the picture in the CPU copy even where the
+	// plane's "rotation" property passes TEST_ONLY: for drivers whose
+	// plane rotation is broken, and to compare both paths.
+	NoPlaneRotation bool
 }
 
 func (o *Options) configFor(name string) (OutputConfig, error) {
@@ -270,7 +275,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	}()
 	// The plane scans out a framebuffer of the logical size when it
 	// rotates, the mode's size otherwise; decide before allocating.
-	if o.atomic && o.transform != render.Normal {
+	if o.atomic && o.transform != render.Normal && !opts.NoPlaneRotation {
 		o.planeRotated = o.tryPlaneRotation()
 	}
 	lw, lh := o.transform.TransformSize(o.mode.Width, o.mode.Height)

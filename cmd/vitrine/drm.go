@@ -48,9 +48,10 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		return nil, err
 	}
 	kopts := kms.Options{
-		OutputConfig: kms.OutputConfig{Mode: opts.mode, Rotate: opts.transform()},
-		ForceLegacy:  opts.legacyKMS,
-		Logger:       log,
+		OutputConfig:    kms.OutputConfig{Mode: opts.mode, Rotate: opts.transform()},
+		ForceLegacy:     opts.legacyKMS,
+		NoPlaneRotation: opts.noPlaneRot,
+		Logger:          log,
 	}
 	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info kms.PresentInfo) {
 		comp.Post(func() { comp.PresentDone(o, presentInfo(info)) })

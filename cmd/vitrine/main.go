@@ -44,6 +44,7 @@ type options struct {
 	maxQueue   int
 	mode       string
 	legacyKMS  bool
+	noPlaneRot bool
 	keymap     string
 	noVTSwitch bool
 	noQuitKey  bool
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.trace, "trace-protocol", false, "log every client request (at debug level)")
 	fs.StringVar(&o.mode, "mode", "", "drm mode WIDTHxHEIGHT[@HZ] for every output (default: each display's preferred mode)")
 	fs.BoolVar(&o.legacyKMS, "legacy-kms", false, "use legacy KMS (SETCRTC, PAGE_FLIP, DIRTYFB) even where atomic works, for testing drivers")
+	fs.BoolVar(&o.noPlaneRot, "no-plane-rotation", false, "with --rotate, turn the picture in the CPU copy even when the display plane could rotate it (for drivers whose plane rotation is broken)")
 	fs.StringVar(&o.keymap, "keymap", "", "compiled XKB keymap file to send to clients (e.g. from xkbcli compile-keymap --layout de); default: built-in US")
 	fs.BoolVar(&o.noVTSwitch, "no-vt-switch", false, "disable Ctrl+Alt+F1..F12 virtual terminal switching (kiosks)")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
