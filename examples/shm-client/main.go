@@ -2,7 +2,7 @@
 // buffers.
 //
 //	shm-client [--pattern quadrants|moving-box] [--fullscreen] [--seconds S]
-//	           [--size WxH] [--frames N]
+//	           [--size WxH] [--frames N] [--watch-outputs] [--output NAME]
 //
 // Lines on stdout (tests parse them):
 //
@@ -12,6 +12,8 @@
 //	final-box x=X y=Y w=64 h=64 frames=N     moving-box stopped after --frames N
 //	done frames=N size=WxH                   quadrants shown for --frames N frames
 //	closed                                   the compositor closed the toplevel
+//	output-added NAME WxH                    --watch-outputs: a wl_output global (name, current mode)
+//	output-removed NAME                      --watch-outputs: its global was removed
 //
 // It exits 0 after --seconds S (0: no time limit), after --frames N frames
 // when --seconds is 0, or when closed; never if both are 0.
@@ -24,6 +26,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/neurlang/wayland/wl"
 
 	"github.com/vitrine-wm/vitrine/examples/internal/content"
 	"github.com/vitrine-wm/vitrine/examples/internal/report"
@@ -48,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	toggle := fs.Bool("toggle-on-usr1", false, "leave or enter fullscreen on each SIGUSR1 (prints fullscreen on|off, then resized WxH)")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
+	watch := fs.Bool("watch-outputs", false, "print output-added NAME WxH and output-removed NAME as wl_output globals come and go")
+	outputName := fs.String("output", "", "wait for the output called NAME and go fullscreen on it (implies --fullscreen and --watch-outputs)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -84,10 +90,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer conn.Close()
+	var fsOutput *wl.Output
+	if *watch || *outputName != "" {
+		outputs := watchOutputs(conn, out, log)
+		for *outputName != "" && fsOutput == nil {
+			if fsOutput = outputs.named(*outputName); fsOutput == nil {
+				if err := conn.Dispatch(); err != nil {
+					fmt.Fprintf(stderr, "%s: wait for output %s: %v\n", name, *outputName, err)
+					return 1
+				}
+			}
+		}
+	}
 	win, err := window.New(conn, &shm.Allocator{Shm: conn.Shm}, painter, out, log, window.Options{
 		Title:        name,
 		AppID:        name,
-		Fullscreen:   *fullscreen,
+		Fullscreen:   *fullscreen || fsOutput != nil,
+		Output:       fsOutput,
 		Size:         size,
 		Frames:       *frames,
 		ToggleOnUSR1: *toggle,

@@ -72,6 +72,9 @@ type Options struct {
 	Title      string
 	AppID      string
 	Fullscreen bool
+	// Output is the output Fullscreen asks for (nil: the compositor's
+	// choice).
+	Output *wl.Output
 	// Size is used when the compositor leaves the size to the client
 	// (configure with 0x0).
 	Size image.Point
@@ -152,7 +155,7 @@ func New(conn *Conn, alloc Allocator, painter Painter, out *report.Lines, log *s
 		}
 	}
 	if opts.Fullscreen {
-		if err := w.Toplevel.SetFullscreen(nil); err != nil {
+		if err := w.Toplevel.SetFullscreen(opts.Output); err != nil {
 			return nil, fmt.Errorf("set fullscreen: %w", err)
 		}
 		w.fullscreen = true
@@ -461,7 +464,7 @@ func (w *Window) toggleFullscreen() {
 	w.fullscreen = !w.fullscreen
 	var err error
 	if w.fullscreen {
-		err = w.Toplevel.SetFullscreen(nil)
+		err = w.Toplevel.SetFullscreen(w.opts.Output)
 	} else {
 		err = w.Toplevel.UnsetFullscreen()
 	}

@@ -1,0 +1,273 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// hotplugScenarios prove that connectors coming and going on a real
+// driver add and remove vitrine's outputs and their wl_output globals.
+func hotplugScenarios() []Scenario {
+	return []Scenario{hotplugScenario()}
+}
+
+// hotplugCycles is how many times the hotplug row plugs and unplugs the
+// second monitor; the fd count after the first and the last cycle must
+// be equal.
+const hotplugCycles = 3
+
+// Sizes in the hotplug row: head 0 keeps virtio-gpu's default; head 1
+// gets a size no other row uses, so a stale or default mode shows.
+var (
+	hotplugHead0 = image.Pt(1280, 800)
+	hotplugHead1 = image.Pt(1024, 768)
+)
+
+// hotplugScenario plugs a monitor into the second head of a virtio-gpu
+// (the host's request reaches the guest as a display change event and
+// the driver's HOTPLUG=1 uevent, as a real plug would), then pulls it
+// out, hotplugCycles times, with shm-client --watch-outputs fullscreen
+// on the first head printing the wl_output globals it sees come and go.
+// On the first plug a second client goes fullscreen on the new output:
+// the second head's screendump must be its quadrants at the new mode,
+// and when the monitor goes, that client must move to the first head
+// and redraw at its size. Last, the first head's monitor is pulled too:
+// vitrine must survive having no output and show both clients again
+// when it comes back. Throughout, the first head's screendump is the
+// quadrants pixel for pixel.
+func hotplugScenario() Scenario {
+	return Scenario{
+		Name:         "kms-hotplug-virtio",
+		Displays:     []string{"virtio-dual"},
+		NeedsVitrine: true,
+		Timeout:      3 * time.Minute,
+		Command:      hotplugCommand,
+		Check:        hotplugCheck,
+	}
+}
+
+// hotplugShell: awaitin FILE PATTERN COUNT WHAT polls FILE until PATTERN
+// occurs COUNT times (20 s at most) or vitrine died; fail ends the run
+// with vitrine's log.
+const hotplugShell = `export XDG_RUNTIME_DIR=/tmp/xdg
+mkdir -p -m 700 $XDG_RUNTIME_DIR
+log=/tmp/vitrine.log
+fail() {
+	echo "FAIL: $*"
+	[ -n "${second:-}" ] && kill $second 2>/dev/null
+	[ -n "${pid:-}" ] && kill $pid 2>/dev/null
+	grep -v 'msg=frame' $log | tail -n 60 | sed 's/^/vitrine| /'
+	[ -f /tmp/second.log ] && sed 's/^/second| /' /tmp/second.log
+	exit 1
+}
+awaitin() {
+	i=0
+	while [ "$(grep -c -- "$2" $1)" -lt "$3" ]; do
+		kill -0 $pid 2>/dev/null || fail "vitrine exited while waiting for $4"
+		i=$((i+1))
+		[ $i -lt 400 ] || fail "no $4 within 20s (want $3 lines matching '$2' in $1, have $(grep -c -- "$2" $1))"
+		sleep 0.05
+	done
+}
+# busybox date has no %N; /proc/uptime counts in hundredths.
+now() {
+	read u _ </proc/uptime
+	echo $(( ${u%.*} * 1000 + 1${u#*.} * 10 - 1000 ))
+}
+`
+
+var hotplugCommand = hotplugShell + fmt.Sprintf(`vitrine --backend drm --session direct --log-level debug --socket wayland-hp -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+pid=$!
+awaitin $log '^first-frame ' 1 'the first frame'
+awaitin $log '^output-added Virtual-1 ' 1 'the client seeing Virtual-1'
+sleep %[1]s
+lab-screendump start >/dev/null || fail "screendump start"
+c=1
+while [ $c -le %[2]d ]; do
+	t0=$(now)
+	vitrine-lab guest-head virtio-dual:1 %[3]dx%[4]d || fail "plug head 1"
+	t1=$(now)
+	awaitin $log 'msg="output added" name=Virtual-2 ' $c "vitrine adding Virtual-2 (plug $c)"
+	t2=$(now)
+	awaitin $log '^output-added Virtual-2 ' $c "the client seeing Virtual-2 (plug $c)"
+	t3=$(now)
+	echo "plug $c request-ms=$((t1-t0)) vitrine-ms=$((t2-t0)) client-ms=$((t3-t0))"
+	if [ $c = 1 ]; then
+		WAYLAND_DISPLAY=wayland-hp shm-client --pattern quadrants --output Virtual-2 >/tmp/second.log 2>&1 &
+		second=$!
+		awaitin /tmp/second.log '^first-frame ' 1 'the second client on Virtual-2'
+		sleep %[1]s
+		lab-screendump head1 virtio-dual:1 >/dev/null || fail "screendump head1"
+		lab-screendump plugged >/dev/null || fail "screendump plugged"
+	fi
+	t0=$(now)
+	vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
+	t1=$(now)
+	awaitin $log 'msg="output off" output=Virtual-2 ' $c "vitrine removing Virtual-2 (unplug $c)"
+	t2=$(now)
+	awaitin $log '^output-removed Virtual-2$' $c "the client seeing Virtual-2 go (unplug $c)"
+	t3=$(now)
+	echo "unplug $c request-ms=$((t1-t0)) vitrine-ms=$((t2-t0)) client-ms=$((t3-t0))"
+	if [ $c = 1 ]; then
+		awaitin /tmp/second.log '^resized ' 1 'the second client redrawn on Virtual-1'
+		sleep %[1]s
+		lab-screendump unplugged >/dev/null || fail "screendump unplugged"
+		fds1=$(ls /proc/$pid/fd | wc -l)
+	fi
+	c=$((c+1))
+done
+fds=$(ls /proc/$pid/fd | wc -l)
+echo "fds cycle1=$fds1 cycle%[2]d=$fds"
+ls -l /proc/$pid/fd | sed 's/^/fds| /'
+# QEMU forwards a size only when it differs from the last one asked
+# for, so head 0 is first given the size it already has.
+vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "head 0 size"
+t0=$(now)
+vitrine-lab guest-head virtio-dual:0 off || fail "unplug head 0"
+awaitin $log 'msg="output off" output=Virtual-1 ' 1 "vitrine removing Virtual-1"
+awaitin $log '^output-removed Virtual-1$' 1 "the client seeing Virtual-1 go"
+echo "unplug-only request-to-client-ms=$(( $(now) - t0 ))"
+sleep 1
+kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left"
+lab-screendump gone >/dev/null || fail "screendump gone"
+frames=$(grep -c 'msg=frame' $log)
+t0=$(now)
+vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
+awaitin $log 'msg="output added" name=Virtual-1 ' 2 "vitrine adding Virtual-1 again"
+awaitin $log '^output-added Virtual-1 ' 2 "the client seeing Virtual-1 again"
+awaitin $log 'msg=frame' $((frames + 1)) "a frame on Virtual-1 again"
+echo "replug-only request-to-frame-ms=$(( $(now) - t0 ))"
+sleep %[1]s
+lab-screendump back >/dev/null || fail "screendump back"
+kill -TERM $pid
+wait $pid
+echo "vitrine-exit=$?"
+grep -v 'msg=frame' $log | sed 's/^/vitrine| /'
+sed 's/^/second| /' /tmp/second.log
+`, settle, hotplugCycles, hotplugHead1.X, hotplugHead1.Y, hotplugHead0.X, hotplugHead0.Y)
+
+// hotplugCheck judges hotplugScenario's run.
+func hotplugCheck(env *Env, res *Result, runErr error) error {
+	if runErr != nil {
+		return runErr
+	}
+	out := string(res.Output)
+	if t, err := hotplugTimings(out); err == nil && env != nil && env.Log != nil {
+		env.Log.Info("hotplug: slowest delays from the host's request (ms)",
+			"plug_vitrine", t["plug"][0], "plug_client", t["plug"][1],
+			"unplug_vitrine", t["unplug"][0], "unplug_client", t["unplug"][1])
+	}
+	problems := judgeHotplugOutput(out, hotplugCycles)
+	if res.ExitCode != 0 {
+		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
+	}
+	head0 := quadrantsImage(hotplugHead0.X, hotplugHead0.Y, quadrantColors)
+	for _, name := range []string{"start", "plugged", "unplugged", "back"} {
+		if err := compareScreendump(res, name, head0); err != nil {
+			problems = append(problems, name+": "+err.Error())
+		}
+	}
+	if err := compareScreendump(res, "head1", quadrantsImage(hotplugHead1.X, hotplugHead1.Y, quadrantColors)); err != nil {
+		problems = append(problems, "head1 (the second client on Virtual-2): "+err.Error())
+	}
+	// With no monitor QEMU shows something else than vitrine's last
+	// frame, or "back" would prove no repaint.
+	if err := differsFromScreendump(res, "gone", head0); err != nil {
+		problems = append(problems, "gone: "+err.Error())
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(nonFrameLines(out), 40)))
+	}
+	return nil
+}
+
+var (
+	hotplugFDs    = regexp.MustCompile(`(?m)^fds cycle1=(\d+) cycle\d+=(\d+)$`)
+	hotplugTiming = regexp.MustCompile(`(?m)^(plug|unplug) (\d+) request-ms=(\d+) vitrine-ms=(\d+) client-ms=(\d+)$`)
+)
+
+// judgeHotplugOutput checks the guest script's text: vitrine's log (as
+// "vitrine| " lines), both clients' lines and the script's own.
+func judgeHotplugOutput(out string, cycles int) []string {
+	var problems []string
+	problems = append(problems, failLines.FindAllString(out, -1)...)
+	if !regexp.MustCompile(`(?m)^vitrine-exit=0$`).MatchString(out) {
+		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
+	}
+	vlog := tagged(out, "vitrine")
+	for _, l := range vlog {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
+			problems = append(problems, "vitrine logged: "+l)
+		}
+	}
+	// The client's lines are in vitrine's log (its child's output).
+	var client []string
+	for _, l := range vlog {
+		if strings.HasPrefix(l, "output-") {
+			client = append(client, l)
+		}
+	}
+	want := []string{fmt.Sprintf("output-added Virtual-1 %dx%d", hotplugHead0.X, hotplugHead0.Y)}
+	for range cycles {
+		want = append(want, fmt.Sprintf("output-added Virtual-2 %dx%d", hotplugHead1.X, hotplugHead1.Y), "output-removed Virtual-2")
+	}
+	want = append(want, "output-removed Virtual-1", fmt.Sprintf("output-added Virtual-1 %dx%d", hotplugHead0.X, hotplugHead0.Y))
+	if strings.Join(client, "\n") != strings.Join(want, "\n") {
+		problems = append(problems, fmt.Sprintf("the client saw the outputs\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
+	}
+	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(strings.Join(vlog, "\n"), -1)) }
+	if n := count(`msg="output added" name=Virtual-2 `); n != cycles {
+		problems = append(problems, fmt.Sprintf("vitrine added Virtual-2 %d times, want %d", n, cycles))
+	}
+	if n := count(`msg="output on" .*output=Virtual-2 `); n != cycles {
+		problems = append(problems, fmt.Sprintf("vitrine lit Virtual-2 %d times, want %d", n, cycles))
+	}
+	if n := count(`msg="output off" output=Virtual-2 `); n != cycles {
+		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-2 off %d times, want %d", n, cycles))
+	}
+	// Virtual-1: lit at start and after its return, off when unplugged
+	// and at exit.
+	if n := count(`msg="output off" output=Virtual-1 `); n != 2 {
+		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-1 off %d times, want 2 (unplug, exit)", n))
+	}
+	if !regexp.MustCompile(`(?m)^stats: output=Virtual-1 `).MatchString(strings.Join(vlog, "\n")) {
+		problems = append(problems, "no stats line for Virtual-1: vitrine did not exit cleanly")
+	}
+	second := tagged(out, "second")
+	first := fmt.Sprintf("first-frame %dx%d", hotplugHead1.X, hotplugHead1.Y)
+	moved := fmt.Sprintf("resized %dx%d", hotplugHead0.X, hotplugHead0.Y)
+	if i := slices.Index(second, first); i < 0 || !slices.Contains(second[i:], moved) {
+		problems = append(problems, fmt.Sprintf("the second client (shm-client --output Virtual-2) printed %q, want %q and later %q", second, first, moved))
+	}
+	if m := hotplugFDs.FindStringSubmatch(out); m == nil {
+		problems = append(problems, "no fd counts")
+	} else if m[1] != m[2] {
+		problems = append(problems, fmt.Sprintf("vitrine's open fds went from %s after the first hotplug cycle to %s after the last", m[1], m[2]))
+	}
+	if n := len(hotplugTiming.FindAllString(out, -1)); n != 2*cycles {
+		problems = append(problems, fmt.Sprintf("%d plug/unplug timing lines, want %d", n, 2*cycles))
+	}
+	return problems
+}
+
+// hotplugTimings returns the slowest request-to-vitrine and
+// request-to-client delays (ms) of the plugs and unplugs, for the report.
+func hotplugTimings(out string) (map[string][2]int, error) {
+	worst := map[string][2]int{}
+	for _, m := range hotplugTiming.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(m[4])
+		c, _ := strconv.Atoi(m[5])
+		w := worst[m[1]]
+		worst[m[1]] = [2]int{max(w[0], v), max(w[1], c)}
+	}
+	if len(worst) == 0 {
+		return nil, errors.New("no plug/unplug timing lines")
+	}
+	return worst, nil
+}
