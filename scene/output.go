@@ -122,6 +122,20 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	}
 	o.gone = true
 	c.outputs = slices.Delete(c.outputs, i, i+1)
+	// Windows shown there leave it now, while the clients' wl_output
+	// objects for it are still known: those stay alive (inert) until the
+	// client releases them, and a client never told would go on
+	// believing its window is on the unplugged monitor.
+	for _, t := range c.toplevels {
+		s := t.xs.surface
+		if !s.entered[o] {
+			continue
+		}
+		for _, res := range c.client(s.res.Client()).outputs[o] {
+			s.res.SendLeave(res)
+		}
+		delete(s.entered, o)
+	}
 	c.srv.RemoveGlobal(o.global)
 	for _, cs := range c.clients {
 		delete(cs.outputs, o)

@@ -1,0 +1,128 @@
+package scene_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
+	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/headless"
+)
+
+// wl_surface events.
+const (
+	surfaceEnter = 0
+	surfaceLeave = 1
+)
+
+// TestSurfaceLeavesUnpluggedOutput puts a window fullscreen on a second
+// output and unplugs that output: the client must get wl_surface.leave
+// for it (its wl_output object stays alive until it releases it, and it
+// must not believe the window is still shown there) and then
+// wl_surface.enter for the output the window moved to.
+func TestSurfaceLeavesUnpluggedOutput(t *testing.T) {
+	p := startInProcess(t, 320, 240, render.Normal)
+	h, err := protocoltest.Dial(filepath.Join(p.runtime, p.display))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second *headless.Output
+	second, err = headless.New("HEADLESS-2", 640, 480, 60000, render.Normal, func(i scene.PresentInfo) {
+		p.comp.Post(func() { p.comp.PresentDone(second, i) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.comp.Post(func() { p.comp.AddOutput(second) })
+	added := waitRegistry(t, h, reg, 0)
+
+	bindGlobal := func(name uint32, iface string, version uint32) uint32 {
+		id := h.NewID()
+		h.Send(reg, 0, name, iface, version, id)
+		return id
+	}
+	out1 := bindGlobal(g["wl_output"][0], "wl_output", 4)
+	out2 := bindGlobal(added.Uint(0), "wl_output", 4)
+	comp := bindGlobal(g["wl_compositor"][0], "wl_compositor", 5)
+	shm := bindGlobal(g["wl_shm"][0], "wl_shm", 1)
+	wm := bindGlobal(g["xdg_wm_base"][0], "xdg_wm_base", 5)
+	surf, xs, top := h.NewID(), h.NewID(), h.NewID()
+	h.Send(comp, 0, surf)
+	h.Send(wm, 2, xs, surf)
+	h.Send(xs, 1, top)
+	h.Send(top, 11, out2) // set_fullscreen on the second output
+	h.Send(surf, 6)
+	serial := readUntil(t, h, xs, 0).Uint(0)
+	h.Send(xs, 4, serial)
+	const w, hgt = 640, 480
+	fd, err := unix.MemfdCreate("window", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	unix.Ftruncate(fd, w*hgt*4)
+	pool, buf := h.NewID(), h.NewID()
+	h.SendFDs([]int{fd}, shm, 0, pool, int32(w*hgt*4))
+	h.Send(pool, 0, buf, int32(0), int32(w), int32(hgt), int32(w*4), uint32(1))
+	h.Send(surf, 1, buf, int32(0), int32(0))
+	h.Send(surf, 6)
+	if e := readUntil(t, h, surf, surfaceEnter); e.Uint(0) != out2 {
+		t.Fatalf("the window entered wl_output %d, want the second output's %d", e.Uint(0), out2)
+	}
+
+	p.comp.Post(func() { p.comp.RemoveOutput(second) })
+	left := false
+	for {
+		e, err := h.Read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("waiting for the window to enter the first output: %v (left the second: %v)", err, left)
+		}
+		if e.Object == 1 && e.Opcode == 0 {
+			t.Fatalf("protocol error: %s", e.String(2))
+		}
+		if e.Object != surf {
+			continue
+		}
+		if e.Opcode == surfaceLeave {
+			if e.Uint(0) != out2 {
+				t.Fatalf("the window left wl_output %d, want the unplugged %d", e.Uint(0), out2)
+			}
+			left = true
+		}
+		if e.Opcode == surfaceEnter {
+			if e.Uint(0) != out1 {
+				t.Fatalf("the window entered wl_output %d, want the first output's %d", e.Uint(0), out1)
+			}
+			break
+		}
+	}
+	if !left {
+		t.Fatal("the window moved to the first output without a wl_surface.leave for the unplugged one")
+	}
+}
+
+// readUntil reads events until object's event opcode arrives.
+func readUntil(t *testing.T, h *protocoltest.Client, object uint32, opcode uint16) protocoltest.Event {
+	t.Helper()
+	for {
+		e, err := h.Read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("waiting for event %d on object %d: %v", opcode, object, err)
+		}
+		if e.Object == 1 && e.Opcode == 0 {
+			t.Fatalf("protocol error: %s", e.String(2))
+		}
+		if e.Object == object && e.Opcode == opcode {
+			return e
+		}
+	}
+}
