@@ -14,8 +14,10 @@ const band = 64
 // CopyOut copies rects (in src coordinates) from the shadow image src
 // (XRGB8888; ARGB8888 is accepted and its alpha ignored) into dst, applying
 // the output transform t; dst has the transformed size of src (a smaller or
-// larger dst is clipped to what both cover). dst is written row by row in
-// increasing addresses within each rectangle and never read, so it may be
+// larger dst is clipped to what both cover). dst is never read, and each
+// of its rows is written in increasing addresses: one row after another,
+// except that a 90° or 270° copy fills a few rows side by side (a strip
+// of 4 or 8 rows, 16 or 32 bytes of each in turn), so dst may be
 // write-combined or I/O memory. dst may be XRGB8888, ARGB8888 or ABGR8888
 // (alpha 0xff), XBGR8888 or RGB565. It returns the number of bytes written
 // to dst; rects should not overlap, or the overlap is written twice.
@@ -23,8 +25,9 @@ const band = 64
 // The destination rectangle for each of rects is t.Rect(r, src.Width,
 // src.Height): that is the damage to report to the display (FB_DAMAGE_CLIPS).
 //
-// Rotated copies need a band buffer of 64 destination rows; CopyOut
-// allocates it per call, a Copier keeps it between frames.
+// Rotated copies that are not done in vector registers (other formats,
+// other CPUs) need a band buffer of 64 destination rows; CopyOut allocates
+// it per call, a Copier keeps it between frames.
 func CopyOut(dst, src *Image, rects []image.Rectangle, t Transform) int {
 	var c Copier
 	return c.CopyOut(dst, src, rects, t)
@@ -38,6 +41,16 @@ type Copier struct {
 	scratch []byte   // byte path: band or reversed row
 	band    []uint32 // word path: band, or a reversed chunk of a row
 	out     []uint64 // word path: a converted chunk of an unaligned row
+	// tiles, when not nil, replaces the platform's tile kernels for
+	// 90° and 270° copies (tests use it to run every kernel).
+	tiles []tileKernel
+}
+
+func (c *Copier) kernels() []tileKernel {
+	if c.tiles != nil {
+		return c.tiles
+	}
+	return platformKernels
 }
 
 // rectCopy is one rectangle's copy, clipped: the destination rectangle
@@ -142,9 +155,15 @@ func (c *Copier) copyRectWords(dst *Image, src []uint32, g rectCopy) {
 			}
 		}
 	default:
-		// Rows become columns (90, 270 and their flips): transpose a
-		// band of destination rows into system memory, then write
-		// each of them out sequentially.
+		// Rows become columns (90, 270 and their flips). With vector
+		// registers, XRGB8888 is transposed straight into dst in 4x4
+		// blocks; otherwise a band of destination rows is transposed
+		// into system memory, then each row is written out
+		// sequentially.
+		if k := c.kernels(); len(k) > 0 && dst.Format == XRGB8888 {
+			transposeRect(dst, src, g, k)
+			return
+		}
 		bs := bandStride(w)
 		buf := c.words((min(wordBand, h)-1)*bs + w)
 		for y := 0; y < h; y += wordBand {

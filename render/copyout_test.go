@@ -23,10 +23,16 @@ func sentinelImage(w, h int, f Format, pad int) *Image {
 // sentinel everywhere else (padding included), and the byte count.
 func checkCopyOut(t *testing.T, src *Image, rects []image.Rectangle, tr Transform, df Format, pad int) error {
 	t.Helper()
+	return checkCopier(t, new(Copier), src, rects, tr, df, pad)
+}
+
+// checkCopier is checkCopyOut through c.
+func checkCopier(t *testing.T, c *Copier, src *Image, rects []image.Rectangle, tr Transform, df Format, pad int) error {
+	t.Helper()
 	tw, th := tr.TransformSize(src.Width, src.Height)
 	got := sentinelImage(tw, th, df, pad)
 	want := sentinelImage(tw, th, df, pad)
-	n := CopyOut(got, src, rects, tr)
+	n := c.CopyOut(got, src, rects, tr)
 	refCopyOut(want, src, rects, tr)
 	if !bytes.Equal(got.Pix, want.Pix) {
 		for i := range got.Pix {

@@ -237,12 +237,7 @@ func transposeBand(b, s []uint32, off, sx, sy, w, n, bs int) {
 	if w <= 0 || n <= 0 {
 		return
 	}
-	// The offset is affine in x and k, so its extremes are at corners.
-	lo, hi := off, off
-	for _, o := range [...]int{off + (w-1)*sx, off + (n-1)*sy, off + (w-1)*sx + (n-1)*sy} {
-		lo, hi = min(lo, o), max(hi, o)
-	}
-	if lo < 0 || hi >= len(s) || bs < w || len(b) < (n-1)*bs+w || (sy != 1 && sy != -1) {
+	if !insideAffine(s, off, sx, sy, w, n) || bs < w || len(b) < (n-1)*bs+w || (sy != 1 && sy != -1) {
 		panic("render: transposeBand: extent outside the image")
 	}
 	// In each source row the band's n pixels are contiguous from first;
@@ -348,3 +343,14 @@ func store64(p unsafe.Pointer, o int, v uint64) {
 }
 
 func ptr32(s []uint32) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(s)) }
+
+// insideAffine reports whether s[off + x*sx + k*sy] exists for every x in
+// [0, w) and k in [0, n). The offset is affine in x and k, so its extremes
+// are at the corners.
+func insideAffine(s []uint32, off, sx, sy, w, n int) bool {
+	lo, hi := off, off
+	for _, o := range [...]int{off + (w-1)*sx, off + (n-1)*sy, off + (w-1)*sx + (n-1)*sy} {
+		lo, hi = min(lo, o), max(hi, o)
+	}
+	return lo >= 0 && hi < len(s)
+}

@@ -1,0 +1,76 @@
+package render
+
+import (
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"testing"
+)
+
+// kernelSets are the ways a 90° or 270° copy can be done on this machine:
+// the platform's kernels together and each alone, the scalar kernels, and
+// no kernels (the band).
+func kernelSets() map[string][]tileKernel {
+	sets := map[string][]tileKernel{
+		"platform": platformKernels,
+		"scalar":   {scalarKernel(16, 8), scalarKernel(8, 8), scalarKernel(4, 4)},
+		"scalar4":  {scalarKernel(4, 4)},
+		"band":     {},
+	}
+	for _, k := range platformKernels {
+		sets[fmt.Sprintf("platform%dx%d", k.rows, k.cols)] = []tileKernel{k}
+	}
+	return sets
+}
+
+// Every size of rectangle from 1x1 to 39x19 at an odd place, every
+// rotation that turns rows into columns, every kernel: the rectangle's
+// pixels as the reference has them, nothing outside written (the sentinel
+// and padding survive), so ragged edges and short strips are covered.
+func TestTransposeKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	src := randomImage(rng, 61, 43, XRGB8888)
+	for name, set := range kernelSets() {
+		c := &Copier{tiles: set}
+		for _, tr := range []Transform{Rotate90, Rotate270, Flipped90, Flipped270} {
+			for w := 1; w < 20; w++ {
+				for h := 1; h < 40; h++ {
+					r := image.Rect(5, 3, 5+w, 3+h)
+					if err := checkCopier(t, c, src, []image.Rectangle{r}, tr, XRGB8888, 12); err != nil {
+						t.Fatalf("kernels %s: %v", name, err)
+					}
+				}
+			}
+			full := []image.Rectangle{src.Bounds()}
+			if err := checkCopier(t, c, src, full, tr, XRGB8888, 0); err != nil {
+				t.Fatalf("kernels %s: %v", name, err)
+			}
+		}
+	}
+}
+
+// Rows that start 4 bytes off a 16-byte boundary, or at any multiple of
+// 4 (a stride of one pixel more than the width), in both images: the
+// vector loads and stores must not assume alignment beyond 4 bytes.
+func TestTransposeKernelsUnaligned(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	in := randomImage(rng, 37, 29, XRGB8888)
+	stride := in.Width*4 + 4
+	buf := make([]byte, 4+stride*in.Height)
+	src := &Image{Pix: buf[4:], Stride: stride, Width: in.Width, Height: in.Height, Format: XRGB8888}
+	for y := 0; y < in.Height; y++ {
+		copy(src.Pix[y*stride:], in.Pix[y*in.Stride:y*in.Stride+in.Width*4])
+	}
+	if shadowWords(src) == nil {
+		t.Fatal("the test image does not take the word path")
+	}
+	for name, set := range kernelSets() {
+		c := &Copier{tiles: set}
+		for _, tr := range []Transform{Rotate90, Rotate270} {
+			rects := []image.Rectangle{src.Bounds(), image.Rect(1, 2, 36, 27)}
+			if err := checkCopier(t, c, src, rects, tr, XRGB8888, 4); err != nil {
+				t.Errorf("kernels %s: %v", name, err)
+			}
+		}
+	}
+}
