@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // kernelSets are the ways a 90° or 270° copy can be done on this machine:
@@ -72,5 +76,28 @@ func TestTransposeKernelsUnaligned(t *testing.T) {
 				t.Errorf("kernels %s: %v", name, err)
 			}
 		}
+	}
+}
+
+// Vector kernels are what the direct path runs on amd64 and arm64; a build
+// that silently fell back to the band there would pass every other test.
+func TestPlatformKernels(t *testing.T) {
+	var want []string
+	switch {
+	case !vectorBuild:
+		want = nil
+	case runtime.GOARCH == "arm64":
+		want = []string{"4x4"}
+	case runtime.GOARCH == "amd64" && cpu.X86.HasAVX2:
+		want = []string{"8x8", "4x4"}
+	case runtime.GOARCH == "amd64":
+		want = []string{"4x4"}
+	}
+	var got []string
+	for _, k := range platformKernels {
+		got = append(got, fmt.Sprintf("%dx%d", k.rows, k.cols))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("platform kernels %v, want %v", got, want)
 	}
 }
