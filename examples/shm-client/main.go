@@ -14,6 +14,7 @@
 //	closed                                   the compositor closed the toplevel
 //	output-added NAME WxH                    --watch-outputs: a wl_output global (name, current mode)
 //	output-removed NAME                      --watch-outputs: its global was removed
+//	surface-enter NAME, surface-leave NAME   --watch-outputs: the window entered or left that output
 //
 // It exits 0 after --seconds S (0: no time limit), after --frames N frames
 // when --seconds is 0, or when closed; never if both are 0.
@@ -91,8 +92,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer conn.Close()
 	var fsOutput *wl.Output
+	var outputs *outputWatch
 	if *watch || *outputName != "" {
-		outputs := watchOutputs(conn, out, log)
+		outputs = watchOutputs(conn, out, log)
 		for *outputName != "" && fsOutput == nil {
 			if fsOutput = outputs.named(*outputName); fsOutput == nil {
 				if err := conn.Dispatch(); err != nil {
@@ -114,6 +116,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
+	}
+	if outputs != nil {
+		win.Surface.AddEnterHandler(outputs)
+		win.Surface.AddLeaveHandler(outputs)
 	}
 	if err := win.Run(time.Duration(*seconds * float64(time.Second))); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)

@@ -14,8 +14,9 @@ import (
 // outputWatch follows the compositor's wl_output globals (--watch-outputs):
 // it prints "output-added NAME WxH" once an output's first done event
 // has told its name and current mode, and "output-removed NAME" when its
-// global is withdrawn. Its handlers run on the goroutine that dispatches
-// events.
+// global is withdrawn; with the window's surface handlers added, also
+// "surface-enter NAME" and "surface-leave NAME". Its handlers run on the
+// goroutine that dispatches events.
 type outputWatch struct {
 	out  *report.Lines
 	log  *slog.Logger
@@ -93,6 +94,25 @@ func (w *outputWatch) HandleRegistryGlobalRemove(ev wl.RegistryGlobalRemoveEvent
 		}
 	}
 	o.proxy.Unregister()
+}
+
+// HandleSurfaceEnter reports the window shown on an output.
+func (w *outputWatch) HandleSurfaceEnter(ev wl.SurfaceEnterEvent) {
+	w.out.Printf("surface-enter %s", w.labelOf(ev.Output))
+}
+
+// HandleSurfaceLeave reports the window no longer shown on an output.
+func (w *outputWatch) HandleSurfaceLeave(ev wl.SurfaceLeaveEvent) {
+	w.out.Printf("surface-leave %s", w.labelOf(ev.Output))
+}
+
+func (w *outputWatch) labelOf(p *wl.Output) string {
+	for _, o := range w.byGlobal {
+		if p != nil && o.proxy == p {
+			return o.label()
+		}
+	}
+	return "unknown-output"
 }
 
 // named returns the announced output called name, or nil.

@@ -37,6 +37,10 @@ func TestOutputWatch(t *testing.T) {
 	w.HandleRegistryGlobal(wl.RegistryGlobalEvent{Name: 1, Interface: "wl_compositor", Version: 6})
 	w.HandleRegistryGlobal(wl.RegistryGlobalEvent{Name: 7, Interface: "wl_output", Version: 4})
 	describe(7, "Virtual-1", 1280, 800)
+	// The window's enter and leave name the output by its proxy.
+	v1 := new(wl.Output)
+	w.byGlobal[7].proxy = v1
+	w.HandleSurfaceEnter(wl.SurfaceEnterEvent{Output: v1})
 	w.HandleRegistryGlobal(wl.RegistryGlobalEvent{Name: 12, Interface: "wl_output", Version: 4})
 	if w.named("Virtual-2") != nil || len(w.byGlobal) != 2 {
 		t.Errorf("an output counts as named before its done event")
@@ -45,12 +49,14 @@ func TestOutputWatch(t *testing.T) {
 	// A second done (a mode change) prints nothing more.
 	w.byGlobal[12].HandleOutputDone(wl.OutputDoneEvent{})
 	w.HandleRegistryGlobalRemove(wl.RegistryGlobalRemoveEvent{Name: 12})
+	w.HandleSurfaceLeave(wl.SurfaceLeaveEvent{Output: v1})
+	w.HandleSurfaceLeave(wl.SurfaceLeaveEvent{Output: new(wl.Output)})
 	w.HandleRegistryGlobalRemove(wl.RegistryGlobalRemoveEvent{Name: 1})
 	// The same connector plugged in again is a new global.
 	w.HandleRegistryGlobal(wl.RegistryGlobalEvent{Name: 13, Interface: "wl_output", Version: 5})
 	describe(13, "Virtual-2", 1920, 1080)
 
-	want := "output-added Virtual-1 1280x800\noutput-added Virtual-2 1024x768\noutput-removed Virtual-2\noutput-added Virtual-2 1920x1080\n"
+	want := "output-added Virtual-1 1280x800\nsurface-enter Virtual-1\noutput-added Virtual-2 1024x768\noutput-removed Virtual-2\nsurface-leave Virtual-1\nsurface-leave unknown-output\noutput-added Virtual-2 1920x1080\n"
 	if buf.String() != want {
 		t.Errorf("printed:\n%s\nwant:\n%s", buf.String(), want)
 	}

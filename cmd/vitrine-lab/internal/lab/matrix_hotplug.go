@@ -209,17 +209,18 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	// The client's lines are in vitrine's log (its child's output).
 	var client []string
 	for _, l := range vlog {
-		if strings.HasPrefix(l, "output-") {
+		if strings.HasPrefix(l, "output-") || strings.HasPrefix(l, "surface-") {
 			client = append(client, l)
 		}
 	}
-	want := []string{fmt.Sprintf("output-added Virtual-1 %dx%d", hotplugHead0.X, hotplugHead0.Y)}
+	head0 := fmt.Sprintf("output-added Virtual-1 %dx%d", hotplugHead0.X, hotplugHead0.Y)
+	want := []string{head0, "surface-enter Virtual-1"}
 	for range cycles {
 		want = append(want, fmt.Sprintf("output-added Virtual-2 %dx%d", hotplugHead1.X, hotplugHead1.Y), "output-removed Virtual-2")
 	}
-	want = append(want, "output-removed Virtual-1", fmt.Sprintf("output-added Virtual-1 %dx%d", hotplugHead0.X, hotplugHead0.Y))
+	want = append(want, "surface-leave Virtual-1", "output-removed Virtual-1", head0, "surface-enter Virtual-1")
 	if strings.Join(client, "\n") != strings.Join(want, "\n") {
-		problems = append(problems, fmt.Sprintf("the client saw the outputs\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
+		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
 	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(strings.Join(vlog, "\n"), -1)) }
 	if n := count(`msg="output added" name=Virtual-2 `); n != cycles {
@@ -239,11 +240,18 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	if !regexp.MustCompile(`(?m)^stats: output=Virtual-1 `).MatchString(strings.Join(vlog, "\n")) {
 		problems = append(problems, "no stats line for Virtual-1: vitrine did not exit cleanly")
 	}
+	// The second client, fullscreen on Virtual-2, moves to Virtual-1
+	// when Virtual-2 goes, and redraws at its size.
 	second := tagged(out, "second")
-	first := fmt.Sprintf("first-frame %dx%d", hotplugHead1.X, hotplugHead1.Y)
-	moved := fmt.Sprintf("resized %dx%d", hotplugHead0.X, hotplugHead0.Y)
-	if i := slices.Index(second, first); i < 0 || !slices.Contains(second[i:], moved) {
-		problems = append(problems, fmt.Sprintf("the second client (shm-client --output Virtual-2) printed %q, want %q and later %q", second, first, moved))
+	if !slices.Contains(second, "surface-enter Virtual-2") {
+		problems = append(problems, "the second client's window never entered Virtual-2")
+	}
+	if err := subsequence(second, []string{
+		fmt.Sprintf("first-frame %dx%d", hotplugHead1.X, hotplugHead1.Y),
+		"surface-leave Virtual-2", "output-removed Virtual-2", "surface-enter Virtual-1",
+		fmt.Sprintf("resized %dx%d", hotplugHead0.X, hotplugHead0.Y),
+	}); err != nil {
+		problems = append(problems, "the second client (shm-client --output Virtual-2): "+err.Error())
 	}
 	if m := hotplugFDs.FindStringSubmatch(out); m == nil {
 		problems = append(problems, "no fd counts")
@@ -254,6 +262,20 @@ func judgeHotplugOutput(out string, cycles int) []string {
 		problems = append(problems, fmt.Sprintf("%d plug/unplug timing lines, want %d", n, 2*cycles))
 	}
 	return problems
+}
+
+// subsequence wants each of want as a whole line, in this order.
+func subsequence(lines, want []string) error {
+	i := 0
+	for _, l := range lines {
+		if i < len(want) && l == want[i] {
+			i++
+		}
+	}
+	if i < len(want) {
+		return fmt.Errorf("printed %q, without %q after %q", lines, want[i], want[:i])
+	}
+	return nil
 }
 
 // hotplugTimings returns the slowest request-to-vitrine and

@@ -1,0 +1,88 @@
+package lab
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// hotplugOutput is the guest script's output of a good kms-hotplug run
+// with the given number of cycles, trimmed to the lines the judge reads.
+func hotplugOutput(cycles int) string {
+	on := func(name, mode string) string {
+		return fmt.Sprintf(`vitrine| level=INFO msg="output on" output=%s description="virtio_gpu %s (RHT QEMU Monitor)" mode=%s@74.994 crtc=36 atomic=true transform=normal buffers=1 format=XRGB8888
+vitrine| level=INFO msg="output added" name=%s description="virtio_gpu %s (RHT QEMU Monitor)" size=(1,1) refresh_mhz=74994 transform=normal
+`, name, name, mode, name, name)
+	}
+	off := func(name string) string {
+		return fmt.Sprintf("vitrine| level=INFO msg=\"output off\" output=%s frames=2 scanouts=0 copied_bytes=9437184\n", name)
+	}
+	var b strings.Builder
+	for c := 1; c <= cycles; c++ {
+		fmt.Fprintf(&b, "plug %d request-ms=140 vitrine-ms=270 client-ms=300\nunplug %d request-ms=200 vitrine-ms=260 client-ms=280\n", c, c)
+	}
+	b.WriteString("fds cycle1=23 cycle3=23\nvitrine-exit=0\n")
+	b.WriteString(on("Virtual-1", "1280x800"))
+	b.WriteString("vitrine| output-added Virtual-1 1280x800\nvitrine| first-frame 1280x800\nvitrine| surface-enter Virtual-1\n")
+	for range cycles {
+		b.WriteString(on("Virtual-2", "1024x768"))
+		b.WriteString("vitrine| output-added Virtual-2 1024x768\n")
+		b.WriteString(off("Virtual-2"))
+		b.WriteString("vitrine| output-removed Virtual-2\n")
+	}
+	b.WriteString("vitrine| surface-leave Virtual-1\n")
+	b.WriteString(off("Virtual-1"))
+	b.WriteString("vitrine| output-removed Virtual-1\n")
+	b.WriteString(on("Virtual-1", "1280x800"))
+	b.WriteString("vitrine| output-added Virtual-1 1280x800\nvitrine| surface-enter Virtual-1\n")
+	b.WriteString("vitrine| stats: output=Virtual-1 frames=1 scanout=0 composited=1 copied_bytes=8192000\n")
+	b.WriteString(off("Virtual-1"))
+	b.WriteString(`second| output-added Virtual-1 1280x800
+second| output-added Virtual-2 1024x768
+second| surface-enter Virtual-2
+second| first-frame 1024x768
+second| surface-leave Virtual-2
+second| output-removed Virtual-2
+second| surface-enter Virtual-1
+second| resized 1280x800
+`)
+	return b.String()
+}
+
+func TestJudgeHotplugOutput(t *testing.T) {
+	good := hotplugOutput(3)
+	if p := judgeHotplugOutput(good, 3); len(p) != 0 {
+		t.Fatalf("a good run was judged bad:\n%s", strings.Join(p, "\n"))
+	}
+	if _, err := hotplugTimings(good); err != nil {
+		t.Errorf("hotplugTimings: %v", err)
+	}
+	for _, tc := range []struct {
+		what, from, to, want string
+	}{
+		{"a missed global_remove", "vitrine| output-removed Virtual-2\n", "", "the client saw"},
+		{"no leave for the unplugged output", "vitrine| surface-leave Virtual-1\n", "", "the client saw"},
+		{"a client that never saw the output back", "vitrine| output-added Virtual-1 1280x800\nvitrine| surface-enter Virtual-1\nvitrine| stats", "vitrine| stats", "the client saw"},
+		{"a wrong mode", "vitrine| output-added Virtual-2 1024x768", "vitrine| output-added Virtual-2 1280x800", "the client saw"},
+		{"vitrine not lighting the output", `vitrine| level=INFO msg="output on" output=Virtual-2`, `vitrine| level=INFO msg="output on" output=Virtual-3`, "lit Virtual-2 2 times"},
+		{"vitrine not switching an output off", `msg="output off" output=Virtual-2`, `msg="output off" output=Virtual-3`, "switched Virtual-2 off"},
+		{"an error logged", "vitrine-exit=0\n", "vitrine-exit=0\nvitrine| level=ERROR msg=\"rescan connectors\" err=EIO\n", "vitrine logged"},
+		{"a crash", "vitrine-exit=0\n", "vitrine-exit=2\n", "did not exit 0"},
+		{"fd growth", "fds cycle1=23 cycle3=23", "fds cycle1=23 cycle3=26", "open fds went from 23"},
+		{"no stats", "vitrine| stats: output=Virtual-1", "vitrine| nostats", "no stats line"},
+		{"a script failure", "vitrine-exit=0\n", "FAIL: no vitrine adding Virtual-2 (plug 2) within 20s\nvitrine-exit=0\n", "FAIL: no vitrine adding"},
+		{"the second client not moved", "second| surface-enter Virtual-1\n", "", "without \"surface-enter Virtual-1\""},
+		{"the second client not redrawn", "second| resized 1280x800\n", "", "without \"resized 1280x800\""},
+		{"the second client never on Virtual-2", "second| surface-enter Virtual-2\n", "", "never entered Virtual-2"},
+		{"a missing timing", "plug 2 request-ms=140 vitrine-ms=270 client-ms=300\n", "", "5 plug/unplug timing lines"},
+	} {
+		bad := strings.Replace(good, tc.from, tc.to, 1)
+		if bad == good {
+			t.Fatalf("%s: %q is not in the good output", tc.what, tc.from)
+		}
+		p := judgeHotplugOutput(bad, 3)
+		if !strings.Contains(strings.Join(p, "\n"), tc.want) {
+			t.Errorf("%s: problems %q, want one containing %q", tc.what, p, tc.want)
+		}
+	}
+}
