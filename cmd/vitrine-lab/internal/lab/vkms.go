@@ -25,13 +25,15 @@ import (
 const RenderVKMS = "vkms"
 
 // vkmsLayout is bumped whenever the vkms cache entry changes meaning.
-const vkmsLayout = "1"
+// 2: vkms.ko without debug info.
+const vkmsLayout = "2"
 
 // vkmsTools are the host programs the out-of-tree build needs besides the
 // base tools. objtool, run on every object, also needs libelf1.
 var vkmsTools = []hostTool{
 	{name: "make", pkg: "make"},
 	{name: "gcc-12", pkg: "gcc-12"},
+	{name: "strip", pkg: "binutils"}, // a dependency of gcc-12
 }
 
 // VKMSPackages lists the Debian packages that building vkms needs on the
@@ -196,6 +198,10 @@ func (c *Cache) buildVKMS(ctx context.Context, k *Kernel, tmp string) error {
 	}
 	deps, err := moduleDeps(ctx, k, strings.Split(strings.TrimSpace(depends), ","))
 	if err != nil {
+		return err
+	}
+	// Its debug info is most of the file, and every vkms boot carries it.
+	if err := runIn(ctx, src, "strip", "--strip-debug", ko); err != nil {
 		return err
 	}
 	if err := os.Rename(ko, filepath.Join(tmp, "vkms.ko")); err != nil {
@@ -374,7 +380,16 @@ func (e *Env) prepareRender(ctx context.Context, render string) error {
 		return fmt.Errorf("vkms: %w", err)
 	}
 	files := append(append([]string{}, mod.Deps...), rel)
-	key := "initramfs-vkms-" + filepath.Base(filepath.Dir(e.Initramfs)) + "-" + filepath.Base(filepath.Dir(mod.Path))
+	// The base initramfs already holds every file of the kernel's module
+	// set; only the others go into the addition.
+	inBase := map[string]bool{}
+	for _, fs := range e.Kernel.Modules {
+		for _, f := range fs {
+			inBase[f] = true
+		}
+	}
+	// The base entry's name already names the kernel, hence the module.
+	key := "initramfs-vkms" + vkmsLayout + "-" + strings.TrimPrefix(filepath.Base(filepath.Dir(e.Initramfs)), "initramfs-")
 	dir, err := e.Cache.build(key, func(tmp string) error {
 		base, err := os.ReadFile(e.Initramfs)
 		if err != nil {
@@ -384,6 +399,9 @@ func (e *Env) prepareRender(ctx context.Context, render string) error {
 		buf.Write(base)
 		w := cpio.NewWriter(&buf)
 		for _, f := range files {
+			if inBase[f] {
+				continue
+			}
 			data, err := readModule(ctx, filepath.Join(e.Kernel.Root, f))
 			if err != nil {
 				return err
