@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"regexp"
 	"strconv"
@@ -15,7 +17,10 @@ import (
 // each row shows the same still picture three ways and compares the
 // CRCs: turned by the plane, turned in vitrine's CPU copy
 // (--no-plane-rotation), and upright. Plane and copy must agree; upright
-// must not, or equal CRCs would prove nothing.
+// must not, or equal CRCs would prove nothing. Each CRC must also equal
+// the one the host computes, the way vkms does, from the quadrants turned
+// by the lab's own reference code: that makes it a pixel-exact check of
+// the whole screen, not only of the two paths agreeing.
 func vkmsScenarios() []Scenario {
 	var rows []Scenario
 	for _, deg := range []int{90, 180, 270} {
@@ -188,6 +193,12 @@ func judgeVKMS(out string, exit, deg int) (map[string]uint32, error) {
 			problems = append(problems, err.Error())
 		} else {
 			crcs[r.tag] = c
+			if size, ok := sizes[r.tag]; ok {
+				if want := vkmsReferenceCRC(size, r.rotate); c != want {
+					problems = append(problems, fmt.Sprintf("%s: vkms's CRC %s is not the %v quadrants turned %d degrees (%s): the screen is not what the client drew",
+						r.tag, crcHex(c), size, r.rotate, crcHex(want)))
+				}
+			}
 		}
 	}
 	plane, copied, upright := runs[0].tag, runs[1].tag, runs[2].tag
@@ -226,4 +237,31 @@ func judgeVKMS(out string, exit, deg int) (map[string]uint32, error) {
 		return crcs, fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(nonFrameLines(out), 25)))
 	}
 	return crcs, nil
+}
+
+// vkmsReferenceCRC is the CRC vkms (6.12, vkms_composer.c blend) reports
+// for the client's w×h quadrants turned counter-clockwise by deg: per
+// output row, the pixels as little-endian ARGB16161616 (each 8-bit
+// channel times 257, alpha 0xffff), through crc32_le seeded 0, which is
+// Go's IEEE CRC without its two inversions.
+func vkmsReferenceCRC(size image.Point, deg int) uint32 {
+	var img image.Image = quadrantsImage(size.X, size.Y, quadrantColors)
+	for range (deg / 90) % 4 {
+		img = turnCounterClockwise(img)
+	}
+	rgba := img.(*image.RGBA)
+	b := rgba.Bounds()
+	row := make([]byte, 8*b.Dx())
+	var crc uint32
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := 0; x < b.Dx(); x++ {
+			p := rgba.RGBAAt(b.Min.X+x, y)
+			binary.LittleEndian.PutUint16(row[8*x:], 0xffff)
+			binary.LittleEndian.PutUint16(row[8*x+2:], uint16(p.R)*257)
+			binary.LittleEndian.PutUint16(row[8*x+4:], uint16(p.G)*257)
+			binary.LittleEndian.PutUint16(row[8*x+6:], uint16(p.B)*257)
+		}
+		crc = ^crc32.Update(^crc, crc32.IEEETable, row)
+	}
+	return crc
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,8 +47,12 @@ func (c cannedVKMS) output() string {
 	return b.String()
 }
 
+// vkmsSeen are the CRCs vkms reported in the lab for the 1024x768
+// quadrants (shm-client at vkms's preferred mode), by rotation.
+var vkmsSeen = map[int]uint32{0: 0x90ee7f22, 90: 0x0f1b6e5d, 180: 0x735fc5df, 270: 0xecaad4a0}
+
 func goodVKMS(deg int) cannedVKMS {
-	c := cannedVKMS{deg: deg, plane: 0x0f1b6e5d, copy: 0x0f1b6e5d, upright: 0x90ee7f22, planeRot: true,
+	c := cannedVKMS{deg: deg, plane: vkmsSeen[deg], copy: vkmsSeen[deg], upright: vkmsSeen[0], planeRot: true,
 		lines: vkmsCRCLines, taint: 12288, uprightSize: "1024x768", turnSize: "768x1024"}
 	if deg == 180 {
 		c.turnSize = "1024x768"
@@ -61,7 +66,7 @@ func TestJudgeVKMS(t *testing.T) {
 		if err != nil {
 			t.Errorf("rotate %d: good output judged bad: %v", deg, err)
 		}
-		if crcs[fmt.Sprintf("plane%d", deg)] != 0x0f1b6e5d || crcs["upright"] != 0x90ee7f22 {
+		if crcs[fmt.Sprintf("plane%d", deg)] != vkmsSeen[deg] || crcs["upright"] != vkmsSeen[0] {
 			t.Errorf("rotate %d: CRCs %v", deg, crcs)
 		}
 	}
@@ -72,6 +77,8 @@ func TestJudgeVKMS(t *testing.T) {
 		want string
 	}{
 		{"plane and copy differ", func(c *cannedVKMS) { c.copy = 0x12345678 }, 0, "different picture"},
+		// Both paths wrong the same way: only the reference catches it.
+		{"both turned the wrong way", func(c *cannedVKMS) { c.plane, c.copy = vkmsSeen[270], vkmsSeen[270] }, 0, "not the (768,1024) quadrants turned 90 degrees (0x0f1b6e5d)"},
 		{"upright equals rotated", func(c *cannedVKMS) { c.upright = c.plane }, 0, "prove nothing"},
 		{"unstable CRC", func(c *cannedVKMS) { c.vary = "copy90" }, 0, "CRCs vary"},
 		{"too few CRCs", func(c *cannedVKMS) { c.lines = 3 }, 0, "3 CRC lines"},
@@ -158,5 +165,19 @@ func TestRelocateHeaders(t *testing.T) {
 	os.WriteFile(mk, []byte("include ../common/Makefile\n"), 0o644)
 	if err := relocateHeaders(dir, "/x"); err == nil {
 		t.Error("a Makefile without /usr/src/ was accepted; the headers layout changed unnoticed")
+	}
+}
+
+// The host's reference must reproduce what vkms reported in the lab, or
+// the pixel-exact check would fail on a correct screen.
+func TestVKMSReferenceCRC(t *testing.T) {
+	for deg, want := range vkmsSeen {
+		size := image.Pt(1024, 768)
+		if deg == 90 || deg == 270 {
+			size = image.Pt(768, 1024)
+		}
+		if got := vkmsReferenceCRC(size, deg); got != want {
+			t.Errorf("rotate %d: reference CRC %#08x, vkms reported %#08x", deg, got, want)
+		}
 	}
 }
