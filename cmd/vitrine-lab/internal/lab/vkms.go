@@ -88,7 +88,7 @@ func vkmsPackages(k *Kernel) (pkgs []string, series string, err error) {
 func (c *Cache) VKMS(ctx context.Context, k *Kernel) (*VKMSModule, error) {
 	key := "vkms-" + k.Package + "-v" + vkmsLayout
 	dir, err := c.build(key, func(tmp string) error {
-		return c.buildVKMS(ctx, k, tmp)
+		return c.buildVKMS(ctx, k, tmp, filepath.Join(c.Dir, key))
 	})
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (c *Cache) VKMS(ctx context.Context, k *Kernel) (*VKMSModule, error) {
 	return &m, nil
 }
 
-func (c *Cache) buildVKMS(ctx context.Context, k *Kernel, tmp string) error {
+func (c *Cache) buildVKMS(ctx context.Context, k *Kernel, tmp, final string) error {
 	var missing []string
 	for _, t := range vkmsTools {
 		if _, err := exec.LookPath(t.name); err != nil {
@@ -122,7 +122,7 @@ func (c *Cache) buildVKMS(ctx context.Context, k *Kernel, tmp string) error {
 	timings := map[string]float64{}
 	start := time.Now()
 	c.Log.Info("building vkms for the lab's kernel (once): downloading headers, kbuild and linux-source (about 170 MB)",
-		"packages", strings.Join(pkgs, " "), "cache", filepath.Join(c.Dir, filepath.Base(tmp)))
+		"packages", strings.Join(pkgs, " "), "cache", final)
 	debDir := filepath.Join(tmp, "debs")
 	if err := os.MkdirAll(debDir, 0o755); err != nil {
 		return fmt.Errorf("vkms: %w", err)
