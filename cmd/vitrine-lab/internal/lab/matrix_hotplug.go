@@ -14,7 +14,7 @@ import (
 // hotplugScenarios prove that connectors coming and going on a real
 // driver add and remove vitrine's outputs and their wl_output globals.
 func hotplugScenarios() []Scenario {
-	return []Scenario{hotplugScenario()}
+	return []Scenario{hotplugScenario(), onlyOutputScenario()}
 }
 
 // hotplugCycles is how many times the hotplug row plugs and unplugs the
@@ -292,4 +292,191 @@ func hotplugTimings(out string) (map[string][2]int, error) {
 		return nil, errors.New("no plug/unplug timing lines")
 	}
 	return worst, nil
+}
+
+// onlyOutputCards are the single-connector drivers of the only-output
+// row; they are card1 and card2, after the virtio-dual doorbell.
+var onlyOutputCards = []string{"bochs", "cirrus"}
+
+// onlyOutputScenario takes the only connector of bochs and of cirrus
+// away and gives it back, with vitrine and shm-client --watch-outputs
+// fullscreen on it: vitrine must remove its only output, keep running
+// with none, and show the client's quadrants again, pixel-exact, when
+// the connector returns; the client sees the output's global go and
+// come back and its window leave and enter it.
+//
+// These drivers have no hotplug interrupt, QEMU cannot unplug their
+// monitor, and their probe helpers do not poll: the connector is forced
+// off and back to detect through its sysfs status (the driver's probe
+// then reports it), but nothing in the kernel sends a HOTPLUG=1 uevent
+// for that, and a synthetic uevent written to the card's uevent file
+// carries its keys as SYNTH_ARG_*, never HOTPLUG=1. So the row rings a
+// doorbell: a monitor plugged into or pulled from the virtio-dual's
+// second head (card0) makes the kernel send a real HOTPLUG=1 uevent,
+// on which vitrine re-reads the connectors of the card it drives, as it
+// does on every DRM hotplug uevent.
+func onlyOutputScenario() Scenario {
+	var b strings.Builder
+	b.WriteString(hotplugShell)
+	b.WriteString(`# doorbell: a real HOTPLUG=1 uevent, from card0's second head.
+bell=off
+doorbell() {
+	if [ $bell = off ]; then bell=1024x768; else bell=off; fi
+	vitrine-lab guest-head virtio-dual:1 $bell || fail "doorbell (virtio-dual:1 $bell)"
+}
+`)
+	for i, d := range onlyOutputCards {
+		fmt.Fprintf(&b, `tag=%[2]s
+card=card%[1]d
+conn=$(ls -d /sys/class/drm/$card-* | head -n 1)
+name=${conn##*/$card-}
+echo "$tag-connector=$name"
+log=/tmp/$tag.log
+vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+pid=$!
+awaitin $log '^first-frame ' 1 "the first frame ($tag)"
+awaitin $log "^output-added $name " 1 "the client seeing $name ($tag)"
+sleep %[3]s
+lab-screendump $tag-start $tag >/dev/null || fail "screendump $tag-start"
+t0=$(now)
+echo off >$conn/status || fail "force $name off"
+doorbell
+awaitin $log "msg=\"output off\" output=$name " 1 "vitrine removing $name ($tag)"
+awaitin $log "^output-removed $name\$" 1 "the client seeing $name go ($tag)"
+echo "$tag-off-ms=$(( $(now) - t0 ))"
+sleep 1
+kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left ($tag)"
+lab-screendump $tag-gone $tag >/dev/null || fail "screendump $tag-gone"
+frames=$(grep -c 'msg=frame' $log)
+t0=$(now)
+echo detect >$conn/status || fail "$name back to detect"
+doorbell
+awaitin $log "msg=\"output added\" name=$name " 2 "vitrine adding $name again ($tag)"
+awaitin $log "^output-added $name " 2 "the client seeing $name again ($tag)"
+awaitin $log 'msg=frame' $((frames + 1)) "a frame on $name again ($tag)"
+echo "$tag-back-ms=$(( $(now) - t0 ))"
+sleep %[3]s
+lab-screendump $tag-back $tag >/dev/null || fail "screendump $tag-back"
+kill -TERM $pid
+wait $pid
+echo "$tag-exit=$?"
+grep -v 'msg=frame' $log | sed "s/^/$tag| /"
+`, i+1, d, settle)
+	}
+	return Scenario{
+		Name:         "kms-hotplug-only-output",
+		Displays:     append([]string{"virtio-dual"}, onlyOutputCards...),
+		NeedsVitrine: true,
+		Timeout:      2 * time.Minute,
+		Command:      b.String(),
+		Check:        onlyOutputCheck,
+	}
+}
+
+// onlyOutputCheck judges onlyOutputScenario's run.
+func onlyOutputCheck(_ *Env, res *Result, runErr error) error {
+	if runErr != nil {
+		return runErr
+	}
+	out := string(res.Output)
+	var problems []string
+	if res.ExitCode != 0 {
+		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
+	}
+	problems = append(problems, failLines.FindAllString(out, -1)...)
+	for _, tag := range onlyOutputCards {
+		start, back, err := judgeOnlyOutput(out, tag)
+		if err != nil {
+			problems = append(problems, tag+": "+err.Error())
+		}
+		if start == (image.Point{}) {
+			continue
+		}
+		want := quadrantsImage(start.X, start.Y, quadrantColors)
+		if err := compareScreendump(res, tag+"-start", want); err != nil {
+			problems = append(problems, err.Error())
+		}
+		// QEMU's bochs-display keeps its last picture when the scanout
+		// is switched off, so only cirrus proves that the screen showed
+		// something else in between (and that "back" is a repaint).
+		if tag == "cirrus" {
+			if err := differsFromScreendump(res, tag+"-gone", want); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+		if back != (image.Point{}) {
+			if err := compareScreendump(res, tag+"-back", quadrantsImage(back.X, back.Y, quadrantColors)); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(nonFrameLines(out), 40)))
+	}
+	return nil
+}
+
+// judgeOnlyOutput checks one card's run of the only-output row and
+// returns the client's size before the connector went and after it
+// came back. The mode may differ: bochs has lost its EDID by then and
+// falls back to 1024x768.
+func judgeOnlyOutput(out, tag string) (start, back image.Point, err error) {
+	var problems []string
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(tag) + `-connector=(\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		return start, back, errors.New("no connector name")
+	}
+	name := m[1]
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(tag) + `-exit=0$`).MatchString(out) {
+		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
+	}
+	vlog := tagged(out, tag)
+	joined := strings.Join(vlog, "\n")
+	for _, l := range vlog {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
+			problems = append(problems, "vitrine logged: "+l)
+		}
+	}
+	if start, err = firstFrameSize(joined, ""); err != nil {
+		return start, back, err
+	}
+	var client []string
+	for _, l := range vlog {
+		if strings.HasPrefix(l, "output-") || strings.HasPrefix(l, "surface-") {
+			client = append(client, l)
+		}
+	}
+	added := regexp.MustCompile(`^output-added ` + regexp.QuoteMeta(name) + ` (\d+)x(\d+)$`)
+	want := []string{fmt.Sprintf("output-added %s %dx%d", name, start.X, start.Y), "surface-enter " + name, "surface-leave " + name, "output-removed " + name, "output-added " + name + " WxH", "surface-enter " + name}
+	got := slices.Clone(client)
+	if len(got) == len(want) {
+		if m := added.FindStringSubmatch(got[4]); m != nil {
+			back.X, _ = strconv.Atoi(m[1])
+			back.Y, _ = strconv.Atoi(m[2])
+			got[4] = "output-added " + name + " WxH"
+		}
+	}
+	if !slices.Equal(got, want) {
+		back = image.Point{}
+		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
+	}
+	// A connector back with another mode makes the client redraw at
+	// the new size.
+	if back != (image.Point{}) && back != start && !slices.Contains(vlog, fmt.Sprintf("resized %dx%d", back.X, back.Y)) {
+		problems = append(problems, fmt.Sprintf("%s came back at %dx%d but the client never redrew at that size", name, back.X, back.Y))
+	}
+	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(joined, -1)) }
+	if n := count(`msg="output added" name=` + regexp.QuoteMeta(name) + ` `); n != 2 {
+		problems = append(problems, fmt.Sprintf("vitrine added %s %d times, want 2 (start, return)", name, n))
+	}
+	if n := count(`msg="output off" output=` + regexp.QuoteMeta(name) + ` `); n != 2 {
+		problems = append(problems, fmt.Sprintf("vitrine switched %s off %d times, want 2 (forced off, exit)", name, n))
+	}
+	if !slices.ContainsFunc(vlog, func(l string) bool { return strings.HasPrefix(l, "stats: output="+name+" ") }) {
+		problems = append(problems, "no stats line for "+name+": vitrine did not exit cleanly")
+	}
+	if len(problems) > 0 {
+		return start, back, errors.New(strings.Join(problems, "\n"))
+	}
+	return start, back, nil
 }

@@ -86,3 +86,65 @@ func TestJudgeHotplugOutput(t *testing.T) {
 		}
 	}
 }
+
+// onlyOutputRun is one card's part of a good kms-hotplug-only-output
+// run, trimmed to the lines the judge reads; the connector comes back
+// at back.
+func onlyOutputRun(tag, name, start, back string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s-connector=%s\n%s-off-ms=80\n%s-back-ms=240\n%s-exit=0\n", tag, name, tag, tag, tag)
+	line := func(format string, args ...any) { fmt.Fprintf(&b, tag+"| "+format+"\n", args...) }
+	line(`level=INFO msg="output on" output=%s mode=%s@60.004 crtc=36 atomic=true`, name, start)
+	line(`level=INFO msg="output added" name=%s size=(1,1)`, name)
+	line("output-added %s %s", name, start)
+	line("surface-enter %s", name)
+	line("first-frame %s", start)
+	line(`level=INFO msg="output off" output=%s frames=2 scanouts=0 copied_bytes=12288000`, name)
+	line("surface-leave %s", name)
+	line("output-removed %s", name)
+	line(`level=INFO msg="output on" output=%s mode=%s@60.004 crtc=36 atomic=true`, name, back)
+	line(`level=INFO msg="output added" name=%s size=(1,1)`, name)
+	line("output-added %s %s", name, back)
+	line("surface-enter %s", name)
+	if back != start {
+		line("resized %s", back)
+	}
+	line("stats: output=%s frames=2 scanout=0 composited=2 copied_bytes=9437184", name)
+	line(`level=INFO msg="output off" output=%s frames=2 scanouts=0 copied_bytes=9437184`, name)
+	return b.String()
+}
+
+func TestJudgeOnlyOutput(t *testing.T) {
+	good := onlyOutputRun("bochs", "Virtual-3", "1280x800", "1024x768")
+	start, back, err := judgeOnlyOutput(good, "bochs")
+	if err != nil {
+		t.Fatalf("a good run was judged bad: %v", err)
+	}
+	if start.X != 1280 || start.Y != 800 || back.X != 1024 || back.Y != 768 {
+		t.Errorf("sizes %v, %v; want (1280,800), (1024,768)", start, back)
+	}
+	if _, back, err := judgeOnlyOutput(onlyOutputRun("cirrus", "VGA-1", "1024x768", "1024x768"), "cirrus"); err != nil || back.X != 1024 {
+		t.Errorf("cirrus, same mode back: %v, %v", back, err)
+	}
+	for _, tc := range []struct {
+		what, from, to, want string
+	}{
+		{"no global_remove", "bochs| output-removed Virtual-3\n", "", "the client saw"},
+		{"no leave", "bochs| surface-leave Virtual-3\n", "", "the client saw"},
+		{"never back", "bochs| output-added Virtual-3 1024x768\n", "", "the client saw"},
+		{"not redrawn at the new mode", "bochs| resized 1024x768\n", "", "never redrew"},
+		{"vitrine not removing it", `bochs| level=INFO msg="output off" output=Virtual-3 frames=2 scanouts=0 copied_bytes=12288000`, "", "switched Virtual-3 off 1 times"},
+		{"vitrine not adding it back", "bochs| level=INFO msg=\"output added\" name=Virtual-3 size=(1,1)\nbochs| output-added Virtual-3 1024x768", "bochs| output-added Virtual-3 1024x768", "added Virtual-3 1 times"},
+		{"an error", "bochs-exit=0\n", "bochs-exit=0\nbochs| level=ERROR msg=\"rescan connectors\"\n", "vitrine logged"},
+		{"a crash", "bochs-exit=0", "bochs-exit=2", "did not exit 0"},
+		{"no stats", "bochs| stats:", "bochs| nostats:", "no stats line"},
+	} {
+		bad := strings.Replace(good, tc.from, tc.to, 1)
+		if bad == good {
+			t.Fatalf("%s: %q is not in the good output", tc.what, tc.from)
+		}
+		if _, _, err := judgeOnlyOutput(bad, "bochs"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.what, err, tc.want)
+		}
+	}
+}
