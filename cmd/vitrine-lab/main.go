@@ -1,5 +1,5 @@
 // Command vitrine-lab boots a Linux kernel in QEMU with real DRM drivers
-// (virtio-gpu, bochs, cirrus, vgem) to run vitrine and its examples
+// (virtio-gpu, bochs, cirrus, vgem, vkms) to run vitrine and its examples
 // against them, and runs the project's scenario matrix.
 //
 //	vitrine-lab run [flags] -- COMMAND   run COMMAND in a guest
@@ -141,7 +141,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  vitrine-lab [--install] run [--display virtio|virtio-dual|bochs|cirrus[,more]] [--render vgem]
+  vitrine-lab [--install] run [--display virtio|virtio-dual|bochs|cirrus[,more]] [--render vgem|vkms]
               [--session none|logind|seatd] [--out DIR] [--input FILE] [--timeout D] -- COMMAND
   vitrine-lab [--install] check [--run PATTERN] [--out DIR] [--list]
   vitrine-lab install          apt-get install the Debian packages the lab needs
@@ -167,7 +167,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	display := fs.String("display", "virtio", "display devices, comma-separated: virtio, virtio-dual (two heads), bochs, cirrus (the first is card0)")
-	render := fs.String("render", "", "render-only device: vgem")
+	render := fs.String("render", "", "a second, non-QEMU DRM device: vgem (render-only) or vkms (virtual KMS with plane rotation and CRCs, built out of tree on first use)")
 	session := fs.String("session", lab.SessionNone, "none (busybox initramfs, root), logind or seatd (disk image, autologin user)")
 	out := fs.String("out", "", "directory for screendumps and the console log (default out/lab in the checkout)")
 	input := fs.String("input", "", "input script to play once the command has started")

@@ -49,6 +49,12 @@ func Packages() []string {
 			pkgs = append(pkgs, t.pkg)
 		}
 	}
+	for _, p := range VKMSPackages() {
+		if !seen[p] {
+			seen[p] = true
+			pkgs = append(pkgs, p)
+		}
+	}
 	sort.Strings(pkgs)
 	return pkgs
 }
