@@ -33,14 +33,17 @@ var (
 // (the host's request reaches the guest as a display change event and
 // the driver's HOTPLUG=1 uevent, as a real plug would), then pulls it
 // out, hotplugCycles times, with shm-client --watch-outputs fullscreen
-// on the first head printing the wl_output globals it sees come and go.
-// On the first plug a second client goes fullscreen on the new output:
-// the second head's screendump must be its quadrants at the new mode,
-// and when the monitor goes, that client must move to the first head
-// and redraw at its size. Last, the first head's monitor is pulled too:
-// vitrine must survive having no output and show both clients again
-// when it comes back. Throughout, the first head's screendump is the
-// quadrants pixel for pixel.
+// on the first head printing the wl_output globals it sees come and go
+// and the outputs its window enters and leaves. On the first plug a
+// second client goes fullscreen on the new output: the second head's
+// screendump must be its quadrants at the new mode, and when the
+// monitor goes, that client must move to the first head and redraw at
+// its size. Then the first head's monitor is pulled while it is the
+// only one: vitrine must survive having no output and show the clients
+// again when it comes back. Last, the first monitor goes while the
+// second is there (both windows move to the second and redraw at its
+// size), comes back, and the second goes (they return). Throughout,
+// the first head's screendump is the quadrants pixel for pixel.
 func hotplugScenario() Scenario {
 	return Scenario{
 		Name:         "kms-hotplug-virtio",
@@ -145,6 +148,36 @@ awaitin $log 'msg=frame' $((frames + 1)) "a frame on Virtual-1 again"
 echo "replug-only request-to-frame-ms=$(( $(now) - t0 ))"
 sleep %[1]s
 lab-screendump back >/dev/null || fail "screendump back"
+# The first monitor goes while the second stays: both windows move to
+# it and redraw at its size; the first comes back (to the right of the
+# second, windows staying put), then the second goes and the windows
+# return to the first.
+c=$((%[2]d + 1))
+vitrine-lab guest-head virtio-dual:1 %[3]dx%[4]d || fail "plug head 1"
+awaitin $log 'msg="output added" name=Virtual-2 ' $c "vitrine adding Virtual-2 (plug $c)"
+awaitin $log '^output-added Virtual-2 ' $c "the client seeing Virtual-2 (plug $c)"
+vitrine-lab guest-head virtio-dual:0 off || fail "unplug head 0"
+awaitin $log 'msg="output off" output=Virtual-1 ' 2 "vitrine removing Virtual-1 while Virtual-2 stays"
+awaitin /tmp/second.log '^resized %[3]dx%[4]d$' 1 "the second client redrawn on Virtual-2"
+sleep %[1]s
+lab-screendump moved virtio-dual:1 >/dev/null || fail "screendump moved"
+vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
+awaitin $log 'msg="output added" name=Virtual-1 ' 3 "vitrine adding Virtual-1 beside Virtual-2"
+awaitin $log '^output-added Virtual-1 ' 3 "the client seeing Virtual-1 beside Virtual-2"
+vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
+awaitin $log 'msg="output off" output=Virtual-2 ' $c "vitrine removing Virtual-2 (unplug $c)"
+awaitin /tmp/second.log '^resized %[5]dx%[6]d$' 2 "the second client back on Virtual-1"
+sleep %[1]s
+lab-screendump final >/dev/null || fail "screendump final"
+# The first client has been hidden under the second since the first
+# unplug: vitrine holds back the frame callbacks of hidden surfaces, so
+# it has not shown a frame of its new sizes yet. Uncovered, it must.
+kill $second
+wait $second
+second=
+awaitin $log '^resized %[5]dx%[6]d$' 1 "the first client redrawn once uncovered"
+sleep %[1]s
+lab-screendump uncovered >/dev/null || fail "screendump uncovered"
 kill -TERM $pid
 wait $pid
 echo "vitrine-exit=$?"
@@ -168,13 +201,16 @@ func hotplugCheck(env *Env, res *Result, runErr error) error {
 		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 	}
 	head0 := quadrantsImage(hotplugHead0.X, hotplugHead0.Y, quadrantColors)
-	for _, name := range []string{"start", "plugged", "unplugged", "back"} {
+	for _, name := range []string{"start", "plugged", "unplugged", "back", "final", "uncovered"} {
 		if err := compareScreendump(res, name, head0); err != nil {
 			problems = append(problems, name+": "+err.Error())
 		}
 	}
-	if err := compareScreendump(res, "head1", quadrantsImage(hotplugHead1.X, hotplugHead1.Y, quadrantColors)); err != nil {
-		problems = append(problems, "head1 (the second client on Virtual-2): "+err.Error())
+	head1 := quadrantsImage(hotplugHead1.X, hotplugHead1.Y, quadrantColors)
+	for _, name := range []string{"head1", "moved"} {
+		if err := compareScreendump(res, name, head1); err != nil {
+			problems = append(problems, name+" (Virtual-2): "+err.Error())
+		}
 	}
 	// With no monitor QEMU shows something else than vitrine's last
 	// frame, or "back" would prove no repaint.
@@ -214,28 +250,39 @@ func judgeHotplugOutput(out string, cycles int) []string {
 		}
 	}
 	head0 := fmt.Sprintf("output-added Virtual-1 %dx%d", hotplugHead0.X, hotplugHead0.Y)
+	head1 := fmt.Sprintf("output-added Virtual-2 %dx%d", hotplugHead1.X, hotplugHead1.Y)
 	want := []string{head0, "surface-enter Virtual-1"}
 	for range cycles {
-		want = append(want, fmt.Sprintf("output-added Virtual-2 %dx%d", hotplugHead1.X, hotplugHead1.Y), "output-removed Virtual-2")
+		want = append(want, head1, "output-removed Virtual-2")
 	}
+	// Virtual-1 alone goes and comes back.
 	want = append(want, "surface-leave Virtual-1", "output-removed Virtual-1", head0, "surface-enter Virtual-1")
+	// Virtual-1 goes while Virtual-2 is there, comes back, then
+	// Virtual-2 goes.
+	want = append(want, head1, "surface-leave Virtual-1", "output-removed Virtual-1", "surface-enter Virtual-2",
+		head0, "surface-leave Virtual-2", "output-removed Virtual-2", "surface-enter Virtual-1")
 	if strings.Join(client, "\n") != strings.Join(want, "\n") {
 		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
 	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(strings.Join(vlog, "\n"), -1)) }
-	if n := count(`msg="output added" name=Virtual-2 `); n != cycles {
-		problems = append(problems, fmt.Sprintf("vitrine added Virtual-2 %d times, want %d", n, cycles))
+	// Virtual-2 is plugged once more than the cycles, and is unplugged
+	// as often.
+	if n := count(`msg="output added" name=Virtual-2 `); n != cycles+1 {
+		problems = append(problems, fmt.Sprintf("vitrine added Virtual-2 %d times, want %d", n, cycles+1))
 	}
-	if n := count(`msg="output on" .*output=Virtual-2 `); n != cycles {
-		problems = append(problems, fmt.Sprintf("vitrine lit Virtual-2 %d times, want %d", n, cycles))
+	if n := count(`msg="output on" .*output=Virtual-2 `); n != cycles+1 {
+		problems = append(problems, fmt.Sprintf("vitrine lit Virtual-2 %d times, want %d", n, cycles+1))
 	}
-	if n := count(`msg="output off" output=Virtual-2 `); n != cycles {
-		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-2 off %d times, want %d", n, cycles))
+	if n := count(`msg="output off" output=Virtual-2 `); n != cycles+1 {
+		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-2 off %d times, want %d", n, cycles+1))
 	}
-	// Virtual-1: lit at start and after its return, off when unplugged
-	// and at exit.
-	if n := count(`msg="output off" output=Virtual-1 `); n != 2 {
-		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-1 off %d times, want 2 (unplug, exit)", n))
+	// Virtual-1: lit at start and after each of its two returns, off
+	// when unplugged (twice) and at exit.
+	if n := count(`msg="output added" name=Virtual-1 `); n != 3 {
+		problems = append(problems, fmt.Sprintf("vitrine added Virtual-1 %d times, want 3", n))
+	}
+	if n := count(`msg="output off" output=Virtual-1 `); n != 3 {
+		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-1 off %d times, want 3 (two unplugs, exit)", n))
 	}
 	if !regexp.MustCompile(`(?m)^stats: output=Virtual-1 `).MatchString(strings.Join(vlog, "\n")) {
 		problems = append(problems, "no stats line for Virtual-1: vitrine did not exit cleanly")
@@ -246,12 +293,21 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	if !slices.Contains(second, "surface-enter Virtual-2") {
 		problems = append(problems, "the second client's window never entered Virtual-2")
 	}
+	on0 := fmt.Sprintf("resized %dx%d", hotplugHead0.X, hotplugHead0.Y)
+	on1 := fmt.Sprintf("resized %dx%d", hotplugHead1.X, hotplugHead1.Y)
 	if err := subsequence(second, []string{
 		fmt.Sprintf("first-frame %dx%d", hotplugHead1.X, hotplugHead1.Y),
-		"surface-leave Virtual-2", "output-removed Virtual-2", "surface-enter Virtual-1",
-		fmt.Sprintf("resized %dx%d", hotplugHead0.X, hotplugHead0.Y),
+		"surface-leave Virtual-2", "output-removed Virtual-2", "surface-enter Virtual-1", on0,
+		"surface-leave Virtual-1", "output-removed Virtual-1", "surface-enter Virtual-2", on1,
+		"surface-leave Virtual-2", "output-removed Virtual-2", "surface-enter Virtual-1", on0,
 	}); err != nil {
 		problems = append(problems, "the second client (shm-client --output Virtual-2): "+err.Error())
+	}
+	// The first client, hidden under the second from the first unplug
+	// on, shows its frames once uncovered: the one at Virtual-2's size
+	// it drew while hidden, then one at Virtual-1's.
+	if err := subsequence(vlog, []string{fmt.Sprintf("first-frame %dx%d", hotplugHead0.X, hotplugHead0.Y), on1, on0}); err != nil {
+		problems = append(problems, "the first client: "+err.Error())
 	}
 	if m := hotplugFDs.FindStringSubmatch(out); m == nil {
 		problems = append(problems, "no fd counts")
