@@ -29,6 +29,9 @@ type drmBackend struct {
 	set  *kms.OutputSet
 	in   *seat.Input
 	comp *scene.Compositor
+	// paused is true while another VT has the display. It is only read
+	// and written on the compositor's goroutine (inside Post).
+	paused bool
 }
 
 // openDRM opens the display device through the session and lights every
@@ -182,18 +185,47 @@ func (b *drmBackend) watchHotplug(ctx context.Context) {
 	}
 	for range ch {
 		b.comp.Post(func() {
-			added, removed, err := b.set.Rescan()
-			if err != nil {
-				b.log.Error("rescan connectors", "err", err)
+			if b.paused {
+				// Without DRM master a new output cannot be lit; the
+				// rescan on resume picks the change up.
+				b.log.Info("connectors changed while the session is away; rescanning on return")
+				return
 			}
-			for _, o := range removed {
-				b.comp.RemoveOutput(o)
-			}
-			for _, o := range added {
-				b.comp.AddOutput(o)
-			}
+			b.rescan()
 		})
 	}
+}
+
+// rescan adds and removes outputs to match the connected connectors.
+func (b *drmBackend) rescan() {
+	added, removed, err := b.set.Rescan()
+	if err != nil {
+		b.log.Error("rescan connectors", "err", err)
+	}
+	for _, o := range removed {
+		b.comp.RemoveOutput(o)
+	}
+	for _, o := range added {
+		b.comp.AddOutput(o)
+	}
+}
+
+// pause stops drawing; another VT has the display.
+func (b *drmBackend) pause() {
+	b.paused = true
+	b.comp.SetActive(false)
+}
+
+// resume takes the display back: monitors may have come or gone while
+// away, so the connectors are read again before the remaining outputs are
+// lit and everything is repainted.
+func (b *drmBackend) resume() {
+	b.paused = false
+	b.rescan()
+	if err := b.set.Resume(); err != nil {
+		b.log.Error("resume outputs", "err", err)
+	}
+	b.comp.SetActive(true)
 }
 
 // watchSession stops drawing while another VT has the display and
@@ -206,21 +238,18 @@ func (b *drmBackend) watchSession() {
 		switch ev.Kind {
 		case seat.Paused:
 			b.comp.Post(func() {
-				b.comp.SetActive(false)
+				b.pause()
 				ev.Ack()
 			})
 		case seat.Resumed:
 			b.comp.Post(func() {
-				if err := b.set.Resume(); err != nil {
-					b.log.Error("resume outputs", "err", err)
-				}
-				b.comp.SetActive(true)
+				b.resume()
 				ev.Ack()
 			})
 		case seat.DevicePaused:
 			if ev.Path == b.dev.Path() {
 				b.comp.Post(func() {
-					b.comp.SetActive(false)
+					b.pause()
 					ev.Ack()
 				})
 			} else {
@@ -232,10 +261,7 @@ func (b *drmBackend) watchSession() {
 			// for DRM), so only the outputs need resuming.
 			b.comp.Post(func() {
 				if ev.Path == b.dev.Path() {
-					if err := b.set.Resume(); err != nil {
-						b.log.Error("resume outputs", "err", err)
-					}
-					b.comp.SetActive(true)
+					b.resume()
 				}
 				ev.Ack()
 			})
