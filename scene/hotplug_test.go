@@ -1,6 +1,8 @@
 package scene_test
 
 import (
+	"fmt"
+	"image"
 	"path/filepath"
 	"testing"
 	"time"
@@ -123,6 +125,84 @@ func readUntil(t *testing.T, h *protocoltest.Client, object uint32, opcode uint1
 		}
 		if e.Object == object && e.Opcode == opcode {
 			return e
+		}
+	}
+}
+
+// TestUnplugClosesGap lays out three outputs and unplugs the first: the
+// other two move left so the layout has no hole, and clients are told
+// through wl_output.geometry, xdg_output.logical_position and
+// wl_output.done.
+func TestUnplugClosesGap(t *testing.T) {
+	p := startInProcess(t, 320, 240, render.Normal)
+	h, err := protocoltest.Dial(filepath.Join(p.runtime, p.display))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := p.out
+	var added []uint32
+	for i, size := range []image.Point{{640, 480}, {200, 100}} {
+		var o *headless.Output
+		o, err = headless.New(fmt.Sprintf("HEADLESS-%d", i+2), size.X, size.Y, 60000, render.Normal, func(pi scene.PresentInfo) {
+			p.comp.Post(func() { p.comp.PresentDone(o, pi) })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.comp.Post(func() { p.comp.AddOutput(o) })
+		added = append(added, waitRegistry(t, h, reg, 0).Uint(0))
+	}
+	bindGlobal := func(name uint32, iface string, version uint32) uint32 {
+		id := h.NewID()
+		h.Send(reg, 0, name, iface, version, id)
+		return id
+	}
+	out2 := bindGlobal(added[0], "wl_output", 4)
+	out3 := bindGlobal(added[1], "wl_output", 4)
+	xm := bindGlobal(g["zxdg_output_manager_v1"][0], "zxdg_output_manager_v1", 3)
+	xo3 := h.NewID()
+	h.Send(xm, 1, xo3, out3)
+	if x := int32(readUntil(t, h, out2, 0).Uint(0)); x != 320 {
+		t.Fatalf("second output at x=%d, want 320", x)
+	}
+	if x := int32(readUntil(t, h, xo3, 0).Uint(0)); x != 960 {
+		t.Fatalf("third output's xdg_output at x=%d, want 960", x)
+	}
+	readUntil(t, h, out3, 2) // the initial done
+
+	p.comp.Post(func() { p.comp.RemoveOutput(first) })
+	want := map[string]int32{"wl_output 2": 0, "wl_output 3": 640, "xdg_output 3": 640}
+	got := map[string]int32{}
+	done := map[uint32]bool{}
+	for len(got) < len(want) || !done[out2] || !done[out3] {
+		e, err := h.Read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("waiting for the new positions: %v (have %v, done %v)", err, got, done)
+		}
+		switch {
+		case e.Object == 1 && e.Opcode == 0:
+			t.Fatalf("protocol error: %s", e.String(2))
+		case e.Object == out2 && e.Opcode == 0:
+			got["wl_output 2"] = int32(e.Uint(0))
+		case e.Object == out3 && e.Opcode == 0:
+			got["wl_output 3"] = int32(e.Uint(0))
+		case e.Object == xo3 && e.Opcode == 0:
+			got["xdg_output 3"] = int32(e.Uint(0))
+		case (e.Object == out2 || e.Object == out3) && e.Opcode == 2:
+			if len(got) == 0 {
+				t.Fatal("wl_output.done before any new position")
+			}
+			done[e.Object] = true
+		}
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s at x=%d after the unplug, want %d", k, got[k], v)
 		}
 	}
 }

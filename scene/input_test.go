@@ -25,6 +25,7 @@ import (
 // process, so tests can feed it input events directly.
 type inProcess struct {
 	comp    *scene.Compositor
+	out     *headless.Output // the first output
 	runtime string
 	display string
 }
@@ -58,7 +59,7 @@ func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
 		<-done
 		srv.Close()
 	})
-	return &inProcess{comp: comp, runtime: runtime, display: "wl-input-test"}
+	return &inProcess{comp: comp, out: out, runtime: runtime, display: "wl-input-test"}
 }
 
 // echo is input-echo's output, line by line.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -44,6 +45,10 @@ type output struct {
 	seq   uint64
 	gone  bool
 
+	// xdgOutputs are the clients' xdg_output objects for this output,
+	// told again when it moves in the layout.
+	xdgOutputs []*xdgoutput.OutputV1
+
 	// Direct scanout state: the buffer on the plane now, the one the
 	// frame in flight puts there, and whether the shadow image (and the
 	// display's own buffers) missed frames while a client buffer was
@@ -62,7 +67,7 @@ type output struct {
 type protocolOutput = *wl.Output
 
 // AddOutput makes dev part of the layout and advertises it. Outputs are
-// laid out left to right in the order they are added.
+// laid out left to right in the order they are added, without gaps.
 func (c *Compositor) AddOutput(dev Output) {
 	o := &output{c: c, dev: dev}
 	w, h, mhz := dev.Mode()
@@ -140,18 +145,69 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	for _, cs := range c.clients {
 		delete(cs.outputs, o)
 	}
+	o.xdgOutputs = nil
+	c.closeGap()
 	c.relayout()
+}
+
+// closeGap moves the outputs right of an unplugged one left, as other
+// compositors do: a hole in the layout would be a place the pointer can
+// reach and nobody can see. Clients are told the new positions.
+func (c *Compositor) closeGap() {
+	x := 0
+	for _, o := range c.outputs {
+		if o.pos.X != x {
+			o.pos.X = x
+			o.announcePosition()
+		}
+		x += o.width
+	}
+	if b := c.layoutBounds(); !b.Empty() {
+		c.damageCursor()
+		p := &c.in.pointer
+		p[0] = math.Max(float64(b.Min.X), math.Min(p[0], float64(b.Max.X)-1))
+		p[1] = math.Max(float64(b.Min.Y), math.Min(p[1], float64(b.Max.Y)-1))
+		c.damageCursor()
+	}
+}
+
+// announcePosition tells every client's wl_output and xdg_output for o
+// where it now is.
+func (o *output) announcePosition() {
+	for _, cs := range o.c.clients {
+		for _, res := range cs.outputs[o] {
+			o.sendGeometry(res)
+		}
+	}
+	for _, x := range o.xdgOutputs {
+		x.SendLogicalPosition(int32(o.pos.X), int32(o.pos.Y))
+		if x.Version() < 3 {
+			x.SendDone()
+		}
+	}
+	// wl_output.done (version 2 on) closes both sets of changes.
+	for _, cs := range o.c.clients {
+		for _, res := range cs.outputs[o] {
+			if res.Version() >= 2 {
+				res.SendDone()
+			}
+		}
+	}
 }
 
 func (o *output) sendInfo(res *wl.Output) {
 	w, h, mhz := o.dev.Mode()
-	mmw, mmh := o.dev.PhysicalSize()
-	res.SendGeometry(int32(o.pos.X), int32(o.pos.Y), int32(mmw), int32(mmh), 0, "vitrine", o.dev.Name(), int32(o.dev.Transform()))
+	o.sendGeometry(res)
 	res.SendMode(wl.OutputModeCurrent|wl.OutputModePreferred, int32(w), int32(h), int32(mhz))
 	res.SendScale(1)
 	res.SendName(o.dev.Name())
 	res.SendDescription(o.dev.Description())
 	res.SendDone()
+}
+
+func (o *output) sendGeometry(res *wl.Output) {
+	mmw, mmh := o.dev.PhysicalSize()
+	res.SendGeometry(int32(o.pos.X), int32(o.pos.Y), int32(mmw), int32(mmh), 0, "vitrine", o.dev.Name(), int32(o.dev.Transform()))
 }
 
 type outputHandler struct{}
@@ -175,6 +231,10 @@ func (m xdgOutputManager) GetXdgOutput(r *xdgoutput.OutputManagerV1, res *xdgout
 	if o == nil {
 		return nil
 	}
+	o.xdgOutputs = append(o.xdgOutputs, res)
+	res.OnDestroy(func() {
+		o.xdgOutputs = slices.DeleteFunc(o.xdgOutputs, func(x *xdgoutput.OutputV1) bool { return x == res })
+	})
 	res.SendLogicalPosition(int32(o.pos.X), int32(o.pos.Y))
 	res.SendLogicalSize(int32(o.width), int32(o.height))
 	res.SendName(o.dev.Name())
