@@ -55,8 +55,10 @@ func TestOptionsConfigFor(t *testing.T) {
 		OutputConfig: OutputConfig{Mode: "1280x720", Rotate: render.Rotate90},
 		PerOutput:    map[string]OutputConfig{"HDMI-A-1": {Mode: "1920x1080@60"}},
 	}
+	// A named output's configuration is whole: its zero rotation is
+	// upright, not "whatever the default is".
 	c, err := o.configFor("HDMI-A-1")
-	if err != nil || c.Mode != "1920x1080@60" || c.Rotate != render.Rotate90 {
+	if err != nil || c.Mode != "1920x1080@60" || c.Rotate != render.Normal {
 		t.Errorf("HDMI-A-1: %+v, %v", c, err)
 	}
 	c, err = o.configFor("DP-1")

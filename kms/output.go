@@ -48,7 +48,7 @@ type OutputConfig struct {
 // Options configure the outputs of a device.
 type Options struct {
 	OutputConfig                         // default for every output
-	PerOutput    map[string]OutputConfig // by connector name ("HDMI-A-1"), overrides the default
+	PerOutput    map[string]OutputConfig // by connector name ("HDMI-A-1"), replaces the default
 	ForceLegacy  bool                    // use SETCRTC/PAGE_FLIP/DIRTYFB even if atomic works
 	Buffers      int                     // scanout buffers per output; 0 picks per driver (see Output)
 	Logger       *slog.Logger
@@ -62,12 +62,7 @@ type Options struct {
 func (o *Options) configFor(name string) (OutputConfig, error) {
 	c := o.OutputConfig
 	if pc, ok := o.PerOutput[name]; ok {
-		if pc.Mode != "" {
-			c.Mode = pc.Mode
-		}
-		if pc.Rotate != render.Normal {
-			c.Rotate = pc.Rotate
-		}
+		c = pc
 	}
 	if !c.Rotate.Valid() {
 		return c, fmt.Errorf("output %s: invalid transform %d", name, c.Rotate)

@@ -50,8 +50,10 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		sess.Close()
 		return nil, err
 	}
+	def, per := opts.kmsConfig()
 	kopts := kms.Options{
-		OutputConfig:    kms.OutputConfig{Mode: opts.mode, Rotate: opts.transform()},
+		OutputConfig:    def,
+		PerOutput:       per,
 		ForceLegacy:     opts.legacyKMS,
 		NoPlaneRotation: opts.noPlaneRot,
 		Logger:          log,

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
-	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 )
@@ -35,14 +34,14 @@ type options struct {
 	backend    string
 	output     string
 	drmDevice  string
-	rotate     int
+	rotate     *outputFlag
 	socket     string
 	restart    bool
 	session    string
 	logLevel   string
 	trace      bool
 	maxQueue   int
-	mode       string
+	mode       *outputFlag
 	legacyKMS  bool
 	noPlaneRot bool
 	keymap     string
@@ -53,19 +52,22 @@ type options struct {
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+	o := &options{
+		rotate: newOutputFlag("0", checkRotate),
+		mode:   newOutputFlag("", checkMode),
+	}
 	fs := flag.NewFlagSet("vitrine", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.backend, "backend", "auto", "output backend: auto, drm or headless")
 	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]")
 	fs.StringVar(&o.drmDevice, "drm-device", "", "DRM device to display on (default: the first card with a connected display)")
-	fs.IntVar(&o.rotate, "rotate", 0, "output rotation in degrees: 0, 90, 180 or 270")
+	fs.Var(o.rotate, "rotate", "output rotation in degrees, 0, 90, 180 or 270, counter-clockwise: DEGREES for every output or NAME=DEGREES for one (repeatable; e.g. --rotate HDMI-A-1=90)")
 	fs.StringVar(&o.socket, "socket", "", "Wayland socket name in $XDG_RUNTIME_DIR (default: first free wayland-N)")
 	fs.BoolVar(&o.restart, "restart", false, "restart the command when it exits instead of exiting (kiosk)")
 	fs.StringVar(&o.session, "session", "auto", "session manager: auto, logind, seatd or direct")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.trace, "trace-protocol", false, "log every client request (at debug level)")
-	fs.StringVar(&o.mode, "mode", "", "drm mode WIDTHxHEIGHT[@HZ] for every output (default: each display's preferred mode)")
+	fs.Var(o.mode, "mode", "drm mode WIDTHxHEIGHT[@HZ] for every output, or NAME=WIDTHxHEIGHT[@HZ] for one (repeatable; default: each display's preferred mode)")
 	fs.BoolVar(&o.legacyKMS, "legacy-kms", false, "use legacy KMS (SETCRTC, PAGE_FLIP, DIRTYFB) even where atomic works, for testing drivers")
 	fs.BoolVar(&o.noPlaneRot, "no-plane-rotation", false, "with --rotate, turn the picture in the CPU copy even when the display plane could rotate it (for drivers whose plane rotation is broken)")
 	fs.StringVar(&o.keymap, "keymap", "", "compiled XKB keymap file to send to clients (e.g. from xkbcli compile-keymap --layout de); default: built-in US")
@@ -86,22 +88,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("--backend %q: want auto, drm or headless", o.backend)
 	}
-	switch o.rotate {
-	case 0, 90, 180, 270:
-	default:
-		return nil, fmt.Errorf("--rotate %d: want 0, 90, 180 or 270", o.rotate)
-	}
 	if _, _, _, err := headless.ParseMode(o.output); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
 	}
 	return o, nil
-}
-
-// transform maps --rotate to the output transform. wl_output transforms
-// turn counter-clockwise; --rotate follows the same convention as
-// wlr-randr's --transform.
-func (o *options) transform() render.Transform {
-	return render.Transform(o.rotate / 90)
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
@@ -151,7 +141,7 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	case "headless":
 		w, h, mhz, _ := headless.ParseMode(opts.output)
 		var out *headless.Output
-		out, err := headless.New("HEADLESS-1", w, h, mhz, opts.transform(), func(info scene.PresentInfo) {
+		out, err := headless.New("HEADLESS-1", w, h, mhz, opts.transformFor("HEADLESS-1"), func(info scene.PresentInfo) {
 			comp.Post(func() { comp.PresentDone(out, info) })
 		})
 		if err != nil {
