@@ -14,7 +14,7 @@ import (
 // hotplugScenarios prove that connectors coming and going on a real
 // driver add and remove vitrine's outputs and their wl_output globals.
 func hotplugScenarios() []Scenario {
-	return []Scenario{hotplugScenario(), onlyOutputScenario()}
+	return []Scenario{hotplugScenario(), onlyOutputScenario(), hotplugVTScenario()}
 }
 
 // hotplugCycles is how many times the hotplug row plugs and unplugs the
