@@ -29,6 +29,7 @@ func kmsScenarios() []Scenario {
 			vitrineRun{tag: "rot90", flags: "--rotate 90", client: quadrants, want: showQuadrants, rotate: 90}),
 		vitrineScenario("kms-rotate180", []string{"virtio"}, "",
 			vitrineRun{tag: "rot180", flags: "--rotate 180", client: quadrants, want: showQuadrants, rotate: 180}),
+		perOutputScenario(),
 		probeScenario(),
 		consoleRestoreScenario(),
 	)
