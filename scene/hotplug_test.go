@@ -3,7 +3,6 @@ package scene_test
 import (
 	"fmt"
 	"image"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/render"
-	"github.com/vitrine-wm/vitrine/scene"
-	"github.com/vitrine-wm/vitrine/scene/headless"
 )
 
 // wl_surface events.
@@ -28,29 +25,11 @@ const (
 // wl_surface.enter for the output the window moved to.
 func TestSurfaceLeavesUnpluggedOutput(t *testing.T) {
 	p := startInProcess(t, 320, 240, render.Normal)
-	h, err := protocoltest.Dial(filepath.Join(p.runtime, p.display))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	g, reg, err := h.Globals(3 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var second *headless.Output
-	second, err = headless.New("HEADLESS-2", 640, 480, 60000, render.Normal, func(i scene.PresentInfo) {
-		p.comp.Post(func() { p.comp.PresentDone(second, i) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.comp.Post(func() { p.comp.AddOutput(second) })
+	h, g, reg := p.dial(t)
+	second := p.addOutput(t, "HEADLESS-2", 640, 480)
 	added := waitRegistry(t, h, reg, 0)
-
 	bindGlobal := func(name uint32, iface string, version uint32) uint32 {
-		id := h.NewID()
-		h.Send(reg, 0, name, iface, version, id)
-		return id
+		return bind(h, reg, name, iface, version)
 	}
 	out1 := bindGlobal(g["wl_output"][0], "wl_output", 4)
 	out2 := bindGlobal(added.Uint(0), "wl_output", 4)
@@ -135,32 +114,15 @@ func readUntil(t *testing.T, h *protocoltest.Client, object uint32, opcode uint1
 // wl_output.done.
 func TestUnplugClosesGap(t *testing.T) {
 	p := startInProcess(t, 320, 240, render.Normal)
-	h, err := protocoltest.Dial(filepath.Join(p.runtime, p.display))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	g, reg, err := h.Globals(3 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, g, reg := p.dial(t)
 	first := p.out
 	var added []uint32
 	for i, size := range []image.Point{{640, 480}, {200, 100}} {
-		var o *headless.Output
-		o, err = headless.New(fmt.Sprintf("HEADLESS-%d", i+2), size.X, size.Y, 60000, render.Normal, func(pi scene.PresentInfo) {
-			p.comp.Post(func() { p.comp.PresentDone(o, pi) })
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.comp.Post(func() { p.comp.AddOutput(o) })
+		p.addOutput(t, fmt.Sprintf("HEADLESS-%d", i+2), size.X, size.Y)
 		added = append(added, waitRegistry(t, h, reg, 0).Uint(0))
 	}
 	bindGlobal := func(name uint32, iface string, version uint32) uint32 {
-		id := h.NewID()
-		h.Send(reg, 0, name, iface, version, id)
-		return id
+		return bind(h, reg, name, iface, version)
 	}
 	out2 := bindGlobal(added[0], "wl_output", 4)
 	out3 := bindGlobal(added[1], "wl_output", 4)

@@ -266,26 +266,11 @@ func TestCapabilitiesSurviveSessionPause(t *testing.T) {
 
 func TestOutputsComeAndGo(t *testing.T) {
 	p := startInProcess(t, 320, 240, render.Normal)
-	h, err := protocoltest.Dial(filepath.Join(p.runtime, p.display))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	g, reg, err := h.Globals(3 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, g, reg := p.dial(t)
 	if _, ok := g["wl_output"]; !ok {
 		t.Fatal("no wl_output for the first output")
 	}
-	var second *headless.Output
-	second, err = headless.New("HEADLESS-2", 640, 480, 60000, render.Normal, func(i scene.PresentInfo) {
-		p.comp.Post(func() { p.comp.PresentDone(second, i) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.comp.Post(func() { p.comp.AddOutput(second) })
+	second := p.addOutput(t, "HEADLESS-2", 640, 480)
 	added := waitRegistry(t, h, reg, 0)
 	if added.String(1) != "wl_output" {
 		t.Fatalf("hotplug announced %q, want wl_output", added.String(1))
@@ -298,6 +283,43 @@ func TestOutputsComeAndGo(t *testing.T) {
 	if err := h.Roundtrip(2 * time.Second); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// dial connects a raw client to p and reads the globals: by interface,
+// and the registry's id.
+func (p *inProcess) dial(t *testing.T) (*protocoltest.Client, map[string][2]uint32, uint32) {
+	t.Helper()
+	h, err := protocoltest.Dial(filepath.Join(p.runtime, p.display))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, g, reg
+}
+
+// addOutput plugs another headless output into p.
+func (p *inProcess) addOutput(t *testing.T, name string, w, h int) *headless.Output {
+	t.Helper()
+	var o *headless.Output
+	o, err := headless.New(name, w, h, 60000, render.Normal, func(i scene.PresentInfo) {
+		p.comp.Post(func() { p.comp.PresentDone(o, i) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.comp.Post(func() { p.comp.AddOutput(o) })
+	return o
+}
+
+// bind binds the global name as iface at version and returns the new id.
+func bind(h *protocoltest.Client, reg, name uint32, iface string, version uint32) uint32 {
+	id := h.NewID()
+	h.Send(reg, 0, name, iface, version, id)
+	return id
 }
 
 func waitRegistry(t *testing.T, h *protocoltest.Client, reg uint32, opcode uint16) protocoltest.Event {
