@@ -58,6 +58,16 @@ awaitin() {
 		sleep 0.05
 	done
 }
+# saw FILE PATTERN COUNT: awaitin for 5 s that only reports, so a
+# vitrine without the away line still shows what it does on return.
+saw() {
+	i=0
+	while [ "$(grep -c -- "$2" $1)" -lt "$3" ]; do
+		i=$((i+1))
+		[ $i -lt 100 ] || return 1
+		sleep 0.05
+	done
+}
 now() { echo $(( $(date +%s%N) / 1000000 )); }
 `
 
@@ -80,8 +90,11 @@ awaitin $log 'msg=session active=false' 1 'the pause (VT 2)'
 lab-screendump away >/dev/null || fail "screendump away"
 t0=$(now)
 vitrine-lab guest-head virtio-dual:1 %[2]dx%[3]d || fail "plug head 1"
-awaitin $log "$away" 1 'vitrine noticing the plug while away'
-echo "away-plug-ms=$(( $(now) - t0 ))"
+if saw $log "$away" 1; then
+	echo "away-plug-ms=$(( $(now) - t0 ))"
+else
+	echo "away-plug: no away line within 5s"
+fi
 # Time for a wrong rescan while away to show in the counts.
 sleep 1
 echo "away-plug status=$(cat $status) vitrine-lit=$(grep -c -- "$lit" $log) vitrine-added=$(grep -c -- "$added" $log) client-added=$(grep -c '^output-added Virtual-2 ' $log)"
@@ -104,8 +117,11 @@ awaitin $log 'msg=session active=false' 2 'the second pause (VT 2)'
 n=$(grep -c -- "$away" $log)
 t0=$(now)
 vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
-awaitin $log "$away" $((n + 1)) 'vitrine noticing the unplug while away'
-echo "away-unplug-ms=$(( $(now) - t0 ))"
+if saw $log "$away" $((n + 1)); then
+	echo "away-unplug-ms=$(( $(now) - t0 ))"
+else
+	echo "away-unplug: no away line within 5s"
+fi
 sleep 1
 echo "away-unplug status=$(cat $status) vitrine-off=$(grep -c -- "$off" $log) client-removed=$(grep -c '^output-removed Virtual-2$' $log)"
 t0=$(now)
@@ -142,7 +158,9 @@ func hotplugVTCheck(env *Env, res *Result, runErr error) error {
 				args = append(args, k, v)
 			}
 		}
-		env.Log.Info("hotplug across VT switches: delays (ms)", args...)
+		if len(args) > 0 {
+			env.Log.Info("hotplug across VT switches: delays (ms)", args...)
+		}
 	}
 	problems := judgeHotplugVTOutput(out)
 	if res.ExitCode != 0 {
