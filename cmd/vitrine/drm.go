@@ -222,6 +222,11 @@ func (b *drmBackend) pause() {
 // away, so the connectors are read again before the remaining outputs are
 // lit and everything is repainted.
 func (b *drmBackend) resume() {
+	if !b.paused {
+		// logind reports both the device and the session coming back;
+		// the first one did the work.
+		return
+	}
 	b.paused = false
 	b.rescan()
 	if err := b.set.Resume(); err != nil {
