@@ -4,6 +4,7 @@ import (
 	"image"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 const benchW, benchH = 1920, 1080
@@ -126,6 +127,47 @@ func BenchmarkDamage(b *testing.B) {
 			for b.Loop() {
 				Draw(dst, l, bc.clip)
 			}
+		})
+	}
+}
+
+// BenchmarkCopyOutRatio measures each transform side by side with the
+// plain copy: every iteration does one full-frame unrotated CopyOut and
+// one transformed, timing each, so both see the same moment of a shared
+// machine (separate benchmarks on a busy 2-core VM drift by ±30% between
+// runs). It reports the transformed copy's cost as a multiple of the plain
+// one's ("x-plain"); the goal for 90° is 1.5.
+func BenchmarkCopyOutRatio(b *testing.B) {
+	src := benchImage(XRGB8888)
+	full := []image.Rectangle{src.Bounds()}
+	plain := NewImage(benchW, benchH, XRGB8888)
+	for _, bc := range []struct {
+		name  string
+		t     Transform
+		tiles []tileKernel
+	}{
+		{"90", Rotate90, nil},
+		{"180", Rotate180, nil},
+		{"270", Rotate270, nil},
+		{"flipped-90", Flipped90, nil},
+		// The portable banded transpose, as 32-bit arm runs it.
+		{"90-scalar", Rotate90, []tileKernel{}},
+	} {
+		t := bc.t
+		b.Run(bc.name, func(b *testing.B) {
+			tw, th := t.TransformSize(benchW, benchH)
+			dst := NewImage(tw, th, XRGB8888)
+			c := Copier{tiles: bc.tiles}
+			var plainNs, turnedNs time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				c.CopyOut(plain, src, full, Normal)
+				t1 := time.Now()
+				c.CopyOut(dst, src, full, t)
+				plainNs += t1.Sub(t0)
+				turnedNs += time.Since(t1)
+			}
+			b.ReportMetric(float64(turnedNs)/float64(plainNs), "x-plain")
 		})
 	}
 }
