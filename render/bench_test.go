@@ -172,6 +172,26 @@ func BenchmarkCopyOutRatio(b *testing.B) {
 	}
 }
 
+// BenchmarkCopyOutVsCopy is the same side-by-side measure for the
+// unrotated full-frame CopyOut against one copy() of the same bytes; the
+// goal is 1.1.
+func BenchmarkCopyOutVsCopy(b *testing.B) {
+	src := benchImage(XRGB8888)
+	full := []image.Rectangle{src.Bounds()}
+	dst, raw := NewImage(benchW, benchH, XRGB8888), NewImage(benchW, benchH, XRGB8888)
+	var c Copier
+	var copyNs, outNs time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		copy(raw.Pix, src.Pix)
+		t1 := time.Now()
+		c.CopyOut(dst, src, full, Normal)
+		copyNs += t1.Sub(t0)
+		outNs += time.Since(t1)
+	}
+	b.ReportMetric(float64(outNs)/float64(copyNs), "x-copy")
+}
+
 func BenchmarkCopyOut(b *testing.B) {
 	src := benchImage(XRGB8888)
 	full := []image.Rectangle{src.Bounds()}
