@@ -55,12 +55,11 @@ func hotplugScenario() Scenario {
 	}
 }
 
-// hotplugShell: awaitin FILE PATTERN COUNT WHAT polls FILE until PATTERN
-// occurs COUNT times (20 s at most) or vitrine died; fail ends the run
-// with vitrine's log.
-const hotplugShell = `export XDG_RUNTIME_DIR=/tmp/xdg
-mkdir -p -m 700 $XDG_RUNTIME_DIR
-log=/tmp/vitrine.log
+// hotplugFuncs are the hotplug rows' shell helpers: awaitin FILE PATTERN
+// COUNT WHAT polls FILE until PATTERN occurs COUNT times (20 s at most)
+// or vitrine died; fail ends the run with vitrine's log; now prints
+// milliseconds since boot.
+const hotplugFuncs = `log=/tmp/vitrine.log
 fail() {
 	echo "FAIL: $*"
 	[ -n "${second:-}" ] && kill $second 2>/dev/null
@@ -84,6 +83,11 @@ now() {
 	echo $(( ${u%.*} * 1000 + 1${u#*.} * 10 - 1000 ))
 }
 `
+
+// hotplugShell starts a root (--session none) hotplug row's script.
+const hotplugShell = `export XDG_RUNTIME_DIR=/tmp/xdg
+mkdir -p -m 700 $XDG_RUNTIME_DIR
+` + hotplugFuncs
 
 var hotplugCommand = hotplugShell + fmt.Sprintf(`vitrine --backend drm --session direct --log-level debug --socket wayland-hp -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
 pid=$!

@@ -37,28 +37,9 @@ func hotplugVTScenario() Scenario {
 	}
 }
 
-// hotplugVTShell: awaitin FILE PATTERN COUNT WHAT polls FILE until
-// PATTERN occurs COUNT times (20 s at most) or vitrine died; fail ends
-// the run with the logs. vt N (vtSwitchShell) switches VTs.
-const hotplugVTShell = `log=/tmp/vitrine.log
-fail() {
-	echo "FAIL: $*"
-	[ -n "${second:-}" ] && kill $second 2>/dev/null
-	[ -n "${pid:-}" ] && kill $pid 2>/dev/null
-	grep -v 'msg=frame' $log | tail -n 60 | sed 's/^/vitrine| /'
-	[ -f /tmp/second.log ] && sed 's/^/second| /' /tmp/second.log
-	exit 1
-}
-awaitin() {
-	i=0
-	while [ "$(grep -c -- "$2" $1)" -lt "$3" ]; do
-		kill -0 $pid 2>/dev/null || fail "vitrine exited while waiting for $4"
-		i=$((i+1))
-		[ $i -lt 400 ] || fail "no $4 within 20s (want $3 lines matching '$2' in $1, have $(grep -c -- "$2" $1))"
-		sleep 0.05
-	done
-}
-# saw FILE PATTERN COUNT: awaitin for 5 s that only reports, so a
+// hotplugVTShell is hotplugFuncs (the session's login shell has its own
+// XDG_RUNTIME_DIR) plus saw, and vt N (vtSwitchShell) switches VTs.
+const hotplugVTShell = hotplugFuncs + `# saw FILE PATTERN COUNT: awaitin for 5 s that only reports, so a
 # vitrine without the away line still shows what it does on return.
 saw() {
 	i=0
@@ -68,7 +49,6 @@ saw() {
 		sleep 0.05
 	done
 }
-now() { echo $(( $(date +%s%N) / 1000000 )); }
 `
 
 var hotplugVTCommand = hotplugVTShell + vtSwitchShell + fmt.Sprintf(`echo "user=$(id -un)"
