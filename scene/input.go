@@ -366,17 +366,27 @@ func (c *Compositor) layoutBounds() image.Rectangle {
 
 func (c *Compositor) movePointer(x, y float64, ms uint32) {
 	in := &c.in
-	b := c.layoutBounds()
-	if b.Empty() {
+	x, y, ok := c.clampToLayout(x, y)
+	if !ok {
 		return
 	}
-	x = math.Max(float64(b.Min.X), math.Min(x, float64(b.Max.X)-1))
-	y = math.Max(float64(b.Min.Y), math.Min(y, float64(b.Max.Y)-1))
 	c.damageCursor()
 	in.pointer = [2]float64{x, y}
 	c.setCursorVisible(true)
 	c.damageCursor()
 	c.updatePointerFocus(ms)
+}
+
+// clampToLayout moves (x, y) to the nearest point inside the outputs'
+// bounds; ok is false when there are no outputs.
+func (c *Compositor) clampToLayout(x, y float64) (float64, float64, bool) {
+	b := c.layoutBounds()
+	if b.Empty() {
+		return x, y, false
+	}
+	x = math.Max(float64(b.Min.X), math.Min(x, float64(b.Max.X)-1))
+	y = math.Max(float64(b.Min.Y), math.Min(y, float64(b.Max.Y)-1))
+	return x, y, true
 }
 
 // updatePointerFocus sends enter/leave/motion for the surface under the

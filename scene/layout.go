@@ -117,11 +117,19 @@ func (c *Compositor) enterOutput(s *surface, o *output) {
 
 func (c *Compositor) leaveOutputs(s *surface) {
 	for o := range s.entered {
-		for _, res := range c.client(s.res.Client()).outputs[o] {
-			s.res.SendLeave(res)
-		}
+		c.leaveOutput(s, o)
 	}
-	clear(s.entered)
+}
+
+// leaveOutput sends wl_surface.leave for o if s is shown there.
+func (c *Compositor) leaveOutput(s *surface, o *output) {
+	if !s.entered[o] {
+		return
+	}
+	for _, res := range c.client(s.res.Client()).outputs[o] {
+		s.res.SendLeave(res)
+	}
+	delete(s.entered, o)
 }
 
 // popupsOf lists the popups whose parent is xs.

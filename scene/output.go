@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -132,14 +131,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	// client releases them, and a client never told would go on
 	// believing its window is on the unplugged monitor.
 	for _, t := range c.toplevels {
-		s := t.xs.surface
-		if !s.entered[o] {
-			continue
-		}
-		for _, res := range c.client(s.res.Client()).outputs[o] {
-			s.res.SendLeave(res)
-		}
-		delete(s.entered, o)
+		c.leaveOutput(t.xs.surface, o)
 	}
 	c.srv.RemoveGlobal(o.global)
 	for _, cs := range c.clients {
@@ -162,11 +154,9 @@ func (c *Compositor) closeGap() {
 		}
 		x += o.width
 	}
-	if b := c.layoutBounds(); !b.Empty() {
+	if x, y, ok := c.clampToLayout(c.in.pointer[0], c.in.pointer[1]); ok {
 		c.damageCursor()
-		p := &c.in.pointer
-		p[0] = math.Max(float64(b.Min.X), math.Min(p[0], float64(b.Max.X)-1))
-		p[1] = math.Max(float64(b.Min.Y), math.Min(p[1], float64(b.Max.Y)-1))
+		c.in.pointer = [2]float64{x, y}
 		c.damageCursor()
 	}
 }
