@@ -87,26 +87,3 @@ func (t *transposer) area(x0, y0, w, h int, kernels []tileKernel) {
 	}
 	t.area(x0, y0+hb, w, h-hb, rest)
 }
-
-// transposeScalar is the portable tileKernel body, the reference the vector
-// kernels are tested against and what -tags purego runs.
-func transposeScalar(rows, cols int, dst unsafe.Pointer, dstStride, dstNext int, src unsafe.Pointer, srcStride, srcNext, strips, n int) {
-	for s := 0; s < strips; s++ {
-		d, p := unsafe.Add(dst, s*dstNext), unsafe.Add(src, s*srcNext)
-		for i := 0; i < n; i++ {
-			for j := 0; j < cols; j++ {
-				row := unsafe.Add(p, (cols*i+j)*srcStride)
-				for k := 0; k < rows; k++ {
-					store32(d, k*dstStride+(cols*i+j)*4, *(*uint32)(unsafe.Add(row, 4*k)))
-				}
-			}
-		}
-	}
-}
-
-// scalarKernel is transposeScalar as a tileKernel.
-func scalarKernel(rows, cols int) tileKernel {
-	return tileKernel{rows, cols, func(dst unsafe.Pointer, dstStride, dstNext int, src unsafe.Pointer, srcStride, srcNext, strips, n int) {
-		transposeScalar(rows, cols, dst, dstStride, dstNext, src, srcStride, srcNext, strips, n)
-	}}
-}

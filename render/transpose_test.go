@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
@@ -100,4 +101,28 @@ func TestPlatformKernels(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("platform kernels %v, want %v", got, want)
 	}
+}
+
+// transposeScalar is a portable tileKernel body: with it the direct path
+// is tested on every CPU (and with -tags purego), against the band and
+// the reference.
+func transposeScalar(rows, cols int, dst unsafe.Pointer, dstStride, dstNext int, src unsafe.Pointer, srcStride, srcNext, strips, n int) {
+	for s := 0; s < strips; s++ {
+		d, p := unsafe.Add(dst, s*dstNext), unsafe.Add(src, s*srcNext)
+		for i := 0; i < n; i++ {
+			for j := 0; j < cols; j++ {
+				row := unsafe.Add(p, (cols*i+j)*srcStride)
+				for k := 0; k < rows; k++ {
+					store32(d, k*dstStride+(cols*i+j)*4, *(*uint32)(unsafe.Add(row, 4*k)))
+				}
+			}
+		}
+	}
+}
+
+// scalarKernel is transposeScalar as a tileKernel.
+func scalarKernel(rows, cols int) tileKernel {
+	return tileKernel{rows, cols, func(dst unsafe.Pointer, dstStride, dstNext int, src unsafe.Pointer, srcStride, srcNext, strips, n int) {
+		transposeScalar(rows, cols, dst, dstStride, dstNext, src, srcStride, srcNext, strips, n)
+	}}
 }
