@@ -26,6 +26,10 @@ import (
 	"github.com/vitrine-wm/vitrine/scene/headless"
 )
 
+// headlessName is the headless backend's one output, as --rotate NAME=
+// and clients see it.
+const headlessName = "HEADLESS-1"
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
@@ -141,7 +145,7 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	case "headless":
 		w, h, mhz, _ := headless.ParseMode(opts.output)
 		var out *headless.Output
-		out, err := headless.New("HEADLESS-1", w, h, mhz, opts.transformFor("HEADLESS-1"), func(info scene.PresentInfo) {
+		out, err := headless.New(headlessName, w, h, mhz, opts.transformFor(headlessName), func(info scene.PresentInfo) {
 			comp.Post(func() { comp.PresentDone(out, info) })
 		})
 		if err != nil {
