@@ -35,7 +35,7 @@ func transposeRect(dst *Image, src []uint32, g rectCopy, kernels []tileKernel) {
 	}
 	// Slicing the first and last rows checks that dst holds them all.
 	_, _ = g.dstRow(dst, 0), g.dstRow(dst, g.h-1)
-	t := transposer{dst: dst, src: src, g: &g, off: off, sx: sx, sy: sy}
+	t := transposer{dst: dst, src: src, g: g, off: off, sx: sx, sy: sy}
 	t.area(0, 0, g.w, g.h, kernels)
 }
 
@@ -43,7 +43,7 @@ func transposeRect(dst *Image, src []uint32, g rectCopy, kernels []tileKernel) {
 type transposer struct {
 	dst         *Image
 	src         []uint32
-	g           *rectCopy
+	g           rectCopy
 	off, sx, sy int
 }
 
@@ -75,7 +75,7 @@ func (t *transposer) area(x0, y0, w, h int, kernels []tileKernel) {
 		// left to right (so when sy is -1, the destination strips
 		// bottom to top): the other way round measured 1.7x slower,
 		// the hardware prefetchers only helping a rising walk.
-		g := t.g
+		g := &t.g
 		s, d, step, next := t.off+x0*t.sx+y0*t.sy, y0, g.dstStride, k.rows*g.dstStride
 		if t.sy < 0 {
 			last := y0 + hb - k.rows // the strip whose source columns come first
