@@ -126,3 +126,22 @@ func scalarKernel(rows, cols int) tileKernel {
 		transposeScalar(rows, cols, dst, dstStride, dstNext, src, srcStride, srcNext, strips, n)
 	}}
 }
+
+// An output copies every frame: once its Copier has its buffers, a
+// rotated copy must not allocate, whichever path it takes.
+func TestRotatedCopyAllocatesNothing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	src := randomImage(rng, 200, 120, XRGB8888)
+	rects := []image.Rectangle{src.Bounds(), image.Rect(3, 5, 150, 77)}
+	for name, set := range kernelSets() {
+		for _, tr := range []Transform{Rotate90, Rotate270} {
+			tw, th := tr.TransformSize(src.Width, src.Height)
+			dst := NewImage(tw, th, XRGB8888)
+			c := &Copier{tiles: set}
+			c.CopyOut(dst, src, rects, tr)
+			if n := testing.AllocsPerRun(20, func() { c.CopyOut(dst, src, rects, tr) }); n != 0 {
+				t.Errorf("kernels %s, %v: %v allocations per copy, want 0", name, tr, n)
+			}
+		}
+	}
+}
