@@ -42,24 +42,6 @@ type Output interface {
 	Close() error
 }
 
-// PresentInfo describes a completed frame, for frame callbacks and
-// presentation feedback.
-type PresentInfo struct {
-	// Time is when the frame turned into light, on CLOCK_MONOTONIC.
-	Time    time.Duration
-	Seq     uint64
-	Refresh time.Duration
-	Flags   uint32 // wp_presentation kind bits
-}
-
-// Presentation kind bits (wp_presentation_feedback.kind).
-const (
-	PresentVSync        = 0x1
-	PresentHWClock      = 0x2
-	PresentHWCompletion = 0x4
-	PresentZeroCopy     = 0x8
-)
-
 // Layout selects the window policy.
 type Layout int
 

@@ -19,6 +19,7 @@ import (
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat"
 )
 
@@ -96,7 +97,7 @@ func TestClientCursorOnThePlane(t *testing.T) {
 	srv := protocol.NewServer(protocol.Options{Log: log})
 	comp := scene.New(scene.Config{Log: log, Server: srv})
 	out := &planeOutput{}
-	h, err := headless.New("PLANE-1", 640, 480, 60000, render.Normal, func(i scene.PresentInfo) {
+	h, err := headless.New("PLANE-1", 640, 480, 60000, render.Normal, func(i present.Info) {
 		comp.Post(func() { comp.PresentDone(out, i) })
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // planeOutput is an output with a cursor plane that records what the
@@ -171,7 +172,7 @@ func TestRefusedCursorIsComposited(t *testing.T) {
 	if px := dev.shadow.PixelARGB(100, 100); px&0xffffff != 0x0000ff {
 		t.Fatalf("composited cursor pixel = %#08x, want blue", px)
 	}
-	o.frameDone(PresentInfo{})
+	o.frameDone(present.Info{})
 	// Motion damages old and new places and does not ask the plane again
 	// for the same image.
 	c.movePointer(200, 100, 0)
@@ -198,7 +199,7 @@ func TestCursorPlaneKeepsTheCursorOutOfTheFrame(t *testing.T) {
 	if px := dev.shadow.PixelARGB(100, 100); px&0xffffff != 0 {
 		t.Fatalf("frame under a plane cursor = %#08x, want background only", px)
 	}
-	o.frameDone(PresentInfo{})
+	o.frameDone(present.Info{})
 	n := len(dev.presented)
 	for i := range 10 {
 		c.movePointer(float64(50+i), 50, 0)

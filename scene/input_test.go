@@ -18,6 +18,7 @@ import (
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat"
 )
 
@@ -38,7 +39,7 @@ func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
 	srv := protocol.NewServer(protocol.Options{Log: log})
 	comp := scene.New(scene.Config{Log: log, Server: srv})
 	var out *headless.Output
-	out, err := headless.New("HEADLESS-1", w, h, 60000, rot, func(i scene.PresentInfo) {
+	out, err := headless.New("HEADLESS-1", w, h, 60000, rot, func(i present.Info) {
 		comp.Post(func() { comp.PresentDone(out, i) })
 	})
 	if err != nil {
@@ -305,7 +306,7 @@ func (p *inProcess) dial(t *testing.T) (*protocoltest.Client, map[string][2]uint
 func (p *inProcess) addOutput(t *testing.T, name string, w, h int) *headless.Output {
 	t.Helper()
 	var o *headless.Output
-	o, err := headless.New(name, w, h, 60000, render.Normal, func(i scene.PresentInfo) {
+	o, err := headless.New(name, w, h, 60000, render.Normal, func(i present.Info) {
 		p.comp.Post(func() { p.comp.PresentDone(o, i) })
 	})
 	if err != nil {

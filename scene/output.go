@@ -16,6 +16,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/protocol/xdgoutput"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // output is the scene's side of a display.
@@ -122,7 +123,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	o := c.outputs[i]
 	if o.inFlight {
 		// Its completion will never come: answer what waits on it.
-		o.frameDone(PresentInfo{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
+		o.frameDone(present.Info{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
 	c.outputs = slices.Delete(c.outputs, i, i+1)
@@ -385,7 +386,7 @@ func (o *output) idleFrame() {
 		o.pendingScreen = b
 	}
 	o.c.timers.add(o.refresh, func() {
-		o.frameDone(PresentInfo{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq + 1})
+		o.frameDone(present.Info{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq + 1})
 	})
 }
 
@@ -416,7 +417,7 @@ func (c *Compositor) SetActive(active bool) {
 	for _, o := range c.outputs {
 		// A flip that was pending at pause time never completes.
 		if o.inFlight {
-			o.frameDone(PresentInfo{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
+			o.frameDone(present.Info{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
 		}
 		o.damage.add(image.Rect(0, 0, o.width, o.height))
 	}
@@ -424,7 +425,7 @@ func (c *Compositor) SetActive(active bool) {
 }
 
 // PresentDone is called (on the loop) when dev finished a frame.
-func (c *Compositor) PresentDone(dev Output, info PresentInfo) {
+func (c *Compositor) PresentDone(dev Output, info present.Info) {
 	for _, o := range c.outputs {
 		if o.dev == dev {
 			o.frameDone(info)
@@ -433,7 +434,7 @@ func (c *Compositor) PresentDone(dev Output, info PresentInfo) {
 	}
 }
 
-func (o *output) frameDone(info PresentInfo) {
+func (o *output) frameDone(info present.Info) {
 	o.inFlight = false
 	o.seq = info.Seq
 	// The flip replaced what was on the plane: that buffer may go back.
@@ -467,7 +468,7 @@ func (o *output) frameDone(info PresentInfo) {
 		for _, res := range cs.outputs[o] {
 			fb.SendSyncOutput(res)
 		}
-		fb.SendPresented(uint32(sec>>32), uint32(sec), nsec, uint32(info.Refresh), uint32(info.Seq>>32), uint32(info.Seq), info.Flags)
+		fb.SendPresented(uint32(sec>>32), uint32(sec), nsec, uint32(info.Refresh), uint32(info.Seq>>32), uint32(info.Seq), uint32(info.Flags))
 		fb.Destroy()
 	}
 	o.doneFrames, o.doneFeedbacks = o.doneFrames[:0], o.doneFeedbacks[:0]

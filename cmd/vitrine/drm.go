@@ -14,6 +14,7 @@ import (
 
 	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
@@ -174,8 +175,8 @@ func hasConnectedConnector(dev *kms.Device) bool {
 	return false
 }
 
-func presentInfo(i kms.PresentInfo) scene.PresentInfo {
-	return scene.PresentInfo{Time: i.Monotonic(), Seq: i.Seq, Refresh: i.Refresh, Flags: i.Flags}
+func presentInfo(i kms.PresentInfo) present.Info {
+	return present.Info{Time: i.Monotonic(), Seq: i.Seq, Refresh: i.Refresh, Flags: present.Flags(i.Flags)}
 }
 
 // watchHotplug adds and removes outputs as connectors come and go.

@@ -24,6 +24,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // headlessName is the headless backend's one output, as --rotate NAME=
@@ -145,7 +146,7 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	case "headless":
 		w, h, mhz, _ := headless.ParseMode(opts.output)
 		var out *headless.Output
-		out, err := headless.New(headlessName, w, h, mhz, opts.transformFor(headlessName), func(info scene.PresentInfo) {
+		out, err := headless.New(headlessName, w, h, mhz, opts.transformFor(headlessName), func(info present.Info) {
 			comp.Post(func() { comp.PresentDone(out, info) })
 		})
 		if err != nil {

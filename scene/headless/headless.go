@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/render"
-	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // Output is a headless display. Its framebuffer is the shadow image
@@ -27,7 +27,7 @@ type Output struct {
 	mhz       int
 	transform render.Transform
 	shadow    *render.Image
-	notify    func(scene.PresentInfo)
+	notify    func(present.Info)
 
 	mu     sync.Mutex
 	epoch  time.Duration // CLOCK_MONOTONIC time of vblank 0
@@ -37,7 +37,7 @@ type Output struct {
 
 // New makes a w×h output refreshing at mhz millihertz (60000 for 60 Hz).
 // notify receives frame completions on the output's timer goroutine.
-func New(name string, w, h, mhz int, t render.Transform, notify func(scene.PresentInfo)) (*Output, error) {
+func New(name string, w, h, mhz int, t render.Transform, notify func(present.Info)) (*Output, error) {
 	if w <= 0 || h <= 0 || w > 16384 || h > 16384 {
 		return nil, fmt.Errorf("headless output size %dx%d out of range (1..16384)", w, h)
 	}
@@ -110,7 +110,7 @@ func (o *Output) Present(damage []image.Rectangle) error {
 	at := o.epoch + next*p
 	seq := uint64(next)
 	o.timer = time.AfterFunc(at-t, func() {
-		o.notify(scene.PresentInfo{Time: at, Seq: seq, Refresh: p, Flags: scene.PresentVSync})
+		o.notify(present.Info{Time: at, Seq: seq, Refresh: p, Flags: present.VSync})
 	})
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/render"
-	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 func TestParseMode(t *testing.T) {
@@ -30,15 +30,15 @@ func TestParseMode(t *testing.T) {
 }
 
 func TestPresentCompletesOnVblankGrid(t *testing.T) {
-	done := make(chan scene.PresentInfo, 1)
-	o, err := New("H", 64, 32, 100000, render.Rotate90, func(i scene.PresentInfo) { done <- i })
+	done := make(chan present.Info, 1)
+	o, err := New("H", 64, 32, 100000, render.Rotate90, func(i present.Info) { done <- i })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := o.Shadow(); s.Width != 32 || s.Height != 64 {
 		t.Fatalf("rotated output's shadow is %dx%d, want 32x64", s.Width, s.Height)
 	}
-	var last scene.PresentInfo
+	var last present.Info
 	for i := 0; i < 3; i++ {
 		if err := o.Present([]image.Rectangle{image.Rect(0, 0, 10, 10)}); err != nil {
 			t.Fatal(err)
