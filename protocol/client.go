@@ -3,88 +3,91 @@ package protocol
 import (
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"sync"
-	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 )
 
 const (
 	displayID    = 1
 	serverIDBase = 0xff000000
 	// maxFDsPerChunk keeps each sendmsg's SCM_RIGHTS well under the
-	// kernel's SCM_MAX_FD (253) and libwayland's 28-fd receive buffer.
+	// kernel's SCM_MAX_FD (253) and within libwayland's 28-fd receive
+	// buffer: a client given more in one recvmsg loses them (MSG_CTRUNC).
 	maxFDsPerChunk = 28
 )
 
-// Client is one connected Wayland client. All methods except the
-// goroutines' internals run on the compositor's loop goroutine.
+// Client is one connected Wayland client. Everything about it runs on
+// the loop's thread: its socket is one of the loop's fds, read when
+// readable and written when the loop flushes.
 type Client struct {
 	server *Server
-	conn   *net.UnixConn
-	raw    syscall.RawConn
+	fd     int
+	src    *eventloop.Source
 
 	objects      map[uint32]Object
 	nextServerID uint32
 
-	in    []byte
-	inFDs []int
-	eof   bool
+	// in holds received bytes not yet dispatched; inFDs the fds that
+	// came with them.
+	in     []byte
+	inFDs  []int
+	oob    []byte
+	reader Reader
+	eof    bool
 
-	out    []byte
-	outFDs []int
-	dirty  bool
-	dead   bool
+	// out holds encoded events from outStart on; outFDs the fds to send
+	// with them, outFDEnd[i] the offset in out where the event carrying
+	// outFDs[i] ends (an fd may travel early, never late).
+	out      []byte
+	outStart int
+	outFDs   []int
+	outFDEnd []int
+	rights   []byte
+	dirty    bool
+	dead     bool
+	// closing: dead, but its last events (a protocol error) may still
+	// leave until closeTimer fires.
+	closing    bool
+	closeTimer *eventloop.Timer
 
 	// Credentials from SO_PEERCRED at accept time.
 	PID, UID, GID int
 
 	// Data is for the compositor's per-client state.
 	Data any
-
-	w clientWriter
 }
 
-// chunk is bytes plus the fds that must arrive no later than them.
-type chunk struct {
-	data []byte
-	fds  []int
-}
+// inputReserve is the free space kept at the end of the input buffer
+// before each read: at least one whole message.
+const inputReserve = MaxMessageSize
 
-// clientWriter is the hand-off between the loop goroutine, which never
-// blocks on a client, and the goroutine that writes to its socket.
-type clientWriter struct {
-	mu      sync.Mutex
-	queue   []chunk
-	pending int // bytes queued or being written
-	closing bool
-	wake    chan struct{}
-}
-
-func newClient(s *Server, conn *net.UnixConn) (*Client, error) {
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return nil, fmt.Errorf("client socket: %w", err)
-	}
+func newClient(s *Server, fd int) (*Client, error) {
 	c := &Client{
 		server:       s,
-		conn:         conn,
-		raw:          raw,
+		fd:           fd,
 		objects:      make(map[uint32]Object),
 		nextServerID: serverIDBase,
+		in:           make([]byte, 0, 4*inputReserve),
+		oob:          make([]byte, unix.CmsgSpace(maxFDsPerChunk*4)),
+		rights:       make([]byte, unix.CmsgSpace(maxFDsPerChunk*4)),
 		PID:          -1,
 		UID:          -1,
 		GID:          -1,
 	}
-	c.w.wake = make(chan struct{}, 1)
-	_ = raw.Control(func(fd uintptr) {
-		if cred, err := unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
-			c.PID, c.UID, c.GID = int(cred.Pid), int(cred.Uid), int(cred.Gid)
-		}
-	})
+	if cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
+		c.PID, c.UID, c.GID = int(cred.Pid), int(cred.Uid), int(cred.Gid)
+	}
+	src, err := s.loop.AddFD(fd, eventloop.Readable, c.ready)
+	if err != nil {
+		return nil, fmt.Errorf("client socket: %w", err)
+	}
+	c.src = src
+	c.reader.client = c
 	c.objects[displayID] = &display{Resource: Resource{client: c, id: displayID, version: 1, iface: displayInterface}}
 	return c, nil
 }
@@ -138,18 +141,40 @@ func (c *Client) disconnect(flushWindow time.Duration) {
 	c.dead = true
 	// Stop reading at once: a peer that keeps writing gets EPIPE rather
 	// than a socket that silently swallows its requests.
-	c.conn.CloseRead()
-	c.conn.SetWriteDeadline(time.Now().Add(flushWindow))
-	c.flush()
-	c.w.mu.Lock()
-	c.w.closing = true
-	c.w.mu.Unlock()
-	c.signalWriter()
+	unix.Shutdown(c.fd, unix.SHUT_RD)
 	c.destroyObjects()
 	closeAll(c.inFDs)
 	c.inFDs = nil
 	c.in = nil
 	c.server.removeClient(c)
+	if flushWindow > 0 {
+		c.writeOut()
+	}
+	if flushWindow <= 0 || c.pendingOut() == 0 {
+		c.closeSocket()
+		return
+	}
+	// The error is still queued: wait for the socket to drain, but not
+	// longer than flushWindow.
+	c.closing = true
+	c.src.SetEvents(eventloop.Writable)
+	c.closeTimer = c.server.loop.NewTimer(c.closeSocket)
+	c.closeTimer.SetAfter(flushWindow)
+}
+
+func (c *Client) closeSocket() {
+	if c.fd < 0 {
+		return
+	}
+	if c.closeTimer != nil {
+		c.closeTimer.Stop()
+	}
+	c.closing = false
+	c.src.Remove()
+	unix.Close(c.fd)
+	c.fd = -1
+	closeAll(c.outFDs)
+	c.outFDs, c.outFDEnd, c.out = nil, nil, nil
 }
 
 func (c *Client) destroyObjects() {
@@ -179,188 +204,180 @@ func (c *Client) sendDeleteID(id uint32) {
 	w.Send()
 }
 
-// queueOut accounts for an event just encoded into c.out.
-func (c *Client) queueOut(fds []int) {
-	c.outFDs = append(c.outFDs, fds...)
-	if !c.dirty {
-		c.dirty = true
-		c.server.dirty = append(c.server.dirty, c)
-	}
-	if len(c.outFDs) >= maxFDsPerChunk/2 {
-		c.flush()
-	}
-	c.w.mu.Lock()
-	over := c.w.pending+len(c.out) > c.server.maxQueue
-	c.w.mu.Unlock()
-	if over && !c.dead {
-		c.fail(fmt.Errorf("client is not reading its socket: more than %d bytes queued", c.server.maxQueue))
-	}
-}
 
-// flush hands the encoded events to the writer goroutine.
-func (c *Client) flush() {
-	c.dirty = false
-	if len(c.out) == 0 && len(c.outFDs) == 0 {
+// ready handles the socket's epoll events.
+func (c *Client) ready(ev eventloop.Events) {
+	if ev&eventloop.Writable != 0 {
+		c.writeOut()
+		if c.closing && c.pendingOut() == 0 {
+			c.closeSocket()
+			return
+		}
+	}
+	if c.dead {
+		if ev&(eventloop.Error|eventloop.Hangup) != 0 && c.closing {
+			c.closeSocket()
+		}
 		return
 	}
-	ch := chunk{data: c.out, fds: c.outFDs}
-	c.out, c.outFDs = nil, nil
-	c.w.mu.Lock()
-	if c.w.closing {
-		c.w.mu.Unlock()
-		closeAll(ch.fds)
+	if ev&(eventloop.Readable|eventloop.Error|eventloop.Hangup) != 0 {
+		c.readIn()
+	}
+}
+
+// readIn takes what one recvmsg gives and dispatches every complete
+// request. The loop calls it again while the socket stays readable, so
+// one busy client cannot hold the loop for longer than one read.
+func (c *Client) readIn() {
+	if cap(c.in)-len(c.in) < inputReserve {
+		c.in = slices.Grow(c.in, inputReserve)
+	}
+	buf := c.in[len(c.in):cap(c.in)]
+	n, oobn, flags, _, err := unix.Recvmsg(c.fd, buf, c.oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
+	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 		return
 	}
-	c.w.queue = append(c.w.queue, ch)
-	c.w.pending += len(ch.data)
-	c.w.mu.Unlock()
-	c.signalWriter()
-}
-
-func (c *Client) signalWriter() {
-	select {
-	case c.w.wake <- struct{}{}:
-	default:
+	if oobn > 0 {
+		c.inFDs = appendRights(c.inFDs, c.oob[:oobn])
+	}
+	if err == nil && flags&unix.MSG_CTRUNC != 0 {
+		err = errors.New("too many file descriptors in one message")
+	}
+	if n > 0 {
+		c.in = c.in[:len(c.in)+n]
+	}
+	if n > 0 || oobn > 0 {
+		c.dispatch()
+	}
+	switch {
+	case c.dead:
+	case err != nil:
+		c.fail(fmt.Errorf("read: %w", err))
+	case n == 0 && oobn == 0:
+		c.eof = true
+		c.dispatch()
+		c.fail(errors.New("client closed the connection"))
 	}
 }
 
-// writeLoop runs on its own goroutine: it is the only place that may
-// block on the client's socket.
-func (c *Client) writeLoop() {
-	defer c.conn.Close()
-	for range c.w.wake {
-		for {
-			c.w.mu.Lock()
-			q := c.w.queue
-			c.w.queue = nil
-			closing := c.w.closing
-			c.w.mu.Unlock()
-			if len(q) == 0 {
-				if closing {
-					return
-				}
-				break
-			}
-			for i, ch := range q {
-				err := c.writeChunk(ch)
-				closeAll(ch.fds)
-				c.w.mu.Lock()
-				c.w.pending -= len(ch.data)
-				c.w.mu.Unlock()
-				if err != nil {
-					for _, rest := range q[i+1:] {
-						closeAll(rest.fds)
-					}
-					c.server.post(Event{client: c, err: fmt.Errorf("write: %w", err)})
-					c.drainAfterError()
-					return
-				}
+// appendRights appends the fds of the SCM_RIGHTS messages in oob,
+// parsing in place so a read allocates nothing.
+func appendRights(fds []int, oob []byte) []int {
+	hdr := unix.SizeofCmsghdr
+	for len(oob) >= hdr {
+		h := (*unix.Cmsghdr)(unsafePointer(&oob[0]))
+		l := int(h.Len)
+		if l < hdr || l > len(oob) {
+			break
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_RIGHTS {
+			data := oob[unix.CmsgLen(0):l]
+			for len(data) >= 4 {
+				fds = append(fds, int(int32(le.Uint32(data))))
+				data = data[4:]
 			}
 		}
-	}
-}
-
-// drainAfterError releases queued fds until the loop marks the client
-// closing, so no fd leaks when a write fails.
-func (c *Client) drainAfterError() {
-	for range c.w.wake {
-		c.w.mu.Lock()
-		q := c.w.queue
-		c.w.queue = nil
-		closing := c.w.closing
-		c.w.mu.Unlock()
-		for _, ch := range q {
-			closeAll(ch.fds)
+		space := unix.CmsgSpace(l - unix.CmsgLen(0))
+		if space > len(oob) {
+			break
 		}
-		if closing {
-			return
-		}
-	}
-}
-
-func (c *Client) writeChunk(ch chunk) error {
-	data := ch.data
-	var oob []byte
-	if len(ch.fds) > 0 {
-		oob = unix.UnixRights(ch.fds...)
-	}
-	for len(data) > 0 || oob != nil {
-		var n int
-		var werr error
-		err := c.raw.Write(func(fd uintptr) bool {
-			n, werr = unix.SendmsgN(int(fd), data, oob, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
-			return werr != unix.EAGAIN
-		})
-		if err != nil {
-			return err
-		}
-		if werr != nil {
-			return werr
-		}
-		oob = nil
-		data = data[n:]
-	}
-	return nil
-}
-
-// readLoop runs on its own goroutine and hands bytes and fds to the loop.
-func (c *Client) readLoop() {
-	buf := make([]byte, 16*1024)
-	oob := make([]byte, unix.CmsgSpace(maxFDsPerChunk*4))
-	for {
-		var n, oobn, flags int
-		var rerr error
-		err := c.raw.Read(func(fd uintptr) bool {
-			n, oobn, flags, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
-			return rerr != unix.EAGAIN
-		})
-		if err == nil {
-			err = rerr
-		}
-		var fds []int
-		if oobn > 0 {
-			fds = parseRights(oob[:oobn])
-		}
-		if err == nil && flags&unix.MSG_CTRUNC != 0 {
-			err = errors.New("too many file descriptors in one message")
-		}
-		if err == nil && n == 0 && len(fds) == 0 {
-			c.server.post(Event{client: c, eof: true})
-			return
-		}
-		if n > 0 || len(fds) > 0 {
-			c.server.post(Event{client: c, data: slices.Clone(buf[:n]), fds: fds})
-		}
-		if err != nil {
-			c.server.post(Event{client: c, err: fmt.Errorf("read: %w", err)})
-			return
-		}
-	}
-}
-
-func parseRights(oob []byte) []int {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil
-	}
-	var fds []int
-	for _, m := range msgs {
-		if r, err := unix.ParseUnixRights(&m); err == nil {
-			fds = append(fds, r...)
-		}
+		oob = oob[space:]
 	}
 	return fds
 }
 
-// receive appends input and dispatches every complete request.
-func (c *Client) receive(data []byte, fds []int) {
-	if c.dead {
-		closeAll(fds)
+// queueOut accounts for an event just encoded into c.out.
+func (c *Client) queueOut(fds []int) {
+	for _, fd := range fds {
+		c.outFDs = append(c.outFDs, fd)
+		c.outFDEnd = append(c.outFDEnd, len(c.out))
+	}
+	if !c.dirty {
+		c.dirty = true
+		c.server.dirty = append(c.server.dirty, c)
+	}
+	if len(c.outFDs) >= maxFDsPerChunk {
+		c.writeOut()
+	}
+	if c.pendingOut() > c.server.maxQueue && !c.dead {
+		c.fail(fmt.Errorf("client is not reading its socket: more than %d bytes queued", c.server.maxQueue))
+	}
+}
+
+func (c *Client) pendingOut() int { return len(c.out) - c.outStart }
+
+// flush writes what is queued; called once per loop iteration.
+func (c *Client) flush() {
+	c.dirty = false
+	if c.pendingOut() > 0 {
+		c.writeOut()
+	}
+}
+
+// writeOut sends queued events until the socket would block; what is
+// left waits for the socket to become writable.
+func (c *Client) writeOut() {
+	if c.fd < 0 {
 		return
 	}
-	c.in = append(c.in, data...)
-	c.inFDs = append(c.inFDs, fds...)
-	c.dispatch()
+	for c.pendingOut() > 0 {
+		end := len(c.out)
+		nfds := min(len(c.outFDs), maxFDsPerChunk)
+		if nfds < len(c.outFDs) {
+			// More fds than one message may carry: this write stops at
+			// the last event of this batch, so the rest still have bytes
+			// to travel with.
+			end = c.outFDEnd[nfds-1]
+		}
+		var oob []byte
+		if nfds > 0 {
+			oob = c.putRights(c.outFDs[:nfds])
+		}
+		n, err := unix.SendmsgN(c.fd, c.out[c.outStart:end], oob, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			c.src.SetEvents(eventloop.Readable | eventloop.Writable)
+			return
+		}
+		if err != nil {
+			if c.closing {
+				c.closeSocket()
+				return
+			}
+			c.fail(fmt.Errorf("write: %w", err))
+			return
+		}
+		if nfds > 0 {
+			// The fds went with the first byte; they were our duplicates.
+			closeAll(c.outFDs[:nfds])
+			c.outFDs = append(c.outFDs[:0], c.outFDs[nfds:]...)
+			c.outFDEnd = append(c.outFDEnd[:0], c.outFDEnd[nfds:]...)
+		}
+		c.outStart += n
+	}
+	c.out, c.outStart = c.out[:0], 0
+	if !c.closing {
+		c.src.SetEvents(eventloop.Readable)
+	}
+}
+
+// putRights encodes an SCM_RIGHTS message into the client's scratch
+// buffer.
+func (c *Client) putRights(fds []int) []byte {
+	l := unix.CmsgLen(4 * len(fds))
+	b := c.rights[:unix.CmsgSpace(4*len(fds))]
+	clear(b)
+	h := (*unix.Cmsghdr)(unsafePointer(&b[0]))
+	h.Level = unix.SOL_SOCKET
+	h.Type = unix.SCM_RIGHTS
+	h.SetLen(l)
+	data := b[unix.CmsgLen(0):]
+	for i, fd := range fds {
+		le.PutUint32(data[4*i:], uint32(fd))
+	}
+	return b
 }
 
 func (c *Client) dispatch() {
@@ -413,9 +430,12 @@ func (c *Client) dispatch() {
 			return
 		}
 		consumed += size
-		r := Reader{data: in[headerSize:size], client: c}
+		// One Reader per client, reused: handing a fresh one to the
+		// interface call would put it on the heap for every request.
+		r := &c.reader
+		r.data, r.err = in[headerSize:size], nil
 		c.server.trace(c, b, msg)
-		err := obj.Dispatch(opcode, &r)
+		err := obj.Dispatch(opcode, r)
 		if c.dead {
 			return
 		}
@@ -446,3 +466,5 @@ func dupCloexec(fd int) (int, error) {
 
 // CloseFDs closes fds a request carried when nobody takes ownership.
 func CloseFDs(fds ...int) { closeAll(fds) }
+
+func unsafePointer(b *byte) unsafe.Pointer { return unsafe.Pointer(b) }

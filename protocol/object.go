@@ -80,15 +80,17 @@ func (r *Resource) OnDestroy(f func()) { r.onDestroy = append(r.onDestroy, f) }
 // NewEvent starts event opcode. Events are dropped silently for objects
 // that are gone or whose version predates the event, as libwayland-server
 // callers would have to check both anyway.
-func (r *Resource) NewEvent(opcode uint16) *Writer {
+//
+// The Writer is a value so that sending an event allocates nothing.
+func (r *Resource) NewEvent(opcode uint16) Writer {
 	c := r.client
 	if c == nil || r.destroyed || c.dead {
-		return &Writer{}
+		return Writer{}
 	}
 	if int(opcode) >= len(r.iface.Events) || r.iface.Events[opcode].Since > r.version {
-		return &Writer{}
+		return Writer{}
 	}
-	w := &Writer{client: c, start: len(c.out)}
+	w := Writer{client: c, start: len(c.out)}
 	w.put(r.id)
 	w.put(uint32(opcode))
 	return w

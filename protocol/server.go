@@ -8,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 )
 
 // DefaultMaxQueue bounds the bytes waiting for a client that does not
@@ -18,13 +19,14 @@ import (
 // cannot grow without limit or stall anyone else.
 const DefaultMaxQueue = 1 << 20
 
-// Server accepts Wayland clients and routes their requests. It does not
-// run a loop of its own: the compositor receives Events from Events()
-// and hands each to Handle on its single loop goroutine, so protocol
-// handlers never race with the rest of the compositor.
+// Server accepts Wayland clients and routes their requests. Its
+// listening socket and every client socket are fds on the compositor's
+// event loop, so protocol handlers run on the loop's thread and never
+// race with the rest of the compositor. The loop's owner calls Flush
+// once per iteration, after everything that may send events.
 type Server struct {
 	log     *slog.Logger
-	events  chan Event
+	loop    *eventloop.Loop
 	clients []*Client
 	dirty   []*Client
 	globals []*Global
@@ -36,28 +38,23 @@ type Server struct {
 	maxQueue     int
 	tracing      bool
 
-	listener *net.UnixListener
-	lockFile *os.File
-	socket   string
+	listenFD  int
+	reserveFD int // spent to refuse a client when out of fds
+	listenSrc *eventloop.Source
+	lockFile  *os.File
+	path      string
+	socket    string
 
 	// OnClientGone, if set, runs after a client's objects are destroyed.
 	OnClientGone func(c *Client)
 }
 
-// Event is a unit of work the connection goroutines hand to the loop;
-// pass it to Handle.
-type Event struct {
-	client *Client
-	conn   *net.UnixConn
-	data   []byte
-	fds    []int
-	eof    bool
-	err    error
-}
-
 // Options configures a Server.
 type Options struct {
 	Log *slog.Logger
+	// Loop is the event loop the server's sockets live on; NewServer
+	// makes one if it is nil.
+	Loop *eventloop.Loop
 	// MaxQueue is the per-client output cap in bytes (DefaultMaxQueue if 0).
 	MaxQueue int
 	// Trace logs every request at debug level.
@@ -65,62 +62,44 @@ type Options struct {
 }
 
 // NewServer makes a server with no socket yet.
-func NewServer(opts Options) *Server {
+func NewServer(opts Options) (*Server, error) {
 	s := &Server{
 		log:      opts.Log,
-		events:   make(chan Event, 256),
+		loop:     opts.Loop,
 		maxQueue: opts.MaxQueue,
 		tracing:  opts.Trace,
 		nextName: 1,
+		listenFD: -1,
 	}
+	s.reserveFD, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.maxQueue <= 0 {
 		s.maxQueue = DefaultMaxQueue
 	}
-	return s
-}
-
-// Events delivers the work for Handle.
-func (s *Server) Events() <-chan Event { return s.events }
-
-func (s *Server) post(e Event) { s.events <- e }
-
-// Handle processes one event on the loop goroutine, then flushes output.
-func (s *Server) Handle(e Event) {
-	switch {
-	case e.conn != nil:
-		s.addClient(e.conn)
-	case e.client != nil:
-		c := e.client
-		if c.dead {
-			closeAll(e.fds)
-			break
+	if s.loop == nil {
+		l, err := eventloop.New()
+		if err != nil {
+			return nil, err
 		}
-		if len(e.data) > 0 || len(e.fds) > 0 {
-			c.receive(e.data, e.fds)
-		}
-		if e.eof {
-			c.eof = true
-			c.dispatch()
-			c.fail(errors.New("client closed the connection"))
-		} else if e.err != nil {
-			c.fail(e.err)
-		}
-	case e.err != nil:
-		s.log.Error("accept failed", "err", e.err)
+		s.loop = l
 	}
-	s.Flush()
+	return s, nil
 }
 
-// Flush hands every client's pending events to its writer. Call it after
-// sending events outside Handle (frame callbacks on vblank, for example).
+// Loop is the event loop the server runs on.
+func (s *Server) Loop() *eventloop.Loop { return s.loop }
+
+// Flush writes every client's queued events. The loop's owner calls it
+// at the end of each iteration, so all events of one iteration leave in
+// one write per client.
 func (s *Server) Flush() {
-	for _, c := range s.dirty {
+	for i, c := range s.dirty {
 		if c.dirty {
 			c.flush()
 		}
+		s.dirty[i] = nil
 	}
 	s.dirty = s.dirty[:0]
 }
@@ -134,22 +113,37 @@ func (s *Server) NextSerial() uint32 {
 // Clients returns the connected clients.
 func (s *Server) Clients() []*Client { return s.clients }
 
-func (s *Server) addClient(conn *net.UnixConn) {
-	c, err := newClient(s, conn)
+func (s *Server) addClient(fd int) {
+	c, err := newClient(s, fd)
 	if err != nil {
 		s.log.Error("new client", "err", err)
-		conn.Close()
+		unix.Close(fd)
 		return
 	}
 	s.clients = append(s.clients, c)
 	s.log.Debug("client connected", "pid", c.PID)
-	go c.readLoop()
-	go c.writeLoop()
 }
 
 // AddClient serves an already connected socket, for a child process
-// started with WAYLAND_SOCKET.
-func (s *Server) AddClient(conn *net.UnixConn) { s.addClient(conn) }
+// started with WAYLAND_SOCKET. The server takes its own copy of the fd;
+// the caller may close conn.
+func (s *Server) AddClient(conn *net.UnixConn) error {
+	f, err := conn.File()
+	if err != nil {
+		return fmt.Errorf("client socket: %w", err)
+	}
+	fd, err := dupCloexec(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("client socket: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("client socket: %w", err)
+	}
+	s.addClient(fd)
+	return nil
+}
 
 func (s *Server) removeClient(c *Client) {
 	if i := slices.Index(s.clients, c); i >= 0 {
@@ -209,48 +203,92 @@ func (s *Server) listenAt(dir, name string) error {
 		lock.Close()
 		return fmt.Errorf("remove stale socket: %w", err)
 	}
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	fd, err := listenUnix(path)
 	if err != nil {
 		lock.Close()
 		return fmt.Errorf("listen on %s: %w", path, err)
 	}
-	l.SetUnlinkOnClose(true)
-	s.listener, s.lockFile, s.socket = l, lock, name
-	go s.acceptLoop(l)
+	src, err := s.loop.AddFD(fd, eventloop.Readable, s.acceptReady)
+	if err != nil {
+		unix.Close(fd)
+		os.Remove(path)
+		lock.Close()
+		return err
+	}
+	s.listenFD, s.listenSrc, s.lockFile, s.path, s.socket = fd, src, lock, path, name
 	return nil
+}
+
+func listenUnix(path string) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.Listen(fd, 128); err != nil {
+		unix.Close(fd)
+		os.Remove(path)
+		return -1, err
+	}
+	return fd, nil
 }
 
 // SocketName is the name to put in WAYLAND_DISPLAY.
 func (s *Server) SocketName() string { return s.socket }
 
-func (s *Server) acceptLoop(l *net.UnixListener) {
+// acceptReady takes every pending connection.
+func (s *Server) acceptReady(eventloop.Events) {
 	for {
-		conn, err := l.AcceptUnix()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
-			}
-			s.post(Event{err: err})
-			if strings.Contains(err.Error(), "too many open files") {
-				continue
-			}
-			return
+		fd, _, err := unix.Accept4(s.listenFD, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch {
+		case err == nil:
+			s.addClient(fd)
+			continue
+		case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+		case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE):
+			// Left in the backlog, the connection would keep the socket
+			// readable and the loop spinning: refuse it with the fd kept
+			// in reserve for this, as libwayland does.
+			s.log.Error("refusing a client: out of file descriptors", "err", err)
+			s.refuseOne()
+		default:
+			s.log.Error("accept failed", "err", err)
 		}
-		s.post(Event{conn: conn})
+		return
 	}
+}
+
+// refuseOne accepts and closes one connection using the reserve fd.
+func (s *Server) refuseOne() {
+	if s.reserveFD < 0 {
+		return
+	}
+	unix.Close(s.reserveFD)
+	if fd, _, err := unix.Accept4(s.listenFD, unix.SOCK_CLOEXEC); err == nil {
+		unix.Close(fd)
+	}
+	s.reserveFD, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 }
 
 // Close stops listening, removes the socket and lock, and disconnects
 // every client.
 func (s *Server) Close() {
-	if s.listener != nil {
-		s.listener.Close()
+	if s.listenFD >= 0 {
+		s.listenSrc.Remove()
+		unix.Close(s.listenFD)
+		s.listenFD = -1
+		os.Remove(s.path)
 		os.Remove(s.lockFile.Name())
 		s.lockFile.Close()
-		s.listener = nil
+	}
+	if s.reserveFD >= 0 {
+		unix.Close(s.reserveFD)
+		s.reserveFD = -1
 	}
 	for _, c := range slices.Clone(s.clients) {
 		c.Close()

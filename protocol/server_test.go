@@ -41,7 +41,11 @@ func startServer(t *testing.T, opts protocol.Options) *testServer {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ts := &testServer{srv: protocol.NewServer(opts), path: filepath.Join(dir, "wl-test"), shm: shmRecorder{make(chan int, 4)}}
+	srv, err := protocol.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{srv: srv, path: filepath.Join(dir, "wl-test"), shm: shmRecorder{make(chan int, 4)}}
 	ts.srv.AddGlobal(wl.ShmInterface, 1, func(c *protocol.Client, v, id uint32) error {
 		res, err := wl.NewShm(c, id, v)
 		if err == nil {
@@ -56,11 +60,11 @@ func startServer(t *testing.T, opts protocol.Options) *testServer {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for {
-			select {
-			case ev := <-ts.srv.Events():
-				ts.srv.Handle(ev)
-			case <-ctx.Done():
+		loop := ts.srv.Loop()
+		loop.AfterDispatch(ts.srv.Flush)
+		for ctx.Err() == nil {
+			if err := loop.Dispatch(20 * time.Millisecond); err != nil {
+				t.Error(err)
 				return
 			}
 		}
@@ -251,8 +255,11 @@ func TestClientThatDoesNotReadIsDisconnected(t *testing.T) {
 
 func TestSocketLock(t *testing.T) {
 	ts := startServer(t, protocol.Options{})
-	second := protocol.NewServer(protocol.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	err := second.Listen("wl-test")
+	second, err := protocol.NewServer(protocol.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = second.Listen("wl-test")
 	if err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second listen on a locked socket: got %v, want an in-use error", err)
 	}

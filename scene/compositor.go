@@ -4,9 +4,9 @@
 // output it decides what to repaint and composites it into the output's
 // shadow image with package render, then asks the output to present.
 //
-// Everything in a Compositor runs on one goroutine (Run): protocol
-// requests, output completions and timers are all funnelled into it, so
-// the state needs no locks.
+// Everything in a Compositor runs on one event loop (Run, on one OS
+// thread): client sockets, output completions, input and timers are all
+// fds on it, so the state needs no locks.
 package scene
 
 import (
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/render"
 )
 
@@ -50,11 +51,21 @@ const (
 	LayoutKiosk Layout = iota
 )
 
+// DefaultRepaintWindow is weston's default: enough for a full-screen
+// CPU composite on small boards, and it leaves clients most of the frame
+// to draw.
+const DefaultRepaintWindow = 7 * time.Millisecond
+
 // Config is what the compositor is built with.
 type Config struct {
 	Log    *slog.Logger
 	Server *protocol.Server
 	Layout Layout
+	// RepaintWindow is how long before each vblank the compositor
+	// composes the frame (DefaultRepaintWindow if 0): commits that arrive
+	// before it make that vblank. Longer tolerates slower composition,
+	// shorter gives clients more time to draw.
+	RepaintWindow time.Duration
 	// PingTimeout is how long a client may take to answer xdg_wm_base.ping
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
@@ -70,9 +81,10 @@ type Compositor struct {
 	toplevels []*toplevel // bottom to top
 	clients   map[*protocol.Client]*clientState
 
-	loopCalls chan func()
-	timers    timerQueue
+	loop      *eventloop.Loop
 	pingAfter time.Duration
+	// repaintWindow is how long before a vblank frames are composed.
+	repaintWindow time.Duration
 	// nextBufferKey names dma-buf buffers for outputs' import caches.
 	nextBufferKey uint64
 	// active is false while the session is paused.
@@ -80,10 +92,6 @@ type Compositor struct {
 	// seatCaps are the wl_seat capabilities the input devices provide.
 	seatCaps uint32
 	in       inputState
-
-	// quit ends Run with this error when set.
-	quit    bool
-	quitErr error
 }
 
 // clientState is what the scene keeps per client.
@@ -100,17 +108,22 @@ func New(cfg Config) *Compositor {
 		srv:       cfg.Server,
 		layout:    cfg.Layout,
 		clients:   map[*protocol.Client]*clientState{},
-		loopCalls: make(chan func(), 64),
+		loop:      cfg.Server.Loop(),
 		pingAfter: cfg.PingTimeout,
 		active:    true,
 	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
+	c.repaintWindow = cfg.RepaintWindow
+	if c.repaintWindow <= 0 {
+		c.repaintWindow = DefaultRepaintWindow
+	}
 	if c.pingAfter == 0 {
 		c.pingAfter = 5 * time.Second
 	}
 	c.srv.OnClientGone = func(pc *protocol.Client) { delete(c.clients, pc) }
+	c.loop.AfterDispatch(c.afterDispatch)
 	c.initInput()
 	c.registerGlobals()
 	return c
@@ -125,88 +138,39 @@ func (c *Compositor) client(pc *protocol.Client) *clientState {
 	return cs
 }
 
-// Post runs f on the loop goroutine. Outputs use it to report completed
-// frames; it is safe from any goroutine.
-func (c *Compositor) Post(f func()) { c.loopCalls <- f }
+// Loop is the event loop everything in the compositor runs on; backends
+// register their fds and timers on it.
+func (c *Compositor) Loop() *eventloop.Loop { return c.loop }
+
+// Post runs f on the loop. It is safe from any goroutine, for the few
+// sources that have no fd of their own (signals, D-Bus, child exits).
+func (c *Compositor) Post(f func()) { c.loop.Post(f) }
 
 // Stop makes Run return err (nil for a clean exit); call it on the loop.
-func (c *Compositor) Stop(err error) {
-	c.quit, c.quitErr = true, err
-}
+func (c *Compositor) Stop(err error) { c.loop.Stop(err) }
 
-// Run is the compositor loop. It sleeps whenever nothing happens: no
-// ticks, no polling; timers exist only while something waits on them.
+// Run is the compositor loop: it dispatches whatever is ready (client
+// requests, output completions, timers, input), repaints the outputs
+// that are due, then writes every client's events once. It sleeps
+// whenever nothing happens: no ticks, no polling; timers are armed only
+// while something waits on them.
 func (c *Compositor) Run(ctx context.Context) error {
-	events := c.srv.Events()
-	for !c.quit {
-		var timeout <-chan time.Time
-		var t *time.Timer
-		if d, ok := c.timers.next(); ok {
-			t = time.NewTimer(d)
-			timeout = t.C
-		}
-		select {
-		case <-ctx.Done():
-			c.quit = true
-		case ev := <-events:
-			c.srv.Handle(ev)
-		case f := <-c.loopCalls:
-			f()
-		case <-timeout:
-		}
-		if t != nil {
-			t.Stop()
-		}
-		c.timers.fire()
-		c.repaintOutputs()
-		c.srv.Flush()
-	}
-	return c.quitErr
+	stop := context.AfterFunc(ctx, func() { c.loop.Post(func() { c.loop.Stop(nil) }) })
+	defer stop()
+	return c.loop.Run()
 }
 
-// timerQueue is a tiny deadline list: the loop only needs a handful of
-// timers (ping timeouts, frame pacing without damage).
-type timerQueue struct {
-	items []timerItem
+// afterDispatch ends each loop iteration: damage from every request
+// handled in it lands in one frame, and each client's events leave in
+// one write.
+func (c *Compositor) afterDispatch() {
+	c.repaintOutputs()
+	c.srv.Flush()
 }
 
-type timerItem struct {
-	at time.Time
-	f  func()
-}
-
-func (q *timerQueue) add(d time.Duration, f func()) {
-	q.items = append(q.items, timerItem{time.Now().Add(d), f})
-}
-
-func (q *timerQueue) next() (time.Duration, bool) {
-	if len(q.items) == 0 {
-		return 0, false
-	}
-	min := q.items[0].at
-	for _, it := range q.items[1:] {
-		if it.at.Before(min) {
-			min = it.at
-		}
-	}
-	return max(time.Until(min), 0), true
-}
-
-func (q *timerQueue) fire() {
-	now := time.Now()
-	var due []func()
-	kept := q.items[:0]
-	for _, it := range q.items {
-		if !it.at.After(now) {
-			due = append(due, it.f)
-		} else {
-			kept = append(kept, it)
-		}
-	}
-	q.items = kept
-	for _, f := range due {
-		f()
-	}
+// after runs f once, d from now, on the loop.
+func (c *Compositor) after(d time.Duration, f func()) {
+	c.loop.NewTimer(f).SetAfter(d)
 }
 
 // Stats is the per-output counters of the stats: line.

@@ -94,11 +94,14 @@ func TestClientCursorOnThePlane(t *testing.T) {
 	runtime := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", runtime)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := protocol.NewServer(protocol.Options{Log: log})
+	srv, err := protocol.NewServer(protocol.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	comp := scene.New(scene.Config{Log: log, Server: srv})
 	out := &planeOutput{}
-	h, err := headless.New("PLANE-1", 640, 480, 60000, render.Normal, func(i present.Info) {
-		comp.Post(func() { comp.PresentDone(out, i) })
+	h, err := headless.New(srv.Loop(), "PLANE-1", 640, 480, 60000, render.Normal, func(i present.Info) {
+		comp.PresentDone(out, i)
 	})
 	if err != nil {
 		t.Fatal(err)

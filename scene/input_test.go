@@ -36,11 +36,14 @@ func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
 	runtime := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", runtime)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := protocol.NewServer(protocol.Options{Log: log})
+	srv, err := protocol.NewServer(protocol.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	comp := scene.New(scene.Config{Log: log, Server: srv})
 	var out *headless.Output
-	out, err := headless.New("HEADLESS-1", w, h, 60000, rot, func(i present.Info) {
-		comp.Post(func() { comp.PresentDone(out, i) })
+	out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, 60000, rot, func(i present.Info) {
+		comp.PresentDone(out, i)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -306,8 +309,8 @@ func (p *inProcess) dial(t *testing.T) (*protocoltest.Client, map[string][2]uint
 func (p *inProcess) addOutput(t *testing.T, name string, w, h int) *headless.Output {
 	t.Helper()
 	var o *headless.Output
-	o, err := headless.New(name, w, h, 60000, render.Normal, func(i present.Info) {
-		p.comp.Post(func() { p.comp.PresentDone(o, i) })
+	o, err := headless.New(p.comp.Loop(), name, w, h, 60000, render.Normal, func(i present.Info) {
+		p.comp.PresentDone(o, i)
 	})
 	if err != nil {
 		t.Fatal(err)

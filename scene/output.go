@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/protocol/xdgoutput"
@@ -32,6 +33,12 @@ type output struct {
 
 	damage   damageList // output coordinates, waiting for the next frame
 	inFlight bool
+	// lastVblank is when the last frame (or idle refresh) completed, on
+	// CLOCK_MONOTONIC; 0 before the first. Repaints are timed from it.
+	lastVblank time.Duration
+	// repaintTimer wakes the loop at the repaint deadline; idleTimer
+	// completes a frame that had nothing to paint.
+	repaintTimer, idleTimer *eventloop.Timer
 	// wantFrame: a client asked for a frame callback but nothing changed;
 	// it is answered at the next refresh without repainting.
 	wantFrame bool
@@ -70,6 +77,10 @@ type protocolOutput = *wl.Output
 // laid out left to right in the order they are added, without gaps.
 func (c *Compositor) AddOutput(dev Output) {
 	o := &output{c: c, dev: dev}
+	// The deadline only has to wake the loop: repaintOutputs, run at
+	// the end of every iteration, does the work.
+	o.repaintTimer = c.loop.NewTimer(func() {})
+	o.idleTimer = c.loop.NewTimer(o.idleDone)
 	w, h, mhz := dev.Mode()
 	o.width, o.height = dev.Transform().TransformSize(w, h)
 	if mhz > 0 {
@@ -126,6 +137,8 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		o.frameDone(present.Info{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
+	o.repaintTimer.Stop()
+	o.idleTimer.Stop()
 	c.outputs = slices.Delete(c.outputs, i, i+1)
 	// Windows shown there leave it now, while the clients' wl_output
 	// objects for it are still known: those stay alive (inert) until the
@@ -259,23 +272,56 @@ func (c *Compositor) outputFor(res *wl.Output) *output {
 // --- frames ---
 
 // repaintOutputs starts a frame on every output that has something to
-// show and no frame in flight. It runs after every loop event, so damage
-// from many requests handled together lands in one frame.
+// show, no frame in flight, and whose repaint deadline has come. It runs
+// at the end of every loop iteration, so damage from many requests
+// handled together lands in one frame.
 func (c *Compositor) repaintOutputs() {
 	if !c.active {
 		return
 	}
+	var now time.Duration
 	for _, o := range c.outputs {
 		if o.inFlight || o.gone {
 			continue
 		}
 		o.damage = o.damage.clip(image.Rect(0, 0, o.width, o.height))
+		if len(o.damage) == 0 && !o.wantFrame && len(o.copyWaiters) == 0 {
+			continue
+		}
+		if now == 0 {
+			now = eventloop.Now()
+		}
+		if at := o.repaintDeadline(now); at > now {
+			if !o.repaintTimer.Armed() || o.repaintTimer.Deadline() != at {
+				o.repaintTimer.Set(at)
+			}
+			continue
+		}
+		o.repaintTimer.Stop()
 		if len(o.damage) > 0 {
 			o.repaint()
-		} else if o.wantFrame || len(o.copyWaiters) > 0 {
-			o.idleFrame()
+		} else {
+			o.idleFrame(now)
 		}
 	}
+}
+
+// repaintDeadline is when the next frame should be composed: a repaint
+// window before the vblank that follows the last one, the way weston
+// times its repaints. Starting right when a frame completes would take
+// only the commits that raced ahead of the others' frame callbacks, and
+// every client that answers its callback a moment later would wait a
+// whole extra frame: two clients would each get half the refresh rate.
+// An output idle for longer than a frame paints at once.
+func (o *output) repaintDeadline(now time.Duration) time.Duration {
+	if o.lastVblank == 0 {
+		return now
+	}
+	next := o.lastVblank + o.refresh
+	if next <= now {
+		return now
+	}
+	return max(next-o.c.repaintWindow, o.lastVblank)
 }
 
 // repaint shows the next frame: a client buffer straight on the plane
@@ -375,9 +421,10 @@ func (o *output) tryScanout(list []drawItem) bool {
 }
 
 // idleFrame answers frame callbacks and screen copies when nothing needs
-// painting, paced like a real frame so clients don't spin.
-func (o *output) idleFrame() {
-	o.collectFrameWork(o.c.drawList(o))
+// painting, paced like a real frame (completing on the output's vblank
+// grid) so clients don't spin.
+func (o *output) idleFrame(now time.Duration) {
+	o.collectFrameWork(o.c.appendDrawList(o.frameList[:0], o))
 	o.inFlight = true
 	if b := o.onScreen; b != nil {
 		// Nothing changes on the plane; keep its buffer held.
@@ -385,9 +432,15 @@ func (o *output) idleFrame() {
 		b.ref()
 		o.pendingScreen = b
 	}
-	o.c.timers.add(o.refresh, func() {
-		o.frameDone(present.Info{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq + 1})
-	})
+	at := now + o.refresh
+	if o.lastVblank > 0 {
+		at = o.lastVblank + o.refresh*((now-o.lastVblank)/o.refresh+1)
+	}
+	o.idleTimer.Set(at)
+}
+
+func (o *output) idleDone() {
+	o.frameDone(present.Info{Time: o.idleTimer.Deadline(), Refresh: o.refresh, Seq: o.seq + 1})
 }
 
 // collectFrameWork takes the frame callbacks and feedback of every
@@ -437,6 +490,12 @@ func (c *Compositor) PresentDone(dev Output, info present.Info) {
 func (o *output) frameDone(info present.Info) {
 	o.inFlight = false
 	o.seq = info.Seq
+	o.idleTimer.Stop()
+	o.lastVblank = info.Time
+	if o.lastVblank <= 0 || o.lastVblank > eventloop.Now() {
+		// A completion without a usable timestamp: time from now.
+		o.lastVblank = eventloop.Now()
+	}
 	// The flip replaced what was on the plane: that buffer may go back.
 	if prev := o.onScreen; prev != o.pendingScreen || prev == nil {
 		if prev != nil {

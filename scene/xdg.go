@@ -77,7 +77,7 @@ func (wm *wmBase) ping() {
 	wm.pingSent = time.Now()
 	wm.res.SendPing(wm.pingSerial)
 	serial := wm.pingSerial
-	wm.c.timers.add(wm.c.pingAfter, func() {
+	wm.c.after(wm.c.pingAfter, func() {
 		if wm.pingSerial == serial && wm.res.Alive() {
 			cs := wm.c.client(wm.res.Client())
 			if !cs.unresponsive {

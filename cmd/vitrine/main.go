@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
@@ -134,7 +135,15 @@ func run(args []string, stderr io.Writer) int {
 
 // serve runs the compositor until the command exits or a signal arrives.
 func serve(opts *options, log *slog.Logger) (int, error) {
-	srv := protocol.NewServer(protocol.Options{Log: log, MaxQueue: opts.maxQueue, Trace: opts.trace})
+	loop, err := eventloop.New()
+	if err != nil {
+		return 0, err
+	}
+	defer loop.Close()
+	srv, err := protocol.NewServer(protocol.Options{Log: log, Loop: loop, MaxQueue: opts.maxQueue, Trace: opts.trace})
+	if err != nil {
+		return 0, err
+	}
 	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -146,8 +155,8 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	case "headless":
 		w, h, mhz, _ := headless.ParseMode(opts.output)
 		var out *headless.Output
-		out, err := headless.New(headlessName, w, h, mhz, opts.transformFor(headlessName), func(info present.Info) {
-			comp.Post(func() { comp.PresentDone(out, info) })
+		out, err := headless.New(loop, headlessName, w, h, mhz, opts.transformFor(headlessName), func(info present.Info) {
+			comp.PresentDone(out, info)
 		})
 		if err != nil {
 			return 0, err
@@ -190,7 +199,7 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 			return 0, err
 		}
 	}
-	err := comp.Run(ctx)
+	err = comp.Run(ctx)
 	if child != nil {
 		child.stop()
 	}

@@ -7,11 +7,9 @@ package headless
 import (
 	"fmt"
 	"image"
-	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene/present"
 )
@@ -19,7 +17,8 @@ import (
 // Output is a headless display. Its framebuffer is the shadow image
 // itself, so presenting copies nothing; CopiedBytes counts the damaged
 // bytes a real display would have received, to keep the stats line
-// comparable across backends.
+// comparable across backends. Its vblank is a timer on the compositor's
+// loop, so a frame's completion never leaves the loop's thread.
 type Output struct {
 	name      string
 	width     int
@@ -29,15 +28,15 @@ type Output struct {
 	shadow    *render.Image
 	notify    func(present.Info)
 
-	mu     sync.Mutex
 	epoch  time.Duration // CLOCK_MONOTONIC time of vblank 0
 	copied int64
-	timer  *time.Timer
+	vblank *eventloop.Timer
+	seq    uint64
 }
 
-// New makes a w×h output refreshing at mhz millihertz (60000 for 60 Hz).
-// notify receives frame completions on the output's timer goroutine.
-func New(name string, w, h, mhz int, t render.Transform, notify func(present.Info)) (*Output, error) {
+// New makes a w×h output refreshing at mhz millihertz (60000 for 60 Hz)
+// whose frames complete on loop: notify runs there.
+func New(loop *eventloop.Loop, name string, w, h, mhz int, t render.Transform, notify func(present.Info)) (*Output, error) {
 	if w <= 0 || h <= 0 || w > 16384 || h > 16384 {
 		return nil, fmt.Errorf("headless output size %dx%d out of range (1..16384)", w, h)
 	}
@@ -45,12 +44,14 @@ func New(name string, w, h, mhz int, t render.Transform, notify func(present.Inf
 		mhz = 60000
 	}
 	lw, lh := t.TransformSize(w, h)
-	return &Output{
+	o := &Output{
 		name: name, width: w, height: h, mhz: mhz, transform: t,
 		shadow: render.NewImage(lw, lh, render.XRGB8888),
 		notify: notify,
-		epoch:  now(),
-	}, nil
+		epoch:  eventloop.Now(),
+	}
+	o.vblank = loop.NewTimer(o.completed)
+	return o, nil
 }
 
 // ParseMode parses WxH or WxH@Hz (Hz may have decimals).
@@ -78,45 +79,27 @@ func (o *Output) PhysicalSize() (int, int)    { return 0, 0 }
 func (o *Output) Transform() render.Transform { return o.transform }
 func (o *Output) Shadow() *render.Image       { return o.shadow }
 func (o *Output) Close() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.timer != nil {
-		o.timer.Stop()
-	}
+	o.vblank.Stop()
 	return nil
 }
 
-func (o *Output) CopiedBytes() int64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.copied
-}
+func (o *Output) CopiedBytes() int64 { return o.copied }
 
 func (o *Output) period() time.Duration { return time.Duration(1e12 / int64(o.mhz)) }
 
 // Present completes at the next vblank of a clock phase-locked to the
 // output's creation, like a display scanning out at a fixed rate.
 func (o *Output) Present(damage []image.Rectangle) error {
-	n := int64(0)
 	for _, r := range damage {
-		n += int64(r.Dx() * r.Dy() * 4)
+		o.copied += int64(r.Dx() * r.Dy() * 4)
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.copied += n
 	p := o.period()
-	t := now()
-	next := (t-o.epoch)/p + 1
-	at := o.epoch + next*p
-	seq := uint64(next)
-	o.timer = time.AfterFunc(at-t, func() {
-		o.notify(present.Info{Time: at, Seq: seq, Refresh: p, Flags: present.VSync})
-	})
+	next := (eventloop.Now()-o.epoch)/p + 1
+	o.seq = uint64(next)
+	o.vblank.Set(o.epoch + next*p)
 	return nil
 }
 
-func now() time.Duration {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return time.Duration(ts.Nano())
+func (o *Output) completed() {
+	o.notify(present.Info{Time: o.vblank.Deadline(), Seq: o.seq, Refresh: o.period(), Flags: present.VSync})
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene/present"
 )
@@ -30,8 +31,13 @@ func TestParseMode(t *testing.T) {
 }
 
 func TestPresentCompletesOnVblankGrid(t *testing.T) {
-	done := make(chan present.Info, 1)
-	o, err := New("H", 64, 32, 100000, render.Rotate90, func(i present.Info) { done <- i })
+	loop, err := eventloop.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loop.Close()
+	var done []present.Info
+	o, err := New(loop, "H", 64, 32, 100000, render.Rotate90, func(i present.Info) { done = append(done, i) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +49,13 @@ func TestPresentCompletesOnVblankGrid(t *testing.T) {
 		if err := o.Present([]image.Rectangle{image.Rect(0, 0, 10, 10)}); err != nil {
 			t.Fatal(err)
 		}
-		info := <-done
+		for len(done) == 0 {
+			if err := loop.Dispatch(time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+		info := done[0]
+		done = done[:0]
 		if info.Refresh != 10*time.Millisecond {
 			t.Fatalf("refresh %v, want 10ms at 100 Hz", info.Refresh)
 		}
