@@ -204,7 +204,6 @@ func (c *Client) sendDeleteID(id uint32) {
 	w.Send()
 }
 
-
 // ready handles the socket's epoll events.
 func (c *Client) ready(ev eventloop.Events) {
 	if ev&eventloop.Writable != 0 {
