@@ -81,6 +81,7 @@ type compositor struct {
 type lineWaiter struct {
 	mu    sync.Mutex
 	lines []string
+	times []time.Time // when each line arrived
 	cond  *sync.Cond
 }
 
@@ -94,8 +95,10 @@ func (w *lineWaiter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	sc := bufio.NewScanner(bytes.NewReader(p))
+	now := time.Now()
 	for sc.Scan() {
 		w.lines = append(w.lines, sc.Text())
+		w.times = append(w.times, now)
 	}
 	w.cond.Broadcast()
 	return len(p), nil
@@ -103,6 +106,13 @@ func (w *lineWaiter) Write(p []byte) (int, error) {
 
 // wait returns the first line matching re, or fails after timeout.
 func (w *lineWaiter) wait(t *testing.T, re string, timeout time.Duration) []string {
+	t.Helper()
+	m, _ := w.waitAt(t, re, timeout)
+	return m
+}
+
+// waitAt is wait that also says when the line arrived.
+func (w *lineWaiter) waitAt(t *testing.T, re string, timeout time.Duration) ([]string, time.Time) {
 	t.Helper()
 	rx := regexp.MustCompile(re)
 	deadline := time.Now().Add(timeout)
@@ -113,9 +123,9 @@ func (w *lineWaiter) wait(t *testing.T, re string, timeout time.Duration) []stri
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for {
-		for _, l := range w.lines {
+		for i, l := range w.lines {
 			if m := rx.FindStringSubmatch(l); m != nil {
-				return m
+				return m, w.times[i]
 			}
 		}
 		if time.Now().After(deadline) {

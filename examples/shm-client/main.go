@@ -2,7 +2,7 @@
 // buffers.
 //
 //	shm-client [--pattern quadrants|moving-box] [--fullscreen] [--seconds S]
-//	           [--size WxH] [--frames N] [--watch-outputs] [--output NAME]
+//	           [--size WxH] [--fixed-size] [--frames N] [--watch-outputs] [--output NAME]
 //
 // Lines on stdout (tests parse them):
 //
@@ -49,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fullscreen := fs.Bool("fullscreen", false, "ask the compositor for fullscreen")
 	seconds := fs.Float64("seconds", 0, "exit 0 after this many seconds (0: no time limit)")
 	sizeFlag := fs.String("size", "640x480", "window size when the compositor leaves it to the client")
+	fixed := fs.Bool("fixed-size", false, "draw at --size whatever size the compositor suggests (as weston-simple-shm does)")
 	frames := fs.Int("frames", 0, "stop after this many frames were shown (0: never)")
 	toggle := fs.Bool("toggle-on-usr1", false, "leave or enter fullscreen on each SIGUSR1 (prints fullscreen on|off, then resized WxH)")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
@@ -110,6 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Fullscreen:   *fullscreen || fsOutput != nil,
 		Output:       fsOutput,
 		Size:         size,
+		FixedSize:    *fixed,
 		Frames:       *frames,
 		ToggleOnUSR1: *toggle,
 	})

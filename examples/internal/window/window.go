@@ -78,6 +78,10 @@ type Options struct {
 	// Size is used when the compositor leaves the size to the client
 	// (configure with 0x0).
 	Size image.Point
+	// FixedSize draws at Size whatever the compositor suggests, as
+	// weston-simple-shm does, so several windows can be seen at once
+	// on a kiosk output.
+	FixedSize bool
 	// Frames stops drawing after that many frames were shown; 0 means
 	// never stop.
 	Frames int
@@ -270,7 +274,7 @@ func (w *Window) HandleSurfaceConfigure(ev xdg.SurfaceConfigureEvent) {
 		return
 	}
 	size := w.pending
-	if size.X <= 0 || size.Y <= 0 {
+	if size.X <= 0 || size.Y <= 0 || w.opts.FixedSize {
 		size = w.opts.Size
 	}
 	if size != w.size {
