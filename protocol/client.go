@@ -31,12 +31,16 @@ type Client struct {
 
 	objects      map[uint32]Object
 	nextServerID uint32
+	// spare holds destroyed objects of Recycle interfaces (Reuse).
+	spare map[*Interface][]Object
 
 	// in holds received bytes not yet dispatched; inFDs the fds that
 	// came with them.
 	in     []byte
 	inFDs  []int
 	oob    []byte
+	iov    unix.Iovec
+	msg    unix.Msghdr
 	reader Reader
 	eof    bool
 
@@ -232,7 +236,7 @@ func (c *Client) readIn() {
 		c.in = slices.Grow(c.in, inputReserve)
 	}
 	buf := c.in[len(c.in):cap(c.in)]
-	n, oobn, flags, _, err := unix.Recvmsg(c.fd, buf, c.oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
+	n, oobn, flags, err := c.recv(buf, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
 	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 		return
 	}
@@ -257,6 +261,21 @@ func (c *Client) readIn() {
 		c.dispatch()
 		c.fail(errors.New("client closed the connection"))
 	}
+}
+
+// recv is recvmsg(2) through the client's own msghdr: x/sys/unix's
+// Recvmsg puts a source-address buffer on the heap on every call.
+func (c *Client) recv(p []byte, flags int) (n, oobn, recvflags int, err error) {
+	c.iov.Base = &p[0]
+	c.iov.SetLen(len(p))
+	c.msg = unix.Msghdr{Iov: &c.iov, Control: &c.oob[0]}
+	c.msg.SetIovlen(1)
+	c.msg.SetControllen(len(c.oob))
+	r, _, errno := unix.Syscall(unix.SYS_RECVMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msg)), uintptr(flags))
+	if errno != 0 {
+		return 0, 0, 0, errno
+	}
+	return int(r), int(c.msg.Controllen), int(c.msg.Flags), nil
 }
 
 // appendRights appends the fds of the SCM_RIGHTS messages in oob,

@@ -12,6 +12,9 @@ type Interface struct {
 	Version  uint32
 	Requests []Message
 	Events   []Message
+	// Recycle keeps destroyed objects for Reuse: for interfaces whose
+	// objects come and go every frame (wl_callback).
+	Recycle bool
 }
 
 // Message describes one request or event. Signature uses libwayland's
@@ -119,8 +122,14 @@ func (r *Resource) Destroy() {
 		fns[i]()
 	}
 	c := r.client
-	if c.objects[r.id] != nil && c.objects[r.id].base() == r {
+	if o := c.objects[r.id]; o != nil && o.base() == r {
 		delete(c.objects, r.id)
+		if r.iface.Recycle && !c.dead && len(c.spare[r.iface]) < maxSpare {
+			if c.spare == nil {
+				c.spare = map[*Interface][]Object{}
+			}
+			c.spare[r.iface] = append(c.spare[r.iface], o)
+		}
 		if r.id < serverIDBase && !c.dead {
 			c.sendDeleteID(r.id)
 		}
@@ -145,6 +154,25 @@ func Register(c *Client, o Object, iface *Interface, id, version uint32) error {
 	b.client, b.id, b.version, b.iface = c, id, version, iface
 	c.objects[id] = o
 	return nil
+}
+
+// maxSpare bounds the destroyed objects a client keeps for reuse per
+// interface: enough for a few frames of callbacks.
+const maxSpare = 16
+
+// Reuse returns a destroyed object of iface for the caller to empty and
+// register again, or nil. Generated code uses it for Recycle interfaces;
+// the object must no longer be referenced anywhere else, which holds
+// for objects only the compositor destroys and forgets at once.
+func Reuse(c *Client, iface *Interface) Object {
+	list := c.spare[iface]
+	if len(list) == 0 {
+		return nil
+	}
+	o := list[len(list)-1]
+	list[len(list)-1] = nil
+	c.spare[iface] = list[:len(list)-1]
+	return o
 }
 
 // RegisterServer creates o with a server-allocated id, for objects the

@@ -213,5 +213,5 @@ func (c *Compositor) cursorFrameWork(o *output) {
 	}
 	o.doneFrames = append(o.doneFrames, s.frames...)
 	o.doneFeedbacks = append(o.doneFeedbacks, s.feedbacks...)
-	s.frames, s.feedbacks = nil, nil
+	s.frames, s.feedbacks = emptied(s.frames), emptied(s.feedbacks)
 }

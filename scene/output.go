@@ -451,7 +451,7 @@ func (o *output) collectFrameWork(list []drawItem) {
 		s := it.s
 		o.doneFrames = append(o.doneFrames, s.frames...)
 		o.doneFeedbacks = append(o.doneFeedbacks, s.feedbacks...)
-		s.frames, s.feedbacks = nil, nil
+		s.frames, s.feedbacks = emptied(s.frames), emptied(s.feedbacks)
 	}
 	o.c.cursorFrameWork(o)
 }

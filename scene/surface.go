@@ -36,6 +36,24 @@ type surfaceState struct {
 	vpDst       [2]int32          // w, h; -1 means unset
 }
 
+// reset empties the state for the next commit. The lists keep their
+// memory, so a client committing frame after frame allocates nothing.
+func (s *surfaceState) reset() {
+	*s = surfaceState{
+		damage:       s.damage[:0],
+		bufferDamage: s.bufferDamage[:0],
+		frames:       emptied(s.frames),
+		feedbacks:    emptied(s.feedbacks),
+	}
+}
+
+// emptied truncates a list of objects, dropping its references so the
+// objects can be collected.
+func emptied[T any](list []*T) []*T {
+	clear(list)
+	return list[:0]
+}
+
 // mergeInto moves s on top of dst and leaves s empty.
 func (s *surfaceState) mergeInto(dst *surfaceState) {
 	if s.attached {
@@ -58,7 +76,7 @@ func (s *surfaceState) mergeInto(dst *surfaceState) {
 			fb.SendDiscarded()
 			fb.Destroy()
 		}
-		dst.feedbacks = nil
+		dst.feedbacks = emptied(dst.feedbacks)
 	}
 	dst.feedbacks = append(dst.feedbacks, s.feedbacks...)
 	if s.opaqueSet {
@@ -76,7 +94,7 @@ func (s *surfaceState) mergeInto(dst *surfaceState) {
 	if s.viewportSet {
 		dst.viewportSet, dst.vpSrc, dst.vpDst = true, s.vpSrc, s.vpDst
 	}
-	*s = surfaceState{}
+	s.reset()
 }
 
 // surfaceRole is what a role object (xdg_surface, subsurface, cursor)
@@ -367,11 +385,11 @@ func (s *surface) apply() {
 		}
 	}
 	if p.attached {
-		s.feedbacks = nil
+		s.feedbacks = emptied(s.feedbacks)
 	}
 	s.frames = append(s.frames, p.frames...)
 	s.feedbacks = append(s.feedbacks, p.feedbacks...)
-	*p = surfaceState{}
+	p.reset()
 	s.committedOnce = true
 
 	// Children's positions and synchronized state follow the parent.

@@ -235,3 +235,6 @@ func (c *Client) Globals(timeout time.Duration) (map[string][2]uint32, uint32, e
 		}
 	}
 }
+
+// New wraps an already connected socket.
+func New(conn *net.UnixConn) *Client { return &Client{conn: conn, NextID: 2} }

@@ -11,6 +11,7 @@ import (
 var CallbackInterface = &protocol.Interface{
 	Name:    "wl_callback",
 	Version: 1,
+	Recycle: true,
 	Events: []protocol.Message{
 		{Name: "done", Since: 1, Signature: "u", Destructor: true},
 	},
@@ -1318,7 +1319,12 @@ func (r *Surface) Dispatch(opcode uint16, rd *protocol.Reader) error {
 		if err := rd.Finish(); err != nil {
 			return err
 		}
-		n0 := &Callback{}
+		n0, ok := protocol.Reuse(r.Client(), CallbackInterface).(*Callback)
+		if ok {
+			*n0 = Callback{}
+		} else {
+			n0 = &Callback{}
+		}
 		if err := protocol.Register(r.Client(), n0, CallbackInterface, a0, r.Version()); err != nil {
 			return err
 		}

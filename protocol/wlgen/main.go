@@ -283,9 +283,17 @@ func (g *gen) protocol(p *protocolDef) []byte {
 	return g.b.Bytes()
 }
 
+// recycled interfaces have objects the compositor destroys itself, one
+// or more per frame: their memory is reused rather than allocated anew
+// (wl_callback: a frame callback per commit).
+var recycled = map[string]bool{"wl_callback": true}
+
 func (g *gen) iface(in interfaceDef) {
 	name := goName(in.Name)
 	g.p("// %sInterface describes %s.\nvar %sInterface = &protocol.Interface{\n\tName: %q,\n\tVersion: %d,\n", name, in.Name, name, in.Name, in.Version)
+	if recycled[in.Name] {
+		g.p("\tRecycle: true,\n")
+	}
 	for _, kind := range []struct {
 		field string
 		msgs  []messageDef
@@ -423,7 +431,12 @@ func (g *gen) dispatch(name string, in interfaceDef) {
 			if loc.pkg != g.pkg {
 				ifaceVar = loc.pkg + "." + ifaceVar
 			}
-			g.p("\t\tn%d := &%s{}\n\t\tif err := protocol.Register(r.Client(), n%d, %s, a%d, r.Version()); err != nil {\n\t\t\t%sreturn err\n\t\t}\n", j, t[1:], j, ifaceVar, j, closeFDs)
+			if recycled[a.Interface] {
+				g.p("\t\tn%d, ok := protocol.Reuse(r.Client(), %s).(%s)\n\t\tif ok {\n\t\t\t*n%d = %s{}\n\t\t} else {\n\t\t\tn%d = &%s{}\n\t\t}\n", j, ifaceVar, t, j, t[1:], j, t[1:])
+			} else {
+				g.p("\t\tn%d := &%s{}\n", j, t[1:])
+			}
+			g.p("\t\tif err := protocol.Register(r.Client(), n%d, %s, a%d, r.Version()); err != nil {\n\t\t\t%sreturn err\n\t\t}\n", j, ifaceVar, j, closeFDs)
 			call[j] = fmt.Sprintf("n%d", j)
 		}
 		g.p("\t\tif r.Handler == nil {\n\t\t\t%sreturn nil\n\t\t}\n", closeFDs)

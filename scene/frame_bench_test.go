@@ -1,0 +1,222 @@
+package scene_test
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
+	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/scene/present"
+)
+
+// frameClient is an in-process client whose steady state allocates
+// nothing: each frame is one write of pre-encoded requests and reads
+// into a fixed buffer, so what the benchmark counts is the compositor's.
+type frameClient struct {
+	fd       int
+	frame    []byte // attach, damage_buffer, frame, commit
+	callback uint32
+	buf      [4096]byte
+	have     int
+}
+
+// BenchmarkFrame drives one client's frames through the real code:
+// wl_surface.commit over a socket, the loop reading and dispatching it,
+// the composite into the shadow, the headless output's present, its
+// vblank timer, and wl_callback.done written back. Its allocs/op is the
+// compositor's allocation per frame in steady state; the goal is 0.
+func BenchmarkFrame(b *testing.B) {
+	fc := startFrameClient(b, 64, 64)
+	for range 10 { // warm up: buffers, slices and maps reach their size
+		fc.drawFrame(b)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fc.drawFrame(b)
+	}
+}
+
+// TestFrameAllocatesNothing is BenchmarkFrame's goal as a check, so a
+// change that brings allocations back to the frame path fails.
+func TestFrameAllocatesNothing(t *testing.T) {
+	fc := startFrameClient(t, 64, 64)
+	for range 10 {
+		fc.drawFrame(t)
+	}
+	allocs := testing.AllocsPerRun(50, func() { fc.drawFrame(t) })
+	t.Logf("%.2f allocations per frame", allocs)
+	if allocs > maxFrameAllocs {
+		t.Fatalf("a steady-state frame allocates %.2f times, want at most %d", allocs, maxFrameAllocs)
+	}
+}
+
+// maxFrameAllocs is what a frame may allocate: nothing (the wl_callback
+// of each frame reuses the previous one's memory).
+const maxFrameAllocs = 0
+
+func startFrameClient(tb testing.TB, w, h int) *frameClient {
+	tb.Helper()
+	dir := tb.TempDir()
+	tb.Setenv("XDG_RUNTIME_DIR", dir)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := protocol.NewServer(protocol.Options{Log: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	comp := scene.New(scene.Config{Log: log, Server: srv})
+	var out *headless.Output
+	// 1 kHz: the repaint deadline never holds a frame back, so the
+	// benchmark is not paced by a 60 Hz clock.
+	out, err = headless.New(srv.Loop(), "BENCH-1", w, h, 1000000, render.Normal, func(i present.Info) {
+		comp.PresentDone(out, i)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	comp.AddOutput(out)
+	if err := srv.Listen("wl-bench"); err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		comp.Run(ctx)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		srv.Close()
+		out.Close()
+	})
+
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: filepath.Join(dir, "wl-bench")}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { unix.Close(fd) })
+	dup, _ := unix.Dup(fd)
+	conn, err := net.FileConn(os.NewFile(uintptr(dup), "client"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close()
+	h0 := protocoltest.New(conn.(*net.UnixConn))
+	globals, reg, err := h0.Globals(3 * time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bind := func(iface string, version uint32) uint32 {
+		g, ok := globals[iface]
+		if !ok {
+			tb.Fatalf("no %s global", iface)
+		}
+		id := h0.NewID()
+		if err := h0.Send(reg, 0, g[0], iface, version, id); err != nil {
+			tb.Fatal(err)
+		}
+		return id
+	}
+	compositor := bind("wl_compositor", 4)
+	shm := bind("wl_shm", 1)
+	wm := bind("xdg_wm_base", 1)
+
+	mem, err := unix.MemfdCreate("bench", unix.MFD_CLOEXEC)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer unix.Close(mem)
+	size := w * h * 4
+	if err := unix.Ftruncate(mem, int64(size)); err != nil {
+		tb.Fatal(err)
+	}
+	pool, buffer := h0.NewID(), h0.NewID()
+	must(tb, h0.SendFDs([]int{mem}, shm, 0, pool, int32(size)))
+	must(tb, h0.Send(pool, 0, buffer, int32(0), int32(w), int32(h), int32(w*4), uint32(1))) // XRGB8888
+	surface, xsurf, top := h0.NewID(), h0.NewID(), h0.NewID()
+	must(tb, h0.Send(compositor, 0, surface))
+	must(tb, h0.Send(wm, 2, xsurf, surface))
+	must(tb, h0.Send(xsurf, 1, top))
+	must(tb, h0.Send(surface, 6))
+	for {
+		e, err := h0.Read(3 * time.Second)
+		if err != nil {
+			tb.Fatalf("waiting for xdg_surface.configure: %v", err)
+		}
+		if e.Object == xsurf && e.Opcode == 0 {
+			must(tb, h0.Send(xsurf, 4, e.Uint(0)))
+			break
+		}
+	}
+	must(tb, h0.Roundtrip(3*time.Second))
+
+	// The setup connection shared the socket's file status: make it
+	// blocking again for the frame loop's plain reads.
+	must(tb, unix.SetNonblock(fd, false))
+	fc := &frameClient{fd: fd, callback: h0.NewID()}
+	fc.frame = append(fc.frame, protocoltest.Message(surface, 1, buffer, int32(0), int32(0))...)
+	fc.frame = append(fc.frame, protocoltest.Message(surface, 9, int32(0), int32(0), int32(w), int32(h))...)
+	fc.frame = append(fc.frame, protocoltest.Message(surface, 3, fc.callback)...)
+	fc.frame = append(fc.frame, protocoltest.Message(surface, 6)...)
+	return fc
+}
+
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// drawFrame commits one frame and reads until its callback is done and
+// its id released, so the next frame can reuse the id.
+func (fc *frameClient) drawFrame(tb testing.TB) {
+	if _, err := unix.Write(fc.fd, fc.frame); err != nil {
+		tb.Fatal(err)
+	}
+	done, deleted := false, false
+	for !done || !deleted {
+		for fc.have >= 8 {
+			size := int(binary.LittleEndian.Uint32(fc.buf[4:]) >> 16)
+			if size < 8 || fc.have < size {
+				break
+			}
+			obj := binary.LittleEndian.Uint32(fc.buf[0:])
+			op := binary.LittleEndian.Uint32(fc.buf[4:]) & 0xffff
+			switch {
+			case obj == fc.callback && op == 0:
+				done = true
+			case obj == 1 && op == 1 && binary.LittleEndian.Uint32(fc.buf[8:]) == fc.callback:
+				deleted = true
+			case obj == 1 && op == 0:
+				tb.Fatalf("protocol error: object %d code %d", binary.LittleEndian.Uint32(fc.buf[8:]), binary.LittleEndian.Uint32(fc.buf[12:]))
+			}
+			copy(fc.buf[:], fc.buf[size:fc.have])
+			fc.have -= size
+		}
+		if done && deleted {
+			return
+		}
+		n, err := unix.Read(fc.fd, fc.buf[fc.have:])
+		if err != nil || n == 0 {
+			tb.Fatalf("read: %d %v", n, err)
+		}
+		fc.have += n
+	}
+}
