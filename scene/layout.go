@@ -197,6 +197,7 @@ func (c *Compositor) damageSurfaceArea(s *surface) {
 // surfaceCommitted turns the surface's new damage into output damage and
 // makes sure its frame callbacks get a frame.
 func (c *Compositor) surfaceCommitted(s *surface) {
+	s.answered()
 	origin, o, ok := c.surfaceOrigin(s)
 	if !ok || !s.mapped() {
 		s.damage = s.damage[:0]

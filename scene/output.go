@@ -44,7 +44,14 @@ type output struct {
 	wantFrame bool
 
 	// What the frame in flight will complete.
-	doneFrames    []*wl.Callback
+	doneFrames []*wl.Callback
+	// framed are the surfaces whose callbacks the frame in flight
+	// carries; once it completes, awaiting counts those that have not
+	// committed since (frame gen). At zero the next frame need not wait
+	// for the repaint deadline: everyone it could carry has answered.
+	framed        []*surface
+	awaiting      int
+	gen           uint64
 	doneFeedbacks []*presentation.PresentationFeedback
 	copyWaiters   []func()
 
@@ -313,8 +320,12 @@ func (c *Compositor) repaintOutputs() {
 // every client that answers its callback a moment later would wait a
 // whole extra frame: two clients would each get half the refresh rate.
 // An output idle for longer than a frame paints at once.
+//
+// When every surface told of the last frame has committed again, there
+// is nobody left to wait for, and the frame starts at once: one client
+// drawing costs one wake-up less per frame.
 func (o *output) repaintDeadline(now time.Duration) time.Duration {
-	if o.lastVblank == 0 {
+	if o.lastVblank == 0 || o.awaiting <= 0 {
 		return now
 	}
 	next := o.lastVblank + o.refresh
@@ -449,6 +460,9 @@ func (o *output) collectFrameWork(list []drawItem) {
 	o.wantFrame = false
 	for _, it := range list {
 		s := it.s
+		if len(s.frames) > 0 {
+			o.framed = append(o.framed, s)
+		}
 		o.doneFrames = append(o.doneFrames, s.frames...)
 		o.doneFeedbacks = append(o.doneFeedbacks, s.feedbacks...)
 		s.frames, s.feedbacks = emptied(s.frames), emptied(s.feedbacks)
@@ -512,6 +526,15 @@ func (o *output) frameDone(info present.Info) {
 		prev.unref()
 	}
 	o.pendingScreen = nil
+	o.gen++
+	o.awaiting = 0
+	for _, s := range o.framed {
+		if !s.destroyed {
+			s.awaitedBy, s.awaitGen = o, o.gen
+			o.awaiting++
+		}
+	}
+	o.framed = emptied(o.framed)
 	ms := uint32(info.Time / time.Millisecond)
 	for _, cb := range o.doneFrames {
 		cb.SendDone(ms)

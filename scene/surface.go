@@ -36,6 +36,15 @@ type surfaceState struct {
 	vpDst       [2]int32          // w, h; -1 means unset
 }
 
+// answered records that the surface committed (or went away) after the
+// frame callbacks its output sent: one fewer commit the output waits for.
+func (s *surface) answered() {
+	if o := s.awaitedBy; o != nil && s.awaitGen == o.gen {
+		o.awaiting--
+	}
+	s.awaitedBy = nil
+}
+
 // reset empties the state for the next commit. The lists keep their
 // memory, so a client committing frame after frame allocates nothing.
 func (s *surfaceState) reset() {
@@ -137,6 +146,10 @@ type surface struct {
 	// scanoutRefused: the display would not take this surface's buffer.
 	scanoutRefused bool
 	destroyed      bool
+	// awaitedBy is the output that sent this surface frame callbacks at
+	// its frame awaitGen and waits for its next commit to repaint early.
+	awaitedBy *output
+	awaitGen  uint64
 	committedOnce  bool
 }
 
@@ -162,6 +175,7 @@ func (s *surface) setRole(name string, r surfaceRole) error {
 
 func (s *surface) destroy() {
 	s.destroyed = true
+	s.answered()
 	s.damageEverywhere()
 	s.setBuffer(nil)
 	for _, cb := range s.pending.frames {
