@@ -264,18 +264,37 @@ func (c *Client) readIn() {
 }
 
 // recv is recvmsg(2) through the client's own msghdr: x/sys/unix's
-// Recvmsg puts a source-address buffer on the heap on every call.
+// Recvmsg puts a source-address buffer on the heap on every call. With
+// MSG_DONTWAIT it never blocks, so it is a raw system call (see
+// eventloop: an ordinary one wakes the runtime's monitor thread).
 func (c *Client) recv(p []byte, flags int) (n, oobn, recvflags int, err error) {
 	c.iov.Base = &p[0]
 	c.iov.SetLen(len(p))
 	c.msg = unix.Msghdr{Iov: &c.iov, Control: &c.oob[0]}
 	c.msg.SetIovlen(1)
 	c.msg.SetControllen(len(c.oob))
-	r, _, errno := unix.Syscall(unix.SYS_RECVMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msg)), uintptr(flags))
+	r, _, errno := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msg)), uintptr(flags|unix.MSG_DONTWAIT))
 	if errno != 0 {
 		return 0, 0, 0, errno
 	}
 	return int(r), int(c.msg.Controllen), int(c.msg.Flags), nil
+}
+
+// send is sendmsg(2), non-blocking and raw like recv.
+func (c *Client) send(p, oob []byte) (int, error) {
+	c.iov.Base = &p[0]
+	c.iov.SetLen(len(p))
+	c.msg = unix.Msghdr{Iov: &c.iov}
+	c.msg.SetIovlen(1)
+	if len(oob) > 0 {
+		c.msg.Control = &oob[0]
+		c.msg.SetControllen(len(oob))
+	}
+	r, _, errno := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msg)), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
 }
 
 // appendRights appends the fds of the SCM_RIGHTS messages in oob,
@@ -351,7 +370,7 @@ func (c *Client) writeOut() {
 		if nfds > 0 {
 			oob = c.putRights(c.outFDs[:nfds])
 		}
-		n, err := unix.SendmsgN(c.fd, c.out[c.outStart:end], oob, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+		n, err := c.send(c.out[c.outStart:end], oob)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/seat"
@@ -721,6 +722,6 @@ func (c *Compositor) focusChanged() {
 	}
 	c.setKeyboardFocus(top)
 	if len(c.in.buttons) == 0 {
-		c.updatePointerFocus(uint32(monotonicNow() / time.Millisecond))
+		c.updatePointerFocus(uint32(eventloop.Now() / time.Millisecond))
 	}
 }

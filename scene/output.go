@@ -9,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
@@ -141,7 +139,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	o := c.outputs[i]
 	if o.inFlight {
 		// Its completion will never come: answer what waits on it.
-		o.frameDone(present.Info{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
+		o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
 	o.repaintTimer.Stop()
@@ -484,7 +482,7 @@ func (c *Compositor) SetActive(active bool) {
 	for _, o := range c.outputs {
 		// A flip that was pending at pause time never completes.
 		if o.inFlight {
-			o.frameDone(present.Info{Time: monotonicNow(), Refresh: o.refresh, Seq: o.seq})
+			o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 		}
 		o.damage.add(image.Rect(0, 0, o.width, o.height))
 	}
@@ -662,12 +660,4 @@ func (c *Compositor) damageGlobal(r image.Rectangle) {
 			o.damage.add(x.Sub(o.pos))
 		}
 	}
-}
-
-// monotonicNow reads CLOCK_MONOTONIC, the clock wp_presentation
-// advertises and page-flip events use.
-func monotonicNow() time.Duration {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return time.Duration(ts.Nano())
 }

@@ -4,6 +4,7 @@ import (
 	"image"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
@@ -118,7 +119,7 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 		if withDamage {
 			f.res.SendDamage(0, 0, uint32(w), uint32(h))
 		}
-		t := monotonicNow()
+		t := eventloop.Now()
 		sec := uint64(t.Seconds())
 		f.res.SendReady(uint32(sec>>32), uint32(sec), uint32(t.Nanoseconds()%1e9))
 	})

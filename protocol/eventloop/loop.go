@@ -183,7 +183,7 @@ func (l *Loop) Post(f func()) {
 
 func (l *Loop) postedReady(Events) {
 	var buf [8]byte
-	unix.Read(l.eventfd, buf[:])
+	drain(l.eventfd, &buf)
 	l.mu.Lock()
 	run := l.posted
 	l.posted = l.spare[:0]
@@ -255,7 +255,7 @@ func (l *Loop) initPoller() error {
 // poll takes the ready events without blocking; returning false makes
 // the runtime park the goroutine until the epoll fd is readable.
 func (l *Loop) poll(uintptr) bool {
-	n, err := unix.EpollWait(l.epfd, l.evbuf, 0)
+	n, err := epollPoll(l.epfd, l.evbuf)
 	if err != nil {
 		return !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EAGAIN)
 	}
@@ -298,12 +298,4 @@ func (l *Loop) dispatchReady(n int) {
 	for _, f := range l.after {
 		f()
 	}
-}
-
-// Now is the loop's clock, CLOCK_MONOTONIC: the clock of page-flip
-// events, wp_presentation and timer deadlines.
-func Now() time.Duration {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return time.Duration(ts.Nano())
 }

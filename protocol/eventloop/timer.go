@@ -62,12 +62,12 @@ func (l *Loop) armTimerfd() {
 	l.armedAt = want
 	// A zero it_value disarms the timerfd.
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(want))}
-	unix.TimerfdSettime(l.timerfd, unix.TFD_TIMER_ABSTIME, &spec, nil)
+	timerfdSetAbs(l.timerfd, &spec)
 }
 
 func (l *Loop) timerReady(Events) {
 	var buf [8]byte
-	unix.Read(l.timerfd, buf[:])
+	drain(l.timerfd, &buf)
 	// The timerfd is spent: it fires once per arming.
 	l.armedAt = 0
 	now := Now()
