@@ -148,9 +148,9 @@ type surface struct {
 	destroyed      bool
 	// awaitedBy is the output that sent this surface frame callbacks at
 	// its frame awaitGen and waits for its next commit to repaint early.
-	awaitedBy *output
-	awaitGen  uint64
-	committedOnce  bool
+	awaitedBy     *output
+	awaitGen      uint64
+	committedOnce bool
 }
 
 func (c *Compositor) newSurface(res *wl.Surface) *surface {
