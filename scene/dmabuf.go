@@ -32,6 +32,15 @@ type Scanouter interface {
 	Forget(key uint64)
 }
 
+// ImageScanouter is what an output adds when its framebuffer is
+// ordinary memory (the headless output): it can show a fullscreen
+// opaque XRGB8888/ARGB8888 client image by reference instead of a copy
+// in its shadow, completing like Present. The image stays valid until
+// the frame that replaces it completes.
+type ImageScanouter interface {
+	ScanoutImage(img *render.Image) error
+}
+
 // copyFormats are what the copy path reads from a mapped dma-buf: linear
 // single-plane formats the renderer knows.
 var copyFormats = shmFormats

@@ -37,29 +37,45 @@ type frameClient struct {
 // the composite into the shadow, the headless output's present, its
 // vblank timer, and wl_callback.done written back. Its allocs/op is the
 // compositor's allocation per frame in steady state; the goal is 0.
+//
+// composite: a 32x32 window centred on a 64x64 output, copied into the
+// shadow every frame; direct: a fullscreen buffer shown by reference.
 func BenchmarkFrame(b *testing.B) {
-	fc := startFrameClient(b, 64, 64)
-	for range 10 { // warm up: buffers, slices and maps reach their size
-		fc.drawFrame(b)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		fc.drawFrame(b)
+	for _, bc := range frameCases {
+		b.Run(bc.name, func(b *testing.B) {
+			fc := startFrameClient(b, 64, 64, bc.buffer)
+			for range 10 { // warm up: buffers, slices and maps reach their size
+				fc.drawFrame(b)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				fc.drawFrame(b)
+			}
+		})
 	}
 }
+
+var frameCases = []struct {
+	name   string
+	buffer int // square buffer size on the 64x64 output
+}{{"composite", 32}, {"direct", 64}}
 
 // TestFrameAllocatesNothing is BenchmarkFrame's goal as a check, so a
 // change that brings allocations back to the frame path fails.
 func TestFrameAllocatesNothing(t *testing.T) {
-	fc := startFrameClient(t, 64, 64)
-	for range 10 {
-		fc.drawFrame(t)
-	}
-	allocs := testing.AllocsPerRun(50, func() { fc.drawFrame(t) })
-	t.Logf("%.2f allocations per frame", allocs)
-	if allocs > maxFrameAllocs {
-		t.Fatalf("a steady-state frame allocates %.2f times, want at most %d", allocs, maxFrameAllocs)
+	for _, bc := range frameCases {
+		t.Run(bc.name, func(t *testing.T) {
+			fc := startFrameClient(t, 64, 64, bc.buffer)
+			for range 10 {
+				fc.drawFrame(t)
+			}
+			allocs := testing.AllocsPerRun(50, func() { fc.drawFrame(t) })
+			t.Logf("%.2f allocations per frame", allocs)
+			if allocs > maxFrameAllocs {
+				t.Fatalf("a steady-state frame allocates %.2f times, want at most %d", allocs, maxFrameAllocs)
+			}
+		})
 	}
 }
 
@@ -67,7 +83,7 @@ func TestFrameAllocatesNothing(t *testing.T) {
 // of each frame reuses the previous one's memory).
 const maxFrameAllocs = 0
 
-func startFrameClient(tb testing.TB, w, h int) *frameClient {
+func startFrameClient(tb testing.TB, w, h, bufSize int) *frameClient {
 	tb.Helper()
 	dir := tb.TempDir()
 	tb.Setenv("XDG_RUNTIME_DIR", dir)
@@ -142,13 +158,13 @@ func startFrameClient(tb testing.TB, w, h int) *frameClient {
 		tb.Fatal(err)
 	}
 	defer unix.Close(mem)
-	size := w * h * 4
+	size := bufSize * bufSize * 4
 	if err := unix.Ftruncate(mem, int64(size)); err != nil {
 		tb.Fatal(err)
 	}
 	pool, buffer := h0.NewID(), h0.NewID()
 	must(tb, h0.SendFDs([]int{mem}, shm, 0, pool, int32(size)))
-	must(tb, h0.Send(pool, 0, buffer, int32(0), int32(w), int32(h), int32(w*4), uint32(1))) // XRGB8888
+	must(tb, h0.Send(pool, 0, buffer, int32(0), int32(bufSize), int32(bufSize), int32(bufSize*4), uint32(1))) // XRGB8888
 	surface, xsurf, top := h0.NewID(), h0.NewID(), h0.NewID()
 	must(tb, h0.Send(compositor, 0, surface))
 	must(tb, h0.Send(wm, 2, xsurf, surface))
@@ -171,7 +187,7 @@ func startFrameClient(tb testing.TB, w, h int) *frameClient {
 	must(tb, unix.SetNonblock(fd, false))
 	fc := &frameClient{fd: fd, callback: h0.NewID()}
 	fc.frame = append(fc.frame, protocoltest.Message(surface, 1, buffer, int32(0), int32(0))...)
-	fc.frame = append(fc.frame, protocoltest.Message(surface, 9, int32(0), int32(0), int32(w), int32(h))...)
+	fc.frame = append(fc.frame, protocoltest.Message(surface, 9, int32(0), int32(0), int32(bufSize), int32(bufSize))...)
 	fc.frame = append(fc.frame, protocoltest.Message(surface, 3, fc.callback)...)
 	fc.frame = append(fc.frame, protocoltest.Message(surface, 6)...)
 	return fc

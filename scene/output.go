@@ -383,7 +383,7 @@ func (o *output) scanoutCandidate(list []drawItem) *buffer {
 	it := list[0]
 	s := it.s
 	b := s.buf
-	if b == nil || b.dma == nil || it.pos != (image.Point{}) || !s.fullyOpaque() {
+	if b == nil || it.pos != (image.Point{}) || !s.fullyOpaque() {
 		return nil
 	}
 	w, h, _ := o.dev.Mode()
@@ -395,12 +395,15 @@ func (o *output) scanoutCandidate(list []drawItem) *buffer {
 }
 
 func (o *output) tryScanout(list []drawItem) bool {
-	so, ok := o.dev.(Scanouter)
-	if !ok {
-		return false
-	}
 	b := o.scanoutCandidate(list)
 	if b == nil {
+		return false
+	}
+	if b.dma == nil {
+		return o.tryScanoutImage(list, b)
+	}
+	so, ok := o.dev.(Scanouter)
+	if !ok {
 		return false
 	}
 	shown, err := so.Scanout(b.dma.key, &b.dma.desc)
@@ -417,6 +420,32 @@ func (o *output) tryScanout(list []drawItem) bool {
 		}
 		return false
 	}
+	o.scannedOut(list, b)
+	return true
+}
+
+// tryScanoutImage shows a fullscreen wl_shm buffer by reference on an
+// output whose framebuffer is memory (headless): nothing is copied, as
+// a KMS plane would show a dma-buf.
+func (o *output) tryScanoutImage(list []drawItem, b *buffer) bool {
+	is, ok := o.dev.(ImageScanouter)
+	if !ok || o.dev.Transform() != render.Normal {
+		return false
+	}
+	img := b.image()
+	if img == nil || (img.Format != render.XRGB8888 && img.Format != render.ARGB8888) {
+		return false
+	}
+	if err := is.ScanoutImage(img); err != nil {
+		o.c.log.Warn("showing the client's buffer failed; compositing", "output", o.dev.Name(), "err", err)
+		return false
+	}
+	o.scannedOut(list, b)
+	return true
+}
+
+// scannedOut records a frame that shows b instead of the shadow.
+func (o *output) scannedOut(list []drawItem, b *buffer) {
 	o.damage = o.damage[:0]
 	o.shadowStale, o.fullPresent = true, true
 	b.scanouts++
@@ -426,7 +455,6 @@ func (o *output) tryScanout(list []drawItem) bool {
 	o.inFlight = true
 	o.stats.Frames++
 	o.stats.Scanout++
-	return true
 }
 
 // idleFrame answers frame callbacks and screen copies when nothing needs

@@ -35,6 +35,7 @@ type buffer struct {
 	pool   *shmPool
 	offset int
 	stride int
+	view   render.Image // image's result
 
 	// Storage that is not in a pool (single-pixel buffers).
 	solid *render.Image
@@ -101,7 +102,9 @@ func (b *buffer) image() *render.Image {
 		return nil
 	}
 	end := b.offset + b.stride*b.height
-	return &render.Image{Pix: b.pool.data[b.offset:end], Stride: b.stride, Width: b.width, Height: b.height, Format: b.format}
+	// The view lives in the buffer so a frame allocates nothing for it.
+	b.view = render.Image{Pix: b.pool.data[b.offset:end], Stride: b.stride, Width: b.width, Height: b.height, Format: b.format}
+	return &b.view
 }
 
 func (c *Compositor) bindShm(pc *protocol.Client, version, id uint32) error {

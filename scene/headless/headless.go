@@ -100,6 +100,13 @@ func (o *Output) Present(damage []image.Rectangle) error {
 	return nil
 }
 
+// ScanoutImage shows a client's fullscreen image instead of the shadow:
+// a display whose memory is the CPU's takes any buffer as it is, so
+// nothing is copied (wlroots' headless backend does the same).
+func (o *Output) ScanoutImage(*render.Image) error {
+	return o.Present(nil)
+}
+
 func (o *Output) completed() {
 	o.notify(present.Info{Time: o.vblank.Deadline(), Seq: o.seq, Refresh: o.period(), Flags: present.VSync})
 }
