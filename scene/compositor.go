@@ -66,6 +66,9 @@ type Config struct {
 	// before it make that vblank. Longer tolerates slower composition,
 	// shorter gives clients more time to draw.
 	RepaintWindow time.Duration
+	// Started is when the process started (eventloop.Now), for the
+	// log line that says how long the first frame took; 0: not logged.
+	Started time.Duration
 	// PingTimeout is how long a client may take to answer xdg_wm_base.ping
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
@@ -85,6 +88,8 @@ type Compositor struct {
 	pingAfter time.Duration
 	// repaintWindow is how long before a vblank frames are composed.
 	repaintWindow time.Duration
+	// started is Config.Started; zeroed once the first frame is logged.
+	started time.Duration
 	// nextBufferKey names dma-buf buffers for outputs' import caches.
 	nextBufferKey uint64
 	// active is false while the session is paused.
@@ -115,6 +120,7 @@ func New(cfg Config) *Compositor {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
+	c.started = cfg.Started
 	c.repaintWindow = cfg.RepaintWindow
 	if c.repaintWindow <= 0 {
 		c.repaintWindow = DefaultRepaintWindow

@@ -552,6 +552,10 @@ func (o *output) frameDone(info present.Info) {
 		prev.unref()
 	}
 	o.pendingScreen = nil
+	if o.c.started != 0 && len(o.doneFrames) > 0 {
+		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond))
+		o.c.started = 0
+	}
 	o.gen++
 	o.awaiting = 0
 	for _, s := range o.framed {

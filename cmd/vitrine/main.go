@@ -109,6 +109,7 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 }
 
 func run(args []string, stderr io.Writer) int {
+	started := eventloop.Now()
 	if len(args) > 0 && args[0] == "probe" {
 		return runProbe(args[1:], os.Stdout, stderr)
 	}
@@ -125,7 +126,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vitrine:", err)
 		return 2
 	}
-	status, err := serve(opts, log)
+	status, err := serve(opts, log, started)
 	if err != nil {
 		fmt.Fprintln(stderr, "vitrine:", err)
 		return 1
@@ -134,7 +135,7 @@ func run(args []string, stderr io.Writer) int {
 }
 
 // serve runs the compositor until the command exits or a signal arrives.
-func serve(opts *options, log *slog.Logger) (int, error) {
+func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) {
 	loop, err := eventloop.New()
 	if err != nil {
 		return 0, err
@@ -144,7 +145,7 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping})
+	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
