@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,13 @@ import (
 const headlessName = "HEADLESS-1"
 
 func main() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		// The compositor is one loop on one goroutine and draws on it; a
+		// second scheduler slot only gives the runtime an idle processor
+		// to wake a spinning thread for each time the loop wakes (a
+		// futex wake-up and a context switch, three times a frame).
+		runtime.GOMAXPROCS(1)
+	}
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
