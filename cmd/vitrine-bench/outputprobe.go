@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// probeOutputSize asks the compositor at socket for its first wl_output's
+// current mode. Peers cannot all be told the mode (cage 0.1.4's headless
+// output is always 1280x720), so every row reports what it really got.
+func probeOutputSize(socket string, timeout time.Duration) (w, h int32, err error) {
+	conn, err := net.DialTimeout("unix", socket, timeout)
+	if err != nil {
+		return 0, 0, fmt.Errorf("probe output: connect to %s: %w", socket, err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return 0, 0, fmt.Errorf("probe output: %w", err)
+	}
+	const (
+		registryID = 2
+		sync1ID    = 3
+		outputID   = 4
+		sync2ID    = 5
+	)
+	var msg []byte
+	msg = appendMessage(msg, displayID, displayGetRegistry, u32(registryID))
+	msg = appendMessage(msg, displayID, 0 /* sync */, u32(sync1ID))
+	if _, err := conn.Write(msg); err != nil {
+		return 0, 0, fmt.Errorf("probe output: %w", err)
+	}
+	var (
+		f          framer
+		outputName uint32
+		outputVer  uint32
+		bound      bool
+		done       bool
+	)
+	buf := make([]byte, 8192)
+	for !done {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return 0, 0, fmt.Errorf("probe output: read from %s: %w", socket, err)
+		}
+		var reply []byte
+		err = f.feed(buf[:n], func(object uint32, opcode uint16, args []byte) {
+			r := argReader{b: args}
+			switch {
+			case object == registryID && opcode == 0: // global
+				name, iface, version := r.uint(), r.string(), r.uint()
+				if iface == "wl_output" && outputName == 0 && !r.bad {
+					outputName, outputVer = name, version
+				}
+			case object == sync1ID && opcode == callbackDone:
+				if outputName == 0 {
+					done = true
+					return
+				}
+				bound = true
+				bind := appendString(u32(outputName), "wl_output")
+				bind = append(bind, u32(min(outputVer, 2))...)
+				bind = append(bind, u32(outputID)...)
+				reply = appendMessage(reply, registryID, registryBind, bind)
+				reply = appendMessage(reply, displayID, 0, u32(sync2ID))
+			case object == outputID && opcode == outputMode:
+				flags, mw, mh := r.uint(), int32(r.uint()), int32(r.uint())
+				if flags&outputModeCurrent != 0 && !r.bad {
+					w, h = mw, mh
+				}
+			case object == sync2ID && opcode == callbackDone:
+				done = true
+			case object == displayID && opcode == displayError:
+				err = errors.New("protocol error")
+				done = true
+			}
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("probe output: %w", err)
+		}
+		if len(reply) > 0 {
+			if _, err := conn.Write(reply); err != nil {
+				return 0, 0, fmt.Errorf("probe output: %w", err)
+			}
+		}
+	}
+	if !bound {
+		return 0, 0, errors.New("probe output: the compositor offers no wl_output")
+	}
+	return w, h, nil
+}
+
+func u32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+
+// appendMessage appends one Wayland message with the given argument bytes.
+func appendMessage(b []byte, object uint32, opcode uint16, args []byte) []byte {
+	b = binary.LittleEndian.AppendUint32(b, object)
+	b = binary.LittleEndian.AppendUint32(b, uint32(headerSize+len(args))<<16|uint32(opcode))
+	return append(b, args...)
+}
+
+// appendString appends a Wayland string: length with NUL, bytes, padding.
+func appendString(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)+1))
+	b = append(b, s...)
+	b = append(b, 0)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}

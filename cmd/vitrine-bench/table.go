@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// writeTable prints one row per run, then notes, then the ratio line.
+func writeTable(w io.Writer, results []result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "compositor\tworkload\tcommits\tframes\tframes/client min/median\tcpu_us/commit\tcpu_ms/s\tctxsw/frame\trss/hwm_MB\tp50/p99 latency_ms\t")
+	var notes []string
+	for _, r := range results {
+		if !r.ran() {
+			why := r.Skipped
+			if why == "" {
+				why = "error: " + r.Error
+			}
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t\n", r.Compositor, r.Workload)
+			notes = append(notes, fmt.Sprintf("%s/%s: %s", r.Compositor, r.Workload, why))
+			continue
+		}
+		lat := "-"
+		if r.Compositor == "vitrine" && r.LatencySamples > 0 {
+			lat = fmt.Sprintf("%.2f/%.2f", r.LatencyP50MS, r.LatencyP99MS)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d/%d\t%s\t%s\t%s\t%.1f/%.1f\t%s\t\n",
+			r.Compositor, r.Workload, r.Commits, r.Frames, r.FramesMin, r.FramesMedian,
+			format(r.CPUUSPerCommit, 1), format(r.CPUMSPerSecond, 2), format(r.CtxSwPerFrame, 2),
+			float64(r.RSSKB)/1024, float64(r.HWMKB)/1024, lat)
+		for _, n := range r.Notes {
+			notes = append(notes, fmt.Sprintf("%s/%s: %s", r.Compositor, r.Workload, n))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	_, err := fmt.Fprintln(w, ratioLine(results))
+	return err
+}
+
+func ratioLine(results []result) string {
+	r, _, ok := ratioVsBestPeer(results)
+	if !ok {
+		return "cpu_per_commit_ratio_vs_best_peer=n/a"
+	}
+	return fmt.Sprintf("cpu_per_commit_ratio_vs_best_peer=%.2f", r)
+}
+
+func format(m metric, decimals int) string {
+	if !m.valid() {
+		return "-"
+	}
+	return strings.TrimSpace(fmt.Sprintf("%.*f", decimals, float64(m)))
+}
