@@ -16,7 +16,6 @@ const (
 	kindCompositor
 	kindSurface
 	kindFrameCallback
-	kindOutput
 )
 
 // Protocol constants the counter relies on (wayland.xml).
@@ -36,6 +35,7 @@ const (
 
 	callbackDone = 0 // event
 
+	// wl_output, for the output probe.
 	outputMode        = 1 // event: flags, width, height, refresh
 	outputModeCurrent = 0x1
 )
@@ -84,13 +84,6 @@ func (c *connCounter) firstCommitTime() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(0, ns), true
-}
-
-// outputSize is the current mode of the first wl_output the client saw.
-func (c *connCounter) outputSize() (w, h int32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.output[0], c.output[1]
 }
 
 // protocolError is the wl_display.error the compositor sent, if any.
@@ -146,11 +139,8 @@ func (c *connCounter) request(object uint32, opcode uint16, args []byte) {
 			c.broken.Store(true)
 			return
 		}
-		switch iface {
-		case "wl_compositor":
+		if iface == "wl_compositor" {
 			c.setKind(id, kindCompositor)
-		case "wl_output":
-			c.setKind(id, kindOutput)
 		}
 	case kindCompositor:
 		if opcode == compositorCreateSurface {
@@ -205,21 +195,6 @@ func (c *connCounter) event(object uint32, opcode uint16, args []byte) {
 			delete(c.objects, object)
 			c.mu.Unlock()
 		}
-	case kindOutput:
-		if opcode != outputMode {
-			return
-		}
-		r := argReader{b: args}
-		flags := r.uint()
-		w, h := int32(r.uint()), int32(r.uint())
-		if r.bad || flags&outputModeCurrent == 0 {
-			return
-		}
-		c.mu.Lock()
-		if c.output == [2]int32{} {
-			c.output = [2]int32{w, h}
-		}
-		c.mu.Unlock()
 	}
 }
 
