@@ -8,17 +8,30 @@ import (
 	"time"
 )
 
-// probeOutputSize asks the compositor at socket for its first wl_output's
-// current mode. Peers cannot all be told the mode (cage 0.1.4's headless
-// output is always 1280x720), so every row reports what it really got.
-func probeOutputSize(socket string, timeout time.Duration) (w, h int32, err error) {
+// outputInfo is what the probe learns of the compositor's first output.
+type outputInfo struct {
+	width, height int32 // current mode
+	transform     int32 // wl_output.transform
+}
+
+// wl_output.transform 90 and the geometry event carrying it.
+const (
+	wlOutputTransform90 = 1
+	outputGeometry      = 0 // x, y, mm w, mm h, subpixel, make, model, transform
+)
+
+// probeOutput asks the compositor at socket for its first wl_output's
+// current mode and transform. Peers cannot all be told the mode (cage
+// 0.1.4's headless output is always 1280x720), so every row reports what
+// it really got.
+func probeOutput(socket string, timeout time.Duration) (info outputInfo, err error) {
 	conn, err := net.DialTimeout("unix", socket, timeout)
 	if err != nil {
-		return 0, 0, fmt.Errorf("probe output: connect to %s: %w", socket, err)
+		return outputInfo{}, fmt.Errorf("probe output: connect to %s: %w", socket, err)
 	}
 	defer conn.Close()
 	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return 0, 0, fmt.Errorf("probe output: %w", err)
+		return outputInfo{}, fmt.Errorf("probe output: %w", err)
 	}
 	const (
 		registryID = 2
@@ -30,7 +43,7 @@ func probeOutputSize(socket string, timeout time.Duration) (w, h int32, err erro
 	msg = appendMessage(msg, displayID, displayGetRegistry, u32(registryID))
 	msg = appendMessage(msg, displayID, 0 /* sync */, u32(sync1ID))
 	if _, err := conn.Write(msg); err != nil {
-		return 0, 0, fmt.Errorf("probe output: %w", err)
+		return outputInfo{}, fmt.Errorf("probe output: %w", err)
 	}
 	var (
 		f          framer
@@ -43,7 +56,7 @@ func probeOutputSize(socket string, timeout time.Duration) (w, h int32, err erro
 	for !done {
 		n, err := conn.Read(buf)
 		if err != nil {
-			return 0, 0, fmt.Errorf("probe output: read from %s: %w", socket, err)
+			return outputInfo{}, fmt.Errorf("probe output: read from %s: %w", socket, err)
 		}
 		var reply []byte
 		err = f.feed(buf[:n], func(object uint32, opcode uint16, args []byte) {
@@ -68,7 +81,16 @@ func probeOutputSize(socket string, timeout time.Duration) (w, h int32, err erro
 			case object == outputID && opcode == outputMode:
 				flags, mw, mh := r.uint(), int32(r.uint()), int32(r.uint())
 				if flags&outputModeCurrent != 0 && !r.bad {
-					w, h = mw, mh
+					info.width, info.height = mw, mh
+				}
+			case object == outputID && opcode == outputGeometry:
+				for range 5 {
+					r.uint()
+				}
+				r.string()
+				r.string()
+				if t := int32(r.uint()); !r.bad {
+					info.transform = t
 				}
 			case object == sync2ID && opcode == callbackDone:
 				done = true
@@ -78,18 +100,18 @@ func probeOutputSize(socket string, timeout time.Duration) (w, h int32, err erro
 			}
 		})
 		if err != nil {
-			return 0, 0, fmt.Errorf("probe output: %w", err)
+			return outputInfo{}, fmt.Errorf("probe output: %w", err)
 		}
 		if len(reply) > 0 {
 			if _, err := conn.Write(reply); err != nil {
-				return 0, 0, fmt.Errorf("probe output: %w", err)
+				return outputInfo{}, fmt.Errorf("probe output: %w", err)
 			}
 		}
 	}
 	if !bound {
-		return 0, 0, errors.New("probe output: the compositor offers no wl_output")
+		return outputInfo{}, errors.New("probe output: the compositor offers no wl_output")
 	}
-	return w, h, nil
+	return info, nil
 }
 
 func u32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }

@@ -55,9 +55,14 @@ func allCompositors() []compositor {
 					"--width=1920", "--height=1080", "--no-config",
 					"--socket=weston-bench", "--idle-time=0"}
 				if w.Rotate {
-					argv = append(argv, "--transform=90")
+					// --help says "90"; weston 10 only accepts this.
+					argv = append(argv, "--transform=rotate-90")
 				}
-				return argv, nil, filepath.Join(rt, "weston-bench"), ""
+				na := ""
+				if w.Name == "foot-idle" {
+					na = "n/a: weston's headless backend offers no wl_seat and foot exits without one"
+				}
+				return argv, nil, filepath.Join(rt, "weston-bench"), na
 			},
 		},
 		{

@@ -17,7 +17,7 @@ type result struct {
 	Error string `json:"error,omitempty"`
 
 	WindowSeconds float64  `json:"window_seconds"`
-	Clients       int      `json:"clients"` // connections that created a surface
+	Clients       int      `json:"clients"` // connections that committed or got frames in the window
 	Commits       uint64   `json:"commits"`
 	Frames        uint64   `json:"frames"` // frame callbacks done, all clients
 	FramesMin     uint64   `json:"frames_per_client_min"`
@@ -30,6 +30,8 @@ type result struct {
 	Processes     []string `json:"processes"` // the compositor's process tree, counted
 	OutputWidth   int32    `json:"output_width"`
 	OutputHeight  int32    `json:"output_height"`
+	// OutputTransform is wl_output.transform: 1 is 90°.
+	OutputTransform int32 `json:"output_transform"`
 
 	LatencySamples int    `json:"latency_samples,omitempty"`
 	LatencyP50MS   metric `json:"latency_p50_ms"`

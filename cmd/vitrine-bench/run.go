@@ -94,10 +94,13 @@ func (rn *runner) measure(ctx context.Context, c compositor, bin string, w workl
 		return err
 	}
 
-	if w, h, err := probeOutputSize(socket, 5*time.Second); err != nil {
+	if out, err := probeOutput(socket, 5*time.Second); err != nil {
 		res.Notes = append(res.Notes, err.Error())
 	} else {
-		res.OutputWidth, res.OutputHeight = w, h
+		res.OutputWidth, res.OutputHeight, res.OutputTransform = out.width, out.height, out.transform
+		if w.Rotate && out.transform != wlOutputTransform90 {
+			res.Notes = append(res.Notes, fmt.Sprintf("output transform is %d, not 90", out.transform))
+		}
 	}
 
 	const display = "wayland-bench"
@@ -163,13 +166,13 @@ func (rn *runner) measure(ctx context.Context, c compositor, bin string, w workl
 	res.Processes = sAfter.Commands
 	var perClient []uint64
 	for i, cc := range px.counters() {
-		a := after[cc]
-		if a.Surfaces == 0 {
-			continue // a connection without surfaces (a helper) is no client
-		}
-		b := before[cc]
+		a, b := after[cc], before[cc]
 		res.Commits += a.Commits - b.Commits
-		perClient = append(perClient, a.Frames-b.Frames)
+		// Clients are the connections that drew in the window: chromium
+		// keeps a second connection with a surface that never commits.
+		if a.Commits != b.Commits || a.Frames != b.Frames {
+			perClient = append(perClient, a.Frames-b.Frames)
+		}
 		if cc.broken.Load() {
 			res.Notes = append(res.Notes, fmt.Sprintf("connection %d: the proxy lost track of the message stream; its counts are partial", i))
 		}

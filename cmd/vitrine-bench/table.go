@@ -11,15 +11,19 @@ import (
 func writeTable(w io.Writer, results []result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "compositor\tworkload\tcommits\tframes\tframes/client min/median\tcpu_us/commit\tcpu_ms/s\tctxsw/frame\trss/hwm_MB\tp50/p99 latency_ms\t")
-	var notes []string
+	var notes noteList
 	for _, r := range results {
 		if !r.ran() {
 			why := r.Skipped
 			if why == "" {
-				why = "error: " + r.Error
+				// The full error, log tail included, went to stderr.
+				first, _, _ := strings.Cut(r.Error, "\n")
+				why = "error: " + first
 			}
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t\n", r.Compositor, r.Workload)
-			notes = append(notes, fmt.Sprintf("%s/%s: %s", r.Compositor, r.Workload, why))
+			if r.Workload != "*" {
+				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t\n", r.Compositor, r.Workload)
+			}
+			notes.add(r.Compositor, r.Workload, why)
 			continue
 		}
 		lat := "-"
@@ -31,14 +35,17 @@ func writeTable(w io.Writer, results []result) error {
 			format(r.CPUUSPerCommit, 1), format(r.CPUMSPerSecond, 2), format(r.CtxSwPerFrame, 2),
 			float64(r.RSSKB)/1024, float64(r.HWMKB)/1024, lat)
 		for _, n := range r.Notes {
-			notes = append(notes, fmt.Sprintf("%s/%s: %s", r.Compositor, r.Workload, n))
+			notes.add(r.Compositor, r.Workload, n)
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, n := range notes {
-		fmt.Fprintln(w, "note:", n)
+		fmt.Fprintf(w, "note: %s (%s): %s\n", n.compositor, strings.Join(n.workloads, ","), n.text)
+	}
+	if q, wl, ok := ratioVsBestPeer(results); ok {
+		fmt.Fprintf(w, "note: the ratio is vitrine's cpu_us/commit over the cheaper peer's, worst on %s (%.2f)\n", wl, q)
 	}
 	_, err := fmt.Fprintln(w, ratioLine(results))
 	return err
@@ -57,4 +64,25 @@ func format(m metric, decimals int) string {
 		return "-"
 	}
 	return strings.TrimSpace(fmt.Sprintf("%.*f", decimals, float64(m)))
+}
+
+// noteList gathers notes, one line for the same text on several workloads
+// (cage's fixed output size would otherwise repeat on every row).
+type noteList []note
+
+type note struct {
+	compositor string
+	text       string
+	workloads  []string
+}
+
+func (l *noteList) add(compositor, workload, text string) {
+	for i := range *l {
+		n := &(*l)[i]
+		if n.compositor == compositor && n.text == text {
+			n.workloads = append(n.workloads, workload)
+			return
+		}
+	}
+	*l = append(*l, note{compositor: compositor, text: text, workloads: []string{workload}})
 }
