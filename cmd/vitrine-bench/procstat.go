@@ -209,3 +209,52 @@ func parseStatPPID(s string) (int, error) {
 	}
 	return ppid, nil
 }
+
+// cpuTimes is the machine-wide "cpu" line of /proc/stat, in clock ticks.
+type cpuTimes struct {
+	total, idle uint64
+}
+
+// readCPUTimes reads the machine's CPU counters, so a run can say how busy
+// the machine was besides the compositor (other people's jobs make the
+// figures noisy).
+func (p procFS) readCPUTimes() (cpuTimes, error) {
+	b, err := os.ReadFile(filepath.Join(p.root, "stat"))
+	if err != nil {
+		return cpuTimes{}, fmt.Errorf("read %s/stat: %w", p.root, err)
+	}
+	return parseCPUTimes(string(b))
+}
+
+func parseCPUTimes(s string) (cpuTimes, error) {
+	line, _, _ := strings.Cut(s, "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 5 || fields[0] != "cpu" {
+		return cpuTimes{}, errors.New("first line of /proc/stat is not the cpu total")
+	}
+	var t cpuTimes
+	for i, f := range fields[1:] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return cpuTimes{}, fmt.Errorf("/proc/stat cpu field %d %q: %w", i+1, f, err)
+		}
+		// guest and guest_nice are already inside user and nice.
+		if i >= 8 {
+			break
+		}
+		t.total += v
+		if i == 3 || i == 4 { // idle, iowait
+			t.idle += v
+		}
+	}
+	return t, nil
+}
+
+// busyCores is how many CPUs' worth of time was not idle between a and b.
+func busyCores(a, b cpuTimes, wall float64, ticksPerSecond float64) float64 {
+	if b.total <= a.total || wall <= 0 {
+		return 0
+	}
+	busy := float64((b.total - a.total) - (b.idle - a.idle))
+	return busy / ticksPerSecond / wall
+}

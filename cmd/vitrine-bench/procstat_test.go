@@ -119,3 +119,20 @@ func TestSampleSelf(t *testing.T) {
 		t.Errorf("implausible sample of self: %+v", s)
 	}
 }
+
+func TestParseCPUTimes(t *testing.T) {
+	a, err := parseCPUTimes("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3 4\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.total != 1000 || a.idle != 850 {
+		t.Errorf("got %+v, want total 1000 idle 850", a)
+	}
+	b := cpuTimes{total: 1200, idle: 900}
+	if got := busyCores(a, b, 1, 100); got != 1.5 {
+		t.Errorf("busy %v cores, want 1.5", got)
+	}
+	if _, err := parseCPUTimes("intr 1 2 3"); err == nil {
+		t.Error("a file without the cpu line accepted")
+	}
+}

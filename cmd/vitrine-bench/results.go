@@ -32,6 +32,11 @@ type result struct {
 	OutputHeight  int32    `json:"output_height"`
 	// OutputTransform is wl_output.transform: 1 is 90°.
 	OutputTransform int32 `json:"output_transform"`
+	// MachineBusyCores is how many CPUs were busy on average in the
+	// window, everything included; OthersBusyCores leaves out the
+	// compositor (so: clients, the bench, and whatever else runs).
+	MachineBusyCores float64 `json:"machine_busy_cores"`
+	OthersBusyCores  float64 `json:"others_busy_cores"`
 
 	LatencySamples int    `json:"latency_samples,omitempty"`
 	LatencyP50MS   metric `json:"latency_p50_ms"`

@@ -147,6 +147,7 @@ func (rn *runner) measure(ctx context.Context, c compositor, bin string, w workl
 	if err != nil {
 		return fmt.Errorf("sample %s at window start: %w", c.Name, err)
 	}
+	machine0, machineErr := rn.proc.readCPUTimes()
 	t0 := time.Now()
 	clocks0 := readClocks()
 	if err := sleepWatching(ctx, rn.seconds, comp); err != nil {
@@ -159,6 +160,12 @@ func (rn *runner) measure(ctx context.Context, c compositor, bin string, w workl
 	after := snapshotAll(px)
 	clocks1 := readClocks()
 	res.WindowSeconds = time.Since(t0).Seconds()
+	if machine1, err := rn.proc.readCPUTimes(); err == nil && machineErr == nil {
+		// USER_HZ is 100 on every Linux architecture vitrine targets.
+		busy := busyCores(machine0, machine1, res.WindowSeconds, 100)
+		res.MachineBusyCores = busy
+		res.OthersBusyCores = max(0, busy-float64(res.CPUNS)/1e9/res.WindowSeconds)
+	}
 
 	res.CPUNS = sub(sAfter.CPUNS, sBefore.CPUNS)
 	res.CtxSw = sub(sAfter.CtxSw, sBefore.CtxSw)

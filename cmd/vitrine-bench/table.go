@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 )
@@ -43,6 +44,9 @@ func writeTable(w io.Writer, results []result) error {
 	}
 	for _, n := range notes {
 		fmt.Fprintf(w, "note: %s (%s): %s\n", n.compositor, strings.Join(n.workloads, ","), n.text)
+	}
+	if lo, hi, ok := busyRange(results); ok {
+		fmt.Fprintf(w, "note: machine busy during the windows: %.2f to %.2f cores in use (of %d), compositor included\n", lo, hi, runtime.NumCPU())
 	}
 	if q, wl, ok := ratioVsBestPeer(results); ok {
 		fmt.Fprintf(w, "note: the ratio is vitrine's cpu_us/commit over the cheaper peer's, worst on %s (%.2f)\n", wl, q)
@@ -85,4 +89,20 @@ func (l *noteList) add(compositor, workload, text string) {
 		}
 	}
 	*l = append(*l, note{compositor: compositor, text: text, workloads: []string{workload}})
+}
+
+func busyRange(results []result) (lo, hi float64, ok bool) {
+	for _, r := range results {
+		if !r.ran() || r.MachineBusyCores == 0 {
+			continue
+		}
+		if !ok || r.MachineBusyCores < lo {
+			lo = r.MachineBusyCores
+		}
+		if !ok || r.MachineBusyCores > hi {
+			hi = r.MachineBusyCores
+		}
+		ok = true
+	}
+	return lo, hi, ok
 }
