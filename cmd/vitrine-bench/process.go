@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -77,6 +79,22 @@ func (c *child) stop(proc procFS, grace time.Duration) error {
 	case <-time.After(5 * time.Second):
 		return fmt.Errorf("%s (pid %d) did not exit after SIGKILL", c.name, c.pid())
 	}
+}
+
+// stopAll stops children concurrently: a hundred clients each given a
+// grace period one after another would take minutes.
+func stopAll(children []*child, proc procFS, grace time.Duration, log *slog.Logger) {
+	var wg sync.WaitGroup
+	for _, c := range children {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.stop(proc, grace); err != nil {
+				log.Warn("stop client", "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // exitError describes how the child ended and the end of its log.
