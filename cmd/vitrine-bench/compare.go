@@ -146,7 +146,7 @@ func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slo
 		path, reason := lookPrograms(c.Binary, c.Package, c.Also)
 		if reason != "" {
 			fmt.Fprintf(progress, "skip %s: %s\n", c.Name, reason)
-			skipped = append(skipped, result{Compositor: c.Name, Workload: "*", Skipped: reason})
+			skipped = append(skipped, skippedResult(c.Name, "*", reason, false))
 			continue
 		}
 		binaries[c.Name] = path
@@ -186,7 +186,7 @@ func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slo
 			if _, reason := lookPrograms(w.Binary, w.Package, nil); reason != "" {
 				fmt.Fprintf(progress, "skip workload %s: %s\n", w.Name, reason)
 				for _, c := range available {
-					results = append(results, result{Compositor: c.Name, Workload: w.Name, Skipped: reason, idle: w.Idle})
+					results = append(results, skippedResult(c.Name, w.Name, reason, w.Idle))
 				}
 				continue
 			}

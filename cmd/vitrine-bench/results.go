@@ -53,6 +53,23 @@ type result struct {
 	idle bool // the workload has nothing to draw (no ratio)
 }
 
+// newResult is a result whose figures are all "not measured" (JSON null)
+// until a run fills them in.
+func newResult(compositor, workload string, idle bool) result {
+	nan := metric(math.NaN())
+	return result{
+		Compositor: compositor, Workload: workload, idle: idle,
+		CPUUSPerCommit: nan, CPUMSPerSecond: nan, CtxSwPerFrame: nan,
+		LatencyP50MS: nan, LatencyP99MS: nan,
+	}
+}
+
+func skippedResult(compositor, workload, reason string, idle bool) result {
+	r := newResult(compositor, workload, idle)
+	r.Skipped = reason
+	return r
+}
+
 func (r *result) ran() bool { return r.Skipped == "" && r.Error == "" }
 
 // setFrames fills the frame columns from each client's presented frames.

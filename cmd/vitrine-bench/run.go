@@ -25,7 +25,7 @@ type runner struct {
 
 // runOne measures workload w on compositor c whose binary is bin.
 func (rn *runner) runOne(ctx context.Context, c compositor, bin string, w workload) result {
-	res := result{Compositor: c.Name, Workload: w.Name, idle: w.Idle}
+	res := newResult(c.Name, w.Name, w.Idle)
 	if err := rn.measure(ctx, c, bin, w, &res); err != nil {
 		res.Error = err.Error()
 		return res
