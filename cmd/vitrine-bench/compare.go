@@ -165,9 +165,6 @@ func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slo
 		binaries["vitrine"] = path
 	}
 
-	var once sync.Once
-	var unpriv identity
-	var unprivErr error
 	rn := &runner{
 		seconds:      time.Duration(o.seconds * float64(time.Second)),
 		warmup:       o.warmup,
@@ -175,10 +172,7 @@ func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slo
 		self:         self,
 		proc:         procFS{root: "/proc"},
 		log:          log,
-		unprivileged: func() (identity, error) {
-			once.Do(func() { unpriv, unprivErr = unprivilegedIdentity(log) })
-			return unpriv, unprivErr
-		},
+		unprivileged: sync.OnceValues(func() (identity, error) { return unprivilegedIdentity(log) }),
 	}
 	var results []result
 	for _, w := range o.workloads {

@@ -34,10 +34,6 @@ const (
 	surfaceCommit = 6
 
 	callbackDone = 0 // event
-
-	// wl_output, for the output probe.
-	outputMode        = 1 // event: flags, width, height, refresh
-	outputModeCurrent = 0x1
 )
 
 // connCounter follows one client connection: which ids are surfaces and
@@ -51,7 +47,6 @@ type connCounter struct {
 
 	mu       sync.Mutex
 	objects  map[uint32]objectKind
-	output   [2]int32 // current mode of the first wl_output, 0x0 if none seen
 	protoErr string
 
 	commits     atomic.Uint64
@@ -130,6 +125,8 @@ func (c *connCounter) request(object uint32, opcode uint16, args []byte) {
 		if opcode != registryBind {
 			return
 		}
+		// bind's new_id is untyped, so the request itself carries the
+		// interface name: no need to remember wl_registry.global events.
 		r := argReader{b: args}
 		r.uint() // global name
 		iface := r.string()

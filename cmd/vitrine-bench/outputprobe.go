@@ -14,10 +14,12 @@ type outputInfo struct {
 	transform     int32 // wl_output.transform
 }
 
-// wl_output.transform 90 and the geometry event carrying it.
+// wl_output events and values the probe reads.
 const (
-	wlOutputTransform90 = 1
 	outputGeometry      = 0 // x, y, mm w, mm h, subpixel, make, model, transform
+	outputMode          = 1 // flags, width, height, refresh
+	outputModeCurrent   = 0x1
+	wlOutputTransform90 = 1
 )
 
 // probeOutput asks the compositor at socket for its first wl_output's
