@@ -1,0 +1,176 @@
+package main
+
+import (
+	"math"
+	"slices"
+	"strconv"
+)
+
+// result is one compositor×workload run. Raw counts are kept next to the
+// derived figures so the JSON can be re-analysed.
+type result struct {
+	Compositor string `json:"compositor"`
+	Workload   string `json:"workload"`
+	// Skipped says why the run did not happen (not installed, n/a).
+	Skipped string `json:"skipped,omitempty"`
+	// Error says why the run failed.
+	Error string `json:"error,omitempty"`
+
+	WindowSeconds float64  `json:"window_seconds"`
+	Clients       int      `json:"clients"` // connections that committed or got frames in the window
+	Commits       uint64   `json:"commits"`
+	Frames        uint64   `json:"frames"` // frame callbacks done, all clients
+	FramesMin     uint64   `json:"frames_per_client_min"`
+	FramesMedian  uint64   `json:"frames_per_client_median"`
+	FramesMax     uint64   `json:"frames_per_client_max"`
+	CPUNS         uint64   `json:"cpu_ns"`
+	CtxSw         uint64   `json:"context_switches"`
+	RSSKB         uint64   `json:"rss_kb"`
+	HWMKB         uint64   `json:"hwm_kb"`
+	Processes     []string `json:"processes"` // the compositor's process tree, counted
+	OutputWidth   int32    `json:"output_width"`
+	OutputHeight  int32    `json:"output_height"`
+	// OutputTransform is wl_output.transform: 1 is 90°.
+	OutputTransform int32 `json:"output_transform"`
+	// MachineBusyCores is how many CPUs were busy on average in the
+	// window, everything included; OthersBusyCores leaves out the
+	// compositor (so: clients, the bench, and whatever else runs).
+	MachineBusyCores float64 `json:"machine_busy_cores"`
+	OthersBusyCores  float64 `json:"others_busy_cores"`
+
+	LatencySamples int    `json:"latency_samples,omitempty"`
+	LatencyP50MS   metric `json:"latency_p50_ms"`
+	LatencyP99MS   metric `json:"latency_p99_ms"`
+	Discarded      int    `json:"discarded,omitempty"`
+
+	Notes []string `json:"notes,omitempty"`
+
+	// Derived; NaN (JSON null) when the denominator is zero.
+	CPUUSPerCommit metric `json:"cpu_us_per_commit"`
+	CPUMSPerSecond metric `json:"cpu_ms_per_s"`
+	CtxSwPerFrame  metric `json:"ctxsw_per_frame"`
+
+	idle bool // the workload has nothing to draw (no ratio)
+}
+
+// newResult is a result whose figures are all "not measured" (JSON null)
+// until a run fills them in.
+func newResult(compositor, workload string, idle bool) result {
+	nan := metric(math.NaN())
+	return result{
+		Compositor: compositor, Workload: workload, idle: idle,
+		CPUUSPerCommit: nan, CPUMSPerSecond: nan, CtxSwPerFrame: nan,
+		LatencyP50MS: nan, LatencyP99MS: nan,
+	}
+}
+
+func skippedResult(compositor, workload, reason string, idle bool) result {
+	r := newResult(compositor, workload, idle)
+	r.Skipped = reason
+	return r
+}
+
+func (r *result) ran() bool { return r.Skipped == "" && r.Error == "" }
+
+// setFrames fills the frame columns from each client's presented frames.
+func (r *result) setFrames(perClient []uint64) {
+	r.Clients = len(perClient)
+	r.Frames = 0
+	for _, f := range perClient {
+		r.Frames += f
+	}
+	if len(perClient) == 0 {
+		return
+	}
+	s := slices.Clone(perClient)
+	slices.Sort(s)
+	r.FramesMin = s[0]
+	r.FramesMax = s[len(s)-1]
+	r.FramesMedian = s[len(s)/2]
+	if len(s)%2 == 0 {
+		r.FramesMedian = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+}
+
+// derive computes the per-commit, per-second and per-frame figures.
+// Context switches are per output frame: the most frames any one client
+// got, which is the number of refreshes that presented something whether
+// one client or a hundred were drawing.
+func (r *result) derive() {
+	r.CPUUSPerCommit = ratio(float64(r.CPUNS)/1e3, float64(r.Commits))
+	r.CPUMSPerSecond = ratio(float64(r.CPUNS)/1e6, r.WindowSeconds)
+	r.CtxSwPerFrame = ratio(float64(r.CtxSw), float64(r.FramesMax))
+}
+
+func ratio(a, b float64) metric {
+	if b == 0 {
+		return metric(math.NaN())
+	}
+	return metric(a / b)
+}
+
+// metric is a derived figure; NaN means "no denominator" and is written
+// as JSON null, which encoding/json cannot do for a float64.
+type metric float64
+
+func (m metric) valid() bool { return !math.IsNaN(float64(m)) }
+
+func (m metric) MarshalJSON() ([]byte, error) {
+	if !m.valid() {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, float64(m), 'g', 6, 64), nil
+}
+
+// percentile returns the p-th percentile (0..100) of sorted values by the
+// nearest-rank method.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	rank = max(1, min(rank, len(sorted)))
+	return sorted[rank-1]
+}
+
+// ratioVsBestPeer is, over the drawing workloads, the worst of vitrine's
+// CPU per commit divided by the cheapest peer's on the same workload. ok is
+// false when no workload had both vitrine and a peer.
+func ratioVsBestPeer(results []result) (worst float64, workload string, ok bool) {
+	type pair struct {
+		vitrine float64
+		peer    float64
+		hasV    bool
+		hasPeer bool
+	}
+	byWorkload := map[string]*pair{}
+	var order []string
+	for _, r := range results {
+		if !r.ran() || r.idle || !r.CPUUSPerCommit.valid() {
+			continue
+		}
+		p := byWorkload[r.Workload]
+		if p == nil {
+			p = &pair{}
+			byWorkload[r.Workload] = p
+			order = append(order, r.Workload)
+		}
+		if r.Compositor == "vitrine" {
+			p.vitrine, p.hasV = float64(r.CPUUSPerCommit), true
+			continue
+		}
+		if v := float64(r.CPUUSPerCommit); !p.hasPeer || v < p.peer {
+			p.peer, p.hasPeer = v, true
+		}
+	}
+	for _, w := range order {
+		p := byWorkload[w]
+		if !p.hasV || !p.hasPeer || p.peer == 0 {
+			continue
+		}
+		if q := p.vitrine / p.peer; !ok || q > worst {
+			worst, workload, ok = q, w, true
+		}
+	}
+	return worst, workload, ok
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+func ran(comp, wl string, usPerCommit float64) result {
+	return result{Compositor: comp, Workload: wl, CPUUSPerCommit: metric(usPerCommit)}
+}
+
+func TestRatioVsBestPeer(t *testing.T) {
+	results := []result{
+		ran("vitrine", "simple-shm", 300),
+		ran("weston", "simple-shm", 200),
+		ran("cage", "simple-shm", 150), // best peer: 300/150 = 2
+		ran("vitrine", "fullscreen", 100),
+		ran("weston", "fullscreen", 400), // 0.25
+		ran("vitrine", "clients-10", 900),
+		{Compositor: "weston", Workload: "clients-10", Error: "crashed"}, // no peer ran: ignored
+		{Compositor: "vitrine", Workload: "foot-idle", CPUUSPerCommit: 1e6, idle: true},
+		{Compositor: "weston", Workload: "foot-idle", CPUUSPerCommit: 1, idle: true}, // idle: ignored
+		ran("vitrine", "rotate90", math.NaN()),
+		ran("cage", "rotate90", 1),
+	}
+	r, w, ok := ratioVsBestPeer(results)
+	if !ok || r != 2 || w != "simple-shm" {
+		t.Errorf("ratio %v on %q ok=%v, want 2 on simple-shm", r, w, ok)
+	}
+	if got := ratioLine(results); got != "cpu_per_commit_ratio_vs_best_peer=2.00" {
+		t.Errorf("ratio line %q", got)
+	}
+}
+
+func TestRatioWithoutPeers(t *testing.T) {
+	results := []result{ran("vitrine", "simple-shm", 300), {Compositor: "weston", Workload: "simple-shm", Skipped: "not installed"}}
+	if got := ratioLine(results); got != "cpu_per_commit_ratio_vs_best_peer=n/a" {
+		t.Errorf("ratio line %q", got)
+	}
+}
+
+func TestSetFramesAndDerive(t *testing.T) {
+	r := result{CPUNS: 6_000_000, CtxSw: 120, Commits: 300, WindowSeconds: 2}
+	r.setFrames([]uint64{120, 10, 118, 119})
+	r.derive()
+	if r.Frames != 367 || r.FramesMin != 10 || r.FramesMedian != 118 || r.FramesMax != 120 || r.Clients != 4 {
+		t.Errorf("frames %+v", r)
+	}
+	if r.CPUUSPerCommit != 20 || r.CPUMSPerSecond != 3 || r.CtxSwPerFrame != 1 {
+		t.Errorf("derived %v µs/commit %v ms/s %v ctxsw/frame", r.CPUUSPerCommit, r.CPUMSPerSecond, r.CtxSwPerFrame)
+	}
+	idle := result{CPUNS: 1000, WindowSeconds: 1}
+	idle.derive()
+	if idle.CPUUSPerCommit.valid() || idle.CtxSwPerFrame.valid() {
+		t.Error("per-commit figures without commits")
+	}
+	b, err := json.Marshal(idle)
+	if err != nil {
+		t.Fatalf("marshal a result without commits: %v", err)
+	}
+	if !bytes.Contains(b, []byte(`"cpu_us_per_commit":null`)) {
+		t.Errorf("no-commit figure not null in %s", b)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	if p := percentile(v, 50); p != 5 {
+		t.Errorf("p50 %v", p)
+	}
+	if p := percentile(v, 99); p != 10 {
+		t.Errorf("p99 %v", p)
+	}
+	if !math.IsNaN(percentile(nil, 50)) {
+		t.Error("percentile of nothing")
+	}
+}
+
+func TestParseLatencies(t *testing.T) {
+	out := `clock id=1
+presented commit_ns=100 latency_ns=16000000
+presented commit_ns=200 latency_ns=17000000
+discarded commit_ns=250
+presented commit_ns=300 latency_ns=18000000
+presented commit_ns=900 latency_ns=99000000
+`
+	start := map[int32]int64{1: 150, 4: 0}
+	end := map[int32]int64{1: 800, 4: 0}
+	lat, discarded, err := parseLatencies(strings.NewReader(out), start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lat) != 2 || lat[0] != 17 || lat[1] != 18 || discarded != 1 {
+		t.Errorf("latencies %v discarded %d; want [17 18] in the window and 1 discarded", lat, discarded)
+	}
+	if _, _, err := parseLatencies(strings.NewReader("presented commit_ns=1 latency_ns=1\n"), start, end); err == nil {
+		t.Error("no clock line accepted")
+	}
+	if _, _, err := parseLatencies(strings.NewReader("clock id=11\n"), start, end); err == nil {
+		t.Error("unknown clock accepted")
+	}
+}
