@@ -64,7 +64,27 @@ type inputRecorder struct {
 	got  []inputevent.Event
 }
 
-func newInputRecorder(t *testing.T) *inputRecorder { return &inputRecorder{loop: newTestLoop(t)} }
+// newTestInput runs Input over s, with sysfs and the event nodes in
+// temporary directories (see fakeDevice), and no hotplug.
+func newTestInput(t *testing.T, s Session, sys, dev string) (*Input, *inputRecorder) {
+	t.Helper()
+	rec := &inputRecorder{loop: newTestLoop(t)}
+	in, err := NewInput(s, rec.loop, rec.handle, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	return in, rec
+}
+
+// fakeDirs makes the temporary sysfs and /dev/input directories.
+func fakeDirs(t *testing.T) (sys, dev string) {
+	root := t.TempDir()
+	sys, dev = filepath.Join(root, "sys"), filepath.Join(root, "dev")
+	os.MkdirAll(sys, 0o755)
+	os.MkdirAll(dev, 0o755)
+	return sys, dev
+}
 
 func (r *inputRecorder) handle(e inputevent.Event) { r.got = append(r.got, e) }
 
@@ -98,10 +118,7 @@ func stripHeader(e inputevent.Event) inputevent.Event {
 }
 
 func TestInputThroughSession(t *testing.T) {
-	root := t.TempDir()
-	sys, dev := filepath.Join(root, "sys"), filepath.Join(root, "dev")
-	os.MkdirAll(sys, 0o755)
-	os.MkdirAll(dev, 0o755)
+	sys, dev := fakeDirs(t)
 	fakeDevice(t, sys, dev, "event0", "Keyboard", map[string]string{"ev": "120013",
 		"key": "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"})
 	fakeDevice(t, sys, dev, "event1", "Mouse", map[string]string{"ev": "17", "key": "70000 0 0 0 0", "rel": "103"})
@@ -109,11 +126,7 @@ func TestInputThroughSession(t *testing.T) {
 
 	s, _ := OpenDirect(Options{DirectKeepConsole: true})
 	defer s.Close()
-	rec := newInputRecorder(t)
-	in, err := NewInput(s, rec.loop, rec.handle, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, rec := newTestInput(t, s, sys, dev)
 	kbdCaps := inputevent.DeviceCaps{Keyboard: true}
 	mouseCaps := inputevent.DeviceCaps{Pointer: true}
 	rec.expect(
@@ -318,18 +331,11 @@ func (p *pipeSession) write(path string, evs ...evdev.Event) {
 // everything queued in one go without ever blocking the loop (the pipe
 // is handed over blocking), and drops a device whose reads fail.
 func TestInputReadsOnTheLoop(t *testing.T) {
-	root := t.TempDir()
-	sys, dev := filepath.Join(root, "sys"), filepath.Join(root, "dev")
-	os.MkdirAll(dev, 0o755)
+	sys, dev := fakeDirs(t)
 	fakeDevice(t, sys, dev, "event0", "Keyboard", map[string]string{"ev": "120013",
 		"key": "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"})
 	s := &pipeSession{t: t, writers: map[string]*os.File{}}
-	rec := newInputRecorder(t)
-	in, err := NewInput(s, rec.loop, rec.handle, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
+	_, rec := newTestInput(t, s, sys, dev)
 	rec.expect(inputevent.DeviceAdded{Name: "Keyboard", Caps: inputevent.DeviceCaps{Keyboard: true}})
 	node := filepath.Join(dev, "event0")
 
@@ -381,17 +387,10 @@ func TestInputReadsOnTheLoop(t *testing.T) {
 // A hotplugged node that is not there yet (udev creates it after the
 // kernel's uevent, without devtmpfs) is retried on the loop's timer.
 func TestInputHotplugRetries(t *testing.T) {
-	root := t.TempDir()
-	sys, dev := filepath.Join(root, "sys"), filepath.Join(root, "dev")
-	os.MkdirAll(dev, 0o755)
+	sys, dev := fakeDirs(t)
 	s, _ := OpenDirect(Options{DirectKeepConsole: true})
 	defer s.Close()
-	rec := newInputRecorder(t)
-	in, err := NewInput(s, rec.loop, rec.handle, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
+	in, rec := newTestInput(t, s, sys, dev)
 	mouse := map[string]string{"ev": "17", "key": "70000 0 0 0 0", "rel": "103"}
 	in.hotplug("add", "event4")
 	if len(in.retries) != 1 {

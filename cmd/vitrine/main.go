@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
@@ -158,7 +159,12 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 			return 0, err
 		}
 	case "drm":
-		b, err := openDRM(ctx, opts, log, comp)
+		loop, err := eventloop.New()
+		if err != nil {
+			return 0, fmt.Errorf("event loop: %w", err)
+		}
+		defer loop.Close()
+		b, err := openDRM(ctx, opts, log, comp, loop)
 		if err != nil {
 			return 0, err
 		}
