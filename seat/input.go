@@ -327,6 +327,11 @@ func (in *Input) read(d *inputDevice) {
 		d.evs, d.pending = evdev.DecodeAll(d.evs[:0], d.pending, evdev.WordSize)
 		for _, e := range d.evs {
 			for _, out := range d.tr.feed(e) {
+				// The handler may have closed the device (a key that
+				// quits or pauses): nothing of it follows its removal.
+				if d.closed {
+					return
+				}
 				in.handle(out)
 			}
 		}

@@ -64,6 +64,11 @@ type inputRecorder struct {
 	got  []inputevent.Event
 }
 
+// keyboardSysfs is a full keyboard's sysfs capabilities.
+func keyboardSysfs() map[string]string {
+	return map[string]string{"ev": "120013", "key": "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"}
+}
+
 // newTestInput runs Input over s, with sysfs and the event nodes in
 // temporary directories (see fakeDevice), and no hotplug.
 func newTestInput(t *testing.T, s Session, sys, dev string) (*Input, *inputRecorder) {
@@ -119,8 +124,7 @@ func stripHeader(e inputevent.Event) inputevent.Event {
 
 func TestInputThroughSession(t *testing.T) {
 	sys, dev := fakeDirs(t)
-	fakeDevice(t, sys, dev, "event0", "Keyboard", map[string]string{"ev": "120013",
-		"key": "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"})
+	fakeDevice(t, sys, dev, "event0", "Keyboard", keyboardSysfs())
 	fakeDevice(t, sys, dev, "event1", "Mouse", map[string]string{"ev": "17", "key": "70000 0 0 0 0", "rel": "103"})
 	fakeDevice(t, sys, dev, "event2", "Power Button", map[string]string{"ev": "3", "key": "10000000000000 0"})
 
@@ -332,8 +336,7 @@ func (p *pipeSession) write(path string, evs ...evdev.Event) {
 // is handed over blocking), and drops a device whose reads fail.
 func TestInputReadsOnTheLoop(t *testing.T) {
 	sys, dev := fakeDirs(t)
-	fakeDevice(t, sys, dev, "event0", "Keyboard", map[string]string{"ev": "120013",
-		"key": "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"})
+	fakeDevice(t, sys, dev, "event0", "Keyboard", keyboardSysfs())
 	s := &pipeSession{t: t, writers: map[string]*os.File{}}
 	_, rec := newTestInput(t, s, sys, dev)
 	rec.expect(inputevent.DeviceAdded{Name: "Keyboard", Caps: inputevent.DeviceCaps{Keyboard: true}})
@@ -409,5 +412,38 @@ func TestInputHotplugRetries(t *testing.T) {
 	rec.loop.runUntil("the retries to give up", func() bool { return len(in.retries) == 0 })
 	if len(rec.got) != 0 {
 		t.Fatalf("events for a node that never appeared: %#v", rec.got)
+	}
+}
+
+// A handler that pauses input (a VT switch key does, under seatd) gets
+// nothing of the device after its removal, not even the rest of the read
+// that carried the key.
+func TestInputHandlerClosesDevice(t *testing.T) {
+	sys, dev := fakeDirs(t)
+	fakeDevice(t, sys, dev, "event0", "Keyboard", keyboardSysfs())
+	s := &pipeSession{t: t, writers: map[string]*os.File{}}
+	rec := &inputRecorder{loop: newTestLoop(t)}
+	var in *Input
+	in, err := NewInput(s, rec.loop, func(e inputevent.Event) {
+		rec.handle(e)
+		if k, ok := e.(inputevent.Key); ok && k.Pressed {
+			in.Pause()
+		}
+	}, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	s.write(filepath.Join(dev, "event0"),
+		evdev.Event{Type: evdev.EvKey, Code: evdev.KeyA, Value: 1}, evdev.Event{Type: evdev.EvSyn},
+		evdev.Event{Type: evdev.EvKey, Code: evdev.KeyA + 1, Value: 1}, evdev.Event{Type: evdev.EvSyn})
+	rec.loop.iterate(time.Second)
+	caps := inputevent.DeviceCaps{Keyboard: true}
+	rec.expect(inputevent.DeviceAdded{Name: "Keyboard", Caps: caps},
+		inputevent.Key{Code: evdev.KeyA, Pressed: true},
+		inputevent.Key{Code: evdev.KeyA},
+		inputevent.DeviceRemoved{Name: "Keyboard", Caps: caps, Paused: true})
+	if len(rec.got) != 0 {
+		t.Fatalf("events after the device was closed: %#v", rec.got)
 	}
 }
