@@ -205,6 +205,9 @@ func TestSeatdSession(t *testing.T) {
 	if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
 		t.Fatal("Close left a device open")
 	}
+	if n := events.loop.watching(); n != 0 {
+		t.Fatalf("%d fds still watched after Close", n)
+	}
 }
 
 func TestSeatdDisappears(t *testing.T) {
@@ -217,6 +220,10 @@ func TestSeatdDisappears(t *testing.T) {
 	proc.Kill()
 	if ev := events.next(); ev.Kind != Lost || !errors.Is(ev.Err, ErrLost) {
 		t.Fatalf("got %+v, want Lost", ev)
+	}
+	// A hung-up socket stays readable: left on the loop, it would spin.
+	if n := events.loop.watching(); n != 0 {
+		t.Fatalf("%d fds still watched after seatd went away", n)
 	}
 	if _, err := s.OpenDevice("/dev/input/event0"); !errors.Is(err, ErrLost) {
 		t.Fatalf("open after loss: %v", err)

@@ -3,9 +3,15 @@
 // pause and resume when the user switches virtual terminals, and evdev
 // input decoded into events. It knows nothing of DRM details or Wayland.
 //
-// Sub-packages: evdev (the raw device layer: input_event decoding, sysfs
-// capabilities, uevent hotplug) and xkb (the keymap sent to clients and
-// the modifier state vitrine tracks).
+// What has a file descriptor of ours (evdev nodes, the uevent socket,
+// seatd's socket) is read on the compositor's event loop (Loop); the
+// D-Bus connection to logind is read by its library's goroutine, and
+// its events reach the loop through one hand-off (Options.Events).
+//
+// Sub-packages: inputevent (the decoded input events, all the compositor
+// needs to consume input), evdev (the raw device layer: input_event
+// decoding, sysfs capabilities, uevent hotplug) and xkb (the keymap sent
+// to clients and the modifier state vitrine tracks).
 package seat
 
 import (
