@@ -1,6 +1,7 @@
 package seat
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -217,18 +218,18 @@ func (in *Input) scan() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		in.add(name)
+		in.add(name, true)
 	}
 }
 
 // add opens the event node name if it is useful and not open yet. It
-// reports whether it is now open.
-func (in *Input) add(name string) bool {
+// reports whether the open failed, which for a node just announced may
+// only mean that udev is not done with it (logind answers ENODEV until
+// then, and a direct session lacks the permissions udev sets); unless
+// this is the last try, that failure is only logged at debug level.
+func (in *Input) add(name string, lastTry bool) (openFailed bool) {
 	path := filepath.Join(in.devDir, name)
-	if in.devices[path] != nil {
-		return true
-	}
-	if in.paused || in.closed {
+	if in.devices[path] != nil || in.paused || in.closed {
 		return false
 	}
 	info, err := evdev.ReadSysfs(in.sysDir, name)
@@ -245,8 +246,12 @@ func (in *Input) add(name string) bool {
 	}
 	f, err := in.s.OpenDevice(path)
 	if err != nil {
-		in.log.Warn("input: cannot open device", "path", path, "name", info.Dev, "err", err)
-		return false
+		level := slog.LevelWarn
+		if !lastTry {
+			level = slog.LevelDebug
+		}
+		in.log.Log(context.Background(), level, "input: cannot open device", "path", path, "name", info.Dev, "err", err)
+		return true
 	}
 	d, err := in.watch(path, info, f)
 	if err != nil {
@@ -257,7 +262,7 @@ func (in *Input) add(name string) bool {
 	in.devices[path] = d
 	in.log.Info("input: device added", "path", path, "name", info.Dev, "caps", info.Caps.String())
 	in.handle(inputevent.DeviceAdded{Header: inputevent.Header{Device: path, Time: monotonicNow()}, Name: info.Dev, Caps: capsOf(info.Caps)})
-	return true
+	return false
 }
 
 // watch prepares an opened device for reading on the loop.
@@ -362,11 +367,12 @@ func (in *Input) closeDevice(d *inputDevice, deliberate bool) {
 	in.handle(inputevent.DeviceRemoved{Header: h, Name: d.name, Caps: capsOf(d.caps), Paused: deliberate && !in.closed})
 }
 
-// addRetries and addRetryEvery bound how long a hotplugged node may take
-// to appear: without devtmpfs, udev creates it after the kernel's uevent.
+// A hotplugged node may take a while to become openable: udev handles it
+// after the kernel's uevent, usually within milliseconds but for seconds
+// on a loaded machine. Retries start quick and back off, 2.5 s in all.
 const (
-	addRetries    = 10
-	addRetryEvery = 100 * time.Millisecond
+	addRetries    = 8
+	addFirstRetry = 20 * time.Millisecond
 )
 
 func (in *Input) dispatchUevents() {
@@ -397,7 +403,7 @@ func (in *Input) hotplug(action, node string) {
 	path := filepath.Join(in.devDir, node)
 	switch action {
 	case "add":
-		in.addWithRetry(node, addRetries)
+		in.addWithRetry(node, addRetries, addFirstRetry)
 	case "remove":
 		if stop := in.retries[node]; stop != nil {
 			stop()
@@ -409,15 +415,11 @@ func (in *Input) hotplug(action, node string) {
 	}
 }
 
-func (in *Input) addWithRetry(node string, left int) {
+func (in *Input) addWithRetry(node string, left int, wait time.Duration) {
 	delete(in.retries, node)
-	if in.add(node) || in.paused || in.closed || left <= 1 {
-		return
+	if in.add(node, left <= 1) && left > 1 {
+		in.retries[node] = in.loop.AfterFunc(wait, func() { in.addWithRetry(node, left-1, 2*wait) })
 	}
-	if _, err := os.Stat(filepath.Join(in.devDir, node)); err == nil {
-		return // there but not useful or not openable: add logged why
-	}
-	in.retries[node] = in.loop.AfterFunc(addRetryEvery, func() { in.addWithRetry(node, left-1) })
 }
 
 func capsOf(c evdev.Caps) inputevent.DeviceCaps {

@@ -387,19 +387,27 @@ func TestInputReadsOnTheLoop(t *testing.T) {
 	}
 }
 
-// A hotplugged node that is not there yet (udev creates it after the
-// kernel's uevent, without devtmpfs) is retried on the loop's timer.
+// A hotplugged device that cannot be opened yet (udev is not done with
+// it: logind answers ENODEV, the node lacks its group, or udev has yet to
+// create it, as here) is retried on the loop's timer.
 func TestInputHotplugRetries(t *testing.T) {
 	sys, dev := fakeDirs(t)
 	s, _ := OpenDirect(Options{DirectKeepConsole: true})
 	defer s.Close()
 	in, rec := newTestInput(t, s, sys, dev)
 	mouse := map[string]string{"ev": "17", "key": "70000 0 0 0 0", "rel": "103"}
-	in.hotplug("add", "event4")
-	if len(in.retries) != 1 {
-		t.Fatalf("%d retries pending for a missing node, want 1", len(in.retries))
-	}
 	fakeDevice(t, sys, dev, "event4", "Mouse", mouse)
+	node := filepath.Join(dev, "event4")
+	if err := os.Rename(node, node+".later"); err != nil {
+		t.Fatal(err)
+	}
+	in.hotplug("add", "event4")
+	if len(in.retries) != 1 || len(rec.got) != 0 {
+		t.Fatalf("a node that is not there: %d retries pending, %d events; want 1 and none", len(in.retries), len(rec.got))
+	}
+	if err := os.Rename(node+".later", node); err != nil {
+		t.Fatal(err)
+	}
 	rec.expect(inputevent.DeviceAdded{Name: "Mouse", Caps: inputevent.DeviceCaps{Pointer: true}})
 	if len(in.retries) != 0 {
 		t.Fatalf("retries pending after the device opened: %v", in.retries)
@@ -408,6 +416,8 @@ func TestInputHotplugRetries(t *testing.T) {
 	rec.expect(inputevent.DeviceRemoved{Name: "Mouse", Caps: inputevent.DeviceCaps{Pointer: true}})
 
 	// A node that never shows up stops being retried.
+	fakeDevice(t, sys, dev, "event5", "Mouse", mouse)
+	os.Remove(filepath.Join(dev, "event5"))
 	in.hotplug("add", "event5")
 	rec.loop.runUntil("the retries to give up", func() bool { return len(in.retries) == 0 })
 	if len(rec.got) != 0 {
