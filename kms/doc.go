@@ -32,8 +32,9 @@
 //     while the framebuffer is on screen. ScanoutFormats (IN_FORMATS) and
 //     DeviceID feed linux-dmabuf feedback. Scanout frames copy nothing; the
 //     next Present copies whole buffers.
-//   - WatchHotplug reads the kernel's uevent netlink socket; on a notice,
-//     OutputSet.Rescan adds and removes outputs.
+//   - ParseUevent and HotplugFromUevent pick DRM hotplug notices out of
+//     the kernel's uevents (cmd/vitrine reads the netlink socket on its
+//     loop); on a notice, OutputSet.Rescan adds and removes outputs.
 //   - Probe reports every DRM node and a dma-buf import matrix between every
 //     pair of primary nodes, with errno names (vitrine probe).
 //
@@ -45,6 +46,6 @@
 //		ForceLegacy:  false,
 //	}, func(o *kms.Output, info kms.PresentInfo) { /* post to the loop */ })
 //	for _, o := range set.Outputs() { /* o satisfies scene.Output */ }
-//	hp, _ := kms.WatchHotplug(ctx)       // on each notice: set.Rescan()
+//	h, ok := kms.HotplugFromUevent(ev)    // on a notice: set.Rescan()
 //	defer dev.Close(); defer set.Close()  // set first: restores the console
 package kms

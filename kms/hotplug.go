@@ -2,14 +2,10 @@ package kms
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // Uevent is a kernel uevent: the action line plus its KEY=VALUE pairs.
@@ -90,87 +86,4 @@ func HotplugFromUevent(ev Uevent) (Hotplug, bool) {
 		return Hotplug{}, false
 	}
 	return h, true
-}
-
-// WatchHotplug listens to the kernel's uevent netlink socket and sends DRM
-// hotplug notices until ctx is done. The socket needs no privileges. The
-// channel is closed when the watch ends.
-func WatchHotplug(ctx context.Context) (<-chan Hotplug, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT)
-	if err != nil {
-		return nil, fmt.Errorf("uevent netlink socket: %w", err)
-	}
-	// Group 1 is the kernel's broadcast; udev re-broadcasts on group 2.
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("bind uevent netlink socket: %w", err)
-	}
-	// A burst of uevents (a dock with several monitors) must not be lost.
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
-	var wake [2]int
-	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("hotplug pipe: %w", err)
-	}
-	ch := make(chan Hotplug, 16)
-	go func() {
-		<-ctx.Done()
-		unix.Write(wake[1], []byte{0})
-	}()
-	go func() {
-		defer close(ch)
-		defer unix.Close(fd)
-		defer unix.Close(wake[0])
-		defer unix.Close(wake[1])
-		buf := make([]byte, 16<<10)
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake[0]), Events: unix.POLLIN}}
-		for {
-			fds[0].Revents, fds[1].Revents = 0, 0
-			if _, err := unix.Poll(fds, -1); err != nil {
-				if errors.Is(err, unix.EINTR) {
-					continue
-				}
-				slog.Error("hotplug watch stopped", "err", err)
-				return
-			}
-			if fds[1].Revents != 0 {
-				return
-			}
-			n, from, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)
-			if err != nil {
-				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-					continue
-				}
-				if errors.Is(err, unix.ENOBUFS) {
-					// Events were dropped: tell the caller to rescan everything.
-					slog.Warn("uevent socket overrun; rescanning")
-					select {
-					case ch <- Hotplug{Action: "change", Minor: -1}:
-					case <-ctx.Done():
-						return
-					}
-					continue
-				}
-				slog.Error("hotplug watch stopped", "err", err)
-				return
-			}
-			// Only the kernel (port 0) is believed; anyone can send to a
-			// netlink multicast group otherwise.
-			if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
-				continue
-			}
-			ev, err := ParseUevent(buf[:n])
-			if err != nil {
-				continue
-			}
-			if h, ok := HotplugFromUevent(ev); ok {
-				select {
-				case ch <- h:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return ch, nil
 }

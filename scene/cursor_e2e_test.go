@@ -20,7 +20,7 @@ import (
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
-	"github.com/vitrine-wm/vitrine/seat"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 )
 
 // planeOutput is a headless output with a cursor plane that records
@@ -123,7 +123,7 @@ func TestClientCursorOnThePlane(t *testing.T) {
 		srv.Close()
 	})
 	p := &inProcess{comp: comp, runtime: runtime, display: "wl-cursor-test"}
-	p.input(seat.DeviceAdded{Header: seat.Header{Device: "mouse"}, Caps: seat.DeviceCaps{Pointer: true}})
+	p.input(inputevent.DeviceAdded{Header: inputevent.Header{Device: "mouse"}, Caps: inputevent.DeviceCaps{Pointer: true}})
 
 	bin := filepath.Join(t.TempDir(), "input-echo")
 	build := exec.Command("go", "build", "-o", bin, "github.com/vitrine-wm/vitrine/examples/input-echo")
@@ -162,7 +162,7 @@ func TestClientCursorOnThePlane(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // let the client's frames settle
 	before := out.presented()
 	for i := 1; i <= 5; i++ {
-		p.input(seat.PointerMotion{DX: 10, DY: 3}, seat.Frame{})
+		p.input(inputevent.PointerMotion{DX: 10, DY: 3}, inputevent.Frame{})
 	}
 	e.waitFor(t, "pointer-motion x=370.00 y=255.00")
 	out.waitCall(t, "move 370,255")
@@ -170,8 +170,8 @@ func TestClientCursorOnThePlane(t *testing.T) {
 		t.Fatalf("pointer motion presented %d frames with the cursor on the plane", n)
 	}
 	// A touch hides the cursor.
-	p.input(seat.DeviceAdded{Header: seat.Header{Device: "touch"}, Caps: seat.DeviceCaps{Touch: true}},
-		seat.TouchDown{ID: 1, X: 0.5, Y: 0.5}, seat.TouchFrame{})
+	p.input(inputevent.DeviceAdded{Header: inputevent.Header{Device: "touch"}, Caps: inputevent.DeviceCaps{Touch: true}},
+		inputevent.TouchDown{ID: 1, X: 0.5, Y: 0.5}, inputevent.TouchFrame{})
 	out.waitCall(t, "hide")
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -11,7 +11,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
-	"github.com/vitrine-wm/vitrine/seat"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
 
@@ -79,7 +79,7 @@ type inputState struct {
 // a session pause and still count, so clients do not see the seat's
 // capabilities flicker on every VT switch.
 type inputDevice struct {
-	caps   seat.DeviceCaps
+	caps   inputevent.DeviceCaps
 	paused bool
 }
 
@@ -235,54 +235,54 @@ type touchHandler struct{}
 func (touchHandler) Release(*wl.Touch) error { return nil }
 
 // HandleInput applies one input event; call it on the loop.
-func (c *Compositor) HandleInput(ev seat.InputEvent) {
+func (c *Compositor) HandleInput(ev inputevent.Event) {
 	in := &c.in
 	ms := uint32(ev.When() / time.Millisecond)
 	switch e := ev.(type) {
-	case seat.DeviceAdded:
+	case inputevent.DeviceAdded:
 		in.devs[e.Source()] = inputDevice{caps: e.Caps}
 		c.updateCaps()
-	case seat.DeviceRemoved:
+	case inputevent.DeviceRemoved:
 		if e.Paused {
 			in.devs[e.Source()] = inputDevice{caps: e.Caps, paused: true}
 		} else {
 			delete(in.devs, e.Source())
 		}
 		c.updateCaps()
-	case seat.DevicesRescanned:
+	case inputevent.DevicesRescanned:
 		for src, d := range in.devs {
 			if d.paused {
 				delete(in.devs, src)
 			}
 		}
 		c.updateCaps()
-	case seat.Key:
+	case inputevent.Key:
 		c.handleKey(e.Code, e.Pressed, ms)
-	case seat.PointerMotion:
+	case inputevent.PointerMotion:
 		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
-	case seat.PointerAbs:
+	case inputevent.PointerAbs:
 		if o := c.primaryOutput(); o != nil {
 			x, y := o.panelToGlobal(e.X, e.Y)
 			c.movePointer(x, y, ms)
 		}
-	case seat.Button:
+	case inputevent.Button:
 		c.handleButton(e.Code, e.Pressed, ms)
-	case seat.Axis:
+	case inputevent.Axis:
 		c.handleAxis(e, ms)
-	case seat.Frame:
+	case inputevent.Frame:
 		if in.pendingFrame {
 			for _, p := range c.focusedPointers() {
 				p.SendFrame()
 			}
 			in.pendingFrame = false
 		}
-	case seat.TouchDown:
+	case inputevent.TouchDown:
 		c.touchDown(e, ms)
-	case seat.TouchMotion:
+	case inputevent.TouchMotion:
 		c.touchMotion(e, ms)
-	case seat.TouchUp:
+	case inputevent.TouchUp:
 		c.touchUp(e, ms)
-	case seat.TouchFrame:
+	case inputevent.TouchFrame:
 		c.touchFrame()
 	}
 }
@@ -473,7 +473,7 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	}
 }
 
-func (c *Compositor) handleAxis(e seat.Axis, ms uint32) {
+func (c *Compositor) handleAxis(e inputevent.Axis, ms uint32) {
 	for _, p := range c.focusedPointers() {
 		axis := uint32(e.Orientation)
 		if p.Version() >= 5 {
@@ -641,7 +641,7 @@ func (c *Compositor) touchesOf(s *surface) []*wl.Touch {
 	return out
 }
 
-func (c *Compositor) touchDown(e seat.TouchDown, ms uint32) {
+func (c *Compositor) touchDown(e inputevent.TouchDown, ms uint32) {
 	x, y := c.touchPoint(e.X, e.Y)
 	// Touch hides the cursor until the pointer moves again.
 	c.setCursorVisible(false)
@@ -657,7 +657,7 @@ func (c *Compositor) touchDown(e seat.TouchDown, ms uint32) {
 	}
 }
 
-func (c *Compositor) touchMotion(e seat.TouchMotion, ms uint32) {
+func (c *Compositor) touchMotion(e inputevent.TouchMotion, ms uint32) {
 	tp, ok := c.in.touchFocus[e.ID]
 	if !ok || tp.s.destroyed {
 		return
@@ -668,7 +668,7 @@ func (c *Compositor) touchMotion(e seat.TouchMotion, ms uint32) {
 	}
 }
 
-func (c *Compositor) touchUp(e seat.TouchUp, ms uint32) {
+func (c *Compositor) touchUp(e inputevent.TouchUp, ms uint32) {
 	tp, ok := c.in.touchFocus[e.ID]
 	if !ok {
 		return

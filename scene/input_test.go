@@ -19,7 +19,7 @@ import (
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
-	"github.com/vitrine-wm/vitrine/seat"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 )
 
 // inProcess runs a compositor with one headless output in the test
@@ -119,7 +119,7 @@ func startEcho(t *testing.T, p *inProcess) *echo {
 	return e
 }
 
-func (p *inProcess) input(evs ...seat.InputEvent) {
+func (p *inProcess) input(evs ...inputevent.Event) {
 	for _, ev := range evs {
 		p.comp.Post(func() { p.comp.HandleInput(ev) })
 	}
@@ -128,9 +128,9 @@ func (p *inProcess) input(evs ...seat.InputEvent) {
 func TestInputReachesFocusedClient(t *testing.T) {
 	p := startInProcess(t, 640, 480, render.Normal)
 	p.input(
-		seat.DeviceAdded{Header: seat.Header{Device: "kbd"}, Caps: seat.DeviceCaps{Keyboard: true}},
-		seat.DeviceAdded{Header: seat.Header{Device: "tablet"}, Caps: seat.DeviceCaps{Pointer: true, Tablet: true}},
-		seat.DeviceAdded{Header: seat.Header{Device: "touch"}, Caps: seat.DeviceCaps{Touch: true}},
+		inputevent.DeviceAdded{Header: inputevent.Header{Device: "kbd"}, Caps: inputevent.DeviceCaps{Keyboard: true}},
+		inputevent.DeviceAdded{Header: inputevent.Header{Device: "tablet"}, Caps: inputevent.DeviceCaps{Pointer: true, Tablet: true}},
+		inputevent.DeviceAdded{Header: inputevent.Header{Device: "touch"}, Caps: inputevent.DeviceCaps{Touch: true}},
 	)
 	e := startEcho(t, p)
 	e.waitFor(t, "first-frame 640x480")
@@ -140,10 +140,10 @@ func TestInputReachesFocusedClient(t *testing.T) {
 
 	const keyA, keyLeftShift = 30, 42
 	p.input(
-		seat.Key{Code: keyLeftShift, Pressed: true},
-		seat.Key{Code: keyA, Pressed: true},
-		seat.Key{Code: keyA, Pressed: false},
-		seat.Key{Code: keyLeftShift, Pressed: false},
+		inputevent.Key{Code: keyLeftShift, Pressed: true},
+		inputevent.Key{Code: keyA, Pressed: true},
+		inputevent.Key{Code: keyA, Pressed: false},
+		inputevent.Key{Code: keyLeftShift, Pressed: false},
 	)
 	e.waitFor(t, "key code=42 state=pressed")
 	e.waitFor(t, "modifiers depressed=1 latched=0 locked=0 group=0")
@@ -154,13 +154,13 @@ func TestInputReachesFocusedClient(t *testing.T) {
 	// The pointer starts in the middle of the output, over the
 	// fullscreen client; an absolute pointer at 25%/50% moves it.
 	e.waitFor(t, "pointer-enter x=320.00 y=240.00")
-	p.input(seat.PointerAbs{X: 0.25, Y: 0.5}, seat.Frame{}, seat.Button{Code: 0x110, Pressed: true}, seat.Frame{})
+	p.input(inputevent.PointerAbs{X: 0.25, Y: 0.5}, inputevent.Frame{}, inputevent.Button{Code: 0x110, Pressed: true}, inputevent.Frame{})
 	e.waitFor(t, "pointer-motion x=160.00 y=240.00")
 	e.waitFor(t, "button code=272 state=pressed")
-	p.input(seat.PointerMotion{DX: 10, DY: -5}, seat.Frame{})
+	p.input(inputevent.PointerMotion{DX: 10, DY: -5}, inputevent.Frame{})
 	e.waitFor(t, "pointer-motion x=170.00 y=235.00")
 
-	p.input(seat.TouchDown{ID: 3, X: 0.5, Y: 0.25}, seat.TouchFrame{}, seat.TouchUp{ID: 3}, seat.TouchFrame{})
+	p.input(inputevent.TouchDown{ID: 3, X: 0.5, Y: 0.25}, inputevent.TouchFrame{}, inputevent.TouchUp{ID: 3}, inputevent.TouchFrame{})
 	e.waitFor(t, "touch-down id=3 x=320.00 y=120.00")
 	e.waitFor(t, "touch-up id=3")
 	e.waitFor(t, "touch-frame")
@@ -171,13 +171,13 @@ func TestInputFollowsOutputRotation(t *testing.T) {
 	// panel's top-right corner region maps into the logical image by the
 	// inverse of the output transform.
 	p := startInProcess(t, 640, 480, render.Rotate90)
-	p.input(seat.DeviceAdded{Header: seat.Header{Device: "touch"}, Caps: seat.DeviceCaps{Touch: true}})
+	p.input(inputevent.DeviceAdded{Header: inputevent.Header{Device: "touch"}, Caps: inputevent.DeviceCaps{Touch: true}})
 	e := startEcho(t, p)
 	e.waitFor(t, "first-frame 480x640")
 	// Panel point (0.75, 0.25) of 640x480 is (480, 120). Rotate90 maps
 	// logical (x, y) to panel (y, lw-x) with lw = 480, so logical
 	// x = 480-120 = 360, y = 480.
-	p.input(seat.TouchDown{ID: 1, X: 0.75, Y: 0.25}, seat.TouchFrame{})
+	p.input(inputevent.TouchDown{ID: 1, X: 0.75, Y: 0.25}, inputevent.TouchFrame{})
 	e.waitFor(t, "touch-down id=1 x=360.00 y=480.00")
 }
 
@@ -217,13 +217,13 @@ func TestBindingKeysStayWithVitrine(t *testing.T) {
 	p.comp.Post(func() {
 		p.comp.ConfigureInput(scene.InputConfig{SwitchVT: func(vt int) error { switched <- vt; return nil }})
 	})
-	p.input(seat.DeviceAdded{Header: seat.Header{Device: "kbd"}, Caps: seat.DeviceCaps{Keyboard: true}})
+	p.input(inputevent.DeviceAdded{Header: inputevent.Header{Device: "kbd"}, Caps: inputevent.DeviceCaps{Keyboard: true}})
 	e := startEcho(t, p)
 	e.waitFor(t, "keyboard-enter keys=")
 	const ctrl, alt, f2, a = 29, 56, 60, 30
-	p.input(seat.Key{Code: ctrl, Pressed: true}, seat.Key{Code: alt, Pressed: true},
-		seat.Key{Code: f2, Pressed: true}, seat.Key{Code: f2}, seat.Key{Code: alt}, seat.Key{Code: ctrl},
-		seat.Key{Code: a, Pressed: true})
+	p.input(inputevent.Key{Code: ctrl, Pressed: true}, inputevent.Key{Code: alt, Pressed: true},
+		inputevent.Key{Code: f2, Pressed: true}, inputevent.Key{Code: f2}, inputevent.Key{Code: alt}, inputevent.Key{Code: ctrl},
+		inputevent.Key{Code: a, Pressed: true})
 	e.waitFor(t, "key code=30 state=pressed")
 	select {
 	case vt := <-switched:
@@ -241,24 +241,24 @@ func TestBindingKeysStayWithVitrine(t *testing.T) {
 
 func TestCapabilitiesSurviveSessionPause(t *testing.T) {
 	p := startInProcess(t, 320, 240, render.Normal)
-	kbd := seat.Header{Device: "/dev/input/event0"}
-	p.input(seat.DeviceAdded{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}})
+	kbd := inputevent.Header{Device: "/dev/input/event0"}
+	p.input(inputevent.DeviceAdded{Header: kbd, Caps: inputevent.DeviceCaps{Keyboard: true}})
 	e := startEcho(t, p)
 	const with, without = "capabilities pointer=false keyboard=true touch=false", "capabilities pointer=false keyboard=false touch=false"
 	e.waitFor(t, with)
 	// A VT switch closes and reopens the device: clients see nothing.
-	p.input(seat.DeviceRemoved{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}, Paused: true},
-		seat.DeviceAdded{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}}, seat.DevicesRescanned{})
+	p.input(inputevent.DeviceRemoved{Header: kbd, Caps: inputevent.DeviceCaps{Keyboard: true}, Paused: true},
+		inputevent.DeviceAdded{Header: kbd, Caps: inputevent.DeviceCaps{Keyboard: true}}, inputevent.DevicesRescanned{})
 	// Unplugging it is news.
-	p.input(seat.DeviceRemoved{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}})
+	p.input(inputevent.DeviceRemoved{Header: kbd, Caps: inputevent.DeviceCaps{Keyboard: true}})
 	e.waitFor(t, without)
 	if n := e.count(with); n != 1 {
 		t.Fatalf("capabilities with a keyboard announced %d times, want once", n)
 	}
 	// A device paused and then missing after the rescan was unplugged
 	// meanwhile.
-	p.input(seat.DeviceAdded{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}},
-		seat.DeviceRemoved{Header: kbd, Caps: seat.DeviceCaps{Keyboard: true}, Paused: true}, seat.DevicesRescanned{})
+	p.input(inputevent.DeviceAdded{Header: kbd, Caps: inputevent.DeviceCaps{Keyboard: true}},
+		inputevent.DeviceRemoved{Header: kbd, Caps: inputevent.DeviceCaps{Keyboard: true}, Paused: true}, inputevent.DevicesRescanned{})
 	deadline := time.Now().Add(5 * time.Second)
 	for e.count(without) < 2 {
 		if time.Now().After(deadline) {

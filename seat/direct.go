@@ -12,11 +12,11 @@ import (
 
 // Direct opens devices itself, relying on root or on the user's device
 // groups (video, input). It has no VT handling: it is always active and
-// cannot switch VTs, which suits tests and single-purpose appliances.
+// cannot switch VTs, which suits tests and single-purpose appliances. It
+// never delivers an event.
 type Direct struct {
-	log    *slog.Logger
-	events *eventQueue
-	vt     *consoleVT // nil unless started on a VT
+	log *slog.Logger
+	vt  *consoleVT // nil unless started on a VT
 
 	mu     sync.Mutex
 	files  map[*os.File]string
@@ -30,14 +30,12 @@ type Direct struct {
 // opt.DirectKeepConsole is set.
 func OpenDirect(opt Options) (*Direct, error) {
 	d := &Direct{
-		log:    opt.logger(),
-		events: newEventQueue(),
-		files:  make(map[*os.File]string),
+		log:   opt.logger(),
+		files: make(map[*os.File]string),
 	}
 	if !opt.DirectKeepConsole {
 		vt, err := takeConsoleVT()
 		if err != nil {
-			d.events.close()
 			return nil, fmt.Errorf("direct session: %w", err)
 		}
 		if vt != nil {
@@ -51,8 +49,6 @@ func OpenDirect(opt Options) (*Direct, error) {
 func (d *Direct) Kind() string     { return KindDirect }
 func (d *Direct) SeatName() string { return "seat0" }
 func (d *Direct) Active() bool     { return true }
-
-func (d *Direct) Events() <-chan Event { return d.events.out }
 
 // OpenDevice opens path read-write, non-blocking and close-on-exec.
 func (d *Direct) OpenDevice(path string) (*os.File, error) {
@@ -104,6 +100,5 @@ func (d *Direct) Close() error {
 	if d.vt != nil {
 		errs = append(errs, d.vt.restore())
 	}
-	d.events.close()
 	return errors.Join(errs...)
 }

@@ -1,22 +1,22 @@
 package seat
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vitrine-wm/vitrine/seat/evdev"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 	"golang.org/x/sys/unix"
 )
 
-// InputOptions configures NewInputWith. Zero values mean the real system.
+// InputOptions configures NewInput. Zero values mean the real system.
 type InputOptions struct {
 	Log *slog.Logger
 	// DevDir holds the event nodes (default /dev/input).
@@ -28,51 +28,59 @@ type InputOptions struct {
 }
 
 // Input reads every keyboard, pointer, tablet and touch device of the seat,
-// opened through a Session, and delivers decoded events on one channel.
-// Devices come and go with hotplug (kernel uevents) and session pauses.
+// opened through a Session, on the compositor's loop: each device's fd is
+// watched by the Loop, and what it reads is decoded and handed to the
+// handler there and then. Devices come and go with hotplug (kernel
+// uevents, also read on the loop) and session pauses.
+//
+// Input is not safe for concurrent use: call its methods on the loop's
+// goroutine, where it calls the handler.
 type Input struct {
 	s      Session
+	loop   Loop
+	handle func(inputevent.Event)
 	log    *slog.Logger
 	devDir string
 	sysDir string
-	events chan InputEvent
 	ids    touchIDs
 
-	mu      sync.Mutex
 	devices map[string]*inputDevice // by node path
+	retries map[string]func()       // hotplugged nodes waiting for udev, by name: stop
 	paused  bool
 	closed  bool
-	monitor *evdev.UeventMonitor
-	wg      sync.WaitGroup
+
+	monitor     *evdev.UeventMonitor
+	stopMonitor func()
 }
 
 type inputDevice struct {
-	path  string
-	name  string
-	caps  evdev.Caps
-	file  *os.File
-	tr    *translator
-	stop  chan struct{}
-	done  chan struct{}
-	keep  bool // closed on purpose: no removal retry or log noise
-	epoch int
+	path string
+	name string
+	caps evdev.Caps
+	file *os.File
+	fd   int // file's descriptor, read directly so a read never parks the loop
+	tr   *translator
+	stop func() // stops the loop watching fd
+
+	buf     []byte
+	pending []byte // a partial input_event record
+	evs     []evdev.Event
+	closed  bool
 }
 
-// NewInput enumerates input devices, opens the useful ones through s and
-// starts listening for hotplug.
-func NewInput(s Session, log *slog.Logger) (*Input, error) {
-	return NewInputWith(s, InputOptions{Log: log})
-}
-
-// NewInputWith is NewInput with explicit options.
-func NewInputWith(s Session, opt InputOptions) (*Input, error) {
+// NewInput enumerates input devices, opens the useful ones through s,
+// puts them and the hotplug socket on loop, and calls handle on the loop
+// with every decoded event (DeviceAdded for each device found first).
+func NewInput(s Session, loop Loop, handle func(inputevent.Event), opt InputOptions) (*Input, error) {
 	in := &Input{
 		s:       s,
+		loop:    loop,
+		handle:  handle,
 		log:     opt.Log,
 		devDir:  opt.DevDir,
 		sysDir:  opt.SysClassDir,
-		events:  make(chan InputEvent, 1024),
 		devices: make(map[string]*inputDevice),
+		retries: make(map[string]func()),
 	}
 	if in.log == nil {
 		in.log = slog.New(slog.DiscardHandler)
@@ -84,32 +92,33 @@ func NewInputWith(s Session, opt InputOptions) (*Input, error) {
 		in.sysDir = "/sys/class/input"
 	}
 	if !opt.NoHotplug {
-		m, err := evdev.ListenUevents()
-		if err != nil {
+		if err := in.listenHotplug(); err != nil {
 			in.log.Warn("input: no hotplug, devices are only scanned at start and resume", "err", err)
-		} else {
-			in.monitor = m
-			in.wg.Add(1)
-			go in.hotplugLoop()
 		}
 	}
-	in.mu.Lock()
 	in.paused = !s.Active()
-	in.mu.Unlock()
 	if !in.paused {
 		in.scan()
 	}
 	return in, nil
 }
 
-// Events delivers decoded input. The channel is closed by Close. Events
-// are dropped (and logged) if the consumer falls more than 1024 behind.
-func (in *Input) Events() <-chan InputEvent { return in.events }
+func (in *Input) listenHotplug() error {
+	m, err := evdev.ListenUevents()
+	if err != nil {
+		return err
+	}
+	stop, err := in.loop.WatchReadable(m.FD(), in.dispatchUevents)
+	if err != nil {
+		m.Close()
+		return fmt.Errorf("watch the uevent socket: %w", err)
+	}
+	in.monitor, in.stopMonitor = m, stop
+	return nil
+}
 
 // Capabilities reports what the open devices offer, for wl_seat.
 func (in *Input) Capabilities() (keyboard, pointer, touch bool) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
 	for _, d := range in.devices {
 		keyboard = keyboard || d.caps.Keyboard()
 		pointer = pointer || d.caps.Pointer()
@@ -125,19 +134,12 @@ func (in *Input) Capabilities() (keyboard, pointer, touch bool) {
 // part and then Acks.
 func (in *Input) HandleSessionEvent(ev Event) bool {
 	switch ev.Kind {
-	case Paused:
+	case Paused, Lost:
 		in.Pause()
-		return false
 	case Resumed:
 		in.Resume()
-		return false
-	case Lost:
-		in.Pause()
-		return false
 	case DevicePaused, DeviceResumed:
-		in.mu.Lock()
 		d := in.devices[ev.Path]
-		in.mu.Unlock()
 		if d == nil {
 			return false
 		}
@@ -158,52 +160,47 @@ func (in *Input) HandleSessionEvent(ev Event) bool {
 // Pause closes every input device (releasing them to the session manager)
 // and emits releases for anything held.
 func (in *Input) Pause() {
-	in.mu.Lock()
 	in.paused = true
-	devs := make([]*inputDevice, 0, len(in.devices))
-	for _, d := range in.devices {
-		devs = append(devs, d)
+	for _, stop := range in.retries {
+		stop()
 	}
-	in.mu.Unlock()
-	for _, d := range devs {
-		in.closeDevice(d, true)
+	clear(in.retries)
+	for _, path := range in.devicePaths() {
+		in.closeDevice(in.devices[path], true)
 	}
 }
 
 // Resume rescans and reopens input devices.
 func (in *Input) Resume() {
-	in.mu.Lock()
 	in.paused = false
-	in.mu.Unlock()
 	in.scan()
-	in.emit(DevicesRescanned{Header{Time: monotonicNow()}})
+	in.handle(inputevent.DevicesRescanned{Header: inputevent.Header{Time: monotonicNow()}})
 }
 
-// Close stops everything and closes the Events channel.
+// Close closes every device and the hotplug socket. No event is handled
+// after it returns but the DeviceRemoved of the devices it closes.
 func (in *Input) Close() error {
-	in.mu.Lock()
 	if in.closed {
-		in.mu.Unlock()
 		return nil
 	}
 	in.closed = true
-	m := in.monitor
-	in.mu.Unlock()
-	if m != nil {
-		m.Close()
-	}
 	in.Pause()
-	in.wg.Wait()
-	close(in.events)
+	if in.monitor != nil {
+		in.stopMonitor()
+		in.monitor.Close()
+	}
 	return nil
 }
 
-func (in *Input) emit(e InputEvent) {
-	select {
-	case in.events <- e:
-	default:
-		in.log.Warn("input: consumer too slow, event dropped", "device", e.Source())
+// devicePaths lists the open devices in a stable order, so that what a
+// pause emits does not depend on map iteration.
+func (in *Input) devicePaths() []string {
+	paths := make([]string, 0, len(in.devices))
+	for p := range in.devices {
+		paths = append(paths, p)
 	}
+	sort.Strings(paths)
+	return paths
 }
 
 // scan opens every useful event node not yet open.
@@ -221,36 +218,55 @@ func (in *Input) scan() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		in.add(name)
+		in.add(name, true)
 	}
 }
 
-func (in *Input) add(name string) {
+// add opens the event node name if it is useful and not open yet. It
+// reports whether the open failed, which for a node just announced may
+// only mean that udev is not done with it (logind answers ENODEV until
+// then, and a direct session lacks the permissions udev sets); unless
+// this is the last try, that failure is only logged at debug level.
+func (in *Input) add(name string, lastTry bool) (openFailed bool) {
 	path := filepath.Join(in.devDir, name)
-	in.mu.Lock()
-	_, open := in.devices[path]
-	skip := open || in.paused || in.closed
-	in.mu.Unlock()
-	if skip {
-		return
+	if in.devices[path] != nil || in.paused || in.closed {
+		return false
 	}
 	info, err := evdev.ReadSysfs(in.sysDir, name)
 	if err != nil {
 		in.log.Warn("input: skipping device", "node", name, "err", err)
-		return
+		return false
 	}
 	if !info.Caps.Useful() {
 		in.log.Debug("input: ignoring device", "path", path, "name", info.Dev)
-		return
+		return false
 	}
 	if info.Caps.Ev.Has(evdev.EvAbs) && info.Caps.Abs.Has(evdev.AbsMTPositionX) && !info.Caps.Touch() {
 		in.log.Warn("input: multi-touch protocol A devices are not supported", "path", path, "name", info.Dev)
 	}
 	f, err := in.s.OpenDevice(path)
 	if err != nil {
-		in.log.Warn("input: cannot open device", "path", path, "name", info.Dev, "err", err)
-		return
+		level := slog.LevelWarn
+		if !lastTry {
+			level = slog.LevelDebug
+		}
+		in.log.Log(context.Background(), level, "input: cannot open device", "path", path, "name", info.Dev, "err", err)
+		return true
 	}
+	d, err := in.watch(path, info, f)
+	if err != nil {
+		in.log.Warn("input: cannot read device", "path", path, "name", info.Dev, "err", err)
+		in.s.CloseDevice(f)
+		return false
+	}
+	in.devices[path] = d
+	in.log.Info("input: device added", "path", path, "name", info.Dev, "caps", info.Caps.String())
+	in.handle(inputevent.DeviceAdded{Header: inputevent.Header{Device: path, Time: monotonicNow()}, Name: info.Dev, Caps: capsOf(info.Caps)})
+	return false
+}
+
+// watch prepares an opened device for reading on the loop.
+func (in *Input) watch(path string, info evdev.SysfsInfo, f *os.File) (*inputDevice, error) {
 	// Timestamps from the monotonic clock; ignored where not supported.
 	_ = evdev.SetClockMonotonic(f)
 	var absX, absY, mtX, mtY, slot evdev.AbsInfo
@@ -267,88 +283,147 @@ func (in *Input) add(name string) {
 	}
 	d := &inputDevice{
 		path: path, name: info.Dev, caps: info.Caps, file: f,
-		tr:   newTranslator(path, info.Caps, &in.ids, absX, absY, mtX, mtY, slots, int(slot.Value)),
-		stop: make(chan struct{}), done: make(chan struct{}),
+		tr:  newTranslator(path, info.Caps, &in.ids, absX, absY, mtX, mtY, slots, int(slot.Value)),
+		buf: make([]byte, 64*evdev.Size),
 	}
-	in.mu.Lock()
-	if in.closed || in.paused || in.devices[path] != nil {
-		in.mu.Unlock()
-		in.s.CloseDevice(f)
-		return
+	// File.Fd would switch the file to blocking mode; the loop needs it
+	// non-blocking whatever the session manager handed over.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
 	}
-	in.devices[path] = d
-	in.mu.Unlock()
-	in.log.Info("input: device added", "path", path, "name", info.Dev, "caps", info.Caps.String())
-	in.emit(DeviceAdded{Header: Header{Device: path, Time: monotonicNow()}, Name: info.Dev, Caps: capsOf(info.Caps)})
-	in.wg.Add(1)
-	go in.read(d)
+	var nbErr error
+	if err := rc.Control(func(fd uintptr) {
+		d.fd = int(fd)
+		nbErr = unix.SetNonblock(d.fd, true)
+	}); err != nil {
+		return nil, err
+	}
+	if nbErr != nil {
+		return nil, fmt.Errorf("set non-blocking: %w", nbErr)
+	}
+	d.stop, err = in.loop.WatchReadable(d.fd, func() { in.read(d) })
+	if err != nil {
+		return nil, fmt.Errorf("watch on the loop: %w", err)
+	}
+	return d, nil
 }
 
-// closeDevice stops a device's reader, releases held keys and closes it
-// through the session.
+// read takes every input_event the device has queued, decodes it and
+// hands the results to the handler. A short read means the queue is
+// empty, so an idle device costs one read per wakeup.
+func (in *Input) read(d *inputDevice) {
+	for !d.closed {
+		n, err := unix.Read(d.fd, d.buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			return
+		}
+		if err != nil || n == 0 {
+			// The device went away on its own: unplugged (ENODEV) or
+			// revoked by the session manager.
+			in.log.Debug("input: read ended", "path", d.path, "err", err)
+			in.closeDevice(d, false)
+			return
+		}
+		d.pending = append(d.pending, d.buf[:n]...)
+		d.evs, d.pending = evdev.DecodeAll(d.evs[:0], d.pending, evdev.WordSize)
+		for _, e := range d.evs {
+			for _, out := range d.tr.feed(e) {
+				// The handler may have closed the device (a key that
+				// quits or pauses): nothing of it follows its removal.
+				if d.closed {
+					return
+				}
+				in.handle(out)
+			}
+		}
+		if n < len(d.buf) {
+			return
+		}
+	}
+}
+
+// closeDevice stops reading a device, releases what it held and closes it
+// through the session. deliberate says Input closed it (a pause), not
+// the device (unplugged, revoked).
 func (in *Input) closeDevice(d *inputDevice, deliberate bool) {
-	in.mu.Lock()
-	if in.devices[d.path] != d {
-		in.mu.Unlock()
+	if d.closed {
 		return
 	}
+	d.closed = true
 	delete(in.devices, d.path)
-	d.keep = deliberate
-	in.mu.Unlock()
-	close(d.stop)
-	// Closing the file through the session unblocks the reader.
+	d.stop()
 	if err := in.s.CloseDevice(d.file); err != nil {
 		in.log.Debug("input: close device", "path", d.path, "err", err)
 	}
-	<-d.done
-	h := Header{Device: d.path, Time: monotonicNow()}
+	h := inputevent.Header{Device: d.path, Time: monotonicNow()}
 	for _, e := range d.tr.releaseAll(h) {
-		in.emit(e)
+		in.handle(e)
 	}
 	in.log.Info("input: device removed", "path", d.path, "name", d.name)
-	in.mu.Lock()
-	paused := deliberate && !in.closed
-	in.mu.Unlock()
-	in.emit(DeviceRemoved{Header: h, Name: d.name, Caps: capsOf(d.caps), Paused: paused})
+	in.handle(inputevent.DeviceRemoved{Header: h, Name: d.name, Caps: capsOf(d.caps), Paused: deliberate && !in.closed})
 }
 
-func (in *Input) read(d *inputDevice) {
-	defer in.wg.Done()
-	buf := make([]byte, 64*evdev.Size)
-	var pending []byte
-	var evs []evdev.Event
-	var readErr error
-	for {
-		n, err := d.file.Read(buf)
-		if n > 0 {
-			pending = append(pending, buf[:n]...)
-			evs, pending = evdev.DecodeAll(evs[:0], pending, evdev.WordSize)
-			for _, e := range evs {
-				for _, out := range d.tr.feed(e) {
-					in.emit(out)
-				}
-			}
-		}
+// A hotplugged node may take a while to become openable: udev handles it
+// after the kernel's uevent, usually within milliseconds but for seconds
+// on a loaded machine. Retries start quick and back off, 2.5 s in all.
+const (
+	addRetries    = 8
+	addFirstRetry = 20 * time.Millisecond
+)
+
+func (in *Input) dispatchUevents() {
+	err := in.monitor.Dispatch(func(msg []byte) {
+		u, err := evdev.ParseUevent(msg)
 		if err != nil {
-			readErr = err
-			break
+			return
+		}
+		if node := u.EventNode(); node != "" {
+			in.hotplug(u.Action, node)
+		}
+	})
+	switch {
+	case errors.Is(err, evdev.ErrUeventOverrun):
+		// An add may be among the lost ones; a removal shows up as
+		// ENODEV on the device itself.
+		in.log.Warn("input: uevents lost; rescanning devices")
+		if !in.paused {
+			in.scan()
+		}
+	case err != nil:
+		in.log.Error("input: hotplug stopped", "err", err)
+		in.stopMonitor()
+	}
+}
+
+func (in *Input) hotplug(action, node string) {
+	path := filepath.Join(in.devDir, node)
+	switch action {
+	case "add":
+		in.addWithRetry(node, addRetries, addFirstRetry)
+	case "remove":
+		if stop := in.retries[node]; stop != nil {
+			stop()
+			delete(in.retries, node)
+		}
+		if d := in.devices[path]; d != nil {
+			in.closeDevice(d, false)
 		}
 	}
-	close(d.done)
-	select {
-	case <-d.stop:
-		return // closed by closeDevice
-	default:
+}
+
+func (in *Input) addWithRetry(node string, left int, wait time.Duration) {
+	delete(in.retries, node)
+	if in.add(node, left <= 1) && left > 1 {
+		in.retries[node] = in.loop.AfterFunc(wait, func() { in.addWithRetry(node, left-1, 2*wait) })
 	}
-	// The device failed on its own: unplugged (ENODEV) or revoked.
-	if !errors.Is(readErr, io.EOF) {
-		in.log.Debug("input: read ended", "path", d.path, "err", readErr)
-	}
-	in.wg.Add(1)
-	go func() {
-		defer in.wg.Done()
-		in.closeDevice(d, false)
-	}()
+}
+
+func capsOf(c evdev.Caps) inputevent.DeviceCaps {
+	return inputevent.DeviceCaps{Keyboard: c.Keyboard(), Pointer: c.Pointer(), Touch: c.Touch(), Tablet: c.AbsolutePointer()}
 }
 
 func monotonicNow() time.Duration {
@@ -357,50 +432,6 @@ func monotonicNow() time.Duration {
 		return 0
 	}
 	return time.Duration(ts.Nano())
-}
-
-func (in *Input) hotplugLoop() {
-	defer in.wg.Done()
-	for {
-		u, err := in.monitor.Next()
-		if err != nil {
-			return
-		}
-		node := u.EventNode()
-		if node == "" {
-			continue
-		}
-		switch u.Action {
-		case "add":
-			// udev may still be creating the node or fixing its
-			// permissions; retry briefly.
-			in.wg.Add(1)
-			go func() {
-				defer in.wg.Done()
-				for range 10 {
-					in.add(node)
-					in.mu.Lock()
-					_, ok := in.devices[filepath.Join(in.devDir, node)]
-					stop := ok || in.paused || in.closed
-					in.mu.Unlock()
-					if stop {
-						return
-					}
-					if _, err := os.Stat(filepath.Join(in.devDir, node)); err == nil {
-						return // exists but not useful or not openable: add logged why
-					}
-					time.Sleep(100 * time.Millisecond)
-				}
-			}()
-		case "remove":
-			in.mu.Lock()
-			d := in.devices[filepath.Join(in.devDir, node)]
-			in.mu.Unlock()
-			if d != nil {
-				in.closeDevice(d, false)
-			}
-		}
-	}
 }
 
 // String is for logs.

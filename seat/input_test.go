@@ -1,6 +1,7 @@
 package seat
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/seat/evdev"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,61 +58,84 @@ func writeEvents(t *testing.T, node string, evs ...evdev.Event) {
 	}
 }
 
-func nextInput(t *testing.T, in *Input) InputEvent {
-	t.Helper()
-	select {
-	case e, ok := <-in.Events():
-		if !ok {
-			t.Fatal("input events closed")
-		}
-		return e
-	case <-time.After(3 * time.Second):
-		t.Fatal("no input event within 3s")
-	}
-	return nil
+// inputRecorder is the handler Input calls on the loop.
+type inputRecorder struct {
+	loop *testLoop
+	got  []inputevent.Event
 }
 
-// expectInput compares the next events, ignoring headers.
-func expectInput(t *testing.T, in *Input, want ...InputEvent) {
+// keyboardSysfs is a full keyboard's sysfs capabilities.
+func keyboardSysfs() map[string]string {
+	return map[string]string{"ev": "120013", "key": "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"}
+}
+
+// newTestInput runs Input over s, with sysfs and the event nodes in
+// temporary directories (see fakeDevice), and no hotplug.
+func newTestInput(t *testing.T, s Session, sys, dev string) (*Input, *inputRecorder) {
 	t.Helper()
+	rec := &inputRecorder{loop: newTestLoop(t)}
+	in, err := NewInput(s, rec.loop, rec.handle, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	return in, rec
+}
+
+// fakeDirs makes the temporary sysfs and /dev/input directories.
+func fakeDirs(t *testing.T) (sys, dev string) {
+	root := t.TempDir()
+	sys, dev = filepath.Join(root, "sys"), filepath.Join(root, "dev")
+	os.MkdirAll(sys, 0o755)
+	os.MkdirAll(dev, 0o755)
+	return sys, dev
+}
+
+func (r *inputRecorder) handle(e inputevent.Event) { r.got = append(r.got, e) }
+
+// next runs the loop until an event was handled and returns it.
+func (r *inputRecorder) next() inputevent.Event {
+	r.loop.t.Helper()
+	r.loop.runUntil("an input event", func() bool { return len(r.got) > 0 })
+	e := r.got[0]
+	r.got = r.got[1:]
+	return e
+}
+
+// expect compares the next events, ignoring headers.
+func (r *inputRecorder) expect(want ...inputevent.Event) {
+	r.loop.t.Helper()
 	for i, w := range want {
-		got := stripHeader(nextInput(t, in))
+		got := stripHeader(r.next())
 		if !reflect.DeepEqual(got, w) {
-			t.Fatalf("event %d: got %#v, want %#v", i, got, w)
+			r.loop.t.Fatalf("event %d: got %#v, want %#v", i, got, w)
 		}
 	}
 }
 
-func stripHeader(e InputEvent) InputEvent {
+func stripHeader(e inputevent.Event) inputevent.Event {
 	v := reflect.New(reflect.TypeOf(e)).Elem()
 	v.Set(reflect.ValueOf(e))
 	if f := v.FieldByName("Header"); f.IsValid() {
 		f.Set(reflect.Zero(f.Type()))
 	}
-	return v.Interface().(InputEvent)
+	return v.Interface().(inputevent.Event)
 }
 
 func TestInputThroughSession(t *testing.T) {
-	root := t.TempDir()
-	sys, dev := filepath.Join(root, "sys"), filepath.Join(root, "dev")
-	os.MkdirAll(sys, 0o755)
-	os.MkdirAll(dev, 0o755)
-	fakeDevice(t, sys, dev, "event0", "Keyboard", map[string]string{"ev": "120013",
-		"key": "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"})
+	sys, dev := fakeDirs(t)
+	fakeDevice(t, sys, dev, "event0", "Keyboard", keyboardSysfs())
 	fakeDevice(t, sys, dev, "event1", "Mouse", map[string]string{"ev": "17", "key": "70000 0 0 0 0", "rel": "103"})
 	fakeDevice(t, sys, dev, "event2", "Power Button", map[string]string{"ev": "3", "key": "10000000000000 0"})
 
-	s, _ := OpenDirect(Options{})
+	s, _ := OpenDirect(Options{DirectKeepConsole: true})
 	defer s.Close()
-	in, err := NewInputWith(s, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kbdCaps := DeviceCaps{Keyboard: true}
-	mouseCaps := DeviceCaps{Pointer: true}
-	expectInput(t, in,
-		DeviceAdded{Name: "Keyboard", Caps: kbdCaps},
-		DeviceAdded{Name: "Mouse", Caps: mouseCaps})
+	in, rec := newTestInput(t, s, sys, dev)
+	kbdCaps := inputevent.DeviceCaps{Keyboard: true}
+	mouseCaps := inputevent.DeviceCaps{Pointer: true}
+	rec.expect(
+		inputevent.DeviceAdded{Name: "Keyboard", Caps: kbdCaps},
+		inputevent.DeviceAdded{Name: "Mouse", Caps: mouseCaps})
 	if k, p, tc := in.Capabilities(); !k || !p || tc {
 		t.Fatalf("capabilities %v %v %v, want keyboard and pointer", k, p, tc)
 	}
@@ -125,10 +150,10 @@ func TestInputThroughSession(t *testing.T) {
 		evdev.Event{Type: evdev.EvSyn},
 		evdev.Event{Type: evdev.EvKey, Code: evdev.KeyA, Value: 0},
 		evdev.Event{Type: evdev.EvSyn})
-	expectInput(t, in,
-		Key{Code: 42, Pressed: true},
-		Key{Code: evdev.KeyA, Pressed: true},
-		Key{Code: evdev.KeyA, Pressed: false})
+	rec.expect(
+		inputevent.Key{Code: 42, Pressed: true},
+		inputevent.Key{Code: evdev.KeyA, Pressed: true},
+		inputevent.Key{Code: evdev.KeyA, Pressed: false})
 
 	writeEvents(t, mouse,
 		evdev.Event{Type: evdev.EvRel, Code: evdev.RelX, Value: 5},
@@ -139,24 +164,24 @@ func TestInputThroughSession(t *testing.T) {
 		evdev.Event{Type: evdev.EvSyn},
 		evdev.Event{Type: evdev.EvRel, Code: evdev.RelWheel, Value: -1},
 		evdev.Event{Type: evdev.EvSyn})
-	expectInput(t, in,
-		PointerMotion{DX: 6, DY: -3}, Frame{},
-		Button{Code: evdev.BtnLeft, Pressed: true}, Frame{},
-		Axis{Orientation: AxisVertical, Value: 15, Discrete: 1, Value120: 120}, Frame{})
+	rec.expect(
+		inputevent.PointerMotion{DX: 6, DY: -3}, inputevent.Frame{},
+		inputevent.Button{Code: evdev.BtnLeft, Pressed: true}, inputevent.Frame{},
+		inputevent.Axis{Orientation: inputevent.AxisVertical, Value: 15, Discrete: 1, Value120: 120}, inputevent.Frame{})
 
 	// A pause releases what is held (shift, the left button) and drops
 	// the devices; resume brings them back.
 	in.HandleSessionEvent(Event{Kind: Paused})
 	seen := map[string]bool{}
 	for range 5 {
-		switch e := stripHeader(nextInput(t, in)).(type) {
-		case Key:
-			seen["shift-up"] = e == Key{Code: 42}
-		case Button:
-			seen["btn-up"] = e == Button{Code: evdev.BtnLeft}
-		case Frame:
+		switch e := stripHeader(rec.next()).(type) {
+		case inputevent.Key:
+			seen["shift-up"] = e == inputevent.Key{Code: 42}
+		case inputevent.Button:
+			seen["btn-up"] = e == inputevent.Button{Code: evdev.BtnLeft}
+		case inputevent.Frame:
 			seen["frame"] = true
-		case DeviceRemoved:
+		case inputevent.DeviceRemoved:
 			seen["removed-"+e.Name] = e.Paused
 		default:
 			t.Fatalf("unexpected %#v during pause", e)
@@ -170,24 +195,37 @@ func TestInputThroughSession(t *testing.T) {
 	if k, p, _ := in.Capabilities(); k || p {
 		t.Fatal("devices still counted while paused")
 	}
+	if n := rec.loop.watching(); n != 0 {
+		t.Fatalf("%d fds still watched while paused", n)
+	}
 	in.HandleSessionEvent(Event{Kind: Resumed})
-	expectInput(t, in,
-		DeviceAdded{Name: "Keyboard", Caps: kbdCaps},
-		DeviceAdded{Name: "Mouse", Caps: mouseCaps},
-		DevicesRescanned{})
+	rec.expect(
+		inputevent.DeviceAdded{Name: "Keyboard", Caps: kbdCaps},
+		inputevent.DeviceAdded{Name: "Mouse", Caps: mouseCaps},
+		inputevent.DevicesRescanned{})
+
+	if n := rec.loop.watching(); n != 2 {
+		t.Fatalf("%d fds watched after resume, want the 2 devices", n)
+	}
 
 	if err := in.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for e := range in.Events() {
-		if r, ok := e.(DeviceRemoved); !ok || r.Paused {
-			t.Fatalf("unexpected %#v after Close", e)
+	if len(rec.got) != 2 {
+		t.Fatalf("Close handled %d events, want the 2 removals: %#v", len(rec.got), rec.got)
+	}
+	for _, e := range rec.got {
+		if r, ok := e.(inputevent.DeviceRemoved); !ok || r.Paused {
+			t.Fatalf("unexpected %#v from Close", e)
 		}
+	}
+	if n := rec.loop.watching(); n != 0 {
+		t.Fatalf("%d fds still watched after Close", n)
 	}
 }
 
-func feedAll(tr *translator, evs ...evdev.Event) []InputEvent {
-	var out []InputEvent
+func feedAll(tr *translator, evs ...evdev.Event) []inputevent.Event {
+	var out []inputevent.Event
 	for _, e := range evs {
 		for _, o := range tr.feed(e) {
 			out = append(out, stripHeader(o))
@@ -212,11 +250,11 @@ func TestTranslateMultiTouch(t *testing.T) {
 		abs(evdev.AbsMTTrackingID, -1), syn,
 		abs(evdev.AbsMTSlot, 1), abs(evdev.AbsMTTrackingID, -1), syn,
 	)
-	want := []InputEvent{
-		TouchDown{ID: 0, Slot: 0, X: 0.25, Y: 0.5}, TouchFrame{},
-		TouchMotion{ID: 0, Slot: 0, X: 0.3, Y: 0.5}, TouchDown{ID: 1, Slot: 1, X: 1, Y: 0}, TouchFrame{},
-		TouchUp{ID: 0, Slot: 0}, TouchFrame{},
-		TouchUp{ID: 1, Slot: 1}, TouchFrame{},
+	want := []inputevent.Event{
+		inputevent.TouchDown{ID: 0, Slot: 0, X: 0.25, Y: 0.5}, inputevent.TouchFrame{},
+		inputevent.TouchMotion{ID: 0, Slot: 0, X: 0.3, Y: 0.5}, inputevent.TouchDown{ID: 1, Slot: 1, X: 1, Y: 0}, inputevent.TouchFrame{},
+		inputevent.TouchUp{ID: 0, Slot: 0}, inputevent.TouchFrame{},
+		inputevent.TouchUp{ID: 1, Slot: 1}, inputevent.TouchFrame{},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got\n%#v\nwant\n%#v", got, want)
@@ -240,35 +278,182 @@ func TestTranslateTablet(t *testing.T) {
 		evdev.Event{Type: evdev.EvAbs, Code: evdev.AbsY, Value: 0},
 		evdev.Event{Type: evdev.EvKey, Code: evdev.BtnLeft, Value: 1},
 		evdev.Event{Type: evdev.EvSyn})
-	want := []InputEvent{PointerAbs{X: 1, Y: 0}, Button{Code: evdev.BtnLeft, Pressed: true}, Frame{}}
+	want := []inputevent.Event{inputevent.PointerAbs{X: 1, Y: 0}, inputevent.Button{Code: evdev.BtnLeft, Pressed: true}, inputevent.Frame{}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v, want %#v", got, want)
 	}
-	rel := tr.releaseAll(Header{})
-	if len(rel) != 2 || rel[0] != (Button{Code: evdev.BtnLeft}) {
+	rel := tr.releaseAll(inputevent.Header{})
+	if len(rel) != 2 || rel[0] != (inputevent.Button{Code: evdev.BtnLeft}) {
 		t.Fatalf("releaseAll: %#v", rel)
 	}
 }
 
-func TestPanelToLogical(t *testing.T) {
-	// With the logical image turned 90° clockwise onto the panel, the
-	// panel's top-right corner shows the logical top-left.
-	cases := []struct {
-		rot          int
-		px, py       float64
-		wantX, wantY float64
-	}{
-		{0, 0.25, 0.75, 0.25, 0.75},
-		{90, 1, 0, 0, 0},
-		{90, 1, 1, 1, 0},
-		{180, 0, 0, 1, 1},
-		{270, 0, 1, 0, 0},
-		{-90, 0, 1, 0, 0},
+// pipeSession hands out the read ends of pipes as event nodes: blocking,
+// as a session manager may hand them over, written by the test as the
+// kernel would, and able to fail (the writer closes) as an unplugged
+// device does.
+type pipeSession struct {
+	t       *testing.T
+	writers map[string]*os.File
+	closed  []string
+}
+
+func (p *pipeSession) Kind() string     { return "pipes" }
+func (p *pipeSession) SeatName() string { return "seat0" }
+func (p *pipeSession) Active() bool     { return true }
+func (p *pipeSession) SwitchVT(int) error {
+	return errors.New("no VTs here")
+}
+func (p *pipeSession) Close() error { return nil }
+
+func (p *pipeSession) OpenDevice(path string) (*os.File, error) {
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		return nil, err
 	}
-	for _, c := range cases {
-		x, y := PanelToLogical(c.px, c.py, c.rot)
-		if x != c.wantX || y != c.wantY {
-			t.Errorf("rot %d (%v,%v) -> (%v,%v), want (%v,%v)", c.rot, c.px, c.py, x, y, c.wantX, c.wantY)
+	p.writers[path] = os.NewFile(uintptr(fds[1]), path+" (writer)")
+	p.t.Cleanup(func() { p.writers[path].Close() })
+	return os.NewFile(uintptr(fds[0]), path), nil
+}
+
+func (p *pipeSession) CloseDevice(f *os.File) error {
+	p.closed = append(p.closed, f.Name())
+	return f.Close()
+}
+
+func (p *pipeSession) write(path string, evs ...evdev.Event) {
+	var b []byte
+	for _, e := range evs {
+		b = evdev.Encode(b, e, evdev.WordSize)
+	}
+	if _, err := p.writers[path].Write(b); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// Input reads a device only when the loop says it is readable, takes
+// everything queued in one go without ever blocking the loop (the pipe
+// is handed over blocking), and drops a device whose reads fail.
+func TestInputReadsOnTheLoop(t *testing.T) {
+	sys, dev := fakeDirs(t)
+	fakeDevice(t, sys, dev, "event0", "Keyboard", keyboardSysfs())
+	s := &pipeSession{t: t, writers: map[string]*os.File{}}
+	_, rec := newTestInput(t, s, sys, dev)
+	rec.expect(inputevent.DeviceAdded{Name: "Keyboard", Caps: inputevent.DeviceCaps{Keyboard: true}})
+	node := filepath.Join(dev, "event0")
+
+	// Exactly two read buffers' worth (2×64 records): the reader must
+	// read on until the queue is empty, and a blocking read there would
+	// hang the loop. If it does, the watchdog's extra report unblocks it
+	// and the test fails.
+	var evs []evdev.Event
+	var want []inputevent.Event
+	for i := range 32 {
+		code := uint16(evdev.KeyA + i)
+		evs = append(evs,
+			evdev.Event{Type: evdev.EvKey, Code: code, Value: 1}, evdev.Event{Type: evdev.EvSyn},
+			evdev.Event{Type: evdev.EvKey, Code: code, Value: 0}, evdev.Event{Type: evdev.EvSyn})
+		want = append(want, inputevent.Key{Code: uint32(code), Pressed: true}, inputevent.Key{Code: uint32(code)})
+	}
+	s.write(node, evs...)
+	if len(rec.got) != 0 {
+		t.Fatalf("events handled before the loop ran: %#v", rec.got)
+	}
+	blocked := make(chan bool, 1)
+	watchdog := time.AfterFunc(2*time.Second, func() {
+		blocked <- true
+		s.write(node, evdev.Event{Type: evdev.EvSyn})
+	})
+	rec.loop.iterate(time.Second)
+	watchdog.Stop()
+	select {
+	case <-blocked:
+		t.Fatal("reading the device blocked the loop")
+	default:
+	}
+	if len(rec.got) != len(want) {
+		t.Fatalf("one readable handled %d events, want all %d", len(rec.got), len(want))
+	}
+	rec.expect(want...)
+
+	// The writer goes away: the device is gone, not paused.
+	s.writers[node].Close()
+	rec.expect(inputevent.DeviceRemoved{Name: "Keyboard", Caps: inputevent.DeviceCaps{Keyboard: true}})
+	if len(s.closed) != 1 || s.closed[0] != node {
+		t.Fatalf("session closed %v, want %s", s.closed, node)
+	}
+	if n := rec.loop.watching(); n != 0 {
+		t.Fatalf("%d fds still watched after the device failed", n)
+	}
+}
+
+// A hotplugged device that cannot be opened yet (udev is not done with
+// it: logind answers ENODEV, the node lacks its group, or udev has yet to
+// create it, as here) is retried on the loop's timer.
+func TestInputHotplugRetries(t *testing.T) {
+	sys, dev := fakeDirs(t)
+	s, _ := OpenDirect(Options{DirectKeepConsole: true})
+	defer s.Close()
+	in, rec := newTestInput(t, s, sys, dev)
+	mouse := map[string]string{"ev": "17", "key": "70000 0 0 0 0", "rel": "103"}
+	fakeDevice(t, sys, dev, "event4", "Mouse", mouse)
+	node := filepath.Join(dev, "event4")
+	if err := os.Rename(node, node+".later"); err != nil {
+		t.Fatal(err)
+	}
+	in.hotplug("add", "event4")
+	if len(in.retries) != 1 || len(rec.got) != 0 {
+		t.Fatalf("a node that is not there: %d retries pending, %d events; want 1 and none", len(in.retries), len(rec.got))
+	}
+	if err := os.Rename(node+".later", node); err != nil {
+		t.Fatal(err)
+	}
+	rec.expect(inputevent.DeviceAdded{Name: "Mouse", Caps: inputevent.DeviceCaps{Pointer: true}})
+	if len(in.retries) != 0 {
+		t.Fatalf("retries pending after the device opened: %v", in.retries)
+	}
+	in.hotplug("remove", "event4")
+	rec.expect(inputevent.DeviceRemoved{Name: "Mouse", Caps: inputevent.DeviceCaps{Pointer: true}})
+
+	// A node that never shows up stops being retried.
+	fakeDevice(t, sys, dev, "event5", "Mouse", mouse)
+	os.Remove(filepath.Join(dev, "event5"))
+	in.hotplug("add", "event5")
+	rec.loop.runUntil("the retries to give up", func() bool { return len(in.retries) == 0 })
+	if len(rec.got) != 0 {
+		t.Fatalf("events for a node that never appeared: %#v", rec.got)
+	}
+}
+
+// A handler that pauses input (a VT switch key does, under seatd) gets
+// nothing of the device after its removal, not even the rest of the read
+// that carried the key.
+func TestInputHandlerClosesDevice(t *testing.T) {
+	sys, dev := fakeDirs(t)
+	fakeDevice(t, sys, dev, "event0", "Keyboard", keyboardSysfs())
+	s := &pipeSession{t: t, writers: map[string]*os.File{}}
+	rec := &inputRecorder{loop: newTestLoop(t)}
+	var in *Input
+	in, err := NewInput(s, rec.loop, func(e inputevent.Event) {
+		rec.handle(e)
+		if k, ok := e.(inputevent.Key); ok && k.Pressed {
+			in.Pause()
 		}
+	}, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	s.write(filepath.Join(dev, "event0"),
+		evdev.Event{Type: evdev.EvKey, Code: evdev.KeyA, Value: 1}, evdev.Event{Type: evdev.EvSyn},
+		evdev.Event{Type: evdev.EvKey, Code: evdev.KeyA + 1, Value: 1}, evdev.Event{Type: evdev.EvSyn})
+	rec.loop.iterate(time.Second)
+	caps := inputevent.DeviceCaps{Keyboard: true}
+	rec.expect(inputevent.DeviceAdded{Name: "Keyboard", Caps: caps},
+		inputevent.Key{Code: evdev.KeyA, Pressed: true},
+		inputevent.Key{Code: evdev.KeyA},
+		inputevent.DeviceRemoved{Name: "Keyboard", Caps: caps, Paused: true})
+	if len(rec.got) != 0 {
+		t.Fatalf("events after the device was closed: %#v", rec.got)
 	}
 }

@@ -38,9 +38,12 @@ type Logind struct {
 	seat     string
 	seatPath dbus.ObjectPath
 	vt       uint32
-	events   *eventQueue
-	sigs     chan *dbus.Signal
-	loopDone chan struct{}
+
+	// emitMu orders delivery against Close: once Close has set stopped,
+	// no event reaches the consumer. It is never held with mu.
+	emitMu  sync.Mutex
+	notify  func(Event)
+	stopped bool
 
 	mu            sync.Mutex
 	active        bool
@@ -67,25 +70,41 @@ func OpenLogind(ctx context.Context, opt Options) (*Logind, error) {
 	if addr == "" {
 		addr = defaultSystemBus
 	}
-	conn, err := dbus.Connect(addr)
+	l := &Logind{
+		log:     opt.logger(),
+		notify:  opt.notifier(),
+		devices: make(map[[2]uint32]*logindDevice),
+	}
+	// godbus reads the connection on its own goroutine and owns the fd,
+	// so the loop cannot watch it: signals are handled right there, on
+	// that goroutine (logindSignals), and each event crosses to the loop
+	// once, through Options.Events.
+	conn, err := dbus.Connect(addr, dbus.WithSignalHandler(logindSignals{l}))
 	if err != nil {
 		return nil, fmt.Errorf("connect to the system bus at %s: %w (is dbus running?)", addr, err)
 	}
-	l := &Logind{
-		log:      opt.logger(),
-		conn:     conn,
-		events:   newEventQueue(),
-		sigs:     make(chan *dbus.Signal, 64),
-		loopDone: make(chan struct{}),
-		devices:  make(map[[2]uint32]*logindDevice),
-	}
+	l.conn = conn
 	if err := l.start(ctx, opt.SessionID); err != nil {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
 		conn.Close()
-		l.events.close()
 		return nil, err
 	}
-	go l.loop()
 	return l, nil
+}
+
+// logindSignals receives the connection's signals on godbus's reader
+// goroutine. Handling them must not wait for a reply on the same
+// connection: that reply is read by this very goroutine.
+type logindSignals struct{ l *Logind }
+
+func (s logindSignals) DeliverSignal(_, _ string, sig *dbus.Signal) { s.l.handle(sig) }
+
+// Terminate runs when the connection closes, by Close or because the bus
+// went away.
+func (s logindSignals) Terminate() {
+	s.l.setLost(errors.New("system bus connection closed"))
 }
 
 func (l *Logind) start(ctx context.Context, sessionID string) error {
@@ -146,7 +165,6 @@ func (l *Logind) start(ctx context.Context, sessionID string) error {
 			return fmt.Errorf("subscribe to logind signals: %w", err)
 		}
 	}
-	l.conn.Signal(l.sigs)
 
 	if err := l.call(ctx, sess, login1Session+".TakeControl", false).Err; err != nil {
 		if isBusy(err) {
@@ -176,8 +194,6 @@ func (l *Logind) ID() string { return l.id }
 
 // VT is the session's virtual terminal number, 0 if it has none.
 func (l *Logind) VT() uint32 { return l.vt }
-
-func (l *Logind) Events() <-chan Event { return l.events.out }
 
 func (l *Logind) Active() bool {
 	l.mu.Lock()
@@ -308,6 +324,9 @@ func (l *Logind) Close() error {
 	l.devices = nil
 	lost := l.lost != nil
 	l.mu.Unlock()
+	l.emitMu.Lock()
+	l.stopped = true
+	l.emitMu.Unlock()
 
 	var errs []error
 	for _, d := range devs {
@@ -328,21 +347,15 @@ func (l *Logind) Close() error {
 	if err := l.conn.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close system bus connection: %w", err))
 	}
-	<-l.loopDone
-	l.events.close()
 	return errors.Join(errs...)
 }
 
-func (l *Logind) loop() {
-	defer close(l.loopDone)
-	for sig := range l.sigs {
-		l.handle(sig)
-	}
-	l.mu.Lock()
-	closed := l.closed
-	l.mu.Unlock()
-	if !closed {
-		l.setLost(errors.New("system bus connection closed"))
+// emit hands ev to the consumer unless the session is closed.
+func (l *Logind) emit(ev Event) {
+	l.emitMu.Lock()
+	defer l.emitMu.Unlock()
+	if !l.stopped {
+		l.notify(ev)
 	}
 }
 
@@ -356,7 +369,7 @@ func (l *Logind) setLost(err error) {
 	l.active = false
 	l.mu.Unlock()
 	l.log.Error("logind: session lost", "err", err)
-	l.events.push(Event{Kind: Lost, Err: fmt.Errorf("%w: %v", ErrLost, err), ack: func() {}})
+	l.emit(Event{Kind: Lost, Err: fmt.Errorf("%w: %v", ErrLost, err), ack: func() {}})
 }
 
 func (l *Logind) handle(sig *dbus.Signal) {
@@ -434,7 +447,7 @@ func (l *Logind) setActive(b bool) {
 		l.mu.Lock()
 		l.resumePending = false
 		l.mu.Unlock()
-		l.events.push(Event{Kind: Paused, ack: func() {}})
+		l.emit(Event{Kind: Paused, ack: func() {}})
 		return
 	}
 	// logind emits Active=true and the ResumeDevice signals in either
@@ -445,7 +458,7 @@ func (l *Logind) setActive(b bool) {
 	l.resumePending = waiting
 	l.mu.Unlock()
 	if !waiting {
-		l.events.push(Event{Kind: Resumed, ack: func() {}})
+		l.emit(Event{Kind: Resumed, ack: func() {}})
 		return
 	}
 	time.AfterFunc(resumeDeviceWait, l.flushResume)
@@ -472,7 +485,7 @@ func (l *Logind) flushResume() {
 	l.resumePending = false
 	l.mu.Unlock()
 	if pending {
-		l.events.push(Event{Kind: Resumed, ack: func() {}})
+		l.emit(Event{Kind: Resumed, ack: func() {}})
 	}
 }
 
@@ -511,7 +524,7 @@ func (l *Logind) pauseDevice(major, minor uint32, typ string) {
 	if typ == "pause" {
 		ev.ack = once(complete)
 	}
-	l.events.push(ev)
+	l.emit(ev)
 }
 
 func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
@@ -539,7 +552,7 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 		dev.paused = false
 		l.mu.Unlock()
 		l.log.Debug("logind: resume device", "path", dev.path)
-		l.events.push(Event{Kind: DeviceResumed, Path: dev.path, Major: major, Minor: minor, OldFile: dev.file, ack: func() {}})
+		l.emit(Event{Kind: DeviceResumed, Path: dev.path, Major: major, Minor: minor, OldFile: dev.file, ack: func() {}})
 		return
 	}
 	newFile := os.NewFile(uintptr(fd), dev.path)
@@ -549,7 +562,7 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 	dev.paused = false
 	l.mu.Unlock()
 	l.log.Debug("logind: resume device", "path", dev.path)
-	l.events.push(Event{Kind: DeviceResumed, Path: dev.path, Major: major, Minor: minor,
+	l.emit(Event{Kind: DeviceResumed, Path: dev.path, Major: major, Minor: minor,
 		OldFile: oldFile, NewFile: newFile, ack: once(func() {
 			l.mu.Lock()
 			for i, o := range dev.old {

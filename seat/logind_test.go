@@ -12,32 +12,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func openTestLogind(t *testing.T, addr, sessionID string) *Logind {
+func openTestLogind(t *testing.T, addr, sessionID string) (*Logind, *sessionEvents) {
 	t.Helper()
 	t.Setenv("XDG_SESSION_ID", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := OpenWith(ctx, KindLogind, Options{SystemBus: addr, SessionID: sessionID})
+	events := newSessionEvents(newTestLoop(t))
+	s, err := OpenWith(ctx, KindLogind, Options{SystemBus: addr, SessionID: sessionID, Events: events.deliver})
 	if err != nil {
 		t.Fatalf("open logind session: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s.(*Logind)
-}
-
-// nextEvent waits for the next session event and acknowledges nothing.
-func nextEvent(t *testing.T, s Session) Event {
-	t.Helper()
-	select {
-	case ev, ok := <-s.Events():
-		if !ok {
-			t.Fatal("events channel closed")
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no session event within 5s")
-	}
-	panic("unreachable")
+	return s.(*Logind), events
 }
 
 func rdev(t *testing.T, f *os.File) (uint32, uint32) {
@@ -61,7 +47,7 @@ func countFDs(t *testing.T) int {
 func TestLogindSessionLifecycle(t *testing.T) {
 	addr := startBus(t)
 	fake := startFakeLogind(t, addr)
-	s := openTestLogind(t, addr, "")
+	s, events := openTestLogind(t, addr, "")
 
 	if got := fmt.Sprintf("%s %s %s %v", s.Kind(), s.SeatName(), s.ID(), s.Active()); got != "logind seat0 1 true" {
 		t.Fatalf("kind seat id active = %q, want %q", got, "logind seat0 1 true")
@@ -90,7 +76,7 @@ func TestLogindSessionLifecycle(t *testing.T) {
 	cur := f
 	for cycle := 0; cycle < 20; cycle++ {
 		fake.ctl(t, "Pause", uint32(1), uint32(3), "pause")
-		ev := nextEvent(t, s)
+		ev := events.next()
 		if ev.Kind != DevicePaused || ev.Path != "/dev/null" || ev.Forced || ev.Major != 1 || ev.Minor != 3 {
 			t.Fatalf("cycle %d: got %+v, want DevicePaused /dev/null 1:3 not forced", cycle, ev)
 		}
@@ -106,7 +92,7 @@ func TestLogindSessionLifecycle(t *testing.T) {
 		}
 
 		fake.ctl(t, "SetActive", false)
-		if ev := nextEvent(t, s); ev.Kind != Paused {
+		if ev := events.next(); ev.Kind != Paused {
 			t.Fatalf("cycle %d: got %v, want paused", cycle, ev.Kind)
 		}
 		if s.Active() {
@@ -114,7 +100,7 @@ func TestLogindSessionLifecycle(t *testing.T) {
 		}
 
 		fake.ctl(t, "Resume", uint32(1), uint32(3))
-		ev = nextEvent(t, s)
+		ev = events.next()
 		if ev.Kind != DeviceResumed || ev.NewFile == nil || ev.OldFile != cur {
 			t.Fatalf("cycle %d: got %+v, want DeviceResumed replacing the current file", cycle, ev)
 		}
@@ -128,7 +114,7 @@ func TestLogindSessionLifecycle(t *testing.T) {
 		cur = ev.NewFile
 
 		fake.ctl(t, "SetActive", true)
-		if ev := nextEvent(t, s); ev.Kind != Resumed {
+		if ev := events.next(); ev.Kind != Resumed {
 			t.Fatalf("cycle %d: got %v, want resumed", cycle, ev.Kind)
 		}
 		if !s.Active() {
@@ -142,37 +128,37 @@ func TestLogindSessionLifecycle(t *testing.T) {
 	// logind may announce Active=true before resuming the devices;
 	// Resumed must still come after the paused device's DeviceResumed.
 	fake.ctl(t, "Pause", uint32(1), uint32(3), "force")
-	nextEvent(t, s).Ack()
+	events.next().Ack()
 	fake.ctl(t, "SetActive", false)
-	if ev := nextEvent(t, s); ev.Kind != Paused {
+	if ev := events.next(); ev.Kind != Paused {
 		t.Fatalf("got %v, want paused", ev.Kind)
 	}
 	fake.ctl(t, "SetActive", true)
 	time.Sleep(50 * time.Millisecond)
 	fake.ctl(t, "Resume", uint32(1), uint32(3))
-	ev := nextEvent(t, s)
+	ev := events.next()
 	if ev.Kind != DeviceResumed {
 		t.Fatalf("got %v first, want device-resumed before resumed", ev.Kind)
 	}
 	ev.Ack()
 	cur = ev.NewFile
-	if ev := nextEvent(t, s); ev.Kind != Resumed {
+	if ev := events.next(); ev.Kind != Resumed {
 		t.Fatalf("got %v, want resumed", ev.Kind)
 	}
 	// A device logind never resumes delays Resumed only briefly.
 	fake.ctl(t, "Pause", uint32(1), uint32(3), "force")
-	nextEvent(t, s).Ack()
+	events.next().Ack()
 	fake.ctl(t, "SetActive", false)
-	nextEvent(t, s)
+	events.next()
 	fake.ctl(t, "SetActive", true)
-	if ev := nextEvent(t, s); ev.Kind != Resumed {
+	if ev := events.next(); ev.Kind != Resumed {
 		t.Fatalf("got %v, want resumed after the wait", ev.Kind)
 	}
 
 	// A forced pause needs no answer; an unknown device's pause is
 	// completed by the session itself so logind is not kept waiting.
 	fake.ctl(t, "Pause", uint32(1), uint32(3), "force")
-	if ev := nextEvent(t, s); ev.Kind != DevicePaused || !ev.Forced || ev.Gone {
+	if ev := events.next(); ev.Kind != DevicePaused || !ev.Forced || ev.Gone {
 		t.Fatalf("got %+v, want forced DevicePaused", ev)
 	}
 	fake.ctl(t, "Pause", uint32(1), uint32(5), "pause")
@@ -194,26 +180,23 @@ func TestLogindSessionLifecycle(t *testing.T) {
 	}
 	fake.waitCall(t, "ReleaseDevice 1 5")
 	fake.waitCall(t, "ReleaseControl")
-	select {
-	case _, ok := <-s.Events():
-		if ok {
-			t.Fatal("event after Close")
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("events channel not closed by Close")
+	// Closing the bus connection is not losing the session.
+	events.loop.runFor(100 * time.Millisecond)
+	if len(events.got) != 0 {
+		t.Fatalf("events after Close: %+v", events.got)
 	}
 }
 
 func TestLogindServiceDisappears(t *testing.T) {
 	addr := startBus(t)
 	fake := startFakeLogind(t, addr)
-	s := openTestLogind(t, addr, "1")
+	s, events := openTestLogind(t, addr, "1")
 	fake.waitCall(t, "GetSession 1")
 	if _, err := s.OpenDevice("/dev/null"); err != nil {
 		t.Fatal(err)
 	}
 	fake.cmd.Process.Kill()
-	ev := nextEvent(t, s)
+	ev := events.next()
 	if ev.Kind != Lost || !errors.Is(ev.Err, ErrLost) {
 		t.Fatalf("got %+v, want Lost", ev)
 	}
@@ -249,7 +232,7 @@ func TestLogindErrors(t *testing.T) {
 	}
 	t.Log(err)
 
-	s := openTestLogind(t, addr, "1")
+	s, _ := openTestLogind(t, addr, "1")
 	_, err = s.OpenDevice("/dev/full")
 	if !errors.Is(err, ErrDeviceBusy) {
 		t.Fatalf("busy device: %v, want ErrDeviceBusy", err)

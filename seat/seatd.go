@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
@@ -57,22 +55,29 @@ type seatdMsg struct {
 // fds and drops DRM master, and lets the VT switch proceed. On Resumed the
 // DRM files are usable again as they are; evdev files stay revoked and
 // must be closed and reopened.
+//
+// The socket is the compositor's to read, so it is read on the loop
+// (Options.Loop) and nowhere else: server events when it is readable,
+// and each request's reply right after the request, the way libseat
+// does it. seatd answers at once, so a request holds the loop for one
+// local round trip (at most seatdReplyTimeout if seatd hangs). Seatd is
+// not safe for concurrent use: call it, and Ack its events, on the loop.
 type Seatd struct {
-	log    *slog.Logger
-	conn   *net.UnixConn
-	socket string
-	seat   string
-	events *eventQueue
+	log     *slog.Logger
+	fd      int
+	socket  string
+	seat    string
+	notify  func(Event)
+	unwatch func() // stops the loop watching fd; nil when not watched
 
-	reqMu    sync.Mutex // one request in flight: seatd replies in order
-	writeMu  sync.Mutex
-	replies  chan seatdMsg
-	readDone chan struct{}
-	enabled  chan struct{} // first ENABLE_SEAT, consumed by OpenSeatd
+	chunk   []byte
+	oob     []byte
+	in      []byte     // received bytes that are not a whole message yet
+	fds     []int      // received fds not yet claimed by a DEVICE_OPENED
+	replies []seatdMsg // replies read and not yet taken by a request
 
-	mu      sync.Mutex
 	active  bool
-	started bool
+	started bool // the first ENABLE_SEAT came
 	lost    error
 	closed  bool
 	devices map[*os.File]seatdDevice
@@ -86,6 +91,9 @@ type seatdDevice struct {
 // OpenSeatd connects to seatd and opens the seat, waiting briefly for seatd
 // to make it active.
 func OpenSeatd(ctx context.Context, opt Options) (*Seatd, error) {
+	if opt.Loop == nil {
+		return nil, errors.New("seatd session: no event loop to read seatd's socket on (Options.Loop)")
+	}
 	path := opt.SeatdSocket
 	if path == "" {
 		path = os.Getenv("SEATD_SOCK")
@@ -93,28 +101,19 @@ func OpenSeatd(ctx context.Context, opt Options) (*Seatd, error) {
 	if path == "" {
 		path = seatdDefaultSocket
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
+	fd, err := dialSeatd(path)
 	if err != nil {
-		switch {
-		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
-			return nil, fmt.Errorf("%w (no socket at %s): start it (rc-service seatd start, or systemctl start seatd) or use --session logind", ErrSeatdNotRunning, path)
-		case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
-			return nil, fmt.Errorf("connect to seatd at %s: %w: %s", path, ErrPermission, groupHint(path))
-		}
-		return nil, fmt.Errorf("connect to seatd at %s: %w", path, err)
+		return nil, err
 	}
 	s := &Seatd{
-		log:      opt.logger(),
-		conn:     c.(*net.UnixConn),
-		socket:   path,
-		events:   newEventQueue(),
-		replies:  make(chan seatdMsg, 8),
-		readDone: make(chan struct{}),
-		enabled:  make(chan struct{}),
-		devices:  make(map[*os.File]seatdDevice),
+		log:     opt.logger(),
+		fd:      fd,
+		socket:  path,
+		notify:  opt.notifier(),
+		chunk:   make([]byte, 4096),
+		oob:     make([]byte, unix.CmsgSpace(4*16)),
+		devices: make(map[*os.File]seatdDevice),
 	}
-	go s.readLoop()
 	reply, err := s.request(seatdOpenSeat, nil)
 	if err == nil {
 		err = replyError(reply, seatdSeatOpened)
@@ -137,22 +136,55 @@ func OpenSeatd(ctx context.Context, opt Options) (*Seatd, error) {
 	}
 	s.seat = trimNUL(string(reply.body[2 : 2+n]))
 
-	timer := time.NewTimer(seatdEnableTimeout)
-	defer timer.Stop()
-	select {
-	case <-s.enabled:
-	case <-timer.C:
+	deadline := time.Now().Add(seatdEnableTimeout)
+	for !s.started {
+		switch left := time.Until(deadline); {
+		case s.lost != nil:
+			err := s.lostErr()
+			s.shutdown()
+			return nil, fmt.Errorf("open seat %s: %w", s.seat, err)
+		case ctx.Err() != nil:
+			s.Close()
+			return nil, fmt.Errorf("open seat %s: %w", s.seat, ctx.Err())
+		case left <= 0:
+			s.Close()
+			return nil, fmt.Errorf("open seat %s through seatd: %w: seatd did not make us active within %v; another compositor holds the seat, or vitrine was not started from the seat's active VT", s.seat, ErrDeviceBusy, seatdEnableTimeout)
+		default:
+			// Slices, so a cancelled ctx is noticed.
+			s.receive(min(left, 100*time.Millisecond))
+		}
+	}
+	s.unwatch, err = opt.Loop.WatchReadable(s.fd, s.dispatch)
+	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("open seat %s through seatd: %w: seatd did not make us active within %v; another compositor holds the seat, or vitrine was not started from the seat's active VT", s.seat, ErrDeviceBusy, seatdEnableTimeout)
-	case <-s.readDone:
-		s.shutdown()
-		return nil, fmt.Errorf("open seat %s: %w", s.seat, s.lostErr())
-	case <-ctx.Done():
-		s.Close()
-		return nil, fmt.Errorf("open seat %s: %w", s.seat, ctx.Err())
+		return nil, fmt.Errorf("open seat %s: watch seatd's socket: %w", s.seat, err)
 	}
 	s.log.Debug("seatd: seat open", "seat", s.seat, "socket", path)
 	return s, nil
+}
+
+// dialSeatd connects to seatd's socket; the connection is non-blocking.
+func dialSeatd(path string) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("connect to seatd at %s: %w", path, err)
+	}
+	// Connecting blocks at most until seatd's listen backlog has room.
+	err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		unix.Close(fd)
+		switch {
+		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
+			return -1, fmt.Errorf("%w (no socket at %s): start it (rc-service seatd start, or systemctl start seatd) or use --session logind", ErrSeatdNotRunning, path)
+		case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+			return -1, fmt.Errorf("connect to seatd at %s: %w: %s", path, ErrPermission, groupHint(path))
+		}
+		return -1, fmt.Errorf("connect to seatd at %s: %w", path, err)
+	}
+	return fd, nil
 }
 
 func trimNUL(s string) string {
@@ -162,19 +194,11 @@ func trimNUL(s string) string {
 	return s
 }
 
-func (s *Seatd) Kind() string         { return KindSeatd }
-func (s *Seatd) SeatName() string     { return s.seat }
-func (s *Seatd) Events() <-chan Event { return s.events.out }
-
-func (s *Seatd) Active() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.active && s.lost == nil
-}
+func (s *Seatd) Kind() string     { return KindSeatd }
+func (s *Seatd) SeatName() string { return s.seat }
+func (s *Seatd) Active() bool     { return s.active && s.lost == nil }
 
 func (s *Seatd) lostErr() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.lost != nil {
 		return fmt.Errorf("%w: %v", ErrLost, s.lost)
 	}
@@ -186,45 +210,59 @@ func (s *Seatd) write(op uint16, body []byte) error {
 	binary.NativeEndian.PutUint16(msg[0:], op)
 	binary.NativeEndian.PutUint16(msg[2:], uint16(len(body)))
 	copy(msg[seatdHeaderSize:], body)
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if _, err := s.conn.Write(msg); err != nil {
-		return fmt.Errorf("write to seatd: %w", err)
+	for len(msg) > 0 {
+		n, err := unix.SendmsgN(s.fd, msg, nil, nil, unix.MSG_NOSIGNAL)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			// A few bytes to a local daemon: the buffer is full only if
+			// seatd stopped reading.
+			if !s.poll(unix.POLLOUT, seatdReplyTimeout) {
+				return fmt.Errorf("write to seatd: not accepted within %v", seatdReplyTimeout)
+			}
+			continue
+		case err != nil:
+			return fmt.Errorf("write to seatd: %w", err)
+		}
+		msg = msg[n:]
 	}
 	return nil
 }
 
-// request sends a message and waits for the reply seatd sends for it.
-func (s *Seatd) request(op uint16, body []byte) (seatdMsg, error) {
-	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
-	return s.requestLocked(op, body)
+// poll waits up to d for events on the socket.
+func (s *Seatd) poll(events int16, d time.Duration) bool {
+	fds := []unix.PollFd{{Fd: int32(s.fd), Events: events}}
+	n, err := unix.Poll(fds, int((d+time.Millisecond-1)/time.Millisecond))
+	return err == nil && n > 0
 }
 
-func (s *Seatd) requestLocked(op uint16, body []byte) (seatdMsg, error) {
+// request sends a message and waits for the reply seatd sends for it.
+func (s *Seatd) request(op uint16, body []byte) (seatdMsg, error) {
 	if err := s.write(op, body); err != nil {
 		return seatdMsg{}, err
 	}
 	return s.awaitReply()
 }
 
+// awaitReply reads the socket until a reply is there. Server events read
+// meanwhile are delivered as they come.
 func (s *Seatd) awaitReply() (seatdMsg, error) {
-	timer := time.NewTimer(seatdReplyTimeout)
-	defer timer.Stop()
-	select {
-	case m := <-s.replies:
-		return m, nil
-	case <-s.readDone:
-		// A reply may have been queued just before the connection ended.
-		select {
-		case m := <-s.replies:
-			return m, nil
-		default:
+	deadline := time.Now().Add(seatdReplyTimeout)
+	for len(s.replies) == 0 {
+		// A reply queued just before the connection ended still counts.
+		if s.lost != nil {
+			return seatdMsg{}, s.lostErr()
 		}
-		return seatdMsg{}, s.lostErr()
-	case <-timer.C:
-		return seatdMsg{}, fmt.Errorf("seatd did not answer within %v", seatdReplyTimeout)
+		left := time.Until(deadline)
+		if left <= 0 {
+			return seatdMsg{}, fmt.Errorf("seatd did not answer within %v", seatdReplyTimeout)
+		}
+		s.receive(left)
 	}
+	m := s.replies[0]
+	s.replies = s.replies[1:]
+	return m, nil
 }
 
 // replyError checks that m is the expected reply, turning seatd's error
@@ -245,14 +283,12 @@ func replyError(m seatdMsg, want uint16) error {
 // OpenDevice asks seatd to open path (seatd hands out /dev/input/event*
 // and /dev/dri/card* only).
 func (s *Seatd) OpenDevice(path string) (*os.File, error) {
-	s.mu.Lock()
 	err := s.usable()
 	for _, d := range s.devices {
 		if d.path == path {
 			err = errors.New("already open in this session")
 		}
 	}
-	s.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -282,23 +318,18 @@ func (s *Seatd) OpenDevice(path string) (*os.File, error) {
 	}
 	id := int32(binary.NativeEndian.Uint32(reply.body))
 	f := os.NewFile(uintptr(reply.fd), path)
-	s.mu.Lock()
 	s.devices[f] = seatdDevice{id: id, path: path}
-	s.mu.Unlock()
 	return f, nil
 }
 
 func (s *Seatd) CloseDevice(f *os.File) error {
-	s.mu.Lock()
 	d, ok := s.devices[f]
 	delete(s.devices, f)
-	lost := s.lost != nil
-	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("close device %s: not opened by this session", f.Name())
 	}
 	var errs []error
-	if !lost {
+	if s.lost == nil {
 		if err := s.closeDeviceID(d.id); err != nil {
 			errs = append(errs, fmt.Errorf("close %s through seatd: %w", d.path, err))
 		}
@@ -321,20 +352,15 @@ func (s *Seatd) closeDeviceID(id int32) error {
 // with nothing, so a ping follows: its pong (or an error before it) tells
 // the outcome without mistaking a later reply for this one.
 func (s *Seatd) SwitchVT(vt int) error {
-	s.mu.Lock()
-	err := s.usable()
-	s.mu.Unlock()
-	if err != nil {
+	if err := s.usable(); err != nil {
 		return fmt.Errorf("switch to VT %d: %w", vt, err)
 	}
 	body := make([]byte, 4)
 	binary.NativeEndian.PutUint32(body, uint32(int32(vt)))
-	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
 	if err := s.write(seatdSwitchSession, body); err != nil {
 		return fmt.Errorf("switch to VT %d: %w", vt, err)
 	}
-	reply, err := s.requestLocked(seatdPing, nil)
+	reply, err := s.request(seatdPing, nil)
 	if err != nil {
 		return fmt.Errorf("switch to VT %d: %w", vt, err)
 	}
@@ -360,26 +386,22 @@ func (s *Seatd) usable() error {
 
 // Close closes every device, closes the seat and disconnects.
 func (s *Seatd) Close() error {
-	s.mu.Lock()
 	if s.closed {
-		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
 	devs := s.devices
 	s.devices = nil
-	lost := s.lost != nil
-	s.mu.Unlock()
 	var errs []error
 	for f, d := range devs {
-		if !lost {
+		if s.lost == nil {
 			if err := s.closeDeviceID(d.id); err != nil {
 				errs = append(errs, fmt.Errorf("close %s through seatd: %w", d.path, err))
 			}
 		}
 		f.Close()
 	}
-	if !lost {
+	if s.lost == nil {
 		reply, err := s.request(seatdCloseSeat, nil)
 		if err == nil {
 			err = replyError(reply, seatdSeatClosed)
@@ -392,66 +414,98 @@ func (s *Seatd) Close() error {
 	return errors.Join(errs...)
 }
 
+// shutdown drops the connection and every fd received and not handed out.
 func (s *Seatd) shutdown() {
-	s.mu.Lock()
 	s.closed = true
-	s.mu.Unlock()
-	s.conn.Close()
-	<-s.readDone
-	s.events.close()
+	if s.unwatch != nil {
+		s.unwatch()
+		s.unwatch = nil
+	}
+	unix.Close(s.fd)
+	for _, fd := range s.fds {
+		closeFD(fd)
+	}
+	for _, m := range s.replies {
+		closeFD(m.fd)
+	}
+	s.fds, s.replies = nil, nil
 }
 
-func (s *Seatd) readLoop() {
-	defer close(s.readDone)
-	var buf []byte
-	var fds []int
-	defer func() {
-		for _, fd := range fds {
-			closeFD(fd)
-		}
-	}()
-	chunk := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4*16))
-	for {
-		n, oobn, _, _, err := s.conn.ReadMsgUnix(chunk, oob)
-		if oobn > 0 {
-			fds = append(fds, parseRights(oob[:oobn])...)
-		}
-		if n > 0 {
-			buf = append(buf, chunk[:n]...)
-		}
-		for len(buf) >= seatdHeaderSize {
-			op := binary.NativeEndian.Uint16(buf)
-			size := int(binary.NativeEndian.Uint16(buf[2:]))
-			if len(buf) < seatdHeaderSize+size {
-				break
-			}
-			m := seatdMsg{op: op, body: append([]byte(nil), buf[seatdHeaderSize:seatdHeaderSize+size]...), fd: -1}
-			buf = buf[seatdHeaderSize+size:]
-			if op == seatdDeviceOpened && len(fds) > 0 {
-				m.fd = fds[0]
-				fds = fds[1:]
-			}
-			s.dispatch(m)
-		}
-		if err != nil || n == 0 {
-			s.mu.Lock()
-			closed := s.closed
-			if !closed && s.lost == nil {
-				if err == nil {
-					err = errors.New("seatd closed the connection")
-				}
-				s.lost = err
-				s.active = false
-			}
-			started := s.started
-			s.mu.Unlock()
-			if !closed && started {
-				s.log.Error("seatd: connection lost", "err", err)
-				s.events.push(Event{Kind: Lost, Err: fmt.Errorf("%w: seatd: %v", ErrLost, err), ack: func() {}})
-			}
+// dispatch runs on the loop when the socket is readable. No request is
+// waiting then (requests read their own replies), so a reply here is
+// stray.
+func (s *Seatd) dispatch() {
+	s.receive(0)
+	for _, m := range s.replies {
+		s.log.Warn("seatd: unexpected message dropped", "opcode", m.op)
+		closeFD(m.fd)
+	}
+	s.replies = s.replies[:0]
+}
+
+// receive reads what the socket holds, waiting up to wait for the first
+// bytes, and handles every whole message.
+func (s *Seatd) receive(wait time.Duration) {
+	if wait > 0 && !s.poll(unix.POLLIN, wait) {
+		return
+	}
+	for s.lost == nil {
+		n, oobn, _, _, err := unix.Recvmsg(s.fd, s.chunk, s.oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
 			return
 		}
+		if oobn > 0 {
+			s.fds = append(s.fds, parseRights(s.oob[:oobn])...)
+		}
+		if n > 0 {
+			s.in = append(s.in, s.chunk[:n]...)
+			s.parse()
+		}
+		if err != nil || n == 0 {
+			if err == nil {
+				err = errors.New("seatd closed the connection")
+			}
+			s.connectionLost(err)
+			return
+		}
+	}
+}
+
+func (s *Seatd) parse() {
+	for len(s.in) >= seatdHeaderSize {
+		op := binary.NativeEndian.Uint16(s.in)
+		size := int(binary.NativeEndian.Uint16(s.in[2:]))
+		if len(s.in) < seatdHeaderSize+size {
+			return
+		}
+		m := seatdMsg{op: op, body: append([]byte(nil), s.in[seatdHeaderSize:seatdHeaderSize+size]...), fd: -1}
+		s.in = s.in[seatdHeaderSize+size:]
+		if op == seatdDeviceOpened && len(s.fds) > 0 {
+			m.fd = s.fds[0]
+			s.fds = s.fds[1:]
+		}
+		s.handle(m)
+	}
+}
+
+func (s *Seatd) connectionLost(err error) {
+	if s.lost != nil || s.closed {
+		return
+	}
+	s.lost = err
+	s.active = false
+	// A hung-up socket stays readable: stop watching it, or the loop
+	// would spin on it.
+	if s.unwatch != nil {
+		s.unwatch()
+		s.unwatch = nil
+	}
+	if s.started {
+		s.log.Error("seatd: connection lost", "err", err)
+		s.notify(Event{Kind: Lost, Err: fmt.Errorf("%w: seatd: %v", ErrLost, err), ack: func() {}})
 	}
 }
 
@@ -469,36 +523,29 @@ func parseRights(oob []byte) []int {
 	return fds
 }
 
-func (s *Seatd) dispatch(m seatdMsg) {
+func (s *Seatd) handle(m seatdMsg) {
 	switch m.op {
 	case seatdServerEnable:
-		s.mu.Lock()
 		s.active = true
 		first := !s.started
 		s.started = true
-		s.mu.Unlock()
 		if first {
-			close(s.enabled)
-			return
+			return // OpenSeatd waits for this one
 		}
 		s.log.Info("seatd: seat enabled")
-		s.events.push(Event{Kind: Resumed, ack: func() {}})
+		s.notify(Event{Kind: Resumed, ack: func() {}})
 	case seatdServerDisable:
-		s.mu.Lock()
 		s.active = false
-		s.mu.Unlock()
 		s.log.Info("seatd: seat disabled")
-		s.events.push(Event{Kind: Paused, ack: once(func() {
+		s.notify(Event{Kind: Paused, ack: once(func() {
+			if s.usable() != nil {
+				return
+			}
 			if err := s.write(seatdDisableSeat, nil); err != nil {
 				s.log.Warn("seatd: acknowledge disable", "err", err)
 			}
 		})})
 	default:
-		select {
-		case s.replies <- m:
-		default:
-			s.log.Warn("seatd: unexpected message dropped", "opcode", m.op)
-			closeFD(m.fd)
-		}
+		s.replies = append(s.replies, m)
 	}
 }

@@ -125,7 +125,8 @@ func TestSeatdSession(t *testing.T) {
 	first.expect(seatdSeatClosed)
 
 	ctx := context.Background()
-	s, err := OpenWith(ctx, KindSeatd, Options{SeatdSocket: sock})
+	events := newSessionEvents(newTestLoop(t))
+	s, err := OpenWith(ctx, KindSeatd, Options{SeatdSocket: sock, Loop: events.loop, Events: events.deliver})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestSeatdSession(t *testing.T) {
 		if err := s.SwitchVT(2); err != nil {
 			t.Fatalf("cycle %d: %v", cycle, err)
 		}
-		ev := nextEvent(t, s)
+		ev := events.next()
 		if ev.Kind != Paused {
 			t.Fatalf("cycle %d: got %v, want paused", cycle, ev.Kind)
 		}
@@ -185,7 +186,7 @@ func TestSeatdSession(t *testing.T) {
 		other.send(seatdSwitchSession, sess)
 		other.expect(seatdServerDisable)
 		other.send(seatdDisableSeat, nil)
-		if ev := nextEvent(t, s); ev.Kind != Resumed {
+		if ev := events.next(); ev.Kind != Resumed {
 			t.Fatalf("cycle %d: got %v, want resumed", cycle, ev.Kind)
 		}
 		if !s.Active() {
@@ -204,17 +205,25 @@ func TestSeatdSession(t *testing.T) {
 	if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
 		t.Fatal("Close left a device open")
 	}
+	if n := events.loop.watching(); n != 0 {
+		t.Fatalf("%d fds still watched after Close", n)
+	}
 }
 
 func TestSeatdDisappears(t *testing.T) {
 	sock, proc := startSeatd(t)
-	s, err := OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock})
+	events := newSessionEvents(newTestLoop(t))
+	s, err := OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock, Loop: events.loop, Events: events.deliver})
 	if err != nil {
 		t.Fatal(err)
 	}
 	proc.Kill()
-	if ev := nextEvent(t, s); ev.Kind != Lost || !errors.Is(ev.Err, ErrLost) {
+	if ev := events.next(); ev.Kind != Lost || !errors.Is(ev.Err, ErrLost) {
 		t.Fatalf("got %+v, want Lost", ev)
+	}
+	// A hung-up socket stays readable: left on the loop, it would spin.
+	if n := events.loop.watching(); n != 0 {
+		t.Fatalf("%d fds still watched after seatd went away", n)
 	}
 	if _, err := s.OpenDevice("/dev/input/event0"); !errors.Is(err, ErrLost) {
 		t.Fatalf("open after loss: %v", err)
@@ -230,7 +239,7 @@ func TestSeatdDisappears(t *testing.T) {
 
 func TestSeatdNotRunning(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "seatd.sock")
-	_, err := OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock})
+	_, err := OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock, Loop: newTestLoop(t)})
 	if !errors.Is(err, ErrSeatdNotRunning) || !strings.Contains(err.Error(), sock) {
 		t.Fatalf("got %v, want ErrSeatdNotRunning naming %s", err, sock)
 	}
@@ -246,6 +255,7 @@ func TestAutoFallsBackToDirect(t *testing.T) {
 		Log:         log,
 		SystemBus:   "unix:path=" + filepath.Join(dir, "nobus"),
 		SeatdSocket: filepath.Join(dir, "noseatd"),
+		Loop:        newTestLoop(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +290,7 @@ func TestSeatdRefusedSeatIsBusy(t *testing.T) {
 		io.ReadFull(c, make([]byte, 4)) // OPEN_SEAT, then hang up
 		c.Close()
 	}()
-	_, err = OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock})
+	_, err = OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock, Loop: newTestLoop(t)})
 	if !errors.Is(err, ErrDeviceBusy) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %v, want one-line ErrDeviceBusy", err)
 	}

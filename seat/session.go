@@ -3,9 +3,15 @@
 // pause and resume when the user switches virtual terminals, and evdev
 // input decoded into events. It knows nothing of DRM details or Wayland.
 //
-// Sub-packages: evdev (the raw device layer: input_event decoding, sysfs
-// capabilities, uevent hotplug) and xkb (the keymap sent to clients and
-// the modifier state vitrine tracks).
+// What has a file descriptor of ours (evdev nodes, the uevent socket,
+// seatd's socket) is read on the compositor's event loop (Loop); the
+// D-Bus connection to logind is read by its library's goroutine, and
+// its events reach the loop through one hand-off (Options.Events).
+//
+// Sub-packages: inputevent (the decoded input events, all the compositor
+// needs to consume input), evdev (the raw device layer: input_event
+// decoding, sysfs capabilities, uevent hotplug) and xkb (the keymap sent
+// to clients and the modifier state vitrine tracks).
 package seat
 
 import (
@@ -18,15 +24,18 @@ import (
 	"sync"
 )
 
-// Session is a seat session through which devices are opened.
+// Session is a seat session through which devices are opened. Its
+// methods are called from the compositor's loop; they may wait briefly
+// for the session manager's reply (a local round trip), as libseat and
+// sd-bus callers do.
 //
-// Events: every Event delivered by Events must be acknowledged by calling
-// its Ack method once the consumer has done what the event asks (stopped
-// using the device, or switched to the new file). Ack is never nil and may
-// be called more than once. A "pause" is only reported back to the session
-// manager when Ack is called, so the consumer must not call Ack before it
-// has stopped touching the device: until then logind and seatd keep the VT
-// switch waiting.
+// Events: every Event delivered to Options.Events must be acknowledged by
+// calling its Ack method once the consumer has done what the event asks
+// (stopped using the device, or switched to the new file). Ack is never
+// nil and may be called more than once. A "pause" is only reported back
+// to the session manager when Ack is called, so the consumer must not
+// call Ack before it has stopped touching the device: until then logind
+// and seatd keep the VT switch waiting.
 type Session interface {
 	// Kind is "logind", "seatd" or "direct".
 	Kind() string
@@ -42,9 +51,6 @@ type Session interface {
 	Active() bool
 	// SwitchVT asks the session manager to switch to virtual terminal vt.
 	SwitchVT(vt int) error
-	// Events delivers session and device state changes. The channel is
-	// closed by Close.
-	Events() <-chan Event
 	// Close releases every device still open and gives up the session.
 	Close() error
 }
@@ -135,6 +141,17 @@ type Options struct {
 	// DirectKeepConsole leaves the text console alone in a direct
 	// session (by default its VT goes to graphics mode, keyboard off).
 	DirectKeepConsole bool
+	// Loop is the compositor's event loop; seatd's socket is read on it,
+	// so a seatd session needs one.
+	Loop Loop
+	// Events receives session and device state changes, in order. It
+	// is called on the session's own goroutine (logind: the D-Bus
+	// connection's reader) or, for seatd, on the loop from inside a
+	// Session method that read the event, so it must not block and
+	// must not call the Session: hand the event to the loop (the loop's
+	// Post) and handle it there. Nil acknowledges every event at once.
+	// No event is delivered after Close returns.
+	Events func(Event)
 }
 
 func (o Options) logger() *slog.Logger {
@@ -142,6 +159,13 @@ func (o Options) logger() *slog.Logger {
 		return o.Log
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+func (o Options) notifier() func(Event) {
+	if o.Events != nil {
+		return o.Events
+	}
+	return Event.Ack
 }
 
 // Session kinds accepted by Open.

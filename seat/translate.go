@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/vitrine-wm/vitrine/seat/evdev"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 )
 
 // touchIDs hands out seat-unique touch ids, since slots and tracking ids
@@ -49,8 +50,8 @@ type translator struct {
 	curX, curY   int32
 	wheel        [2]int32 // detents: vertical, horizontal
 	wheel120     [2]int32
-	pointerFrame []InputEvent
-	out          []InputEvent
+	pointerFrame []inputevent.Event
+	out          []inputevent.Event
 }
 
 func newTranslator(path string, caps evdev.Caps, ids *touchIDs, absX, absY, mtX, mtY evdev.AbsInfo, slots, curSlot int) *translator {
@@ -75,9 +76,9 @@ func isButton(code uint16) bool { return code >= evdev.BtnMisc && code <= evdev.
 // feed consumes one raw event and returns the InputEvents completed by it
 // (non-empty only at SYN_REPORT and for key events). The returned slice is
 // reused by the next call.
-func (t *translator) feed(e evdev.Event) []InputEvent {
+func (t *translator) feed(e evdev.Event) []inputevent.Event {
 	t.out = t.out[:0]
-	h := Header{Device: t.path, Time: e.Time}
+	h := inputevent.Header{Device: t.path, Time: e.Time}
 	if t.dropping {
 		// After SYN_DROPPED everything up to the next SYN_REPORT is a
 		// partial state; drop it rather than guess.
@@ -105,7 +106,7 @@ func (t *translator) feed(e evdev.Event) []InputEvent {
 	return t.out
 }
 
-func (t *translator) key(h Header, e evdev.Event) {
+func (t *translator) key(h inputevent.Header, e evdev.Event) {
 	if e.Value == 2 {
 		return
 	}
@@ -119,7 +120,7 @@ func (t *translator) key(h Header, e evdev.Event) {
 		if !pressed {
 			delete(t.pressedKeys, code)
 		}
-		t.out = append(t.out, Key{Header: h, Code: uint32(code), Pressed: pressed})
+		t.out = append(t.out, inputevent.Key{Header: h, Code: uint32(code), Pressed: pressed})
 		return
 	}
 	if t.caps.Touch() {
@@ -138,7 +139,7 @@ func (t *translator) key(h Header, e evdev.Event) {
 	if !pressed {
 		delete(t.pressedBtns, code)
 	}
-	t.pointerFrame = append(t.pointerFrame, Button{Header: h, Code: uint32(code), Pressed: pressed})
+	t.pointerFrame = append(t.pointerFrame, inputevent.Button{Header: h, Code: uint32(code), Pressed: pressed})
 }
 
 func (t *translator) rel(e evdev.Event) {
@@ -223,25 +224,25 @@ func (t *translator) resetPending() {
 	}
 }
 
-func (t *translator) flush(h Header) {
-	var frame []InputEvent
+func (t *translator) flush(h inputevent.Header) {
+	var frame []inputevent.Event
 	if t.dx != 0 || t.dy != 0 {
-		frame = append(frame, PointerMotion{Header: h, DX: t.dx, DY: t.dy})
+		frame = append(frame, inputevent.PointerMotion{Header: h, DX: t.dx, DY: t.dy})
 	}
 	if t.absPending {
-		frame = append(frame, PointerAbs{Header: h, X: t.absX.Normalize(t.curX), Y: t.absY.Normalize(t.curY)})
+		frame = append(frame, inputevent.PointerAbs{Header: h, X: t.absX.Normalize(t.curX), Y: t.absY.Normalize(t.curY)})
 	}
 	for o := range 2 {
 		if t.wheel[o] != 0 || t.wheel120[o] != 0 {
 			v120 := t.wheel120[o]
-			frame = append(frame, Axis{Header: h, Orientation: AxisOrientation(o),
-				Value: float64(v120) * AxisStep / 120, Discrete: t.wheel[o], Value120: v120})
+			frame = append(frame, inputevent.Axis{Header: h, Orientation: inputevent.AxisOrientation(o),
+				Value: float64(v120) * inputevent.AxisStep / 120, Discrete: t.wheel[o], Value120: v120})
 		}
 	}
 	frame = append(frame, t.pointerFrame...)
 	if len(frame) > 0 {
 		t.out = append(t.out, frame...)
-		t.out = append(t.out, Frame{Header: h})
+		t.out = append(t.out, inputevent.Frame{Header: h})
 	}
 	if t.caps.Touch() {
 		t.flushTouch(h)
@@ -249,42 +250,42 @@ func (t *translator) flush(h Header) {
 	t.resetPending()
 }
 
-func (t *translator) flushTouch(h Header) {
+func (t *translator) flushTouch(h inputevent.Header) {
 	n := len(t.out)
 	for i := range t.slots {
 		s := &t.slots[i]
 		slot := int32(i)
 		if s.up && s.wasActive {
-			t.out = append(t.out, TouchUp{Header: h, ID: s.id, Slot: slot})
+			t.out = append(t.out, inputevent.TouchUp{Header: h, ID: s.id, Slot: slot})
 			s.wasActive = false
 		}
 		if s.active && s.down {
 			s.id = t.ids.take()
 			s.wasActive = true
-			t.out = append(t.out, TouchDown{Header: h, ID: s.id, Slot: slot,
+			t.out = append(t.out, inputevent.TouchDown{Header: h, ID: s.id, Slot: slot,
 				X: t.mtX.Normalize(s.x), Y: t.mtY.Normalize(s.y)})
 		} else if s.active && s.moved && s.wasActive {
-			t.out = append(t.out, TouchMotion{Header: h, ID: s.id, Slot: slot,
+			t.out = append(t.out, inputevent.TouchMotion{Header: h, ID: s.id, Slot: slot,
 				X: t.mtX.Normalize(s.x), Y: t.mtY.Normalize(s.y)})
 		}
 	}
 	if len(t.out) > n {
-		t.out = append(t.out, TouchFrame{Header: h})
+		t.out = append(t.out, inputevent.TouchFrame{Header: h})
 	}
 }
 
 // releaseAll returns releases for every key, button and touch point still
 // held, so a consumer's state (modifiers, grabs) is consistent when the
 // device goes away.
-func (t *translator) releaseAll(h Header) []InputEvent {
-	var out []InputEvent
+func (t *translator) releaseAll(h inputevent.Header) []inputevent.Event {
+	var out []inputevent.Event
 	keys := make([]int, 0, len(t.pressedKeys))
 	for k := range t.pressedKeys {
 		keys = append(keys, int(k))
 	}
 	sort.Ints(keys)
 	for _, k := range keys {
-		out = append(out, Key{Header: h, Code: uint32(k), Pressed: false})
+		out = append(out, inputevent.Key{Header: h, Code: uint32(k), Pressed: false})
 	}
 	btns := make([]int, 0, len(t.pressedBtns))
 	for b := range t.pressedBtns {
@@ -292,21 +293,21 @@ func (t *translator) releaseAll(h Header) []InputEvent {
 	}
 	sort.Ints(btns)
 	for _, b := range btns {
-		out = append(out, Button{Header: h, Code: uint32(b), Pressed: false})
+		out = append(out, inputevent.Button{Header: h, Code: uint32(b), Pressed: false})
 	}
 	if len(btns) > 0 {
-		out = append(out, Frame{Header: h})
+		out = append(out, inputevent.Frame{Header: h})
 	}
 	touched := false
 	for i := range t.slots {
 		if t.slots[i].wasActive {
-			out = append(out, TouchUp{Header: h, ID: t.slots[i].id, Slot: int32(i)})
+			out = append(out, inputevent.TouchUp{Header: h, ID: t.slots[i].id, Slot: int32(i)})
 			t.slots[i] = slotState{}
 			touched = true
 		}
 	}
 	if touched {
-		out = append(out, TouchFrame{Header: h})
+		out = append(out, inputevent.TouchFrame{Header: h})
 	}
 	clear(t.pressedKeys)
 	clear(t.pressedBtns)

@@ -13,9 +13,11 @@ import (
 	"path/filepath"
 
 	"github.com/vitrine-wm/vitrine/kms"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat"
+	"github.com/vitrine-wm/vitrine/seat/evdev"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
 
@@ -30,22 +32,35 @@ type drmBackend struct {
 	set  *kms.OutputSet
 	in   *seat.Input
 	comp *scene.Compositor
+	loop *seatLoop
+	// uevents is the kernel's uevent socket, read on the loop for
+	// connector hotplug; nil without hotplug.
+	uevents     *evdev.UeventMonitor
+	stopUevents func()
 	// paused is true while another VT has the display. It is only read
-	// and written on the compositor's goroutine (inside Post).
+	// and written on the loop.
 	paused bool
 }
 
 // openDRM opens the display device through the session and lights every
-// connected connector.
-func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor) (*drmBackend, error) {
+// connected connector. Input devices, the session's events and hotplug
+// are handled on loop.
+func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor, loop *eventloop.Loop) (*drmBackend, error) {
 	if os.Geteuid() == 0 && opts.session != seat.KindDirect {
 		return nil, errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
 	}
-	sess, err := seat.Open(ctx, opts.session, log)
+	b := &drmBackend{log: log, comp: comp, loop: newSeatLoop(loop, comp)}
+	sess, err := seat.OpenWith(ctx, opts.session, seat.Options{
+		Log:  log,
+		Loop: b.loop,
+		// Called on the D-Bus reader (logind) or inside a seatd request:
+		// the event is handled on the loop, after what is running now.
+		Events: func(ev seat.Event) { b.loop.Post(func() { b.handleSession(ev) }) },
+	})
 	if err != nil {
 		return nil, err
 	}
-	b := &drmBackend{log: log, sess: sess, comp: comp}
+	b.sess = sess
 	b.dev, err = b.openDevice(opts.drmDevice)
 	if err != nil {
 		sess.Close()
@@ -74,19 +89,17 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		comp.AddOutput(o)
 		log.Info("kms output", "name", o.Name(), "atomic", o.Atomic(), "plane_rotation", o.PlaneRotation())
 	}
-	b.in, err = seat.NewInput(sess, log)
-	if err != nil {
-		// A display without input still makes a kiosk (signage).
-		log.Warn("no input devices", "err", err)
-	} else {
-		go b.forwardInput()
-	}
 	if err := configureInput(opts, comp, sess); err != nil {
 		b.close()
 		return nil, err
 	}
-	go b.watchHotplug(ctx)
-	go b.watchSession()
+	b.in, err = seat.NewInput(sess, b.loop, comp.HandleInput, seat.InputOptions{Log: log})
+	if err != nil {
+		// A display without input still makes a kiosk (signage).
+		log.Warn("no input devices", "err", err)
+	}
+	b.watchHotplug()
+	b.loop.start()
 	return b, nil
 }
 
@@ -105,12 +118,6 @@ func configureInput(opts *options, comp *scene.Compositor, sess seat.Session) er
 	}
 	comp.ConfigureInput(cfg)
 	return nil
-}
-
-func (b *drmBackend) forwardInput() {
-	for ev := range b.in.Events() {
-		b.comp.Post(func() { b.comp.HandleInput(ev) })
-	}
 }
 
 // openDevice opens path, or the first primary node with a connected
@@ -179,24 +186,51 @@ func presentInfo(i kms.PresentInfo) present.Info {
 	return present.Info{Time: i.Monotonic(), Seq: i.Seq, Refresh: i.Refresh, Flags: present.Flags(i.Flags)}
 }
 
-// watchHotplug adds and removes outputs as connectors come and go.
-func (b *drmBackend) watchHotplug(ctx context.Context) {
-	ch, err := kms.WatchHotplug(ctx)
+// watchHotplug puts the kernel's uevent socket on the loop, to add and
+// remove outputs as connectors come and go.
+func (b *drmBackend) watchHotplug() {
+	m, err := evdev.ListenUevents()
+	if err == nil {
+		b.stopUevents, err = b.loop.WatchReadable(m.FD(), func() { b.readUevents(m) })
+		if err != nil {
+			m.Close()
+		}
+	}
 	if err != nil {
 		b.log.Warn("no hotplug events; outputs stay as found at start", "err", err)
 		return
 	}
-	for range ch {
-		b.comp.Post(func() {
-			if b.paused {
-				// Without DRM master a new output cannot be lit; the
-				// rescan on resume picks the change up.
-				b.log.Info("connectors changed while the session is away; rescanning on return")
-				return
-			}
-			b.rescan()
-		})
+	b.uevents = m
+}
+
+// readUevents rescans the connectors once for all the DRM hotplug
+// notices queued.
+func (b *drmBackend) readUevents(m *evdev.UeventMonitor) {
+	changed := false
+	err := m.Dispatch(func(msg []byte) {
+		if ev, err := kms.ParseUevent(msg); err == nil {
+			_, ok := kms.HotplugFromUevent(ev)
+			changed = changed || ok
+		}
+	})
+	switch {
+	case errors.Is(err, evdev.ErrUeventOverrun):
+		b.log.Warn("uevents lost; rescanning connectors")
+		changed = true
+	case err != nil:
+		b.log.Error("hotplug watch stopped", "err", err)
+		b.stopUevents()
 	}
+	if !changed {
+		return
+	}
+	if b.paused {
+		// Without DRM master a new output cannot be lit; the rescan on
+		// resume picks the change up.
+		b.log.Info("connectors changed while the session is away; rescanning on return")
+		return
+	}
+	b.rescan()
 }
 
 // rescan adds and removes outputs to match the connected connectors.
@@ -236,55 +270,43 @@ func (b *drmBackend) resume() {
 	b.comp.SetActive(true)
 }
 
-// watchSession stops drawing while another VT has the display and
-// repaints everything when it comes back.
-func (b *drmBackend) watchSession() {
-	for ev := range b.sess.Events() {
-		if b.in != nil && b.in.HandleSessionEvent(ev) {
-			continue
-		}
-		switch ev.Kind {
-		case seat.Paused:
-			b.comp.Post(func() {
-				b.pause()
-				ev.Ack()
-			})
-		case seat.Resumed:
-			b.comp.Post(func() {
-				b.resume()
-				ev.Ack()
-			})
-		case seat.DevicePaused:
-			if ev.Path == b.dev.Path() {
-				b.comp.Post(func() {
-					b.pause()
-					ev.Ack()
-				})
-			} else {
-				ev.Ack()
-			}
-		case seat.DeviceResumed:
-			// DRM fds survive a pause (only master is dropped): the
-			// session keeps the device's file (seat never hands a new one
-			// for DRM), so only the outputs need resuming.
-			b.comp.Post(func() {
-				if ev.Path == b.dev.Path() {
-					b.resume()
-				}
-				ev.Ack()
-			})
-		case seat.Lost:
-			b.comp.Post(func() { b.comp.Stop(fmt.Errorf("session manager gone: %w", ev.Err)) })
-			ev.Ack()
-		default:
-			ev.Ack()
-		}
+// handleSession runs on the loop for every session event: input devices
+// first, then the display, which stops drawing while another VT has it
+// and repaints everything when it comes back.
+func (b *drmBackend) handleSession(ev seat.Event) {
+	if b.in != nil && b.in.HandleSessionEvent(ev) {
+		return
 	}
+	switch ev.Kind {
+	case seat.Paused:
+		b.pause()
+	case seat.Resumed:
+		b.resume()
+	case seat.DevicePaused:
+		if ev.Path == b.dev.Path() {
+			b.pause()
+		}
+	case seat.DeviceResumed:
+		// DRM fds survive a pause (only master is dropped): the
+		// session keeps the device's file (seat never hands a new one
+		// for DRM), so only the outputs need resuming.
+		if ev.Path == b.dev.Path() {
+			b.resume()
+		}
+	case seat.Lost:
+		b.comp.Stop(fmt.Errorf("session manager gone: %w", ev.Err))
+	}
+	ev.Ack()
 }
 
 func (b *drmBackend) close() {
+	b.loop.stop()
 	if b.in != nil {
 		b.in.Close()
+	}
+	if b.uevents != nil {
+		b.stopUevents()
+		b.uevents.Close()
 	}
 	if b.set != nil {
 		b.set.Close()

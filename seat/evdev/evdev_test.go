@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestDecodeBothLayouts(t *testing.T) {
@@ -176,21 +178,60 @@ func TestParseUevent(t *testing.T) {
 	}
 }
 
-func TestListenUevents(t *testing.T) {
+// The monitor is read from an event loop: Dispatch must return at once
+// when nothing is queued, drop what userspace forges, and deliver what
+// the kernel sends (a "change" written to a device's uevent file makes
+// the kernel announce it).
+func TestUeventMonitorDispatch(t *testing.T) {
 	m, err := ListenUevents()
 	if err != nil {
 		t.Skipf("no uevent netlink here: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { _, err := m.Next(); done <- err }()
-	time.Sleep(20 * time.Millisecond)
-	m.Close()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Log("a real uevent arrived before Close")
+	defer m.Close()
+	var got []Uevent
+	var nullChanged bool
+	collect := func(msg []byte) {
+		if u, err := ParseUevent(msg); err == nil {
+			got = append(got, u)
+			nullChanged = nullChanged || u.Action == "change" && u.DevPath == "/devices/virtual/mem/null"
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Close does not unblock Next")
+	}
+	if err := m.Dispatch(collect); err != nil || len(got) != 0 {
+		t.Fatalf("empty socket: %v, %d uevents", err, len(got))
+	}
+
+	// A forged uevent from userspace, to the kernel's group (needs
+	// CAP_NET_ADMIN; without it there is nothing to forge).
+	if s, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT); err == nil {
+		forged := []byte("add@/devices/virtual/input/input9/event9\x00ACTION=add\x00SUBSYSTEM=input\x00DEVNAME=input/event9\x00")
+		if unix.Sendto(s, forged, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}) == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+		unix.Close(s)
+	}
+
+	const trigger = "/sys/devices/virtual/mem/null/uevent"
+	kernelSends := os.WriteFile(trigger, []byte("change"), 0) == nil
+	deadline := time.Now().Add(2 * time.Second)
+	for kernelSends && !nullChanged && time.Now().Before(deadline) {
+		fds := []unix.PollFd{{Fd: int32(m.FD()), Events: unix.POLLIN}}
+		unix.Poll(fds, 100)
+		if err := m.Dispatch(collect); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Dispatch(collect); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range got {
+		if u.EventNode() == "event9" {
+			t.Fatalf("a uevent forged by userspace was delivered: %+v", u)
+		}
+	}
+	if !kernelSends {
+		t.Skipf("cannot make the kernel send a uevent (%s not writable)", trigger)
+	}
+	if !nullChanged {
+		t.Fatalf("got %+v, want the kernel's change of /devices/virtual/mem/null", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -55,61 +54,72 @@ func (u Uevent) EventNode() string {
 	return name
 }
 
-// UeventMonitor receives kernel uevents over NETLINK_KOBJECT_UEVENT.
+// UeventMonitor receives kernel uevents over NETLINK_KOBJECT_UEVENT. Its
+// socket is non-blocking and meant for an event loop: watch FD and call
+// Dispatch when it is readable. It serves both the input hotplug and,
+// in cmd/vitrine, DRM connector hotplug (kms.ParseUevent): the socket is
+// the kernel's, not any one subsystem's.
 type UeventMonitor struct {
-	f *os.File
+	fd  int
+	buf []byte
 }
 
-// ListenUevents opens a netlink socket on the kernel's uevent group.
+// ErrUeventOverrun is returned by Dispatch when the kernel dropped
+// uevents because the socket's buffer was full: what they said can only
+// be found by rescanning.
+var ErrUeventOverrun = errors.New("uevents lost: socket buffer overrun")
+
+// ListenUevents opens a netlink socket on the kernel's uevent group. It
+// needs no privileges.
 func ListenUevents() (*UeventMonitor, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_KOBJECT_UEVENT)
 	if err != nil {
 		return nil, fmt.Errorf("uevent netlink socket: %w", err)
 	}
+	// Group 1 is the kernel's broadcast; udev re-broadcasts on group 2.
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("bind uevent netlink socket: %w", err)
 	}
-	return &UeventMonitor{f: os.NewFile(uintptr(fd), "uevent")}, nil
+	// A burst (a dock with several monitors and a hub of input devices)
+	// must not overrun the default buffer.
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
+	return &UeventMonitor{fd: fd, buf: make([]byte, 16<<10)}, nil
 }
 
-// Next blocks until the next uevent from the kernel, or Close.
-func (m *UeventMonitor) Next() (Uevent, error) {
-	rc, err := m.f.SyscallConn()
-	if err != nil {
-		return Uevent{}, err
-	}
-	buf := make([]byte, 8192)
+// FD is the socket, for the event loop.
+func (m *UeventMonitor) FD() int { return m.fd }
+
+// Dispatch reads every message queued on the socket without blocking and
+// calls fn with each one the kernel sent (ParseUevent decodes it; the
+// slice is reused after fn returns). After an overrun it still delivers
+// what is left, then returns ErrUeventOverrun.
+func (m *UeventMonitor) Dispatch(fn func(msg []byte)) error {
+	var overrun bool
 	for {
-		var n int
-		var from unix.Sockaddr
-		var rerr error
-		err := rc.Read(func(fd uintptr) bool {
-			n, from, rerr = unix.Recvfrom(int(fd), buf, 0)
-			return rerr != unix.EAGAIN
-		})
-		if err != nil {
-			return Uevent{}, err
-		}
-		if rerr != nil {
-			if rerr == unix.ENOBUFS {
-				// Events were lost under load; keep going, the caller
-				// rescans when it matters.
-				continue
+		n, from, err := unix.Recvfrom(m.fd, m.buf, unix.MSG_DONTWAIT)
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			if overrun {
+				return ErrUeventOverrun
 			}
-			return Uevent{}, fmt.Errorf("read uevent: %w", rerr)
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ENOBUFS):
+			overrun = true
+			continue
+		case err != nil:
+			return fmt.Errorf("read uevent: %w", err)
 		}
-		// Only the kernel (port 0) may tell us about devices.
+		// Only the kernel (port 0) may tell us about devices: anyone can
+		// send to a netlink multicast group.
 		if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
 			continue
 		}
-		u, err := ParseUevent(buf[:n])
-		if err != nil {
-			continue
-		}
-		return u, nil
+		fn(m.buf[:n])
 	}
 }
 
-// Close stops the monitor; a blocked Next returns an error.
-func (m *UeventMonitor) Close() error { return m.f.Close() }
+// Close closes the socket; remove it from the loop first.
+func (m *UeventMonitor) Close() error { return unix.Close(m.fd) }

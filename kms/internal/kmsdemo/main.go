@@ -10,7 +10,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -23,6 +22,8 @@ import (
 
 	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/seat/evdev"
+	"golang.org/x/sys/unix"
 )
 
 // Pattern colours (ARGB), the same as the example clients'.
@@ -75,16 +76,9 @@ func main() {
 		return
 	}
 	if *watch > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), *watch)
-		defer cancel()
-		ch, err := kms.WatchHotplug(ctx)
-		if err != nil {
+		if err := watchHotplug(*watch); err != nil {
 			fmt.Fprintln(os.Stderr, "kmsdemo:", err)
 			os.Exit(1)
-		}
-		fmt.Println("kmsdemo: watching hotplug")
-		for h := range ch {
-			fmt.Printf("hotplug: action=%s dev=%s minor=%d connector=%d\n", h.Action, h.DevName, h.Minor, h.Connector)
 		}
 		return
 	}
@@ -97,6 +91,36 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kmsdemo:", err)
 		os.Exit(1)
 	}
+}
+
+// watchHotplug prints the DRM hotplug notices among the kernel's uevents
+// for d.
+func watchHotplug(d time.Duration) error {
+	m, err := evdev.ListenUevents()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Println("kmsdemo: watching hotplug")
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		fds := []unix.PollFd{{Fd: int32(m.FD()), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(time.Until(end)/time.Millisecond)+1); err != nil && err != unix.EINTR {
+			return fmt.Errorf("poll the uevent socket: %w", err)
+		}
+		err := m.Dispatch(func(msg []byte) {
+			ev, err := kms.ParseUevent(msg)
+			if err != nil {
+				return
+			}
+			if h, ok := kms.HotplugFromUevent(ev); ok {
+				fmt.Printf("hotplug: action=%s dev=%s minor=%d connector=%d\n", h.Action, h.DevName, h.Minor, h.Connector)
+			}
+		})
+		if err != nil {
+			fmt.Println("hotplug:", err)
+		}
+	}
+	return nil
 }
 
 func run(path, pattern string, frames int, legacy bool, rotate int, mode string, buffers int, hold time.Duration, wait bool, boxSize, boxStep int, name string, dropOld, noWait bool) error {

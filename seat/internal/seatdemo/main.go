@@ -20,7 +20,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/seat"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
 	"golang.org/x/sys/unix"
 )
@@ -57,100 +59,133 @@ func countFDs() int {
 	return len(ents)
 }
 
-func session(log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("session", flag.ExitOnError)
+// demo is what both commands run on: the session, and the event loop
+// that seat reads its fds on (protocol/eventloop behind seat.Loop),
+// stopped by SIGINT, SIGTERM or --for.
+type demo struct {
+	*eventloop.Loop
+	s seat.Session
+}
+
+// openDemo parses the common flags (and those fs already has) and opens
+// the session, its events going to handle on the loop.
+func openDemo(log *slog.Logger, fs *flag.FlagSet, args []string, handle func(seat.Event)) (*demo, error) {
 	kind := fs.String("session", "auto", "auto|logind|seatd|direct")
-	switchVT := fs.Int("switch", 0, "switch to this VT after opening the devices")
 	dur := fs.Duration("for", 0, "exit after this long (0: until SIGINT/SIGTERM)")
 	fs.Parse(args)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
-		defer cancel()
+	l, err := eventloop.New()
+	if err != nil {
+		return nil, fmt.Errorf("event loop: %w", err)
 	}
-	s, err := seat.Open(ctx, *kind, log)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if *dur > 0 {
+			select {
+			case <-sigs:
+			case <-time.After(*dur):
+			}
+		} else {
+			<-sigs
+		}
+		l.Post(func() { l.Stop(nil) })
+	}()
+	d := &demo{Loop: l}
+	d.s, err = seat.OpenWith(context.Background(), *kind, seat.Options{Log: log, Loop: d,
+		Events: func(ev seat.Event) { l.Post(func() { handle(ev) }) }})
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *demo) WatchReadable(fd int, f func()) (func(), error) {
+	src, err := d.AddFD(fd, eventloop.Readable, func(eventloop.Events) { f() })
+	if err != nil {
+		return nil, err
+	}
+	return src.Remove, nil
+}
+
+func (d *demo) AfterFunc(after time.Duration, f func()) func() {
+	t := d.NewTimer(f)
+	t.SetAfter(after)
+	return t.Stop
+}
+
+func (d *demo) close() {
+	d.s.Close()
+	d.Loop.Close()
+}
+
+func session(log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("session", flag.ExitOnError)
+	switchVT := fs.Int("switch", 0, "switch to this VT after opening the devices")
+	files := map[string]*os.File{}
+	var d *demo
+	var lost error
+	d, err := openDemo(log, fs, args, func(ev seat.Event) {
+		switch ev.Kind {
+		case seat.DeviceResumed:
+			files[ev.Path] = ev.NewFile
+		case seat.Lost:
+			lost = ev.Err
+			d.Stop(nil)
+		}
+		ev.Ack()
+		fmt.Printf("event %s path=%s forced=%v active=%v fds=%d time=%s\n", ev.Kind, ev.Path, ev.Forced, d.s.Active(), countFDs(), time.Now().Format(time.TimeOnly))
+	})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer d.close()
+	s := d.s
 	fmt.Printf("session kind=%s seat=%s active=%v fds=%d\n", s.Kind(), s.SeatName(), s.Active(), countFDs())
-	files := map[string]*os.File{}
 	for _, p := range fs.Args() {
 		f, err := s.OpenDevice(p)
 		if err != nil {
 			return err
 		}
 		files[p] = f
-		fmt.Printf("opened %s fd=%d\n", p, f.Fd())
+		fmt.Printf("opened %s\n", p)
 	}
 	if *switchVT > 0 {
 		if err := s.SwitchVT(*switchVT); err != nil {
 			return err
 		}
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Printf("exit fds=%d\n", countFDs())
-			return nil
-		case ev, ok := <-s.Events():
-			if !ok {
-				return nil
-			}
-			switch ev.Kind {
-			case seat.DeviceResumed:
-				files[ev.Path] = ev.NewFile
-			case seat.Lost:
-				ev.Ack()
-				return ev.Err
-			}
-			ev.Ack()
-			fmt.Printf("event %s path=%s forced=%v active=%v fds=%d time=%s\n", ev.Kind, ev.Path, ev.Forced, s.Active(), countFDs(), time.Now().Format(time.TimeOnly))
-		}
+	if err := d.Run(); err != nil {
+		return err
 	}
+	fmt.Printf("exit fds=%d\n", countFDs())
+	return lost
 }
 
 func input(log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("input", flag.ExitOnError)
-	kind := fs.String("session", "auto", "auto|logind|seatd|direct")
-	dur := fs.Duration("for", 0, "exit after this long (0: until SIGINT/SIGTERM)")
-	fs.Parse(args)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
-		defer cancel()
-	}
-	s, err := seat.Open(ctx, *kind, log)
+	var in *seat.Input
+	d, err := openDemo(log, flag.NewFlagSet("input", flag.ExitOnError), args, func(ev seat.Event) {
+		if in == nil || !in.HandleSessionEvent(ev) {
+			ev.Ack()
+		}
+		fmt.Printf("session %s\n", ev.Kind)
+	})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	in, err := seat.NewInput(s, log)
+	defer d.close()
+	ks := xkb.USKeymap().NewState()
+	in, err = seat.NewInput(d.s, d, func(e inputevent.Event) {
+		if k, ok := e.(inputevent.Key); ok && ks.Update(k.Code, k.Pressed) {
+			fmt.Printf("modifiers %+v\n", ks.Mods())
+		}
+		fmt.Printf("%T %+v\n", e, e)
+	}, seat.InputOptions{Log: log})
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	ks := xkb.USKeymap().NewState()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev := <-s.Events():
-			if !in.HandleSessionEvent(ev) {
-				ev.Ack()
-			}
-			fmt.Printf("session %s\n", ev.Kind)
-		case e := <-in.Events():
-			if k, ok := e.(seat.Key); ok && ks.Update(k.Code, k.Pressed) {
-				fmt.Printf("modifiers %+v\n", ks.Mods())
-			}
-			fmt.Printf("%T %+v\n", e, e)
-		}
-	}
+	return d.Run()
 }
 
 // chvt switches VTs the way chvt(1) does, through the controlling

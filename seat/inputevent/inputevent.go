@@ -1,15 +1,15 @@
-package seat
+// Package inputevent holds the decoded input events that package seat
+// produces and the compositor consumes. It is a leaf on purpose: the
+// compositor's scene needs these types, not the session manager's D-Bus
+// client or the evdev reader that come with package seat.
+package inputevent
 
-import (
-	"time"
+import "time"
 
-	"github.com/vitrine-wm/vitrine/seat/evdev"
-)
-
-// InputEvent is one decoded input event: Key, PointerMotion, PointerAbs,
+// Event is one decoded input event: Key, PointerMotion, PointerAbs,
 // Button, Axis, TouchDown, TouchMotion, TouchUp, TouchFrame, Frame,
 // DeviceAdded, DeviceRemoved or DevicesRescanned.
-type InputEvent interface {
+type Event interface {
 	// Source is the event node the event came from ("/dev/input/event3").
 	Source() string
 	// When is the kernel timestamp (CLOCK_MONOTONIC where the device
@@ -17,7 +17,7 @@ type InputEvent interface {
 	When() time.Duration
 }
 
-// Header carries what every InputEvent has.
+// Header carries what every Event has.
 type Header struct {
 	Device string
 	Time   time.Duration
@@ -139,10 +139,6 @@ type DeviceRemoved struct {
 // DevicesRescanned follows the DeviceAdded events of a resume: a paused
 // device that did not come back by now is gone.
 type DevicesRescanned struct{ Header }
-
-func capsOf(c evdev.Caps) DeviceCaps {
-	return DeviceCaps{Keyboard: c.Keyboard(), Pointer: c.Pointer(), Touch: c.Touch(), Tablet: c.AbsolutePointer()}
-}
 
 // PanelToLogical maps a normalized position on the physical panel to the
 // normalized position in the output's logical (client-visible) space, for
