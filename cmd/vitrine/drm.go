@@ -32,7 +32,7 @@ type drmBackend struct {
 	set  *kms.OutputSet
 	in   *seat.Input
 	comp *scene.Compositor
-	loop *seatLoop
+	loop seatLoop
 	// uevents is the kernel's uevent socket, read on the loop for
 	// connector hotplug; nil without hotplug.
 	uevents     *evdev.UeventMonitor
@@ -49,7 +49,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 	if os.Geteuid() == 0 && opts.session != seat.KindDirect {
 		return nil, errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
 	}
-	b := &drmBackend{log: log, comp: comp, loop: newSeatLoop(loop, comp)}
+	b := &drmBackend{log: log, comp: comp, loop: seatLoop{loop: loop}}
 	sess, err := seat.OpenWith(ctx, opts.session, seat.Options{
 		Log:  log,
 		Loop: b.loop,
@@ -99,7 +99,6 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		log.Warn("no input devices", "err", err)
 	}
 	b.watchHotplug()
-	b.loop.start()
 	return b, nil
 }
 
@@ -300,7 +299,6 @@ func (b *drmBackend) handleSession(ev seat.Event) {
 }
 
 func (b *drmBackend) close() {
-	b.loop.stop()
 	if b.in != nil {
 		b.in.Close()
 	}

@@ -176,11 +176,6 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 			return 0, err
 		}
 	case "drm":
-		loop, err := eventloop.New()
-		if err != nil {
-			return 0, fmt.Errorf("event loop: %w", err)
-		}
-		defer loop.Close()
 		b, err := openDRM(ctx, opts, log, comp, loop)
 		if err != nil {
 			return 0, err
