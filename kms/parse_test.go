@@ -151,32 +151,6 @@ func covered(rs []image.Rectangle, bounds image.Rectangle) (n int, overlap bool)
 	return n, overlap
 }
 
-func TestDisjointUnion(t *testing.T) {
-	bounds := image.Rect(0, 0, 100, 100)
-	in := []image.Rectangle{
-		image.Rect(10, 10, 50, 50),
-		image.Rect(30, 30, 70, 70),
-		image.Rect(40, 0, 45, 100),
-		image.Rect(20, 20, 25, 25), // inside the first
-		image.Rect(90, 90, 90, 95), // empty
-		image.Rect(75, 80, 95, 90),
-		image.Rect(70, 75, 99, 95), // sticks out on all four sides of the previous one
-	}
-	wantN, _ := covered(in, bounds)
-	out := DisjointUnion(in, 64)
-	gotN, overlap := covered(out, bounds)
-	if overlap {
-		t.Errorf("DisjointUnion returned overlapping rectangles: %v", out)
-	}
-	if gotN != wantN {
-		t.Errorf("DisjointUnion covers %d pixels, union has %d", gotN, wantN)
-	}
-	// Over the limit, the bounding box.
-	if out := DisjointUnion(in, 2); len(out) != 1 || out[0] != image.Rect(10, 0, 99, 100) {
-		t.Errorf("DisjointUnion over limit = %v, want the bounding box", out)
-	}
-}
-
 func TestDamageRingBufferAge(t *testing.T) {
 	bounds := image.Rect(0, 0, 200, 100)
 	r := NewDamageRing(3)
