@@ -3,7 +3,6 @@ package kms
 import (
 	"fmt"
 	"image"
-	"time"
 
 	"github.com/vitrine-wm/vitrine/render"
 )
@@ -12,24 +11,28 @@ import (
 // the output's CRTC and two ARGB8888 dumb buffers of the driver's
 // cursor size. Only the atomic path uses it; legacy outputs composite
 // the cursor.
+//
+// What the plane should show is state (image, position, on), marked
+// dirty until a commit carries it: the next frame's commit when one is
+// made, else a cursor-only commit. A change while any commit is in flight
+// never waits; it goes with the commit made when that one's event comes.
 type cursorPlane struct {
 	plane *Plane
 	w, h  int               // buffer size (DRM_CAP_CURSOR_WIDTH/HEIGHT)
 	bufs  [2]*scanoutBuffer // allocated on first use
-	cur   int               // buffer with the image shown (or about to be)
+	cur   int               // buffer with the image wanted
+	shown int               // buffer last committed on the plane; -1: none
 	size  image.Point       // logical size of the loaded image
 	pos   image.Point       // image top-left, CRTC (framebuffer) coordinates
 	hot   image.Point       // hotspot in the turned image
 	on    bool              // wanted on screen
 	dirty bool              // wanted state not committed yet
-	// done is closed when the cursor-only commit in flight completes;
-	// nil when none is.
-	done chan struct{}
+	// inFlight: a cursor-only commit waits for its event.
+	inFlight bool
+	// timer commits a change left over after a frame's flip, unless the
+	// next frame took it along first (flushCursorSoon).
+	timer Timer
 }
-
-// cursorWait bounds how long a frame waits for a cursor-only commit to
-// land before it is committed anyway.
-const cursorWait = 100 * time.Millisecond
 
 // initCursor finds a cursor plane for the output's CRTC.
 func (o *Output) initCursor() {
@@ -51,7 +54,7 @@ func (o *Output) initCursor() {
 		o.log.Debug("no cursor plane; the cursor is composited")
 		return
 	}
-	c := &cursorPlane{plane: found, w: 64, h: 64}
+	c := &cursorPlane{plane: found, w: 64, h: 64, shown: -1}
 	if v, err := o.dev.Cap(CapCursorWidth); err == nil && v > 0 && v <= 512 {
 		c.w = int(v)
 	}
@@ -86,8 +89,6 @@ func (o *Output) allocCursorBuffer(w, h int) (*scanoutBuffer, error) {
 // asks the driver (TEST_ONLY) whether the plane takes it. The image
 // shows from the next MoveCursor on.
 func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	c := o.cursor
 	if c == nil || o.closed || img == nil || img.Format != render.ARGB8888 {
 		return false
@@ -109,10 +110,11 @@ func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
 			c.bufs[i] = b
 		}
 	}
-	back := c.cur
-	if c.on {
-		// The other buffer may be on screen now.
-		back = 1 - c.cur
+	back := 0
+	if c.shown >= 0 {
+		// Not the buffer last committed: the plane shows it, or will
+		// once the commit in flight lands.
+		back = 1 - c.shown
 	}
 	o.fillCursor(&c.bufs[back].img, img)
 	prevHot := c.hot
@@ -159,12 +161,10 @@ func (o *Output) fillCursor(dst, img *render.Image) {
 }
 
 // MoveCursor shows the loaded image with its top-left corner at x, y in
-// the output's logical coordinates. Without a flip in flight it is a
+// the output's logical coordinates. With no commit in flight it is a
 // cursor-only NONBLOCK commit; otherwise the position goes with the next
-// commit (frame or cursor) once the flip has landed.
+// commit (frame or cursor), made when the one in flight has landed.
 func (o *Output) MoveCursor(x, y int) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	c := o.cursor
 	if c == nil || o.closed || c.bufs[c.cur] == nil {
 		return false
@@ -172,7 +172,7 @@ func (o *Output) MoveCursor(x, y int) bool {
 	lw, lh := o.shadow.Bounds().Dx(), o.shadow.Bounds().Dy()
 	r := o.transform.Rect(image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x, y).Add(c.size)}, lw, lh)
 	c.pos, c.on, c.dirty = r.Min, true, true
-	if err := o.flushCursorLocked(); err != nil {
+	if err := o.flushCursor(); err != nil {
 		o.log.Debug("cursor commit", "err", err)
 		return false
 	}
@@ -181,14 +181,12 @@ func (o *Output) MoveCursor(x, y int) bool {
 
 // HideCursor takes the cursor plane off the CRTC.
 func (o *Output) HideCursor() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	c := o.cursor
 	if c == nil || o.closed || !c.on {
 		return
 	}
 	c.on, c.dirty = false, true
-	if err := o.flushCursorLocked(); err != nil {
+	if err := o.flushCursor(); err != nil {
 		o.log.Debug("cursor commit", "err", err)
 	}
 }
@@ -220,25 +218,31 @@ func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos 
 	}
 }
 
-// foldCursorLocked adds a cursor change not committed yet to req, the
-// commit of a frame.
-func (o *Output) foldCursorLocked(req *AtomicRequest) {
+// foldCursor adds a cursor change not committed yet to req, the commit
+// of a frame.
+func (o *Output) foldCursor(req *AtomicRequest) {
 	c := o.cursor
 	if c == nil || !c.dirty {
 		return
 	}
-	o.addCursorLocked(req)
+	o.addCursor(req)
 }
 
-// cursorCommittedLocked records that a commit carrying the cursor
-// change went through.
-func (o *Output) cursorCommittedLocked() {
-	if o.cursor != nil {
-		o.cursor.dirty = false
+// cursorCommitted records that a commit carrying the wanted cursor state
+// went through.
+func (o *Output) cursorCommitted() {
+	c := o.cursor
+	if c == nil || !c.dirty {
+		return
+	}
+	c.dirty = false
+	c.shown = -1
+	if c.on {
+		c.shown = c.cur
 	}
 }
 
-func (o *Output) addCursorLocked(req *AtomicRequest) {
+func (o *Output) addCursor(req *AtomicRequest) {
 	c := o.cursor
 	fb := uint32(0)
 	if c.on {
@@ -247,54 +251,39 @@ func (o *Output) addCursorLocked(req *AtomicRequest) {
 	o.cursorState(req, c, fb, c.pos)
 }
 
-// flushCursorLocked commits a pending cursor change on its own when
-// nothing else is in flight. The commit asks for an event: a second
-// NONBLOCK commit on the CRTC before the first completed would get
-// EBUSY, so the next one waits for it.
-func (o *Output) flushCursorLocked() error {
+// flushCursor commits a cursor change on its own when nothing else is in
+// flight or waiting; otherwise the change stays dirty and goes with the
+// next commit. The commit asks for an event: a second NONBLOCK commit on
+// the CRTC before the first completed would get EBUSY, so the next one is
+// made from that event.
+func (o *Output) flushCursor() error {
 	c := o.cursor
-	if c == nil || !c.dirty || o.flipPendingLocked() || c.done != nil {
+	if c == nil || !c.dirty || o.closed || o.busy() || len(o.queued) > 0 || o.queuedImport != nil {
 		return nil
 	}
 	req := &AtomicRequest{}
-	o.addCursorLocked(req)
+	o.addCursor(req)
 	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
 		return err
 	}
-	c.dirty = false
-	c.done = make(chan struct{})
+	o.cursorCommitted()
+	c.inFlight = true
 	return nil
 }
 
-// cursorLandedLocked is the completion of a cursor-only commit.
-func (o *Output) cursorLandedLocked() {
-	c := o.cursor
-	if c == nil || c.done == nil {
-		return
+// flushCursorSoon commits a leftover cursor change at the start of the
+// next loop iteration, after the compositor had the chance to draw a
+// frame that takes it along.
+func (o *Output) flushCursorSoon() {
+	if c := o.cursor; c != nil && c.dirty {
+		c.timer.Set(o.now())
 	}
-	close(c.done)
-	c.done = nil
 }
 
-// waitCursorLocked lets a cursor-only commit in flight land before a
-// frame is committed (which would get EBUSY otherwise). It drops o.mu
-// while waiting: the completion handler needs it.
-func (o *Output) waitCursorLocked() {
-	c := o.cursor
-	if c == nil || c.done == nil {
-		return
-	}
-	done := c.done
-	o.mu.Unlock()
-	select {
-	case <-done:
-	case <-time.After(cursorWait):
-	}
-	o.mu.Lock()
-	if c.done == done {
-		// No event: commit anyway, and forget it.
-		o.log.Debug("cursor commit did not complete in time")
-		c.done = nil
+// flushCursorLater is the cursor timer.
+func (o *Output) flushCursorLater() {
+	if err := o.flushCursor(); err != nil {
+		o.log.Debug("cursor commit", "err", err)
 	}
 }
 

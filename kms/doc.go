@@ -13,15 +13,22 @@
 //     PAGE_FLIP_EVENT); SetCRTC, PageFlip and DirtyFB for the legacy path.
 //   - DumbBuffer (CreateDumb, MapDumb, DestroyDumb), AddFB2 with modifiers,
 //     RmFB, and PRIME (ExportDMABUF, ImportDMABUF, CloseHandle).
-//   - Events: one goroutine per device reads the fd and hands page-flip
-//     events to the handler registered for their user_data.
+//   - Events: the device is an event source for the caller's loop, in the
+//     shape of libwayland's wl_event_source: when Device.FD is readable,
+//     Device.DispatchEvents reads it without blocking and calls the
+//     handler registered for each page-flip event's user_data, there and
+//     then. kms starts no goroutine; the loop's timers (Options.NewTimer)
+//     pace completions.
 //   - Output and OutputSet: a CPU-composited output per connected
 //     connector. The compositor draws into Output.Shadow and calls Present
 //     with the damage; Output copies only the damaged rectangles (plus what
 //     the buffer missed since it was last shown, see DamageRing) into a
 //     mapped dumb buffer through render.Copier, never reading it, and sends
 //     the same rectangles as FB_DAMAGE_CLIPS or DIRTYFB clips. Page-flip
-//     events report completion (PresentInfo). Close restores the CRTC
+//     events report completion (present.Info). A cursor plane shows the
+//     pointer (SetCursor, MoveCursor); a cursor change or a frame that
+//     comes while a commit is in flight waits, as state, for the next
+//     commit, made from that commit's event. Close restores the CRTC
 //     configuration found at start, so the text console comes back.
 //   - Direct scanout: Output.Scanout shows a client's dma-buf on the
 //     primary plane instead of the shadow (PRIME import of every plane fd,
@@ -39,11 +46,12 @@
 //
 // # Wiring (cmd/vitrine)
 //
-//	dev, err := kms.Open(path)            // --drm-device, or kms.OpenDisplay()
+//	dev, err := kms.Open(path)            // --drm-device, or through the session
+//	loop.AddFD(dev.FD(), eventloop.Readable, func(eventloop.Events) { dev.DispatchEvents() })
 //	set, err := kms.NewOutputs(dev, kms.Options{
 //		OutputConfig: kms.OutputConfig{Mode: "1280x800@60", Rotate: render.Rotate90},
-//		ForceLegacy:  false,
-//	}, func(o *kms.Output, info kms.PresentInfo) { /* post to the loop */ })
+//		NewTimer:     func(f func()) kms.Timer { return loop.NewTimer(f) },
+//	}, func(o *kms.Output, info present.Info) { comp.PresentDone(o, info) })
 //	for _, o := range set.Outputs() { /* o satisfies scene.Output */ }
 //	hp, _ := kms.WatchHotplug(ctx)       // on each notice: set.Rescan()
 //	defer dev.Close(); defer set.Close()  // set first: restores the console

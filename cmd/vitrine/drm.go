@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/vitrine-wm/vitrine/kms"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat"
@@ -20,6 +21,15 @@ import (
 )
 
 var filepathGlob = filepath.Glob
+
+// The KMS output is what scene drives: the plain output, direct scanout
+// and the cursor plane. scene finds the optional ones by type assertion,
+// so a method set drifting on either side must fail here, at build time.
+var (
+	_ scene.Output      = (*kms.Output)(nil)
+	_ scene.Scanouter   = (*kms.Output)(nil)
+	_ scene.CursorPlane = (*kms.Output)(nil)
+)
 
 // drmBackend is the KMS side of vitrine: the session that granted the
 // device, the device and its outputs.
@@ -30,14 +40,18 @@ type drmBackend struct {
 	set  *kms.OutputSet
 	in   *seat.Input
 	comp *scene.Compositor
+	loop *eventloop.Loop
+	// events is the device's fd on the loop: page-flip events.
+	events *eventloop.Source
 	// paused is true while another VT has the display. It is only read
 	// and written on the compositor's goroutine (inside Post).
 	paused bool
 }
 
 // openDRM opens the display device through the session and lights every
-// connected connector.
-func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor) (*drmBackend, error) {
+// connected connector. The device's events and the outputs' timers run
+// on loop.
+func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor, loop *eventloop.Loop) (*drmBackend, error) {
 	if os.Geteuid() == 0 && opts.session != seat.KindDirect {
 		return nil, errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
 	}
@@ -45,11 +59,16 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 	if err != nil {
 		return nil, err
 	}
-	b := &drmBackend{log: log, sess: sess, comp: comp}
+	b := &drmBackend{log: log, sess: sess, comp: comp, loop: loop}
 	b.dev, err = b.openDevice(opts.drmDevice)
 	if err != nil {
 		sess.Close()
 		return nil, err
+	}
+	b.events, err = loop.AddFD(b.dev.FD(), eventloop.Readable, b.drmReadable)
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("%s: %w", b.dev.Path(), err)
 	}
 	def, per := opts.kmsConfig()
 	kopts := kms.Options{
@@ -58,10 +77,11 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		ForceLegacy:     opts.legacyKMS,
 		NoPlaneRotation: opts.noPlaneRot,
 		Logger:          log,
+		NewTimer:        b.newTimer,
 	}
-	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info kms.PresentInfo) {
-		comp.Post(func() { comp.PresentDone(o, presentInfo(info)) })
-	})
+	// Completions come from b.dispatchDRM or a kms timer, both on the
+	// compositor's goroutine: straight in, no queue.
+	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info present.Info) { comp.PresentDone(o, info) })
 	if err != nil {
 		b.close()
 		return nil, fmt.Errorf("%s: %w", b.dev.Path(), err)
@@ -175,10 +195,6 @@ func hasConnectedConnector(dev *kms.Device) bool {
 	return false
 }
 
-func presentInfo(i kms.PresentInfo) present.Info {
-	return present.Info{Time: i.Monotonic(), Seq: i.Seq, Refresh: i.Refresh, Flags: present.Flags(i.Flags)}
-}
-
 // watchHotplug adds and removes outputs as connectors come and go.
 func (b *drmBackend) watchHotplug(ctx context.Context) {
 	ch, err := kms.WatchHotplug(ctx)
@@ -288,6 +304,9 @@ func (b *drmBackend) close() {
 	}
 	if b.set != nil {
 		b.set.Close()
+	}
+	if b.events != nil {
+		b.events.Remove()
 	}
 	if b.dev != nil {
 		b.dev.Close()

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
@@ -140,6 +141,12 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
 
+	loop, err := eventloop.New()
+	if err != nil {
+		return 0, err
+	}
+	defer loop.Close()
+
 	backend, why := chooseBackend(opts)
 	log.Info("backend selected", "backend", backend, "why", why)
 	switch backend {
@@ -158,7 +165,7 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 			return 0, err
 		}
 	case "drm":
-		b, err := openDRM(ctx, opts, log, comp)
+		b, err := openDRM(ctx, opts, log, comp, loop)
 		if err != nil {
 			return 0, err
 		}
@@ -190,7 +197,16 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 			return 0, err
 		}
 	}
-	err := comp.Run(ctx)
+	// Until scene runs on the loop (see drmloop.go) the loop runs beside
+	// it, and stops before the deferred backend close frees what its
+	// sources and timers point at.
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- loop.Run() }()
+	err = comp.Run(ctx)
+	loop.Post(func() { loop.Stop(nil) })
+	if lerr := <-loopDone; lerr != nil {
+		log.Error("event loop", "err", lerr)
+	}
 	if child != nil {
 		child.stop()
 	}
