@@ -87,17 +87,72 @@ func (o *Output) allocCursorBuffer(w, h int) (*scanoutBuffer, error) {
 // SetCursor loads img (premultiplied ARGB8888, logical orientation) into
 // the cursor plane's back buffer, turned by the output transform, and
 // asks the driver (TEST_ONLY) whether the plane takes it. The image
-// shows from the next MoveCursor on.
+// shows from the next commit on: at once if the cursor is on, else from
+// the next MoveCursor.
 func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
+	if o.closed {
+		return false
+	}
+	err := o.precheckCursor(&CursorState{Image: img})
+	if err == nil {
+		err = o.loadCursor(img, hotspot)
+	}
+	if err != nil {
+		o.log.Debug("cursor not on the cursor plane", "err", err)
+		return false
+	}
+	o.cursor.dirty = o.cursor.dirty || o.cursor.on
+	return true
+}
+
+// precheckCursor refuses what the cursor plane cannot show without
+// touching it.
+func (o *Output) precheckCursor(cs *CursorState) error {
 	c := o.cursor
-	if c == nil || o.closed || img == nil || img.Format != render.ARGB8888 {
-		return false
+	if c == nil {
+		return fmt.Errorf("%w: no cursor plane", ErrCursorRefused)
 	}
-	tw, th := o.transform.TransformSize(img.Width, img.Height)
-	if tw > c.w || th > c.h || tw <= 0 || th <= 0 {
-		o.log.Debug("cursor too big for the cursor plane", "size", image.Pt(img.Width, img.Height), "plane_size", image.Pt(c.w, c.h))
-		return false
+	if img := cs.Image; img != nil {
+		if img.Format != render.ARGB8888 {
+			return fmt.Errorf("%w: %s image", ErrCursorRefused, img.Format)
+		}
+		tw, th := o.transform.TransformSize(img.Width, img.Height)
+		if tw > c.w || th > c.h || tw <= 0 || th <= 0 {
+			return fmt.Errorf("%w: %dx%d image on a %dx%d plane", ErrCursorRefused, img.Width, img.Height, c.w, c.h)
+		}
+	} else if cs.Visible && c.bufs[c.cur] == nil {
+		return fmt.Errorf("%w: no image loaded", ErrCursorRefused)
 	}
+	return nil
+}
+
+// applyCursor makes cs the wanted cursor state: a new image is loaded
+// and tested first; nothing changes if it is refused.
+func (o *Output) applyCursor(cs *CursorState) error {
+	c := o.cursor
+	if cs.Image != nil {
+		if err := o.loadCursor(cs.Image, cs.Hotspot); err != nil {
+			return err
+		}
+		c.dirty = c.dirty || c.on
+	}
+	if !cs.Visible {
+		if c.on {
+			c.on, c.dirty = false, true
+		}
+		return nil
+	}
+	lw, lh := o.shadow.Bounds().Dx(), o.shadow.Bounds().Dy()
+	r := o.transform.Rect(image.Rectangle{Min: cs.Pos, Max: cs.Pos.Add(c.size)}, lw, lh)
+	c.pos, c.on, c.dirty = r.Min, true, true
+	return nil
+}
+
+// loadCursor writes img into the buffer not on the plane and tests it
+// there (TEST_ONLY); it becomes the wanted image only if the plane takes
+// it.
+func (o *Output) loadCursor(img *render.Image, hotspot image.Point) error {
+	c := o.cursor
 	for i := range c.bufs {
 		if c.bufs[i] == nil {
 			b, err := o.allocCursorBuffer(c.w, c.h)
@@ -105,7 +160,7 @@ func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
 				o.log.Warn("cursor plane off", "err", err)
 				o.cursor = nil
 				o.freeCursorBuffers(c)
-				return false
+				return fmt.Errorf("%w: %w", ErrCursorRefused, err)
 			}
 			c.bufs[i] = b
 		}
@@ -117,21 +172,15 @@ func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
 		back = 1 - c.shown
 	}
 	o.fillCursor(&c.bufs[back].img, img)
-	prevHot := c.hot
-	c.hot = o.transform.Point(hotspot, img.Width, img.Height)
+	hot := o.transform.Point(hotspot, img.Width, img.Height)
 	req := &AtomicRequest{}
-	o.cursorState(req, c, c.bufs[back].fb, c.pos)
+	o.cursorState(req, c, c.bufs[back].fb, c.pos, hot)
 	if err := o.dev.Commit(req, AtomicTestOnly, 0); err != nil {
-		o.log.Debug("cursor plane refused the cursor", "err", err)
-		c.hot = prevHot
-		return false
+		return fmt.Errorf("%w: TEST_ONLY: %w", ErrCursorRefused, err)
 	}
-	c.cur = back
+	c.cur, c.hot = back, hot
 	c.size = image.Pt(img.Width, img.Height)
-	// On screen the new image goes with the next commit; off screen it
-	// waits for MoveCursor.
-	c.dirty = c.dirty || c.on
-	return true
+	return nil
 }
 
 // fillCursor writes img, turned by the output transform, into the
@@ -161,19 +210,13 @@ func (o *Output) fillCursor(dst, img *render.Image) {
 }
 
 // MoveCursor shows the loaded image with its top-left corner at x, y in
-// the output's logical coordinates. With no commit in flight it is a
-// cursor-only NONBLOCK commit; otherwise the position goes with the next
-// commit (frame or cursor), made when the one in flight has landed.
+// the output's logical coordinates: Commit with only a CursorState. With
+// no commit in flight it is a cursor-only NONBLOCK commit; otherwise the
+// position goes with the next commit (frame or cursor), made when the one
+// in flight has landed.
 func (o *Output) MoveCursor(x, y int) bool {
-	c := o.cursor
-	if c == nil || o.closed || c.bufs[c.cur] == nil {
-		return false
-	}
-	lw, lh := o.shadow.Bounds().Dx(), o.shadow.Bounds().Dy()
-	r := o.transform.Rect(image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x, y).Add(c.size)}, lw, lh)
-	c.pos, c.on, c.dirty = r.Min, true, true
-	if err := o.flushCursor(); err != nil {
-		o.log.Debug("cursor commit", "err", err)
+	if err := o.Commit(OutputState{Cursor: &CursorState{Visible: true, Pos: image.Pt(x, y)}}); err != nil {
+		o.log.Debug("cursor not on the cursor plane", "err", err)
 		return false
 	}
 	return true
@@ -181,19 +224,17 @@ func (o *Output) MoveCursor(x, y int) bool {
 
 // HideCursor takes the cursor plane off the CRTC.
 func (o *Output) HideCursor() {
-	c := o.cursor
-	if c == nil || o.closed || !c.on {
+	if o.cursor == nil || !o.cursor.on {
 		return
 	}
-	c.on, c.dirty = false, true
-	if err := o.flushCursor(); err != nil {
+	if err := o.Commit(OutputState{Cursor: &CursorState{}}); err != nil {
 		o.log.Debug("cursor commit", "err", err)
 	}
 }
 
-// cursorState adds the cursor plane showing framebuffer fb at pos, or
-// off when fb is 0.
-func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos image.Point) {
+// cursorState adds the cursor plane showing framebuffer fb at pos with
+// hotspot hot, or off when fb is 0.
+func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos, hot image.Point) {
 	p, id := c.plane.Props, c.plane.ID
 	if fb == 0 {
 		req.Add(id, p.ID("FB_ID"), 0)
@@ -213,8 +254,8 @@ func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos 
 	req.Add(id, p.ID("CRTC_H"), uint64(c.h))
 	if p.Has("HOTSPOT_X") && p.Has("HOTSPOT_Y") {
 		// The host's pointer (virtio-gpu, vmwgfx) clicks at the hotspot.
-		req.Add(id, p.ID("HOTSPOT_X"), uint64(int64(c.hot.X)))
-		req.Add(id, p.ID("HOTSPOT_Y"), uint64(int64(c.hot.Y)))
+		req.Add(id, p.ID("HOTSPOT_X"), uint64(int64(hot.X)))
+		req.Add(id, p.ID("HOTSPOT_Y"), uint64(int64(hot.Y)))
 	}
 }
 
@@ -248,7 +289,7 @@ func (o *Output) addCursor(req *AtomicRequest) {
 	if c.on {
 		fb = c.bufs[c.cur].fb
 	}
-	o.cursorState(req, c, fb, c.pos)
+	o.cursorState(req, c, fb, c.pos, c.hot)
 }
 
 // flushCursor commits a cursor change on its own when nothing else is in

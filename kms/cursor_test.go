@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"errors"
 	"image"
 	"slices"
 	"testing"
@@ -240,5 +241,68 @@ func TestLegacyOutputHasNoCursorPlane(t *testing.T) {
 	f := newFakeOutput(t, false, 2)
 	if f.SetCursor(cursorImage(8, 8), image.Point{}) {
 		t.Fatal("legacy output took the cursor")
+	}
+}
+
+// A frame and the cursor move that goes with it are one state and one
+// commit: both reach the screen in the same refresh.
+func TestCommitFrameAndCursorAsOne(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	f.cursorShown()
+	err := f.Commit(OutputState{
+		Damage: []image.Rectangle{image.Rect(0, 0, 8, 8)},
+		Cursor: &CursorState{Visible: true, Pos: image.Pt(5, 6), Image: cursorImage(4, 4)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.k.count("COMMIT") != 1 || f.k.count("CURSOR_COMMIT") != 1 {
+		t.Fatalf("calls %v, want the frame and the cursor in one commit", f.k.calls)
+	}
+	if f.k.last[fakePropID("FB_ID")] != 2 || f.k.last[fakeCursorPropID("CRTC_X")] != 5 || f.k.last[fakeCursorPropID("FB_ID")] != 41 {
+		t.Fatalf("commit state %v, want dumb buffer 2 and the new cursor image at 5,6", f.k.last)
+	}
+	f.complete()
+	f.loop.idle()
+	if f.k.count("CURSOR_COMMIT") != 1 {
+		t.Fatalf("the cursor was committed again on its own: %v", f.k.calls)
+	}
+}
+
+// A state with a part the output cannot show changes nothing.
+func TestCommitRefusedPartAppliesNothing(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	f.cursorShown()
+	calls := len(f.k.calls)
+	pos := f.cursor.pos
+
+	f.k.refuseCursor = true
+	err := f.Commit(OutputState{
+		Damage: []image.Rectangle{image.Rect(0, 0, 8, 8)},
+		Cursor: &CursorState{Visible: true, Pos: image.Pt(30, 30), Image: cursorImage(4, 4)},
+	})
+	if !errors.Is(err, ErrCursorRefused) {
+		t.Fatalf("refused cursor image: %v", err)
+	}
+	f.k.refuseCursor = false
+	f.k.refuseTest = true
+	err = f.Commit(OutputState{
+		Scanout: &ScanoutState{Key: 1, Buffer: f.k.buffer(1, 30)},
+		Cursor:  &CursorState{Visible: true, Pos: image.Pt(30, 30)},
+	})
+	if !errors.Is(err, ErrScanoutRefused) {
+		t.Fatalf("refused buffer: %v", err)
+	}
+	if f.Frames() != 0 || f.Scanouts() != 0 || f.cursor.pos != pos || f.cursor.dirty {
+		t.Fatalf("refused states applied: frames %d, scanouts %d, cursor at %v dirty %v",
+			f.Frames(), f.Scanouts(), f.cursor.pos, f.cursor.dirty)
+	}
+	for _, c := range f.k.calls[calls:] {
+		if c == "COMMIT" || c == "CURSOR_COMMIT" {
+			t.Fatalf("refused states committed: %v", f.k.calls[calls:])
+		}
+	}
+	if err := f.Commit(OutputState{Damage: []image.Rectangle{}, Scanout: &ScanoutState{Key: 2, Buffer: f.k.buffer(2, 31)}}); err == nil {
+		t.Error("a state with both the shadow and a client buffer was taken")
 	}
 }

@@ -30,6 +30,11 @@
 //     comes while a commit is in flight waits, as state, for the next
 //     commit, made from that commit's event. Close restores the CRTC
 //     configuration found at start, so the text console comes back.
+//   - OutputState and Output.Commit: what an output shows from one commit
+//     on (the shadow with its damage or a client buffer, and the cursor),
+//     checked as one (a refused part applies nothing) and committed as
+//     one atomic commit, the way wlroots' wlr_output_state is. Present,
+//     Scanout, MoveCursor and HideCursor are Commit with one part.
 //   - Direct scanout: Output.Scanout shows a client's dma-buf on the
 //     primary plane instead of the shadow (PRIME import of every plane fd,
 //     ADDFB2 with the modifier when the device takes modifiers, an atomic

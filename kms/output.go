@@ -563,15 +563,21 @@ func (o *Output) modeset(buf *scanoutBuffer) error {
 // already waiting): the caller did not wait for the completion.
 var ErrFlipPending = errors.New("kms: previous frame still pending")
 
-// Present shows the shadow. damage is in shadow coordinates; an empty
-// damage list draws nothing and completes at once (with Flags 0). It does
-// not block: completion is reported through notify when the flip has
-// happened. While another commit is in flight (a cursor move) the frame
-// is kept, copied and committed when that commit's event comes.
+// Present shows the shadow: Commit with only Damage. damage is in shadow
+// coordinates; an empty damage list draws nothing and completes at once
+// (with Flags 0). It does not block: completion is reported through
+// notify when the flip has happened. While another commit is in flight (a
+// cursor move) the frame is kept, copied and committed when that
+// commit's event comes.
 func (o *Output) Present(damage []image.Rectangle) error {
-	if o.closed {
-		return fmt.Errorf("output %s: closed", o.name)
+	if damage == nil {
+		damage = []image.Rectangle{}
 	}
+	return o.Commit(OutputState{Damage: damage})
+}
+
+// showShadow is the primary part of a state showing the shadow.
+func (o *Output) showShadow(damage []image.Rectangle) error {
 	bounds := o.shadow.Bounds()
 	clipped := o.clipped[:0]
 	for _, r := range damage {
@@ -583,9 +589,6 @@ func (o *Output) Present(damage []image.Rectangle) error {
 	if len(clipped) == 0 {
 		o.report(o.nowInfo(0), false)
 		return nil
-	}
-	if o.queuedImport != nil {
-		return fmt.Errorf("output %s: %w", o.name, ErrFlipPending)
 	}
 	if o.busy() {
 		for _, r := range clipped {
