@@ -49,6 +49,16 @@ func TestDispatchEventsCallsHandlersInline(t *testing.T) {
 	if err := d.DispatchEvents(); err == nil {
 		t.Error("truncated event read without error")
 	}
+
+	// A frame's event costs no allocation.
+	d.HandleEvents(9, func(FlipEvent) {})
+	rec := vblankRecord(EventFlipComplete, 9, 1, 2, 3, 9)
+	if n := testing.AllocsPerRun(100, func() {
+		unix.Write(p[1], rec)
+		d.DispatchEvents()
+	}); n != 0 {
+		t.Errorf("%.1f allocations per dispatched event, want 0", n)
+	}
 }
 
 // Completions are a refresh apart: a flip landing early (a driver

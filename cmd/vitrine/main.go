@@ -199,13 +199,20 @@ func serve(opts *options, log *slog.Logger) (int, error) {
 	}
 	// Until scene runs on the loop (see drmloop.go) the loop runs beside
 	// it, and stops before the deferred backend close frees what its
-	// sources and timers point at.
+	// sources and timers point at. The wait is bounded: a loop callback
+	// handing work to the compositor blocks for good on a full queue that
+	// nobody drains any more.
 	loopDone := make(chan error, 1)
 	go func() { loopDone <- loop.Run() }()
 	err = comp.Run(ctx)
 	loop.Post(func() { loop.Stop(nil) })
-	if lerr := <-loopDone; lerr != nil {
-		log.Error("event loop", "err", lerr)
+	select {
+	case lerr := <-loopDone:
+		if lerr != nil {
+			log.Error("event loop", "err", lerr)
+		}
+	case <-time.After(time.Second):
+		log.Warn("event loop did not stop in 1s; closing the backend anyway")
 	}
 	if child != nil {
 		child.stop()
