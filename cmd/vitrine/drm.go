@@ -49,8 +49,9 @@ type drmBackend struct {
 }
 
 // openDRM opens the display device through the session and lights every
-// connected connector. The device's events and the outputs' timers run
-// on loop.
+// connected connector. The device's fd and the outputs' timers are
+// registered on loop (drmloop.go says where their work runs until scene
+// runs on loop too).
 func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor, loop *eventloop.Loop) (*drmBackend, error) {
 	if os.Geteuid() == 0 && opts.session != seat.KindDirect {
 		return nil, errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
@@ -79,7 +80,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		Logger:          log,
 		NewTimer:        b.newTimer,
 	}
-	// Completions come from b.dispatchDRM or a kms timer, both on the
+	// Completions come from dispatchDRM or a kms timer, both on the
 	// compositor's goroutine: straight in, no queue.
 	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info present.Info) { comp.PresentDone(o, info) })
 	if err != nil {
