@@ -44,8 +44,9 @@
 //     while the framebuffer is on screen. ScanoutFormats (IN_FORMATS) and
 //     DeviceID feed linux-dmabuf feedback. Scanout frames copy nothing; the
 //     next Present copies whole buffers.
-//   - WatchHotplug reads the kernel's uevent netlink socket; on a notice,
-//     OutputSet.Rescan adds and removes outputs.
+//   - HotplugMonitor is the kernel's uevent netlink socket, another event
+//     source for the loop (FD, Dispatch); on a notice, OutputSet.Rescan
+//     adds and removes outputs.
 //   - Probe reports every DRM node and a dma-buf import matrix between every
 //     pair of primary nodes, with errno names (vitrine probe).
 //
@@ -58,6 +59,6 @@
 //		NewTimer:     func(f func()) kms.Timer { return loop.NewTimer(f) },
 //	}, func(o *kms.Output, info present.Info) { comp.PresentDone(o, info) })
 //	for _, o := range set.Outputs() { /* o satisfies scene.Output */ }
-//	hp, _ := kms.WatchHotplug(ctx)       // on each notice: set.Rescan()
+//	hp, _ := kms.OpenHotplug()           // on the loop too: hp.Dispatch(...) → set.Rescan()
 //	defer dev.Close(); defer set.Close()  // set first: restores the console
 package kms

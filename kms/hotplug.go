@@ -2,10 +2,8 @@ package kms
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 
@@ -92,11 +90,19 @@ func HotplugFromUevent(ev Uevent) (Hotplug, bool) {
 	return h, true
 }
 
-// WatchHotplug listens to the kernel's uevent netlink socket and sends DRM
-// hotplug notices until ctx is done. The socket needs no privileges. The
-// channel is closed when the watch ends.
-func WatchHotplug(ctx context.Context) (<-chan Hotplug, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT)
+// HotplugMonitor is the kernel's uevent netlink socket, an event source
+// for the caller's loop like Device: when FD is readable, Dispatch reads
+// what is queued and hands each DRM hotplug notice over. The socket needs
+// no privileges.
+type HotplugMonitor struct {
+	fd  int
+	buf []byte
+}
+
+// OpenHotplug opens the uevent socket. Close it after removing FD from
+// the loop.
+func OpenHotplug() (*HotplugMonitor, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_KOBJECT_UEVENT)
 	if err != nil {
 		return nil, fmt.Errorf("uevent netlink socket: %w", err)
 	}
@@ -107,70 +113,48 @@ func WatchHotplug(ctx context.Context) (<-chan Hotplug, error) {
 	}
 	// A burst of uevents (a dock with several monitors) must not be lost.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
-	var wake [2]int
-	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("hotplug pipe: %w", err)
-	}
-	ch := make(chan Hotplug, 16)
-	go func() {
-		<-ctx.Done()
-		unix.Write(wake[1], []byte{0})
-	}()
-	go func() {
-		defer close(ch)
-		defer unix.Close(fd)
-		defer unix.Close(wake[0])
-		defer unix.Close(wake[1])
-		buf := make([]byte, 16<<10)
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake[0]), Events: unix.POLLIN}}
-		for {
-			fds[0].Revents, fds[1].Revents = 0, 0
-			if _, err := unix.Poll(fds, -1); err != nil {
-				if errors.Is(err, unix.EINTR) {
-					continue
-				}
-				slog.Error("hotplug watch stopped", "err", err)
-				return
-			}
-			if fds[1].Revents != 0 {
-				return
-			}
-			n, from, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)
-			if err != nil {
-				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-					continue
-				}
-				if errors.Is(err, unix.ENOBUFS) {
-					// Events were dropped: tell the caller to rescan everything.
-					slog.Warn("uevent socket overrun; rescanning")
-					select {
-					case ch <- Hotplug{Action: "change", Minor: -1}:
-					case <-ctx.Done():
-						return
-					}
-					continue
-				}
-				slog.Error("hotplug watch stopped", "err", err)
-				return
-			}
-			// Only the kernel (port 0) is believed; anyone can send to a
-			// netlink multicast group otherwise.
-			if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
-				continue
-			}
-			ev, err := ParseUevent(buf[:n])
-			if err != nil {
-				continue
-			}
-			if h, ok := HotplugFromUevent(ev); ok {
-				select {
-				case ch <- h:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return ch, nil
+	return &HotplugMonitor{fd: fd, buf: make([]byte, 16<<10)}, nil
 }
+
+// FD is readable when uevents are queued.
+func (m *HotplugMonitor) FD() int { return m.fd }
+
+// Dispatch reads every queued uevent without blocking and calls fn for
+// each DRM hotplug notice, before it returns. When the socket overran
+// (uevents were lost) fn gets a notice with Minor -1: rescan everything.
+func (m *HotplugMonitor) Dispatch(fn func(Hotplug)) error {
+	for {
+		n, from, err := unix.Recvfrom(m.fd, m.buf, 0)
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ENOBUFS):
+			fn(Hotplug{Action: "change", Minor: -1})
+			continue
+		case err != nil:
+			return fmt.Errorf("read uevents: %w", err)
+		}
+		if h, ok := hotplugFromMessage(m.buf[:n], from); ok {
+			fn(h)
+		}
+	}
+}
+
+// hotplugFromMessage is the DRM hotplug notice in one netlink message, if
+// it is one and comes from the kernel (port 0): anyone can send to a
+// netlink multicast group.
+func hotplugFromMessage(msg []byte, from unix.Sockaddr) (Hotplug, bool) {
+	if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
+		return Hotplug{}, false
+	}
+	ev, err := ParseUevent(msg)
+	if err != nil {
+		return Hotplug{}, false
+	}
+	return HotplugFromUevent(ev)
+}
+
+// Close closes the socket.
+func (m *HotplugMonitor) Close() error { return unix.Close(m.fd) }

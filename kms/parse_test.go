@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func vblankRecord(typ uint32, user uint64, sec, usec, seq, crtc uint32) []byte {
@@ -360,5 +363,38 @@ func TestConnectorName(t *testing.T) {
 		if got := ConnectorName(c.typ, c.id); got != c.want {
 			t.Errorf("ConnectorName(%d, %d) = %q, want %q", c.typ, c.id, got, c.want)
 		}
+	}
+}
+
+func TestHotplugOnlyFromTheKernel(t *testing.T) {
+	msg := []byte("change@/devices/x/drm/card0\x00ACTION=change\x00SUBSYSTEM=drm\x00HOTPLUG=1\x00DEVNAME=dri/card0\x00MINOR=0\x00")
+	if h, ok := hotplugFromMessage(msg, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); !ok || h.DevName != "dri/card0" {
+		t.Errorf("kernel's notice: %+v ok=%v", h, ok)
+	}
+	if _, ok := hotplugFromMessage(msg, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: 4242}); ok {
+		t.Error("a notice from a process was believed")
+	}
+	if _, ok := hotplugFromMessage(msg, &unix.SockaddrUnix{Name: "x"}); ok {
+		t.Error("a notice from a unix socket was believed")
+	}
+}
+
+// The monitor never blocks the loop: with nothing queued, Dispatch
+// returns at once.
+func TestHotplugMonitorDispatchDoesNotBlock(t *testing.T) {
+	m, err := OpenHotplug()
+	if err != nil {
+		t.Skipf("no uevent socket here: %v", err)
+	}
+	defer m.Close()
+	done := make(chan error, 1)
+	go func() { done <- m.Dispatch(func(Hotplug) {}) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Dispatch blocked with nothing queued")
 	}
 }

@@ -43,6 +43,9 @@ type drmBackend struct {
 	loop *eventloop.Loop
 	// events is the device's fd on the loop: page-flip events.
 	events *eventloop.Source
+	// hotplug is the uevent socket, hotplugSrc its fd on the loop.
+	hotplug    *kms.HotplugMonitor
+	hotplugSrc *eventloop.Source
 	// paused is true while another VT has the display. It is only read
 	// and written on the compositor's goroutine (inside Post).
 	paused bool
@@ -106,7 +109,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		b.close()
 		return nil, err
 	}
-	go b.watchHotplug(ctx)
+	b.watchHotplug()
 	go b.watchSession()
 	return b, nil
 }
@@ -196,24 +199,44 @@ func hasConnectedConnector(dev *kms.Device) bool {
 	return false
 }
 
-// watchHotplug adds and removes outputs as connectors come and go.
-func (b *drmBackend) watchHotplug(ctx context.Context) {
-	ch, err := kms.WatchHotplug(ctx)
+// watchHotplug adds and removes outputs as connectors come and go: the
+// uevent socket is a source on the loop.
+func (b *drmBackend) watchHotplug() {
+	hp, err := kms.OpenHotplug()
+	if err == nil {
+		b.hotplugSrc, err = b.loop.AddFD(hp.FD(), eventloop.Readable, b.hotplugReadable)
+		if err != nil {
+			hp.Close()
+		}
+	}
 	if err != nil {
 		b.log.Warn("no hotplug events; outputs stay as found at start", "err", err)
 		return
 	}
-	for range ch {
-		b.comp.Post(func() {
-			if b.paused {
-				// Without DRM master a new output cannot be lit; the
-				// rescan on resume picks the change up.
-				b.log.Info("connectors changed while the session is away; rescanning on return")
-				return
-			}
-			b.rescan()
-		})
+	b.hotplug = hp
+}
+
+// hotplugReadable reads the queued uevents (the socket is the loop's
+// alone) and asks the compositor for one rescan per burst of notices.
+func (b *drmBackend) hotplugReadable(eventloop.Events) {
+	changed := false
+	if err := b.hotplug.Dispatch(func(kms.Hotplug) { changed = true }); err != nil {
+		b.log.Error("hotplug events stopped; outputs stay as they are", "err", err)
+		b.hotplugSrc.Remove()
 	}
+	if changed {
+		b.comp.Post(b.connectorsChanged)
+	}
+}
+
+func (b *drmBackend) connectorsChanged() {
+	if b.paused {
+		// Without DRM master a new output cannot be lit; the rescan on
+		// resume picks the change up.
+		b.log.Info("connectors changed while the session is away; rescanning on return")
+		return
+	}
+	b.rescan()
 }
 
 // rescan adds and removes outputs to match the connected connectors.
@@ -308,6 +331,10 @@ func (b *drmBackend) close() {
 	}
 	if b.events != nil {
 		b.events.Remove()
+	}
+	if b.hotplug != nil {
+		b.hotplugSrc.Remove()
+		b.hotplug.Close()
 	}
 	if b.dev != nil {
 		b.dev.Close()

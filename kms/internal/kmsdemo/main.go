@@ -10,7 +10,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -79,16 +78,9 @@ func main() {
 		return
 	}
 	if *watch > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), *watch)
-		defer cancel()
-		ch, err := kms.WatchHotplug(ctx)
-		if err != nil {
+		if err := watchHotplug(*watch); err != nil {
 			fmt.Fprintln(os.Stderr, "kmsdemo:", err)
 			os.Exit(1)
-		}
-		fmt.Println("kmsdemo: watching hotplug")
-		for h := range ch {
-			fmt.Printf("hotplug: action=%s dev=%s minor=%d connector=%d\n", h.Action, h.DevName, h.Minor, h.Connector)
 		}
 		return
 	}
@@ -238,6 +230,30 @@ func (b box) rect(n int) image.Rectangle {
 	i := n % (perRow * rows)
 	x, y := (i%perRow)*b.step, (i/perRow)*s
 	return image.Rect(x, y, x+s, y+s)
+}
+
+// watchHotplug prints the DRM hotplug notices that come in d.
+func watchHotplug(d time.Duration) error {
+	m, err := kms.OpenHotplug()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Println("kmsdemo: watching hotplug")
+	for end := monotonic() + d; monotonic() < end; {
+		fds := []unix.PollFd{{Fd: int32(m.FD()), Events: unix.POLLIN}}
+		wait := int(max(end-monotonic(), 0) / time.Millisecond)
+		if _, err := unix.Poll(fds, wait); err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("poll uevent socket: %w", err)
+		}
+		err := m.Dispatch(func(h kms.Hotplug) {
+			fmt.Printf("hotplug: action=%s dev=%s minor=%d connector=%d\n", h.Action, h.DevName, h.Minor, h.Connector)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // demoLoop is the least of an event loop kms needs: the device's fd and
