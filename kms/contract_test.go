@@ -1,36 +1,10 @@
 package kms
 
 import (
-	"image"
 	"testing"
-	"time"
 
 	"github.com/vitrine-wm/vitrine/render"
 )
-
-// sceneOutput is the compositor's Output interface (declared in package
-// scene, which kms must not import), copied here so a change on either side
-// shows up as a compile error in this test.
-type sceneOutput interface {
-	Name() string
-	Description() string
-	Mode() (width, height, refreshMilliHz int)
-	PhysicalSize() (mmWidth, mmHeight int)
-	Transform() render.Transform
-	Shadow() *render.Image
-	Present(damage []image.Rectangle) error
-	CopiedBytes() int64
-	Close() error
-}
-
-var _ sceneOutput = (*Output)(nil)
-
-func TestPresentInfoMonotonic(t *testing.T) {
-	p := PresentInfo{Sec: 12, Nsec: 345}
-	if got := p.Monotonic(); got != 12*time.Second+345 {
-		t.Errorf("Monotonic = %v", got)
-	}
-}
 
 func TestRotationBits(t *testing.T) {
 	for _, c := range []struct {

@@ -3,7 +3,6 @@ package kms
 import (
 	"fmt"
 	"image"
-	"time"
 
 	"github.com/vitrine-wm/vitrine/render"
 )
@@ -12,24 +11,28 @@ import (
 // the output's CRTC and two ARGB8888 dumb buffers of the driver's
 // cursor size. Only the atomic path uses it; legacy outputs composite
 // the cursor.
+//
+// What the plane should show is state (image, position, on), marked
+// dirty until a commit carries it: the next frame's commit when one is
+// made, else a cursor-only commit. A change while any commit is in flight
+// never waits; it goes with the commit made when that one's event comes.
 type cursorPlane struct {
 	plane *Plane
 	w, h  int               // buffer size (DRM_CAP_CURSOR_WIDTH/HEIGHT)
 	bufs  [2]*scanoutBuffer // allocated on first use
-	cur   int               // buffer with the image shown (or about to be)
+	cur   int               // buffer with the image wanted
+	shown int               // buffer last committed on the plane; -1: none
 	size  image.Point       // logical size of the loaded image
 	pos   image.Point       // image top-left, CRTC (framebuffer) coordinates
 	hot   image.Point       // hotspot in the turned image
 	on    bool              // wanted on screen
 	dirty bool              // wanted state not committed yet
-	// done is closed when the cursor-only commit in flight completes;
-	// nil when none is.
-	done chan struct{}
+	// inFlight: a cursor-only commit waits for its event.
+	inFlight bool
+	// timer commits a change left over after a frame's flip, unless the
+	// next frame took it along first (flushCursorSoon).
+	timer Timer
 }
-
-// cursorWait bounds how long a frame waits for a cursor-only commit to
-// land before it is committed anyway.
-const cursorWait = 100 * time.Millisecond
 
 // initCursor finds a cursor plane for the output's CRTC.
 func (o *Output) initCursor() {
@@ -51,7 +54,7 @@ func (o *Output) initCursor() {
 		o.log.Debug("no cursor plane; the cursor is composited")
 		return
 	}
-	c := &cursorPlane{plane: found, w: 64, h: 64}
+	c := &cursorPlane{plane: found, w: 64, h: 64, shown: -1}
 	if v, err := o.dev.Cap(CapCursorWidth); err == nil && v > 0 && v <= 512 {
 		c.w = int(v)
 	}
@@ -84,19 +87,72 @@ func (o *Output) allocCursorBuffer(w, h int) (*scanoutBuffer, error) {
 // SetCursor loads img (premultiplied ARGB8888, logical orientation) into
 // the cursor plane's back buffer, turned by the output transform, and
 // asks the driver (TEST_ONLY) whether the plane takes it. The image
-// shows from the next MoveCursor on.
+// shows from the next commit on: at once if the cursor is on, else from
+// the next MoveCursor.
 func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	if o.closed {
+		return false
+	}
+	err := o.precheckCursor(&CursorState{Image: img})
+	if err == nil {
+		err = o.loadCursor(img, hotspot)
+	}
+	if err != nil {
+		o.log.Debug("cursor not on the cursor plane", "err", err)
+		return false
+	}
+	o.cursor.dirty = o.cursor.dirty || o.cursor.on
+	return true
+}
+
+// precheckCursor refuses what the cursor plane cannot show without
+// touching it.
+func (o *Output) precheckCursor(cs *CursorState) error {
 	c := o.cursor
-	if c == nil || o.closed || img == nil || img.Format != render.ARGB8888 {
-		return false
+	if c == nil {
+		return fmt.Errorf("%w: no cursor plane", ErrCursorRefused)
 	}
-	tw, th := o.transform.TransformSize(img.Width, img.Height)
-	if tw > c.w || th > c.h || tw <= 0 || th <= 0 {
-		o.log.Debug("cursor too big for the cursor plane", "size", image.Pt(img.Width, img.Height), "plane_size", image.Pt(c.w, c.h))
-		return false
+	if img := cs.Image; img != nil {
+		if img.Format != render.ARGB8888 {
+			return fmt.Errorf("%w: %s image", ErrCursorRefused, img.Format)
+		}
+		tw, th := o.transform.TransformSize(img.Width, img.Height)
+		if tw > c.w || th > c.h || tw <= 0 || th <= 0 {
+			return fmt.Errorf("%w: %dx%d image on a %dx%d plane", ErrCursorRefused, img.Width, img.Height, c.w, c.h)
+		}
+	} else if cs.Visible && c.bufs[c.cur] == nil {
+		return fmt.Errorf("%w: no image loaded", ErrCursorRefused)
 	}
+	return nil
+}
+
+// applyCursor makes cs the wanted cursor state: a new image is loaded
+// and tested first; nothing changes if it is refused.
+func (o *Output) applyCursor(cs *CursorState) error {
+	c := o.cursor
+	if cs.Image != nil {
+		if err := o.loadCursor(cs.Image, cs.Hotspot); err != nil {
+			return err
+		}
+		c.dirty = c.dirty || c.on
+	}
+	if !cs.Visible {
+		if c.on {
+			c.on, c.dirty = false, true
+		}
+		return nil
+	}
+	lw, lh := o.shadow.Bounds().Dx(), o.shadow.Bounds().Dy()
+	r := o.transform.Rect(image.Rectangle{Min: cs.Pos, Max: cs.Pos.Add(c.size)}, lw, lh)
+	c.pos, c.on, c.dirty = r.Min, true, true
+	return nil
+}
+
+// loadCursor writes img into the buffer not on the plane and tests it
+// there (TEST_ONLY); it becomes the wanted image only if the plane takes
+// it.
+func (o *Output) loadCursor(img *render.Image, hotspot image.Point) error {
+	c := o.cursor
 	for i := range c.bufs {
 		if c.bufs[i] == nil {
 			b, err := o.allocCursorBuffer(c.w, c.h)
@@ -104,32 +160,27 @@ func (o *Output) SetCursor(img *render.Image, hotspot image.Point) bool {
 				o.log.Warn("cursor plane off", "err", err)
 				o.cursor = nil
 				o.freeCursorBuffers(c)
-				return false
+				return fmt.Errorf("%w: %w", ErrCursorRefused, err)
 			}
 			c.bufs[i] = b
 		}
 	}
-	back := c.cur
-	if c.on {
-		// The other buffer may be on screen now.
-		back = 1 - c.cur
+	back := 0
+	if c.shown >= 0 {
+		// Not the buffer last committed: the plane shows it, or will
+		// once the commit in flight lands.
+		back = 1 - c.shown
 	}
 	o.fillCursor(&c.bufs[back].img, img)
-	prevHot := c.hot
-	c.hot = o.transform.Point(hotspot, img.Width, img.Height)
+	hot := o.transform.Point(hotspot, img.Width, img.Height)
 	req := &AtomicRequest{}
-	o.cursorState(req, c, c.bufs[back].fb, c.pos)
+	o.cursorState(req, c, c.bufs[back].fb, c.pos, hot)
 	if err := o.dev.Commit(req, AtomicTestOnly, 0); err != nil {
-		o.log.Debug("cursor plane refused the cursor", "err", err)
-		c.hot = prevHot
-		return false
+		return fmt.Errorf("%w: TEST_ONLY: %w", ErrCursorRefused, err)
 	}
-	c.cur = back
+	c.cur, c.hot = back, hot
 	c.size = image.Pt(img.Width, img.Height)
-	// On screen the new image goes with the next commit; off screen it
-	// waits for MoveCursor.
-	c.dirty = c.dirty || c.on
-	return true
+	return nil
 }
 
 // fillCursor writes img, turned by the output transform, into the
@@ -159,21 +210,13 @@ func (o *Output) fillCursor(dst, img *render.Image) {
 }
 
 // MoveCursor shows the loaded image with its top-left corner at x, y in
-// the output's logical coordinates. Without a flip in flight it is a
-// cursor-only NONBLOCK commit; otherwise the position goes with the next
-// commit (frame or cursor) once the flip has landed.
+// the output's logical coordinates: Commit with only a CursorState. With
+// no commit in flight it is a cursor-only NONBLOCK commit; otherwise the
+// position goes with the next commit (frame or cursor), made when the one
+// in flight has landed.
 func (o *Output) MoveCursor(x, y int) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	c := o.cursor
-	if c == nil || o.closed || c.bufs[c.cur] == nil {
-		return false
-	}
-	lw, lh := o.shadow.Bounds().Dx(), o.shadow.Bounds().Dy()
-	r := o.transform.Rect(image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x, y).Add(c.size)}, lw, lh)
-	c.pos, c.on, c.dirty = r.Min, true, true
-	if err := o.flushCursorLocked(); err != nil {
-		o.log.Debug("cursor commit", "err", err)
+	if err := o.Commit(OutputState{Cursor: &CursorState{Visible: true, Pos: image.Pt(x, y)}}); err != nil {
+		o.log.Debug("cursor not on the cursor plane", "err", err)
 		return false
 	}
 	return true
@@ -181,21 +224,17 @@ func (o *Output) MoveCursor(x, y int) bool {
 
 // HideCursor takes the cursor plane off the CRTC.
 func (o *Output) HideCursor() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	c := o.cursor
-	if c == nil || o.closed || !c.on {
+	if o.cursor == nil || !o.cursor.on {
 		return
 	}
-	c.on, c.dirty = false, true
-	if err := o.flushCursorLocked(); err != nil {
+	if err := o.Commit(OutputState{Cursor: &CursorState{}}); err != nil {
 		o.log.Debug("cursor commit", "err", err)
 	}
 }
 
-// cursorState adds the cursor plane showing framebuffer fb at pos, or
-// off when fb is 0.
-func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos image.Point) {
+// cursorState adds the cursor plane showing framebuffer fb at pos with
+// hotspot hot, or off when fb is 0.
+func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos, hot image.Point) {
 	p, id := c.plane.Props, c.plane.ID
 	if fb == 0 {
 		req.Add(id, p.ID("FB_ID"), 0)
@@ -215,86 +254,77 @@ func (o *Output) cursorState(req *AtomicRequest, c *cursorPlane, fb uint32, pos 
 	req.Add(id, p.ID("CRTC_H"), uint64(c.h))
 	if p.Has("HOTSPOT_X") && p.Has("HOTSPOT_Y") {
 		// The host's pointer (virtio-gpu, vmwgfx) clicks at the hotspot.
-		req.Add(id, p.ID("HOTSPOT_X"), uint64(int64(c.hot.X)))
-		req.Add(id, p.ID("HOTSPOT_Y"), uint64(int64(c.hot.Y)))
+		req.Add(id, p.ID("HOTSPOT_X"), uint64(int64(hot.X)))
+		req.Add(id, p.ID("HOTSPOT_Y"), uint64(int64(hot.Y)))
 	}
 }
 
-// foldCursorLocked adds a cursor change not committed yet to req, the
-// commit of a frame.
-func (o *Output) foldCursorLocked(req *AtomicRequest) {
+// foldCursor adds a cursor change not committed yet to req, the commit
+// of a frame.
+func (o *Output) foldCursor(req *AtomicRequest) {
 	c := o.cursor
 	if c == nil || !c.dirty {
 		return
 	}
-	o.addCursorLocked(req)
+	o.addCursor(req)
 }
 
-// cursorCommittedLocked records that a commit carrying the cursor
-// change went through.
-func (o *Output) cursorCommittedLocked() {
-	if o.cursor != nil {
-		o.cursor.dirty = false
+// cursorCommitted records that a commit carrying the wanted cursor state
+// went through.
+func (o *Output) cursorCommitted() {
+	c := o.cursor
+	if c == nil || !c.dirty {
+		return
+	}
+	c.dirty = false
+	c.shown = -1
+	if c.on {
+		c.shown = c.cur
 	}
 }
 
-func (o *Output) addCursorLocked(req *AtomicRequest) {
+func (o *Output) addCursor(req *AtomicRequest) {
 	c := o.cursor
 	fb := uint32(0)
 	if c.on {
 		fb = c.bufs[c.cur].fb
 	}
-	o.cursorState(req, c, fb, c.pos)
+	o.cursorState(req, c, fb, c.pos, c.hot)
 }
 
-// flushCursorLocked commits a pending cursor change on its own when
-// nothing else is in flight. The commit asks for an event: a second
-// NONBLOCK commit on the CRTC before the first completed would get
-// EBUSY, so the next one waits for it.
-func (o *Output) flushCursorLocked() error {
+// flushCursor commits a cursor change on its own when nothing else is in
+// flight or waiting; otherwise the change stays dirty and goes with the
+// next commit. The commit asks for an event: a second NONBLOCK commit on
+// the CRTC before the first completed would get EBUSY, so the next one is
+// made from that event.
+func (o *Output) flushCursor() error {
 	c := o.cursor
-	if c == nil || !c.dirty || o.flipPendingLocked() || c.done != nil {
+	if c == nil || !c.dirty || o.closed || o.busy() || len(o.queued) > 0 || o.queuedImport != nil {
 		return nil
 	}
 	req := &AtomicRequest{}
-	o.addCursorLocked(req)
+	o.addCursor(req)
 	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
 		return err
 	}
-	c.dirty = false
-	c.done = make(chan struct{})
+	o.cursorCommitted()
+	c.inFlight = true
 	return nil
 }
 
-// cursorLandedLocked is the completion of a cursor-only commit.
-func (o *Output) cursorLandedLocked() {
-	c := o.cursor
-	if c == nil || c.done == nil {
-		return
+// flushCursorSoon commits a leftover cursor change at the start of the
+// next loop iteration, after the compositor had the chance to draw a
+// frame that takes it along.
+func (o *Output) flushCursorSoon() {
+	if c := o.cursor; c != nil && c.dirty {
+		c.timer.Set(o.now())
 	}
-	close(c.done)
-	c.done = nil
 }
 
-// waitCursorLocked lets a cursor-only commit in flight land before a
-// frame is committed (which would get EBUSY otherwise). It drops o.mu
-// while waiting: the completion handler needs it.
-func (o *Output) waitCursorLocked() {
-	c := o.cursor
-	if c == nil || c.done == nil {
-		return
-	}
-	done := c.done
-	o.mu.Unlock()
-	select {
-	case <-done:
-	case <-time.After(cursorWait):
-	}
-	o.mu.Lock()
-	if c.done == done {
-		// No event: commit anyway, and forget it.
-		o.log.Debug("cursor commit did not complete in time")
-		c.done = nil
+// flushCursorLater is the cursor timer.
+func (o *Output) flushCursorLater() {
+	if err := o.flushCursor(); err != nil {
+		o.log.Debug("cursor commit", "err", err)
 	}
 }
 

@@ -85,7 +85,9 @@ var capNames = []struct {
 	{CapAtomicAsyncPageFlip, "ATOMIC_ASYNC_PAGE_FLIP"},
 }
 
-// Device is an open DRM device node.
+// Device is an open DRM device node. A Device and its Outputs are used
+// from one goroutine, the compositor's loop: the device is an event
+// source there (FD, DispatchEvents), so nothing in either is locked.
 type Device struct {
 	file *os.File
 	fd   int
@@ -96,7 +98,6 @@ type Device struct {
 	// primeRefs counts users of each imported GEM handle: importing the same
 	// dma-buf twice on one file gives the same handle, which must be closed
 	// only when the last user is done with it.
-	primeMu   sync.Mutex
 	primeRefs map[uint32]int
 
 	driver     string
@@ -107,7 +108,9 @@ type Device struct {
 	universalPlanes bool
 	atomic          bool
 
-	events eventLoop
+	// Page-flip event handlers by user_data, and DispatchEvents' buffer.
+	handlers map[uint64]func(FlipEvent)
+	evbuf    []byte
 
 	// fake, in tests, stands in for the kernel so the frame logic (flips,
 	// scanout, deferred frees) can be checked without a DRM device.
@@ -165,7 +168,12 @@ func NewDevice(f *os.File) (*Device, error) {
 	if err := d.readVersion(); err != nil {
 		return nil, fmt.Errorf("%s: not a DRM device: %w", d.path, err)
 	}
-	d.events.dev = d
+	// DispatchEvents reads the fd and must never block: a file opened here
+	// is non-blocking already (Go's poller), one handed over by a session
+	// manager need not be.
+	if err := unix.SetNonblock(d.fd, true); err != nil {
+		return nil, fmt.Errorf("%s: set O_NONBLOCK: %w", d.path, err)
+	}
 	return d, nil
 }
 
@@ -217,8 +225,10 @@ func cString(b []byte) string {
 // Path is the device node path (or the name of the file handed to NewDevice).
 func (d *Device) Path() string { return d.path }
 
-// Fd is the raw file descriptor, valid until Close.
-func (d *Device) Fd() int { return d.fd }
+// FD is the raw file descriptor, valid until Close. It is readable when
+// page-flip events are queued: register it with the event loop and call
+// DispatchEvents then.
+func (d *Device) FD() int { return d.fd }
 
 // File is the underlying file, for passing the node to a child process.
 func (d *Device) File() *os.File { return d.file }
@@ -310,13 +320,11 @@ func (d *Device) DropMaster() error {
 	return nil
 }
 
-// Close stops the event reader and closes the device. Buffers and
-// framebuffers still registered are released by the kernel with the file.
+// Close closes the device; remove FD from the event loop first. Buffers
+// and framebuffers still registered are released by the kernel with the
+// file.
 func (d *Device) Close() error {
 	var err error
-	d.closeOnce.Do(func() {
-		d.events.stop()
-		err = d.file.Close()
-	})
+	d.closeOnce.Do(func() { err = d.file.Close() })
 	return err
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vitrine-wm/vitrine/kms/dmabuf"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // fakeKernel answers the ioctls an Output issues per frame the way the
@@ -230,7 +231,8 @@ func (f *fakeOutput) withCursor() {
 	for _, n := range fakePlaneProps {
 		props[n] = PropValue{ID: fakeCursorPropID(n)}
 	}
-	c := &cursorPlane{plane: &Plane{ID: 8, Props: props}, w: 64, h: 64}
+	c := &cursorPlane{plane: &Plane{ID: 8, Props: props}, w: 64, h: 64, shown: -1}
+	c.timer = f.loop.newTimer(f.flushCursorLater)
 	for i := range c.bufs {
 		c.bufs[i] = &scanoutBuffer{dumb: &DumbBuffer{Handle: uint32(940 + i)}, fb: uint32(40 + i),
 			img: render.Image{Pix: make([]byte, 64*64*4), Stride: 256, Width: 64, Height: 64, Format: render.ARGB8888}}
@@ -260,10 +262,54 @@ func (k *fakeKernel) buffer(obj int, fds ...int32) *dmabuf.Buffer {
 	return b
 }
 
+// fakeLoop stands in for the compositor's loop: a clock the test moves
+// and the timers the output armed on it.
+type fakeLoop struct {
+	clock  time.Duration
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	fn    func()
+	at    time.Duration
+	armed bool
+}
+
+func (t *fakeTimer) Set(at time.Duration) { t.at, t.armed = at, true }
+func (t *fakeTimer) Stop()                { t.armed = false }
+
+func (l *fakeLoop) newTimer(fn func()) *fakeTimer {
+	t := &fakeTimer{fn: fn}
+	l.timers = append(l.timers, t)
+	return t
+}
+
+func (l *fakeLoop) now() time.Duration { return l.clock }
+
+// idle is the loop with no event coming: every armed timer fires in
+// deadline order, the clock moving to each deadline.
+func (l *fakeLoop) idle() {
+	for {
+		var next *fakeTimer
+		for _, t := range l.timers {
+			if t.armed && (next == nil || t.at < next.at) {
+				next = t
+			}
+		}
+		if next == nil {
+			return
+		}
+		l.clock = max(l.clock, next.at)
+		next.armed = false
+		next.fn()
+	}
+}
+
 type fakeOutput struct {
 	*Output
 	k    *fakeKernel
-	done chan PresentInfo
+	loop *fakeLoop
+	done []present.Info // completions notified, oldest first
 	t    *testing.T
 }
 
@@ -279,11 +325,12 @@ func newFakeOutput(t *testing.T, atomic bool, buffers int) *fakeOutput {
 	for _, n := range fakePlaneProps {
 		props[n] = PropValue{ID: fakePropID(n)}
 	}
-	f := &fakeOutput{k: k, done: make(chan PresentInfo, 16), t: t}
+	f := &fakeOutput{k: k, loop: &fakeLoop{clock: time.Hour}, t: t}
 	o := &Output{
 		dev:    &Device{path: "fake", fd: -1, fake: k.ioctl, atomic: atomic},
 		log:    slog.New(slog.DiscardHandler),
-		notify: func(i PresentInfo) { f.done <- i },
+		notify: func(i present.Info) { f.done = append(f.done, i) },
+		now:    f.loop.now,
 		name:   "fake-1", crtcID: 9,
 		plane:     &Plane{ID: 7, Formats: []uint32{FormatXRGB8888}, Props: props},
 		crtcProps: Props{"ACTIVE": {ID: 200}, "MODE_ID": {ID: 201}},
@@ -305,30 +352,41 @@ func newFakeOutput(t *testing.T, atomic bool, buffers int) *fakeOutput {
 	o.front = o.bufs[0]
 	k.screen = 1
 	o.initScanout()
+	o.paceTimer = f.loop.newTimer(o.deliverDue)
 	f.Output = o
 	return f
 }
 
-// complete lands the pending flip and returns the completion notified.
-func (f *fakeOutput) complete() PresentInfo {
+// land delivers the event of the flip in flight, as DispatchEvents does.
+func (f *fakeOutput) land() {
 	f.t.Helper()
 	if f.k.pending == 0 {
 		f.t.Fatal("no flip pending")
 	}
 	f.k.screen, f.k.pending = f.k.pending, 0
 	f.handleFlip(FlipEvent{})
+}
+
+// complete lands the pending flip and returns the completion notified.
+func (f *fakeOutput) complete() present.Info {
+	f.t.Helper()
+	f.land()
 	return f.wait()
 }
 
-func (f *fakeOutput) wait() PresentInfo {
+// wait returns the oldest completion not looked at yet, letting the
+// loop's timers run if none was notified.
+func (f *fakeOutput) wait() present.Info {
 	f.t.Helper()
-	select {
-	case info := <-f.done:
-		return info
-	case <-time.After(5 * time.Second):
-		f.t.Fatal("no completion")
+	if len(f.done) == 0 {
+		f.loop.idle()
 	}
-	return PresentInfo{}
+	if len(f.done) == 0 {
+		f.t.Fatalf("no completion; calls %v", f.k.calls)
+	}
+	info := f.done[0]
+	f.done = f.done[1:]
+	return info
 }
 
 func (f *fakeOutput) mustScanout(key uint64, buf *dmabuf.Buffer) {
@@ -357,11 +415,11 @@ func TestScanoutThenCompositeAtomic(t *testing.T) {
 	if f.k.count("COMMIT") != 1 {
 		t.Fatal("a frame presented during the scanout flip was committed at once")
 	}
-	// That frame was deferred to the flip; drop it to keep the test about
+	// That frame waits for the flip; drop it to keep the test about
 	// scanout.
-	f.deferred = nil
-	if info := f.complete(); info.Flags&PresentZeroCopy == 0 {
-		t.Errorf("scanout completion flags %#x lack PresentZeroCopy", info.Flags)
+	f.queued = f.queued[:0]
+	if info := f.complete(); info.Flags&present.ZeroCopy == 0 {
+		t.Errorf("scanout completion flags %#x lack present.ZeroCopy", info.Flags)
 	}
 	f.mustScanout(1, buf)
 	f.complete()
@@ -392,7 +450,7 @@ func TestScanoutThenCompositeAtomic(t *testing.T) {
 		if i == 0 && f.k.last[fakePropID("SRC_W")] != 64<<16 {
 			t.Error("first composited frame after scanout left the plane rectangles to chance")
 		}
-		if info := f.complete(); info.Flags&PresentZeroCopy != 0 {
+		if info := f.complete(); info.Flags&present.ZeroCopy != 0 {
 			t.Errorf("composited frame %d reported zero-copy", i)
 		}
 	}
@@ -518,8 +576,8 @@ func TestScanoutLegacyOneBuffer(t *testing.T) {
 	if f.k.count("PAGE_FLIP") != 1 || f.k.pending < firstClientFB {
 		t.Fatalf("calls %v, pending %d", f.k.calls, f.k.pending)
 	}
-	if info := f.complete(); info.Flags&PresentZeroCopy == 0 {
-		t.Errorf("flags %#x lack PresentZeroCopy", info.Flags)
+	if info := f.complete(); info.Flags&present.ZeroCopy == 0 {
+		t.Errorf("flags %#x lack present.ZeroCopy", info.Flags)
 	}
 	// The dumb buffer is off screen now: DIRTYFB alone would show nothing.
 	if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); err != nil {

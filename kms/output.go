@@ -6,38 +6,24 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
-// PresentInfo reports the completion of a Present: when the frame reached
-// the screen.
-type PresentInfo struct {
-	Time    time.Time     // flip time; CLOCK_MONOTONIC based, see Sec/Nsec
-	Sec     uint64        // raw CLOCK_MONOTONIC seconds, as wp_presentation wants
-	Nsec    uint32        // raw nanoseconds within Sec
-	Seq     uint64        // vblank sequence (0 on drivers without vblank counters)
-	Refresh time.Duration // 0 if unknown
-	Flags   uint32        // PresentVsync | PresentHWClock | PresentHWCompletion | PresentZeroCopy
+// Timer is a one-shot timer whose function runs on the goroutine that
+// drives the outputs: the compositor's event loop (*eventloop.Timer is
+// one). Outputs use timers to pace completions and to let a frame pick up
+// a cursor move before it is committed alone; they never sleep.
+type Timer interface {
+	// Set arms the timer for the CLOCK_MONOTONIC time at (a deadline in
+	// the past fires at the next iteration), replacing any earlier one.
+	Set(at time.Duration)
+	Stop()
 }
-
-// Monotonic is the flip time as a CLOCK_MONOTONIC duration.
-func (p PresentInfo) Monotonic() time.Duration {
-	return time.Duration(p.Sec)*time.Second + time.Duration(p.Nsec)
-}
-
-// wp_presentation_feedback.kind bits.
-const (
-	PresentVsync        = 1
-	PresentHWClock      = 2
-	PresentHWCompletion = 4
-	PresentZeroCopy     = 8
-)
 
 // OutputConfig is the per-output part of Options.
 type OutputConfig struct {
@@ -52,6 +38,10 @@ type Options struct {
 	ForceLegacy  bool                    // use SETCRTC/PAGE_FLIP/DIRTYFB even if atomic works
 	Buffers      int                     // scanout buffers per output; 0 picks per driver (see Output)
 	Logger       *slog.Logger
+
+	// NewTimer makes a timer on the loop that dispatches the device's
+	// events (see Timer). Required.
+	NewTimer func(fn func()) Timer
 
 	// NoPlaneRotation turns the picture in the CPU copy even where the
 	// plane's "rotation" property passes TEST_ONLY: for drivers whose
@@ -87,7 +77,8 @@ type scanoutBuffer struct {
 
 // Output is one connected connector lit by a CRTC and its primary plane,
 // showing a CPU-composited shadow image, or a client's dma-buf directly
-// (Scanout, see scanout.go).
+// (Scanout, see scanout.go), with the pointer on a cursor plane when there
+// is one (cursor.go).
 //
 // Every Present copies only damaged rectangles from the shadow into a
 // scanout buffer (with the output transform when the plane cannot rotate)
@@ -100,13 +91,19 @@ type scanoutBuffer struct {
 // framebuffers and then upload the whole screen; there the scanout memory is
 // never read by a display while the CPU writes it, so one buffer
 // re-committed with damage clips is both tear-free and cheapest. Other
-// drivers get two buffers (Options.Buffers can ask for three). A frame
-// presented while a flip is still pending is not drawn into a third buffer
-// but deferred: its damage is copied and committed when the flip lands.
+// drivers get two buffers (Options.Buffers can ask for three).
+//
+// An Output is driven from one goroutine, the compositor's loop: its
+// methods, the page-flip events (Device.DispatchEvents) and its timers all
+// run there, so nothing in it is locked and nothing blocks. A CRTC takes
+// one commit at a time, so what arrives while one is in flight (a frame
+// presented during a cursor-only commit, a cursor move during a frame) is
+// state for the next commit, made when the flip event comes.
 type Output struct {
 	dev    *Device
 	log    *slog.Logger
-	notify func(PresentInfo)
+	notify func(present.Info)
+	now    func() time.Duration // CLOCK_MONOTONIC; a field so tests can drive it
 
 	connID    uint32
 	name      string
@@ -126,39 +123,55 @@ type Output struct {
 	planeRotated bool
 	atomic       bool
 	dirtyFB      bool // legacy: driver wants DIRTYFB (it did not answer ENOSYS)
+	maxBuffers   int
 
-	paceMu     sync.Mutex
-	lastDone   time.Time // when the previous completion was delivered
-	maxBuffers int
+	// Completions are handed out no closer than a refresh apart (report).
+	paceTimer Timer
+	lastDone  time.Duration // when the previous completion was due
+	paced     []pacedInfo   // completions waiting for their time, in order
 
 	shadow *render.Image
 	ring   *DamageRing
 	copier render.Copier // keeps the rotation band buffer between frames
 
-	mu       sync.Mutex
-	bufs     []*scanoutBuffer
-	front    *scanoutBuffer    // on screen
-	pending  *scanoutBuffer    // flip queued, not yet complete
-	deferred []image.Rectangle // damage presented while a flip was pending
-	closed   bool
+	bufs    []*scanoutBuffer
+	front   *scanoutBuffer // on screen
+	pending *scanoutBuffer // flip queued, not yet complete
+	// queued is the damage of a frame presented while a commit was in
+	// flight; it is copied and committed when that commit's event comes.
+	queued render.Damage
+	closed bool
 
 	// Direct scanout (scanout.go). front/pending and frontImport/
 	// pendingImport are exclusive: the plane shows a dumb buffer or a
-	// client's framebuffer.
+	// client's framebuffer. queuedImport was accepted by Scanout while a
+	// cursor-only commit was in flight and goes with the next commit.
 	scanFormats   map[uint32][]uint64
 	modifiers     bool // ADDFB2 takes explicit modifiers
 	imports       map[uint64]*importedFB
 	refused       map[uint64]error
 	frontImport   *importedFB
 	pendingImport *importedFB
-	scanouts      atomic.Int64
+	queuedImport  *importedFB
 
 	cursor *cursorPlane // nil: the cursor is composited (cursor.go)
 
-	saved       *CRTC
-	unregister  func()
-	copiedBytes atomic.Int64
-	frames      atomic.Int64
+	saved      *CRTC
+	unregister func()
+
+	// Per-frame scratch, kept so a steady frame allocates nothing.
+	clipped []image.Rectangle
+	clips   []Rect
+
+	copiedBytes int64
+	frames      int64
+	scanouts    int64
+}
+
+// pacedInfo is a completion held back until due.
+type pacedInfo struct {
+	info present.Info
+	due  time.Duration
 }
 
 // Name is the connector name, e.g. "Virtual-1", "HDMI-A-1".
@@ -183,10 +196,10 @@ func (o *Output) Transform() render.Transform { return o.transform }
 func (o *Output) Shadow() *render.Image { return o.shadow }
 
 // CopiedBytes is the total number of bytes written into scanout buffers.
-func (o *Output) CopiedBytes() int64 { return o.copiedBytes.Load() }
+func (o *Output) CopiedBytes() int64 { return o.copiedBytes }
 
 // Frames is the number of frames presented (copied and committed).
-func (o *Output) Frames() int64 { return o.frames.Load() }
+func (o *Output) Frames() int64 { return o.frames }
 
 // Atomic reports whether the output uses atomic commits (else legacy).
 func (o *Output) Atomic() bool { return o.atomic }
@@ -204,16 +217,20 @@ func (o *Output) CRTCID() uint32 { return o.crtcID }
 // plane switches framebuffers (damage clips are ignored then).
 var perBufferUploadDrivers = map[string]bool{"virtio_gpu": true, "vmwgfx": true}
 
-// NewOutput lights connector conn on a free CRTC (not in used) and shows a
-// black frame. notify receives the completion of every Present, on any
-// goroutine.
-func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts Options, notify func(PresentInfo)) (_ *Output, err error) {
+// NewOutput lights connector conn on CRTC crtcID and shows a black frame.
+// notify receives the completion of every Present and Scanout, on the
+// loop: from DispatchEvents or a timer, never from inside the call that
+// started the frame.
+func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts Options, notify func(present.Info)) (_ *Output, err error) {
 	cfg, err := opts.configFor(conn.Name)
 	if err != nil {
 		return nil, err
 	}
+	if opts.NewTimer == nil {
+		return nil, fmt.Errorf("output %s: kms.Options.NewTimer is nil: outputs need timers on the loop that dispatches %s's events", conn.Name, dev.Path())
+	}
 	o := &Output{
-		dev: dev, log: opts.logger().With("output", conn.Name), notify: notify,
+		dev: dev, log: opts.logger().With("output", conn.Name), notify: notify, now: monotonicNow,
 		connID: conn.ID, name: conn.Name, mmW: conn.MmWidth, mmH: conn.MmHeight,
 		crtcID: crtcID, crtcIndex: crtcIndex, connProps: conn.Props,
 		transform: cfg.Rotate, copyTrans: cfg.Rotate,
@@ -252,6 +269,10 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	}
 	o.initScanout()
 	o.initCursor()
+	o.paceTimer = opts.NewTimer(o.deliverDue)
+	if o.cursor != nil {
+		o.cursor.timer = opts.NewTimer(o.flushCursorLater)
+	}
 	o.maxBuffers = opts.Buffers
 	if o.maxBuffers <= 0 {
 		o.maxBuffers = 2
@@ -288,7 +309,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	// the black shadow once, and record it as frame 1 so this buffer is
 	// known to match the shadow.
 	o.ring.Add([]image.Rectangle{o.shadow.Bounds()})
-	o.copiedBytes.Add(int64(render.CopyOut(&first.img, o.shadow, []image.Rectangle{o.shadow.Bounds()}, o.copyTrans)))
+	o.copiedBytes += int64(render.CopyOut(&first.img, o.shadow, []image.Rectangle{o.shadow.Bounds()}, o.copyTrans))
 	first.seq = o.ring.Seq()
 	if err := o.modeset(first); err != nil {
 		return nil, err
@@ -306,9 +327,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 			o.maxBuffers = 1
 		}
 	}
-	if o.unregister, err = dev.HandleEvents(uint64(crtcID), o.handleFlip); err != nil {
-		return nil, err
-	}
+	o.unregister = dev.HandleEvents(uint64(crtcID), o.handleFlip)
 	o.log.Info("output on", "description", o.desc, "mode", o.mode.String(), "crtc", crtcID,
 		"atomic", o.atomic, "transform", o.transform.String(), "plane_rotation", o.planeRotated,
 		"buffers", o.maxBuffers, "format", o.format.String())
@@ -512,10 +531,16 @@ func (o *Output) shadowRotation() uint64 {
 	return rotate0
 }
 
-// flipPendingLocked reports whether a flip (of either kind) has not
-// completed yet.
-func (o *Output) flipPendingLocked() bool {
+// flipPending reports whether a frame or scanout flip has not completed
+// yet.
+func (o *Output) flipPending() bool {
 	return o.pending != nil || o.pendingImport != nil
+}
+
+// busy reports whether any commit is in flight: the CRTC takes the next
+// one only after its event (a second NONBLOCK commit gets EBUSY).
+func (o *Output) busy() bool {
+	return o.flipPending() || o.cursor != nil && o.cursor.inFlight
 }
 
 // modeset lights the output with buf (black), blocking.
@@ -533,51 +558,53 @@ func (o *Output) modeset(buf *scanoutBuffer) error {
 	return o.dev.Commit(req, AtomicAllowModeset, 0)
 }
 
-// ErrFlipPending is returned when every buffer is busy (with more
-// buffers than flips in flight this cannot happen).
+// ErrFlipPending is returned when a frame comes while the previous one has
+// not completed and cannot wait for it (every buffer busy, or a scanout
+// already waiting): the caller did not wait for the completion.
 var ErrFlipPending = errors.New("kms: previous frame still pending")
 
-// Present shows the shadow. damage is in shadow coordinates; an empty damage
-// list draws nothing and completes at once (notify is called with Flags 0).
-// It does not block: completion is reported through notify when the flip
-// has happened.
+// Present shows the shadow: Commit with only Damage. damage is in shadow
+// coordinates; an empty damage list draws nothing and completes at once
+// (with Flags 0). It does not block: completion is reported through
+// notify when the flip has happened. While another commit is in flight (a
+// cursor move) the frame is kept, copied and committed when that
+// commit's event comes.
 func (o *Output) Present(damage []image.Rectangle) error {
+	if damage == nil {
+		damage = []image.Rectangle{}
+	}
+	return o.Commit(OutputState{Damage: damage})
+}
+
+// showShadow is the primary part of a state showing the shadow.
+func (o *Output) showShadow(damage []image.Rectangle) error {
 	bounds := o.shadow.Bounds()
-	var clipped []image.Rectangle
+	clipped := o.clipped[:0]
 	for _, r := range damage {
 		if r = r.Intersect(bounds); !r.Empty() {
 			clipped = append(clipped, r)
 		}
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.waitCursorLocked()
-	if o.closed {
-		return fmt.Errorf("output %s: closed", o.name)
-	}
+	o.clipped = clipped
 	if len(clipped) == 0 {
-		if !o.flipPendingLocked() {
-			go o.notify(o.nowInfo(0))
+		o.report(o.nowInfo(0), false)
+		return nil
+	}
+	if o.busy() {
+		for _, r := range clipped {
+			o.queued.Add(r)
 		}
 		return nil
 	}
-	if o.flipPendingLocked() {
-		// The compositor waits for completions, so this is rare: keep the
-		// damage and present it when the pending flip lands, rather than
-		// fail or drop the frame. Its completion follows its own flip.
-		o.deferred = append(o.deferred, clipped...)
-		return nil
-	}
-	return o.presentLocked(clipped)
+	return o.presentNow(clipped)
 }
 
-// presentLocked copies and commits one frame; o.mu is held and no flip is
-// pending.
-func (o *Output) presentLocked(clipped []image.Rectangle) error {
+// presentNow copies and commits one frame; no commit is in flight.
+func (o *Output) presentNow(clipped []image.Rectangle) error {
 	bounds := o.shadow.Bounds()
 	buf, err := o.backBuffer()
 	if err != nil {
-		return err
+		return fmt.Errorf("output %s: %w", o.name, err)
 	}
 	o.ring.Add(clipped)
 	prevSeq := buf.seq
@@ -591,10 +618,10 @@ func (o *Output) presentLocked(clipped []image.Rectangle) error {
 		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", age)
 	}
 	buf.seq = o.ring.Seq()
-	o.copiedBytes.Add(int64(n))
-	o.frames.Add(1)
+	o.copiedBytes += int64(n)
+	o.frames++
 
-	clips := make([]Rect, 0, len(rects))
+	clips := o.clips[:0]
 	for _, r := range rects {
 		fr := r
 		if !o.planeRotated {
@@ -602,6 +629,7 @@ func (o *Output) presentLocked(clipped []image.Rectangle) error {
 		}
 		clips = append(clips, Rect{X1: int32(fr.Min.X), Y1: int32(fr.Min.Y), X2: int32(fr.Max.X), Y2: int32(fr.Max.Y)})
 	}
+	o.clips = clips
 	if o.atomic {
 		err = o.flipAtomic(buf, clips)
 	} else {
@@ -655,7 +683,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 		blob = id
 		req.Add(o.plane.ID, o.plane.Props.ID("FB_DAMAGE_CLIPS"), uint64(blob))
 	}
-	o.foldCursorLocked(req)
+	o.foldCursor(req)
 	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
 	if blob != 0 {
 		// The committed state holds its own reference to the blob.
@@ -664,7 +692,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 	if err != nil {
 		return err
 	}
-	o.cursorCommittedLocked()
+	o.cursorCommitted()
 	o.pending = buf
 	return nil
 }
@@ -677,7 +705,7 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 		if err := o.dev.DirtyFB(buf.fb, clips); err != nil && !errors.Is(err, unix.ENOSYS) {
 			return err
 		}
-		o.deliver(o.nowInfo(PresentHWCompletion))
+		o.report(o.nowInfo(present.HWCompletion), false)
 		return nil
 	}
 	if o.dirtyFB && o.frontImport == nil {
@@ -692,83 +720,113 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 	return nil
 }
 
-// handleFlip runs on the device's event goroutine.
+// handleFlip is the page-flip event of the commit in flight, dispatched
+// on the loop. It makes what waited for it the next commit, then reports
+// the frame that landed, so the compositor's next frame (drawn when the
+// loop iteration ends) finds that commit in flight and is queued behind
+// it only if something really was waiting.
 func (o *Output) handleFlip(ev FlipEvent) {
-	o.mu.Lock()
-	var flags uint32 = PresentVsync | PresentHWClock | PresentHWCompletion
+	if o.closed {
+		return
+	}
+	flags := present.VSync | present.HWClock | present.HWCompletion
 	switch {
 	case o.pendingImport != nil:
 		if old := o.frontImport; old != o.pendingImport {
 			o.leaveScreen(old)
 		}
 		o.frontImport, o.front, o.pendingImport = o.pendingImport, nil, nil
-		flags |= PresentZeroCopy
+		flags |= present.ZeroCopy
 	case o.pending != nil:
 		o.leaveScreen(o.frontImport)
 		o.front, o.frontImport, o.pending = o.pending, nil, nil
-	case o.cursor != nil && o.cursor.done != nil:
+	case o.cursor != nil && o.cursor.inFlight:
 		// A cursor-only commit landed: no frame to report.
-		o.cursorLandedLocked()
-		if err := o.flushCursorLocked(); err != nil {
-			o.log.Debug("cursor commit", "err", err)
-		}
-		o.mu.Unlock()
+		o.cursor.inFlight = false
+		o.commitWaiting(false)
+		return
+	default:
+		// A flip from before Resume forgot it.
 		return
 	}
-	closed := o.closed
-	if d := o.deferred; len(d) > 0 && !closed {
-		o.deferred = nil
-		if err := o.presentLocked(d); err != nil {
-			o.log.Error("deferred frame", "err", err)
-		}
-	}
-	if !closed {
-		// A cursor move that waited for this flip.
-		if err := o.flushCursorLocked(); err != nil {
-			o.log.Debug("cursor commit", "err", err)
-		}
-	}
-	o.mu.Unlock()
-	if closed {
-		return
-	}
-	info := PresentInfo{
-		Time:    ev.Time(),
-		Sec:     uint64(ev.Sec),
-		Nsec:    ev.Usec * 1000,
+	o.commitWaiting(true)
+	o.report(present.Info{
+		Time:    ev.Monotonic(),
 		Seq:     uint64(ev.Sequence),
 		Refresh: o.refresh(),
 		Flags:   flags,
-	}
-	o.deliver(info)
+	}, true)
 }
 
-// deliver reports a completion, but no sooner than one refresh period
-// after the previous one. Drivers without vblank interrupts (virtio_gpu,
-// DIRTYFB uploads) complete as soon as the upload is queued; without this a
-// client animating as fast as its frame callbacks arrive would spin a core.
-// Real vblank events are already a period apart and pass straight through.
-func (o *Output) deliver(info PresentInfo) {
+// commitWaiting commits what arrived while a commit was in flight: a
+// queued scanout or frame (carrying any cursor change), else the cursor
+// change alone. After a frame's flip the cursor waits for the end of the
+// loop iteration, when the compositor draws its next frame: that frame
+// takes the cursor along instead of queueing behind a cursor commit.
+func (o *Output) commitWaiting(frameLanded bool) {
+	switch {
+	case o.queuedImport != nil:
+		imp := o.queuedImport
+		o.queuedImport = nil
+		if err := o.commitScanout(imp); err != nil {
+			o.log.Error("direct scanout after the cursor commit", "err", err)
+			// Scanout promised a completion; the compositor waits for it.
+			o.report(o.nowInfo(0), false)
+		}
+	case len(o.queued) > 0:
+		err := o.presentNow(o.queued)
+		o.queued = o.queued[:0]
+		if err != nil {
+			o.log.Error("frame after the cursor commit", "err", err)
+			o.report(o.nowInfo(0), false)
+		}
+	case frameLanded:
+		o.flushCursorSoon()
+	default:
+		if err := o.flushCursor(); err != nil {
+			o.log.Debug("cursor commit", "err", err)
+		}
+	}
+}
+
+// report hands a completion to the compositor, but no sooner than one
+// refresh period after the previous one. Drivers without vblank
+// interrupts (virtio_gpu, DIRTYFB uploads) complete as soon as the upload
+// is queued; without this a client animating as fast as its frame
+// callbacks arrive would spin a core. Real vblank events are already a
+// period apart and are reported inline, from the event. A completion
+// decided inside Present (inline false) goes through the timer too, so
+// the compositor never hears of a frame from inside its own call.
+func (o *Output) report(info present.Info, inline bool) {
 	period := o.refresh()
 	if period == 0 {
 		period = time.Second / 60
 	}
 	const slack = 2 * time.Millisecond // event jitter on real vblank
-	o.paceMu.Lock()
-	now := time.Now()
-	due := o.lastDone.Add(period - slack)
-	wait := due.Sub(now)
-	if wait > 0 {
-		o.lastDone = due
-	} else {
-		o.lastDone = now
-	}
-	o.paceMu.Unlock()
-	if wait <= 0 {
+	now := o.now()
+	due := max(o.lastDone+period-slack, now)
+	o.lastDone = due
+	if inline && due <= now && len(o.paced) == 0 {
 		o.notify(info)
 		return
 	}
-	time.AfterFunc(wait, func() { o.notify(info) })
+	o.paced = append(o.paced, pacedInfo{info, due})
+	if len(o.paced) == 1 {
+		o.paceTimer.Set(due)
+	}
+}
+
+// deliverDue is the pace timer: it reports the completions that are due.
+func (o *Output) deliverDue() {
+	now := o.now()
+	for len(o.paced) > 0 && o.paced[0].due <= now && !o.closed {
+		p := o.paced[0]
+		o.paced = o.paced[:copy(o.paced, o.paced[1:])]
+		o.notify(p.info)
+	}
+	if len(o.paced) > 0 && !o.closed {
+		o.paceTimer.Set(o.paced[0].due)
+	}
 }
 
 func (o *Output) refresh() time.Duration {
@@ -778,34 +836,51 @@ func (o *Output) refresh() time.Duration {
 	return time.Duration(int64(time.Second) * 1000 / int64(o.mode.RefreshMilliHz))
 }
 
-// nowInfo is a completion stamped with the current CLOCK_MONOTONIC time,
-// for frames that did not wait for a flip event.
-func (o *Output) nowInfo(flags uint32) PresentInfo {
+// monotonicNow is CLOCK_MONOTONIC, the clock of page-flip events.
+func monotonicNow() time.Duration {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return PresentInfo{
-		// Timespec fields are 32-bit on armv7 and 386.
-		Time: time.Unix(int64(ts.Sec), int64(ts.Nsec)), Sec: uint64(ts.Sec), Nsec: uint32(ts.Nsec),
-		Refresh: o.refresh(), Flags: flags,
+	return time.Duration(ts.Nano())
+}
+
+// nowInfo is a completion stamped with the current time, for frames that
+// did not wait for a flip event.
+func (o *Output) nowInfo(flags present.Flags) present.Info {
+	return present.Info{Time: o.now(), Refresh: o.refresh(), Flags: flags}
+}
+
+// forgetInFlight drops every commit in flight and everything waiting for
+// one: their events will not come (the session was away) or no longer
+// matter (the output is closing).
+func (o *Output) forgetInFlight() {
+	if c := o.cursor; c != nil {
+		c.inFlight = false
+		c.timer.Stop()
 	}
+	o.queued = o.queued[:0]
+	if imp := o.queuedImport; imp != nil {
+		o.queuedImport = nil
+		o.leaveScreen(imp)
+	}
+	o.paced = o.paced[:0]
+	o.paceTimer.Stop()
 }
 
 // Resume lights the output again after the session was away (VT switch):
 // another DRM master may have changed the CRTC in between. The buffer last
 // shown is shown again; it still holds the last frame. Call it once DRM
-// master is back, before the next Present.
+// master is back, before the next Present. Completions not reported yet
+// are dropped: the compositor completes its frames in flight itself when
+// it resumes.
 func (o *Output) Resume() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	if o.closed {
 		return fmt.Errorf("output %s: closed", o.name)
 	}
-	// A flip pending at pause time will not report; forget it.
+	o.forgetInFlight()
 	if c := o.cursor; c != nil {
-		o.cursorLandedLocked()
 		// The other master may have changed the plane; the compositor
 		// loads the cursor again.
-		c.on, c.dirty = false, false
+		c.on, c.dirty, c.shown = false, false, -1
 	}
 	if o.pending != nil {
 		o.front = o.pending
@@ -830,20 +905,16 @@ func (o *Output) Resume() error {
 // Close restores the CRTC configuration found at start (so the text
 // console comes back) and frees the buffers. It is safe to call twice.
 func (o *Output) Close() error {
-	o.mu.Lock()
 	if o.closed {
-		o.mu.Unlock()
 		return nil
 	}
 	o.closed = true
-	o.mu.Unlock()
 	if o.unregister != nil {
 		o.unregister()
 	}
+	o.forgetInFlight()
 	err := o.restore()
-	o.mu.Lock()
 	o.freeImports()
-	o.mu.Unlock()
 	if o.cursor != nil {
 		o.freeCursorBuffers(o.cursor)
 	}

@@ -4,27 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
+
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // OutputSet is the outputs of one device: one per connected connector,
 // each on its own CRTC. Rescan (on a hotplug uevent) adds and removes
-// outputs as connectors come and go.
+// outputs as connectors come and go. Like its outputs it is used from the
+// loop only.
 type OutputSet struct {
-	dev    *Device
-	opts   Options
-	notify func(*Output, PresentInfo)
-
-	mu      sync.Mutex
+	dev     *Device
+	opts    Options
+	notify  func(*Output, present.Info)
 	outputs []*Output
 }
 
 // NewOutputs lights every connected connector of dev. It enables atomic
 // modesetting unless opts.ForceLegacy. notify receives each output's
-// Present completions, on any goroutine. A device with no connected
+// completions, on the loop (see NewOutput). A device with no connected
 // connector gives an empty set, not an error: a monitor may be plugged in
 // later.
-func NewOutputs(dev *Device, opts Options, notify func(*Output, PresentInfo)) (*OutputSet, error) {
+func NewOutputs(dev *Device, opts Options, notify func(*Output, present.Info)) (*OutputSet, error) {
 	if dev.Node() != NodePrimary {
 		return nil, fmt.Errorf("%s is a render node; outputs need a primary node (/dev/dri/cardN)", dev.Path())
 	}
@@ -43,8 +43,6 @@ func NewOutputs(dev *Device, opts Options, notify func(*Output, PresentInfo)) (*
 
 // Outputs lists the current outputs.
 func (s *OutputSet) Outputs() []*Output {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return slices.Clone(s.outputs)
 }
 
@@ -54,8 +52,6 @@ func (s *OutputSet) Outputs() []*Output {
 // logged and skipped so one bad connector does not take the others down;
 // the error is returned only when no output could be lit at all.
 func (s *OutputSet) Rescan() (added, removed []*Output, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	res, err := s.dev.Resources()
 	if err != nil {
 		return nil, nil, err
@@ -99,15 +95,18 @@ func (s *OutputSet) Rescan() (added, removed []*Output, err error) {
 			errs = append(errs, err)
 			continue
 		}
-		notify := func(info PresentInfo) {}
-		o, err := NewOutput(s.dev, c, crtc, idx, s.opts, func(info PresentInfo) { notify(info) })
+		// No completion comes before NewOutput returns: they are
+		// dispatched on the loop, which is running this.
+		var o *Output
+		o, err = NewOutput(s.dev, c, crtc, idx, s.opts, func(info present.Info) {
+			if s.notify != nil {
+				s.notify(o, info)
+			}
+		})
 		if err != nil {
 			s.opts.logger().Warn("output not lit", "connector", c.Name, "err", err)
 			errs = append(errs, err)
 			continue
-		}
-		if s.notify != nil {
-			notify = func(info PresentInfo) { s.notify(o, info) }
 		}
 		used[crtc] = true
 		s.outputs = append(s.outputs, o)
@@ -147,8 +146,6 @@ func (s *OutputSet) pickCRTC(res *Resources, c *Connector, used map[uint32]bool)
 
 // Resume re-lights every output after a VT switch (see Output.Resume).
 func (s *OutputSet) Resume() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var errs []error
 	for _, o := range s.outputs {
 		errs = append(errs, o.Resume())
@@ -159,8 +156,6 @@ func (s *OutputSet) Resume() error {
 // Close closes every output (restoring the previous CRTC configurations).
 // The device stays open.
 func (s *OutputSet) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var errs []error
 	for _, o := range s.outputs {
 		errs = append(errs, o.Close())

@@ -94,67 +94,82 @@ func (o *Output) ScanoutFormats() map[uint32][]uint64 {
 }
 
 // Scanouts is the number of frames shown by direct scanout.
-func (o *Output) Scanouts() int64 { return o.scanouts.Load() }
+func (o *Output) Scanouts() int64 { return o.scanouts }
 
-// Scanout shows buf on the primary plane instead of the shadow image. Its
-// completion is reported through notify like a Present, with
-// PresentZeroCopy set. ok is false, with a nil error, when the device
-// cannot import buf or refuses to show it; that is remembered for key
-// until Forget, so a refused buffer costs nothing on later frames. Errors
-// are for failures unrelated to the buffer.
+// Scanout shows buf on the primary plane instead of the shadow image:
+// Commit with only a ScanoutState. Its completion is reported through
+// notify like a Present, with present.ZeroCopy set. ok is false, with a
+// nil error, when the device cannot import buf or refuses to show it
+// (ErrScanoutRefused); that is remembered for key until Forget, so a
+// refused buffer costs nothing on later frames. Errors are for failures
+// unrelated to the buffer. While a cursor-only commit is in flight the
+// buffer is tested now and committed when that one lands.
 func (o *Output) Scanout(key uint64, buf *dmabuf.Buffer) (ok bool, err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.waitCursorLocked()
-	if o.closed {
-		return false, fmt.Errorf("output %s: closed", o.name)
-	}
-	if o.flipPendingLocked() {
-		return false, fmt.Errorf("output %s: %w", o.name, ErrFlipPending)
-	}
-	if _, refused := o.refused[key]; refused {
+	err = o.Commit(OutputState{Scanout: &ScanoutState{Key: key, Buffer: buf}})
+	if errors.Is(err, ErrScanoutRefused) {
 		return false, nil
+	}
+	return err == nil, err
+}
+
+// checkScanout imports buf (once per key) and, on the atomic path, asks
+// the driver whether the plane shows it (TEST_ONLY, once per
+// framebuffer; a test needs no idle CRTC).
+func (o *Output) checkScanout(key uint64, buf *dmabuf.Buffer) (*importedFB, error) {
+	if err, refused := o.refused[key]; refused {
+		return nil, fmt.Errorf("output %s: %w: %w", o.name, ErrScanoutRefused, err)
 	}
 	if !o.atomic && (buf.Width != o.mode.Width || buf.Height != o.mode.Height) {
 		// PAGE_FLIP cannot change the CRTC's viewport: only a framebuffer
 		// of the mode's size shows what a composited frame would.
-		o.refuse(key, "size", fmt.Errorf("%dx%d buffer on a %dx%d mode", buf.Width, buf.Height, o.mode.Width, o.mode.Height))
-		return false, nil
+		return nil, o.refuse(key, nil, &scanoutRefusal{"size", fmt.Errorf("%dx%d buffer on a %dx%d mode", buf.Width, buf.Height, o.mode.Width, o.mode.Height)})
 	}
 	imp := o.imports[key]
 	if imp == nil {
+		var err error
 		imp, err = o.importBuffer(buf)
 		if err != nil {
-			o.refuse(key, "import", err)
-			return false, nil
+			return nil, o.refuse(key, nil, &scanoutRefusal{"import", err})
 		}
 		imp.key = key
 		o.imports[key] = imp
 	}
-	if o.atomic {
-		err = o.scanoutAtomic(imp)
-	} else {
-		err = o.scanoutLegacy(imp)
+	if o.atomic && !imp.tested {
+		if err := o.dev.Commit(o.scanoutRequest(imp), AtomicTestOnly, 0); err != nil {
+			return nil, o.refuse(key, imp, &scanoutRefusal{"TEST_ONLY", err})
+		}
+		imp.tested = true
 	}
-	var refusal *scanoutRefusal
-	if errors.As(err, &refusal) {
-		o.refuse(key, refusal.step, refusal.err)
-		delete(o.imports, key)
-		o.freeImport(imp)
-		return false, nil
+	return imp, nil
+}
+
+// showScanout is the primary part of a state showing imp: committed now,
+// or queued behind the cursor-only commit in flight.
+func (o *Output) showScanout(key uint64, imp *importedFB) error {
+	var err error
+	switch {
+	case !o.atomic:
+		// No TEST_ONLY without atomic: the flip itself is the test.
+		if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
+			return o.refuse(key, imp, &scanoutRefusal{"PAGE_FLIP", err})
+		}
+		o.pendingImport = imp
+	case o.busy():
+		o.queuedImport = imp
+	default:
+		err = o.commitScanout(imp)
 	}
 	if err != nil {
-		return false, fmt.Errorf("output %s: direct scanout: %w", o.name, err)
+		return fmt.Errorf("output %s: direct scanout: %w", o.name, err)
 	}
-	o.pendingImport = imp
-	o.scanouts.Add(1)
+	o.scanouts++
 	// The dumb buffers are off screen from now on and the shadow is not
 	// drawn while a client buffer is shown: whatever is composited next
 	// is copied whole, whatever damage comes with it.
 	for _, b := range o.bufs {
 		b.seq = 0
 	}
-	return true, nil
+	return nil
 }
 
 // scanoutRefusal is the driver saying no to this buffer (as opposed to
@@ -166,7 +181,8 @@ type scanoutRefusal struct {
 
 func (r *scanoutRefusal) Error() string { return r.step + ": " + r.err.Error() }
 
-func (o *Output) scanoutAtomic(imp *importedFB) error {
+// scanoutRequest is the primary plane showing imp over the whole mode.
+func (o *Output) scanoutRequest(imp *importedFB) *AtomicRequest {
 	req := &AtomicRequest{}
 	// The client's buffer is in the framebuffer's own orientation (the
 	// scene only offers buffers whose buffer transform equals the output
@@ -174,32 +190,32 @@ func (o *Output) scanoutAtomic(imp *importedFB) error {
 	// again, even when it rotates the shadow's framebuffers.
 	o.planeState(req, imp.fb, imp.width, imp.height, rotate0)
 	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
-	if !imp.tested {
-		if err := o.dev.Commit(req, AtomicTestOnly, 0); err != nil {
-			return &scanoutRefusal{"TEST_ONLY", err}
-		}
-		imp.tested = true
-	}
-	o.foldCursorLocked(req)
+	return req
+}
+
+// commitScanout flips to imp, with any cursor change; no commit is in
+// flight.
+func (o *Output) commitScanout(imp *importedFB) error {
+	req := o.scanoutRequest(imp)
+	o.foldCursor(req)
 	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
 		return err
 	}
-	o.cursorCommittedLocked()
+	o.cursorCommitted()
+	o.pendingImport = imp
 	return nil
 }
 
-func (o *Output) scanoutLegacy(imp *importedFB) error {
-	// No TEST_ONLY without atomic: the flip itself is the test.
-	if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
-		return &scanoutRefusal{"PAGE_FLIP", err}
+// refuse remembers that key cannot be scanned out and drops its
+// framebuffer, if it got one.
+func (o *Output) refuse(key uint64, imp *importedFB, r *scanoutRefusal) error {
+	o.refused[key] = r
+	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", r.step, "errno", errnoName(r.err), "err", r.err)
+	if imp != nil {
+		delete(o.imports, key)
+		o.freeImport(imp)
 	}
-	return nil
-}
-
-// refuse remembers that key cannot be scanned out.
-func (o *Output) refuse(key uint64, step string, err error) {
-	o.refused[key] = err
-	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", step, "errno", errnoName(err), "err", err)
+	return fmt.Errorf("output %s: %w: %w", o.name, ErrScanoutRefused, r)
 }
 
 // importBuffer turns buf's planes into GEM handles (PRIME) and a
@@ -275,15 +291,13 @@ func (o *Output) releaseHandles(imp *importedFB) {
 // gone). A framebuffer still on screen or pending is freed once a
 // completed flip has replaced it.
 func (o *Output) Forget(key uint64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	delete(o.refused, key)
 	imp := o.imports[key]
 	if imp == nil {
 		return
 	}
 	delete(o.imports, key)
-	if imp == o.frontImport || imp == o.pendingImport {
+	if imp == o.frontImport || imp == o.pendingImport || imp == o.queuedImport {
 		imp.forgotten = true
 		o.log.Debug("client framebuffer still on screen; freeing it after the next flip", "key", key, "fb", imp.fb)
 		return
@@ -305,7 +319,7 @@ func (o *Output) leaveScreen(imp *importedFB) {
 // shows any of them.
 func (o *Output) freeImports() {
 	seen := map[*importedFB]bool{}
-	for _, imp := range []*importedFB{o.frontImport, o.pendingImport} {
+	for _, imp := range []*importedFB{o.frontImport, o.pendingImport, o.queuedImport} {
 		if imp != nil {
 			seen[imp] = true
 		}
@@ -316,15 +330,13 @@ func (o *Output) freeImports() {
 	for imp := range seen {
 		o.freeImport(imp)
 	}
-	o.frontImport, o.pendingImport = nil, nil
+	o.frontImport, o.pendingImport, o.queuedImport = nil, nil, nil
 	clear(o.imports)
 	clear(o.refused)
 }
 
 // importPrime imports a dma-buf fd and counts the handle's users.
 func (d *Device) importPrime(fd int) (uint32, error) {
-	d.primeMu.Lock()
-	defer d.primeMu.Unlock()
 	h, err := d.ImportDMABUF(fd)
 	if err != nil {
 		return 0, err
@@ -337,11 +349,8 @@ func (d *Device) importPrime(fd int) (uint32, error) {
 }
 
 // releasePrime drops one user of an imported handle and closes it after
-// the last. The lock spans the close so a concurrent import of the same
-// dma-buf cannot be handed the number that is being closed.
+// the last.
 func (d *Device) releasePrime(h uint32) error {
-	d.primeMu.Lock()
-	defer d.primeMu.Unlock()
 	if d.primeRefs[h] > 1 {
 		d.primeRefs[h]--
 		return nil

@@ -8,17 +8,6 @@ import (
 	"github.com/vitrine-wm/vitrine/kms/dmabuf"
 )
 
-// sceneScanouter is scene.Scanouter (scene/dmabuf.go), copied here because
-// kms must not import scene: a change on either side breaks this build.
-type sceneScanouter interface {
-	DeviceID() uint64
-	ScanoutFormats() map[uint32][]uint64
-	Scanout(key uint64, buf *dmabuf.Buffer) (ok bool, err error)
-	Forget(key uint64)
-}
-
-var _ sceneScanouter = (*Output)(nil)
-
 func TestScanoutFormatTable(t *testing.T) {
 	const nv12 = 'N' | 'V'<<8 | '1'<<16 | '2'<<24
 	const tiled = 0x0100000000000001 // an Intel X-tiled style vendor modifier

@@ -85,7 +85,7 @@ func (c *Compositor) cursorImageChanged() {
 func (c *Compositor) damageCursor() {
 	for _, o := range c.outputs {
 		if !o.cursor.drawn.Empty() {
-			o.damage.add(o.cursor.drawn)
+			o.damage.Add(o.cursor.drawn)
 			o.cursor.drawn = image.Rectangle{}
 		}
 	}
@@ -104,7 +104,7 @@ func (c *Compositor) damageCursor() {
 		}
 		if !x.Empty() {
 			o.cursor.drawn = x.Sub(o.pos)
-			o.damage.add(o.cursor.drawn)
+			o.damage.Add(o.cursor.drawn)
 		}
 	}
 }

@@ -168,7 +168,7 @@ func TestRefusedCursorIsComposited(t *testing.T) {
 	if got := dev.takeCalls(); !equalCalls(got, "set 16x16 hot 4,4") {
 		t.Fatalf("plane calls = %q", got)
 	}
-	if o.damage.pixels() != 16*16 {
+	if o.damage.Area() != 16*16 {
 		t.Fatalf("damage = %v, want the cursor's 16x16", o.damage)
 	}
 	c.repaintOutputs()
@@ -182,7 +182,7 @@ func TestRefusedCursorIsComposited(t *testing.T) {
 	if got := dev.takeCalls(); len(got) != 0 {
 		t.Fatalf("plane asked again for a refused image: %q", got)
 	}
-	if o.damage.pixels() != 2*16*16 {
+	if o.damage.Area() != 2*16*16 {
 		t.Fatalf("motion damage = %v, want old and new 16x16", o.damage)
 	}
 	c.repaintOutputs()
@@ -197,7 +197,7 @@ func TestRefusedCursorIsComposited(t *testing.T) {
 func TestCursorPlaneKeepsTheCursorOutOfTheFrame(t *testing.T) {
 	dev := newPlaneOutput(320, 240, true)
 	c, o, _ := cursorScene(t, dev, 0xff0000ff)
-	o.damage.add(image.Rect(0, 0, 320, 240))
+	o.damage.Add(image.Rect(0, 0, 320, 240))
 	c.repaintOutputs()
 	if px := dev.shadow.PixelARGB(100, 100); px&0xffffff != 0 {
 		t.Fatalf("frame under a plane cursor = %#08x, want background only", px)

@@ -29,7 +29,7 @@ type output struct {
 	width, height int
 	refresh       time.Duration
 
-	damage   damageList // output coordinates, waiting for the next frame
+	damage   render.Damage // output coordinates, waiting for the next frame
 	inFlight bool
 	// lastVblank is when the last frame (or idle refresh) completed, on
 	// CLOCK_MONOTONIC; 0 before the first. Repaints are timed from it.
@@ -68,7 +68,7 @@ type output struct {
 	onScreen, pendingScreen *buffer
 	// Per-frame scratch, kept to avoid allocating every frame.
 	frameList   []drawItem
-	frameDamage damageList
+	frameDamage render.Damage
 	shadowStale bool
 	fullPresent bool
 
@@ -289,7 +289,7 @@ func (c *Compositor) repaintOutputs() {
 		if o.inFlight || o.gone {
 			continue
 		}
-		o.damage = o.damage.clip(image.Rect(0, 0, o.width, o.height))
+		o.damage = o.damage.Clip(image.Rect(0, 0, o.width, o.height))
 		if len(o.damage) == 0 && !o.wantFrame && len(o.copyWaiters) == 0 {
 			continue
 		}
@@ -367,7 +367,7 @@ func (o *output) repaint() {
 		o.inFlight = false
 		// Try again with the same damage at the next event.
 		for _, r := range damage {
-			o.damage.add(r)
+			o.damage.Add(r)
 		}
 	}
 }
@@ -512,7 +512,7 @@ func (c *Compositor) SetActive(active bool) {
 		if o.inFlight {
 			o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 		}
-		o.damage.add(image.Rect(0, 0, o.width, o.height))
+		o.damage.Add(image.Rect(0, 0, o.width, o.height))
 	}
 	c.restoreCursorPlanes()
 }
@@ -689,7 +689,7 @@ func guardFault(f func()) (err error) {
 func (c *Compositor) damageGlobal(r image.Rectangle) {
 	for _, o := range c.outputs {
 		if x := r.Intersect(o.bounds()); !x.Empty() {
-			o.damage.add(x.Sub(o.pos))
+			o.damage.Add(x.Sub(o.pos))
 		}
 	}
 }

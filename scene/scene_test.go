@@ -7,50 +7,6 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/xdg"
 )
 
-func TestDamageListMergesOverlapsWithoutWaste(t *testing.T) {
-	var d damageList
-	d.add(image.Rect(0, 0, 64, 64))
-	d.add(image.Rect(8, 0, 72, 64)) // a box moved 8 px
-	if len(d) != 1 || d[0] != image.Rect(0, 0, 72, 64) {
-		t.Fatalf("moving box damage = %v, want one 72x64 rectangle", d)
-	}
-	d.add(image.Rect(500, 500, 510, 510)) // far away: kept apart
-	if len(d) != 2 {
-		t.Fatalf("distant damage merged: %v", d)
-	}
-	d.add(image.Rect(10, 10, 20, 20)) // inside: no change
-	if len(d) != 2 || d.pixels() != 72*64+100 {
-		t.Fatalf("contained rectangle changed the list: %v", d)
-	}
-	// Diagonal neighbours would waste area if merged.
-	var e damageList
-	e.add(image.Rect(0, 0, 10, 10))
-	e.add(image.Rect(5, 5, 100, 100))
-	if len(e) != 2 {
-		t.Fatalf("wasteful merge: %v", e)
-	}
-}
-
-func TestDamageListBoundsItsLength(t *testing.T) {
-	var d damageList
-	for i := 0; i < 100; i++ {
-		d.add(image.Rect(i*20, 0, i*20+5, 5))
-	}
-	if len(d) > maxDamageRects {
-		t.Fatalf("%d rectangles kept, limit %d", len(d), maxDamageRects)
-	}
-	for i := 0; i < 100; i++ {
-		p := image.Pt(i*20+2, 2)
-		in := false
-		for _, r := range d {
-			in = in || p.In(r)
-		}
-		if !in {
-			t.Fatalf("damage at %v lost when the list was bounded: %v", p, d)
-		}
-	}
-}
-
 func TestRegionCovers(t *testing.T) {
 	g := &region{ops: []regionOp{{image.Rect(0, 0, 100, 100), true}}}
 	if !g.covers(image.Rect(0, 0, 100, 100)) || !g.contains(image.Pt(50, 50)) {

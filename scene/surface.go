@@ -18,8 +18,8 @@ type surfaceState struct {
 	attached     bool
 	buffer       *buffer
 	dx, dy       int32
-	damage       damageList // surface coordinates
-	bufferDamage damageList // buffer coordinates
+	damage       render.Damage // surface coordinates
+	bufferDamage render.Damage // buffer coordinates
 	frames       []*wl.Callback
 	feedbacks    []*presentation.PresentationFeedback
 
@@ -72,10 +72,10 @@ func (s *surfaceState) mergeInto(dst *surfaceState) {
 		dst.attached, dst.buffer, dst.dx, dst.dy = true, s.buffer, dst.dx+s.dx, dst.dy+s.dy
 	}
 	for _, r := range s.damage {
-		dst.damage.add(r)
+		dst.damage.Add(r)
 	}
 	for _, r := range s.bufferDamage {
-		dst.bufferDamage.add(r)
+		dst.bufferDamage.Add(r)
 	}
 	dst.frames = append(dst.frames, s.frames...)
 	// Feedback for content that never reached the screen is discarded
@@ -139,7 +139,7 @@ type surface struct {
 	width, height   int
 	frames          []*wl.Callback
 	feedbacks       []*presentation.PresentationFeedback
-	damage          damageList // surface coordinates, since last repaint
+	damage          render.Damage // surface coordinates, since last repaint
 	entered         map[*output]bool
 	dmabufFeedbacks []*linuxdmabuf.LinuxDmabufFeedbackV1
 	feedbackScanout bool
@@ -226,14 +226,14 @@ func (s *surface) Attach(r *wl.Surface, b *wl.Buffer, x, y int32) error {
 
 func (s *surface) Damage(r *wl.Surface, x, y, w, h int32) error {
 	if w > 0 && h > 0 {
-		s.pending.damage.add(clampRect(x, y, w, h))
+		s.pending.damage.Add(clampRect(x, y, w, h))
 	}
 	return nil
 }
 
 func (s *surface) DamageBuffer(r *wl.Surface, x, y, w, h int32) error {
 	if w > 0 && h > 0 {
-		s.pending.bufferDamage.add(clampRect(x, y, w, h))
+		s.pending.bufferDamage.Add(clampRect(x, y, w, h))
 	}
 	return nil
 }
@@ -384,13 +384,13 @@ func (s *surface) apply() {
 		if shown {
 			s.c.damageGlobal(oldBounds.Add(oldOrigin))
 		}
-		s.damage.add(s.sizeRect())
+		s.damage.Add(s.sizeRect())
 	}
 	for _, r := range p.damage {
-		s.damage.add(r.Intersect(s.sizeRect()))
+		s.damage.Add(r.Intersect(s.sizeRect()))
 	}
 	for _, r := range p.bufferDamage {
-		s.damage.add(s.bufferToSurface(r))
+		s.damage.Add(s.bufferToSurface(r))
 	}
 	for _, fb := range s.feedbacks {
 		if p.attached {

@@ -23,6 +23,15 @@ import (
 
 var filepathGlob = filepath.Glob
 
+// The KMS output is what scene drives: the plain output, direct scanout
+// and the cursor plane. scene finds the optional ones by type assertion,
+// so a method set drifting on either side must fail here, at build time.
+var (
+	_ scene.Output      = (*kms.Output)(nil)
+	_ scene.Scanouter   = (*kms.Output)(nil)
+	_ scene.CursorPlane = (*kms.Output)(nil)
+)
+
 // drmBackend is the KMS side of vitrine: the session that granted the
 // device, the device and its outputs.
 type drmBackend struct {
@@ -33,6 +42,8 @@ type drmBackend struct {
 	in   *seat.Input
 	comp *scene.Compositor
 	loop seatLoop
+	// events is the device's fd on the loop: page-flip events.
+	events *eventloop.Source
 	// uevents is the kernel's uevent socket, read on the loop for
 	// connector hotplug; nil without hotplug.
 	uevents     *evdev.UeventMonitor
@@ -66,6 +77,11 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		sess.Close()
 		return nil, err
 	}
+	b.events, err = loop.AddFD(b.dev.FD(), eventloop.Readable, b.drmReadable)
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("%s: %w", b.dev.Path(), err)
+	}
 	def, per := opts.kmsConfig()
 	kopts := kms.Options{
 		OutputConfig:    def,
@@ -73,10 +89,11 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		ForceLegacy:     opts.legacyKMS,
 		NoPlaneRotation: opts.noPlaneRot,
 		Logger:          log,
+		NewTimer:        b.newTimer,
 	}
-	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info kms.PresentInfo) {
-		comp.Post(func() { comp.PresentDone(o, presentInfo(info)) })
-	})
+	// Completions come from the device's events or a kms timer, both on
+	// the loop: straight in, no queue.
+	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info present.Info) { comp.PresentDone(o, info) })
 	if err != nil {
 		b.close()
 		return nil, fmt.Errorf("%s: %w", b.dev.Path(), err)
@@ -179,10 +196,6 @@ func hasConnectedConnector(dev *kms.Device) bool {
 		}
 	}
 	return false
-}
-
-func presentInfo(i kms.PresentInfo) present.Info {
-	return present.Info{Time: i.Monotonic(), Seq: i.Seq, Refresh: i.Refresh, Flags: present.Flags(i.Flags)}
 }
 
 // watchHotplug puts the kernel's uevent socket on the loop, to add and
@@ -308,6 +321,9 @@ func (b *drmBackend) close() {
 	}
 	if b.set != nil {
 		b.set.Close()
+	}
+	if b.events != nil {
+		b.events.Remove()
 	}
 	if b.dev != nil {
 		b.dev.Close()

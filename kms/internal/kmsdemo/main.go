@@ -11,6 +11,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -20,10 +21,12 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat/evdev"
-	"golang.org/x/sys/unix"
 )
 
 // Pattern colours (ARGB), the same as the example clients'.
@@ -93,36 +96,6 @@ func main() {
 	}
 }
 
-// watchHotplug prints the DRM hotplug notices among the kernel's uevents
-// for d.
-func watchHotplug(d time.Duration) error {
-	m, err := evdev.ListenUevents()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	fmt.Println("kmsdemo: watching hotplug")
-	for end := time.Now().Add(d); time.Now().Before(end); {
-		fds := []unix.PollFd{{Fd: int32(m.FD()), Events: unix.POLLIN}}
-		if _, err := unix.Poll(fds, int(time.Until(end)/time.Millisecond)+1); err != nil && err != unix.EINTR {
-			return fmt.Errorf("poll the uevent socket: %w", err)
-		}
-		err := m.Dispatch(func(msg []byte) {
-			ev, err := kms.ParseUevent(msg)
-			if err != nil {
-				return
-			}
-			if h, ok := kms.HotplugFromUevent(ev); ok {
-				fmt.Printf("hotplug: action=%s dev=%s minor=%d connector=%d\n", h.Action, h.DevName, h.Minor, h.Connector)
-			}
-		})
-		if err != nil {
-			fmt.Println("hotplug:", err)
-		}
-	}
-	return nil
-}
-
 func run(path, pattern string, frames int, legacy bool, rotate int, mode string, buffers int, hold time.Duration, wait bool, boxSize, boxStep int, name string, dropOld, noWait bool) error {
 	if rotate%90 != 0 || rotate < 0 || rotate > 270 {
 		return fmt.Errorf("-rotate %d: want 0, 90, 180 or 270", rotate)
@@ -135,15 +108,17 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 		return err
 	}
 	defer dev.Close()
-	done := make(chan *kms.Output, 16)
+	loop := &demoLoop{dev: dev, sigs: sigs}
+	done := 0 // completions not waited for yet
 	opts := kms.Options{
 		OutputConfig: kms.OutputConfig{Mode: mode, Rotate: render.Transform(rotate / 90)},
 		ForceLegacy:  legacy,
 		Buffers:      buffers,
+		NewTimer:     loop.newTimer,
 	}
-	set, err := kms.NewOutputs(dev, opts, func(o *kms.Output, info kms.PresentInfo) {
-		slog.Debug("presented", "output", o.Name(), "sec", info.Sec, "nsec", info.Nsec, "seq", info.Seq, "flags", info.Flags)
-		done <- o
+	set, err := kms.NewOutputs(dev, opts, func(o *kms.Output, info present.Info) {
+		slog.Debug("presented", "output", o.Name(), "time", info.Time, "seq", info.Seq, "flags", info.Flags)
+		done++
 	})
 	if err != nil {
 		return err
@@ -154,30 +129,22 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 		return fmt.Errorf("%s: no connected connector", dev.Path())
 	}
 	completions := 0
-	present := func(o *kms.Output, damage []image.Rectangle) error {
+	show := func(o *kms.Output, damage []image.Rectangle) error {
 		if err := o.Present(damage); err != nil {
 			return err
 		}
 		if noWait {
-			for {
-				select {
-				case <-done:
-					completions++
-					continue
-				default:
-				}
-				return nil
-			}
+			err := loop.run(0, nil)
+			completions += done
+			done = 0
+			return err
 		}
-		completions++
-		select {
-		case <-done:
-			return nil
-		case <-time.After(5 * time.Second):
-			return fmt.Errorf("output %s: no completion after 5s", o.Name())
-		case s := <-sigs:
-			return fmt.Errorf("signal %v", s)
+		if err := loop.run(5*time.Second, func() bool { return done > 0 }); err != nil {
+			return fmt.Errorf("output %s: %w", o.Name(), err)
 		}
+		completions += done
+		done = 0
+		return nil
 	}
 	start := time.Now()
 	for _, o := range outs {
@@ -191,14 +158,14 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 			render.Fill(sh, image.Rect(mx, 0, w, my), green, all)
 			render.Fill(sh, image.Rect(0, my, mx, h), blue, all)
 			render.Fill(sh, image.Rect(mx, my, w, h), white, all)
-			if err := present(o, []image.Rectangle{all}); err != nil {
+			if err := show(o, []image.Rectangle{all}); err != nil {
 				return err
 			}
 		case "box":
 			b := box{w: w, h: h, size: boxSize, step: boxStep}
 			render.Fill(sh, sh.Bounds(), black, sh.Bounds())
 			render.Fill(sh, b.rect(0), magenta, sh.Bounds())
-			if err := present(o, []image.Rectangle{sh.Bounds()}); err != nil {
+			if err := show(o, []image.Rectangle{sh.Bounds()}); err != nil {
 				return err
 			}
 			base := o.CopiedBytes()
@@ -210,7 +177,7 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 				if dropOld {
 					damage = damage[1:]
 				}
-				if err := present(o, damage); err != nil {
+				if err := show(o, damage); err != nil {
 					return err
 				}
 			}
@@ -224,16 +191,10 @@ func run(path, pattern string, frames int, legacy bool, rotate int, mode string,
 		}
 	}
 	if noWait {
-		time.Sleep(500 * time.Millisecond)
-	drain:
-		for {
-			select {
-			case <-done:
-				completions++
-			default:
-				break drain
-			}
+		if err := loop.run(500*time.Millisecond, nil); err != nil && !errors.Is(err, errTimeout) {
+			return err
 		}
+		completions += done
 	}
 	elapsed := time.Since(start)
 	fmt.Printf("completions: %d\n", completions)
@@ -270,6 +231,113 @@ func (b box) rect(n int) image.Rectangle {
 	i := n % (perRow * rows)
 	x, y := (i%perRow)*b.step, (i/perRow)*s
 	return image.Rect(x, y, x+s, y+s)
+}
+
+// watchHotplug prints the DRM hotplug notices that come in d.
+func watchHotplug(d time.Duration) error {
+	m, err := evdev.ListenUevents()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Println("kmsdemo: watching hotplug")
+	for end := monotonic() + d; monotonic() < end; {
+		fds := []unix.PollFd{{Fd: int32(m.FD()), Events: unix.POLLIN}}
+		wait := int(max(end-monotonic(), 0) / time.Millisecond)
+		if _, err := unix.Poll(fds, wait); err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("poll uevent socket: %w", err)
+		}
+		err := m.Dispatch(func(msg []byte) {
+			ev, err := kms.ParseUevent(msg)
+			if err != nil {
+				return
+			}
+			if h, ok := kms.HotplugFromUevent(ev); ok {
+				fmt.Printf("hotplug: action=%s dev=%s minor=%d connector=%d\n", h.Action, h.DevName, h.Minor, h.Connector)
+			}
+		})
+		if err != nil {
+			fmt.Println("hotplug:", err)
+		}
+	}
+	return nil
+}
+
+// demoLoop is the least of an event loop kms needs: the device's fd and
+// the outputs' timers, waited on with poll(2) while the demo waits for a
+// completion, all on the demo's one goroutine.
+type demoLoop struct {
+	dev    *kms.Device
+	sigs   chan os.Signal
+	timers []*demoTimer
+}
+
+type demoTimer struct {
+	at    time.Duration
+	armed bool
+	fn    func()
+}
+
+func (t *demoTimer) Set(at time.Duration) { t.at, t.armed = at, true }
+func (t *demoTimer) Stop()                { t.armed = false }
+
+func (l *demoLoop) newTimer(fn func()) kms.Timer {
+	t := &demoTimer{fn: fn}
+	l.timers = append(l.timers, t)
+	return t
+}
+
+var errTimeout = errors.New("no completion in time")
+
+// run dispatches events and timers until done reports true, or for
+// timeout (0: what is ready now, once).
+func (l *demoLoop) run(timeout time.Duration, done func() bool) error {
+	deadline := monotonic() + timeout
+	for {
+		for _, t := range l.timers {
+			if t.armed && t.at <= monotonic() {
+				t.armed = false
+				t.fn()
+			}
+		}
+		if done != nil && done() {
+			return nil
+		}
+		wait := deadline - monotonic()
+		for _, t := range l.timers {
+			if t.armed {
+				wait = min(wait, t.at-monotonic())
+			}
+		}
+		// Wake now and then for a signal: poll is not interrupted by one.
+		wait = max(min(wait, 50*time.Millisecond), 0)
+		fds := []unix.PollFd{{Fd: int32(l.dev.FD()), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(wait/time.Millisecond)); err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("poll %s: %w", l.dev.Path(), err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 {
+			if err := l.dev.DispatchEvents(); err != nil {
+				return err
+			}
+		}
+		select {
+		case s := <-l.sigs:
+			return fmt.Errorf("signal %v", s)
+		default:
+		}
+		if monotonic() >= deadline && (done == nil || !done()) {
+			if timeout == 0 {
+				return nil
+			}
+			return errTimeout
+		}
+	}
+}
+
+func monotonic() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
 }
 
 func openDevice(path string) (*kms.Device, error) {
