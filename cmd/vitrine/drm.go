@@ -10,6 +10,7 @@ import (
 	iofs "io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/vitrine-wm/vitrine/kms"
@@ -106,7 +107,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		comp.AddOutput(o)
 		log.Info("kms output", "name", o.Name(), "atomic", o.Atomic(), "plane_rotation", o.PlaneRotation())
 	}
-	if err := configureInput(opts, comp, sess); err != nil {
+	if err := configureInput(opts, comp, sess, log); err != nil {
 		b.close()
 		return nil, err
 	}
@@ -119,21 +120,50 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 	return b, nil
 }
 
-// configureInput applies --keymap, --no-vt-switch and --no-quit-key.
-func configureInput(opts *options, comp *scene.Compositor, sess seat.Session) error {
+// configureInput applies --keymap (or the XKB names), --no-vt-switch
+// and --no-quit-key.
+func configureInput(opts *options, comp *scene.Compositor, sess seat.Session, log *slog.Logger) error {
 	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey}
-	if opts.keymap != "" {
-		km, err := xkb.LoadKeymap(opts.keymap)
-		if err != nil {
-			return fmt.Errorf("--keymap: %w", err)
-		}
-		cfg.Keymap = km
+	km, err := keymapFor(opts, os.Getenv, log)
+	if err != nil {
+		return err
 	}
+	cfg.Keymap = km
 	if !opts.noVTSwitch && sess != nil {
 		cfg.SwitchVT = sess.SwitchVT
 	}
 	comp.ConfigureInput(cfg)
 	return nil
+}
+
+// keymapFor is the keymap to send: --keymap FILE, else the one compiled
+// for the --xkb-* flags over XKB_DEFAULT_*, else nil (built-in US). A
+// layout asked for on the command line that cannot be compiled is an
+// error; one from the environment (set for a whole system) only a
+// warning, so a machine without xkbcli still starts.
+func keymapFor(opts *options, getenv func(string) string, log *slog.Logger) (*xkb.Keymap, error) {
+	if opts.keymap != "" {
+		km, err := xkb.LoadKeymap(opts.keymap)
+		if err != nil {
+			return nil, fmt.Errorf("--keymap: %w", err)
+		}
+		return km, nil
+	}
+	names := xkb.NamesFromEnv(getenv).Over(opts.xkbNames)
+	if names.Empty() {
+		return nil, nil
+	}
+	km, err := xkb.Compile(names, exec.LookPath)
+	switch {
+	case err == nil:
+		log.Info("keymap", "xkb", names.String())
+		return km, nil
+	case !opts.xkbNames.Empty():
+		return nil, fmt.Errorf("--xkb-*: %w", err)
+	default:
+		log.Warn("XKB_DEFAULT_* ignored; using the built-in US keymap", "err", err)
+		return nil, nil
+	}
 }
 
 // openDevice opens path, or the first primary node with a connected

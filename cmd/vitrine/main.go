@@ -27,6 +27,7 @@ import (
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
+	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
 
 // headlessName is the headless backend's one output, as --rotate NAME=
@@ -61,6 +62,7 @@ type options struct {
 	keymap     string
 	noVTSwitch bool
 	noQuitKey  bool
+	xkbNames   xkb.Names
 	ping       time.Duration
 	command    []string
 }
@@ -86,6 +88,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noPlaneRot, "no-plane-rotation", false, "with --rotate, turn the picture in the CPU copy even when the display plane could rotate it (for drivers whose plane rotation is broken)")
 	fs.StringVar(&o.keymap, "keymap", "", "compiled XKB keymap file to send to clients (e.g. from xkbcli compile-keymap --layout de); default: built-in US")
 	fs.BoolVar(&o.noVTSwitch, "no-vt-switch", false, "disable Ctrl+Alt+F1..F12 virtual terminal switching (kiosks)")
+	fs.StringVar(&o.xkbNames.Layout, "xkb-layout", "", "keyboard layout(s), e.g. de or us,ru (default $XKB_DEFAULT_LAYOUT, else built-in US); needs xkbcli (Debian: libxkbcommon-tools)")
+	fs.StringVar(&o.xkbNames.Variant, "xkb-variant", "", "layout variant, e.g. nodeadkeys (default $XKB_DEFAULT_VARIANT)")
+	fs.StringVar(&o.xkbNames.Options, "xkb-options", "", "XKB options, e.g. ctrl:nocaps,grp:alt_shift_toggle (default $XKB_DEFAULT_OPTIONS)")
+	fs.StringVar(&o.xkbNames.Model, "xkb-model", "", "keyboard model, e.g. pc105 (default $XKB_DEFAULT_MODEL)")
+	fs.StringVar(&o.xkbNames.Rules, "xkb-rules", "", "XKB rules (default $XKB_DEFAULT_RULES, else evdev)")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
@@ -172,7 +179,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		}
 		comp.AddOutput(out)
 		defer out.Close()
-		if err := configureInput(opts, comp, nil); err != nil {
+		if err := configureInput(opts, comp, nil, log); err != nil {
 			return 0, err
 		}
 	case "drm":
