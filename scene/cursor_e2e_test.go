@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -150,6 +151,16 @@ func TestClientCursorOnThePlane(t *testing.T) {
 	}()
 	e.waitFor(t, "first-frame 640x480")
 	e.waitFor(t, "cursor-set")
+	// A pointer that has not moved shows no cursor (HDMI-CEC adapters
+	// claim to be pointers); its first motion does.
+	time.Sleep(100 * time.Millisecond)
+	out.mu.Lock()
+	early := slices.Clone(out.calls)
+	out.mu.Unlock()
+	if len(early) != 0 {
+		t.Fatalf("cursor shown before the pointer moved: %q", early)
+	}
+	p.input(inputevent.PointerMotion{DX: 0, DY: 0}, inputevent.Frame{})
 	// The pointer starts in the middle; the hotspot is the top-left.
 	out.waitCall(t, "set 32x32")
 	out.waitCall(t, "move 320,240")

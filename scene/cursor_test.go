@@ -274,3 +274,25 @@ func TestCursorPlaneKeepsScanout(t *testing.T) {
 // completeLongAgo completes o's frame as if its vblank was long past, so
 // the next repaint is not held back for the repaint window.
 func completeLongAgo(o *output) { o.frameDone(present.Info{Time: 1}) }
+
+func TestHideCursorNeverShowsOne(t *testing.T) {
+	dev := newPlaneOutput(320, 240, true)
+	c, o, _ := cursorScene(t, dev, 0xffff0000)
+	c.in.cfg.HideCursor = true
+	c.setCursorVisible(false)
+	dev.takeCalls()
+	for i := range 5 {
+		c.movePointer(float64(120+i), 100, 0)
+	}
+	if c.in.cursorShown {
+		t.Fatal("--hide-cursor: pointer motion showed the cursor")
+	}
+	if got := dev.takeCalls(); len(got) != 0 {
+		t.Fatalf("--hide-cursor: plane calls on motion = %q", got)
+	}
+	o.damage.Add(image.Rect(0, 0, 320, 240))
+	c.repaintOutputs()
+	if px := dev.shadow.PixelARGB(120, 100); px&0xffffff != 0 {
+		t.Fatalf("--hide-cursor: composited frame has cursor pixel %#08x", px)
+	}
+}

@@ -39,6 +39,8 @@ type InputConfig struct {
 	SwitchVT func(vt int) error
 	// QuitKey enables Ctrl+Alt+Backspace.
 	QuitKey bool
+	// HideCursor never shows a cursor (touch kiosks).
+	HideCursor bool
 }
 
 // inputState is the seat as the scene sees it: devices, focus, pointer.
@@ -309,7 +311,12 @@ func (c *Compositor) updateCaps() {
 	for _, s := range c.in.seats {
 		s.SendCapabilities(caps)
 	}
-	c.setCursorVisible(caps&wl.SeatCapabilityPointer != 0)
+	// A new pointer device shows no cursor until it moves: HDMI-CEC
+	// adapters and some remotes claim to be pointers and never move, and
+	// a kiosk should not show an arrow in the middle of its screen.
+	if caps&wl.SeatCapabilityPointer == 0 {
+		c.setCursorVisible(false)
+	}
 }
 
 func (c *Compositor) primaryOutput() *output {
@@ -704,7 +711,7 @@ func (c *Compositor) touchFrame() {
 // --- cursor ---
 
 func (c *Compositor) setCursorVisible(v bool) {
-	v = v && c.in.caps&wl.SeatCapabilityPointer != 0
+	v = v && c.in.caps&wl.SeatCapabilityPointer != 0 && !c.in.cfg.HideCursor
 	if c.in.cursorShown == v {
 		return
 	}
