@@ -15,10 +15,16 @@ import (
 const (
 	displayID    = 1
 	serverIDBase = 0xff000000
-	// maxFDsPerChunk keeps each sendmsg's SCM_RIGHTS well under the
-	// kernel's SCM_MAX_FD (253) and within libwayland's 28-fd receive
-	// buffer: a client given more in one recvmsg loses them (MSG_CTRUNC).
+	// maxFDsPerChunk is how many fds one recvmsg takes from a client:
+	// libwayland sends at most 28 at a time.
 	maxFDsPerChunk = 28
+	// fdsPerSend is how many fds one sendmsg carries. libwayland clients
+	// take up to 28 per recvmsg, but a client with a smaller control
+	// buffer loses the rest to MSG_CTRUNC (github.com/neurlang/wayland
+	// takes one), so each fd travels in a sendmsg of its own, ending with
+	// the event that carries it. Events with fds are rare (keymaps,
+	// format tables): the extra system calls cost nothing per frame.
+	fdsPerSend = 1
 )
 
 // Client is one connected Wayland client. Everything about it runs on
@@ -78,7 +84,7 @@ func newClient(s *Server, fd int) (*Client, error) {
 		nextServerID: serverIDBase,
 		in:           make([]byte, 0, 4*inputReserve),
 		oob:          make([]byte, unix.CmsgSpace(maxFDsPerChunk*4)),
-		rights:       make([]byte, unix.CmsgSpace(maxFDsPerChunk*4)),
+		rights:       make([]byte, unix.CmsgSpace(fdsPerSend*4)),
 		PID:          -1,
 		UID:          -1,
 		GID:          -1,
@@ -359,11 +365,11 @@ func (c *Client) writeOut() {
 	}
 	for c.pendingOut() > 0 {
 		end := len(c.out)
-		nfds := min(len(c.outFDs), maxFDsPerChunk)
+		nfds := min(len(c.outFDs), fdsPerSend)
 		if nfds < len(c.outFDs) {
-			// More fds than one message may carry: this write stops at
-			// the last event of this batch, so the rest still have bytes
-			// to travel with.
+			// More fds than one sendmsg carries: this write stops at the
+			// event of the last fd it carries, so the rest still have
+			// bytes to travel with.
 			end = c.outFDEnd[nfds-1]
 		}
 		var oob []byte
