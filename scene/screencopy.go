@@ -94,9 +94,13 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 	buf.ref()
 	o := f.out
 	// Copy after the frame that includes everything pending now.
-	o.copyWaiters = append(o.copyWaiters, func() {
+	copyOut := func() {
 		defer buf.unref()
 		if !f.res.Alive() {
+			return
+		}
+		if o.gone {
+			f.res.SendFailed()
 			return
 		}
 		dst := buf.image()
@@ -121,7 +125,21 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 		t := monotonicNow()
 		sec := uint64(t.Seconds())
 		f.res.SendReady(uint32(sec>>32), uint32(sec), uint32(t.Nanoseconds()%1e9))
-	})
+	}
+	if o.inFlight && len(o.damage) > 0 {
+		// The frame in flight was composited before this damage came:
+		// wait for it, then for the next one, which shows it.
+		o.copyWaiters = append(o.copyWaiters, func() {
+			if o.gone {
+				// Unplugged meanwhile: no next frame will come.
+				copyOut()
+				return
+			}
+			o.copyWaiters = append(o.copyWaiters, copyOut)
+		})
+		return nil
+	}
+	o.copyWaiters = append(o.copyWaiters, copyOut)
 	return nil
 }
 
