@@ -99,7 +99,9 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 		if !f.res.Alive() {
 			return
 		}
-		if o.gone {
+		if cw, ch := f.size(); o.gone || cw != w || ch != h || !f.region.In(image.Rect(0, 0, o.width, o.height)) {
+			// Unplugged, or its mode or transform changed since the
+			// buffer was sized: the copy would not fit.
 			f.res.SendFailed()
 			return
 		}

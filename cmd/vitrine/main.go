@@ -53,6 +53,7 @@ type options struct {
 	noVTSwitch bool
 	noQuitKey  bool
 	ping       time.Duration
+	privileged string
 	command    []string
 }
 
@@ -79,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noVTSwitch, "no-vt-switch", false, "disable Ctrl+Alt+F1..F12 virtual terminal switching (kiosks)")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
+	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen and configure outputs (screencopy, wlr-output-management): all, none, or program names separated by commas, e.g. grim,wlr-randr")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: vitrine [flags] [-- command args...]\n       vitrine probe [--json]\n\nflags:\n")
@@ -95,6 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if _, _, _, err := headless.ParseMode(o.output); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
+	}
+	if _, err := privilegedClients(o.privileged); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -135,7 +140,8 @@ func run(args []string, stderr io.Writer) int {
 // serve runs the compositor until the command exits or a signal arrives.
 func serve(opts *options, log *slog.Logger) (int, error) {
 	srv := protocol.NewServer(protocol.Options{Log: log, MaxQueue: opts.maxQueue, Trace: opts.trace})
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping})
+	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
+	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Privileged: privileged})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
