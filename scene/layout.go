@@ -96,6 +96,8 @@ func (c *Compositor) dialogsAboveParents() {
 			}
 			if j := slices.Index(c.toplevels, p); j > i {
 				c.toplevels = slices.Insert(slices.Delete(c.toplevels, i, i+1), j, t)
+				// Same place, but now over what covered it.
+				c.damageSurfaceArea(t.xs.surface)
 				moved = true
 				break
 			}

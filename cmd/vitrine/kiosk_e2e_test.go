@@ -262,3 +262,28 @@ func TestGtk4DemoFillsTheOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestSetParentRaisesTheDialog: set_parent after both windows are shown,
+// with the new dialog below its parent, brings it above the parent.
+func TestSetParentRaisesTheDialog(t *testing.T) {
+	need(t, "grim")
+	c := startVitrine(t, "--output", "640x480")
+	rc := dialRaw(t, c)
+	dialog := rc.toplevel(t, nil)
+	// Configured fullscreen, it draws smaller: centred, as any window.
+	rc.show(t, dialog, 200, 100, 0x0000ff00)
+	parent := rc.toplevel(t, nil)
+	rc.show(t, parent, 640, 480, 0x000000ff)
+	checkScreen(t, c.screenshot(), func(x, y int) [3]uint8 { return [3]uint8{0, 0, 0xff} })
+	rc.Send(dialog.top, xdgToplevelSetParent, parent.top)
+	if err := rc.Roundtrip(3 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	win := image.Rect(220, 190, 420, 290)
+	checkScreen(t, c.screenshot(), func(x, y int) [3]uint8 {
+		if image.Pt(x, y).In(win) {
+			return [3]uint8{0, 0xff, 0}
+		}
+		return [3]uint8{0, 0, 0xff}
+	})
+}
