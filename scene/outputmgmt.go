@@ -228,7 +228,7 @@ func (m *outputManager) Stop(r *outputmgmt.OutputManagerV1) error {
 }
 
 func (m *outputManager) CreateConfiguration(_ *outputmgmt.OutputManagerV1, res *outputmgmt.OutputConfigurationV1, serial uint32) error {
-	res.Handler = &outputConfig{m: m, res: res, serial: serial, heads: map[*output]*configHead{}}
+	res.Handler = &outputConfig{m: m, serial: serial, heads: map[*output]*configHead{}}
 	return nil
 }
 
@@ -237,7 +237,6 @@ func (m *outputManager) CreateConfiguration(_ *outputmgmt.OutputManagerV1, res *
 // outputConfig is a zwlr_output_configuration_v1 being built.
 type outputConfig struct {
 	m      *outputManager
-	res    *outputmgmt.OutputConfigurationV1
 	serial uint32
 	// heads maps the output of each head named so far to its settings;
 	// nil settings mean disable_head. By output, not head object: a
