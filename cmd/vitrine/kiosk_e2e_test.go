@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/binary"
 	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -280,6 +283,33 @@ func TestSetParentRaisesTheDialog(t *testing.T) {
 		t.Fatal(err)
 	}
 	win := image.Rect(220, 190, 420, 290)
+	checkScreen(t, c.screenshot(), func(x, y int) [3]uint8 {
+		if image.Pt(x, y).In(win) {
+			return [3]uint8{0, 0xff, 0}
+		}
+		return [3]uint8{0, 0, 0xff}
+	})
+}
+
+// TestGtkDialogCentredAboveItsParent: a GTK 4 window fills the output and
+// the dialog it opens (transient_for: xdg_toplevel.set_parent) keeps its
+// own 300x200, centred above it.
+func TestGtkDialogCentredAboveItsParent(t *testing.T) {
+	need(t, "grim", "/usr/bin/python3")
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import gi; gi.require_version('Gtk', '4.0')").CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("GTK 4 for Python is not installed (CI must install python3-gi gir1.2-gtk-4.0: see .ci/install): %s", out)
+		}
+		t.Skipf("GTK 4 for Python is not installed (apt-get install python3-gi gir1.2-gtk-4.0): %s", out)
+	}
+	script, err := filepath.Abs("testdata/gtk-dialog.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GSK_RENDERER", "cairo")
+	c := startVitrine(t, "--output", "1280x720", "--", "/usr/bin/python3", script)
+	c.stdout.wait(t, `^dialog shown 300x200$`, 20*time.Second)
+	win := image.Rect(490, 260, 790, 460)
 	checkScreen(t, c.screenshot(), func(x, y int) [3]uint8 {
 		if image.Pt(x, y).In(win) {
 			return [3]uint8{0, 0xff, 0}
