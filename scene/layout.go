@@ -162,12 +162,14 @@ func centre(size image.Point, r image.Rectangle) image.Point {
 // before their dialogs in the stack, but placement does not rely on it.
 func (c *Compositor) relayout() {
 	for _, t := range c.toplevels {
-		if t.xs.configured && c.configuredSize(t) != t.sentSize {
-			t.reconfigure()
-		}
 		pos, o := c.placement(t)
 		if o == nil {
+			// No output at all: windows keep the size they were given
+			// rather than be told to pick one, until an output comes.
 			continue
+		}
+		if t.xs.configured && c.configuredSize(t) != t.sentSize {
+			t.reconfigure()
 		}
 		if pos != t.pos || o != t.out {
 			if t.out != nil {
