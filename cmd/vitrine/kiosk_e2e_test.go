@@ -154,6 +154,18 @@ func checkScreen(t *testing.T, img image.Image, want func(x, y int) [3]uint8) {
 	}
 }
 
+// checkWindowOn wants img to be one colour inside win and another
+// around it.
+func checkWindowOn(t *testing.T, img image.Image, win image.Rectangle, inside, around [3]uint8) {
+	t.Helper()
+	checkScreen(t, img, func(x, y int) [3]uint8 {
+		if image.Pt(x, y).In(win) {
+			return inside
+		}
+		return around
+	})
+}
+
 // TestUnsetFullscreenStillFills is what GTK 4 does while it maps: it
 // asks to leave fullscreen and maximized, and sets size hints smaller
 // than the screen. In the kiosk layout it is told the output's size and
@@ -202,12 +214,7 @@ func TestDialogCentredAboveItsParent(t *testing.T) {
 	}
 	rc.show(t, dialog, 200, 100, 0x0000ff00)
 	win := image.Rect(220, 190, 420, 290)
-	checkScreen(t, c.screenshot(), func(x, y int) [3]uint8 {
-		if image.Pt(x, y).In(win) {
-			return [3]uint8{0, 0xff, 0}
-		}
-		return [3]uint8{0xff, 0, 0}
-	})
+	checkWindowOn(t, c.screenshot(), win, [3]uint8{0, 0xff, 0}, [3]uint8{0xff, 0, 0})
 	// The parent leaves: the dialog has no parent shown any more, so it
 	// fills the output like any other toplevel.
 	rc.Send(parent.top, 0)
@@ -283,12 +290,7 @@ func TestSetParentRaisesTheDialog(t *testing.T) {
 		t.Fatal(err)
 	}
 	win := image.Rect(220, 190, 420, 290)
-	checkScreen(t, c.screenshot(), func(x, y int) [3]uint8 {
-		if image.Pt(x, y).In(win) {
-			return [3]uint8{0, 0xff, 0}
-		}
-		return [3]uint8{0, 0, 0xff}
-	})
+	checkWindowOn(t, c.screenshot(), win, [3]uint8{0, 0xff, 0}, [3]uint8{0, 0, 0xff})
 }
 
 // TestGtkDialogCentredAboveItsParent: a GTK 4 window fills the output and
@@ -310,10 +312,5 @@ func TestGtkDialogCentredAboveItsParent(t *testing.T) {
 	c := startVitrine(t, "--output", "1280x720", "--", "/usr/bin/python3", script)
 	c.stdout.wait(t, `^dialog shown 300x200$`, 20*time.Second)
 	win := image.Rect(490, 260, 790, 460)
-	checkScreen(t, c.screenshot(), func(x, y int) [3]uint8 {
-		if image.Pt(x, y).In(win) {
-			return [3]uint8{0, 0xff, 0}
-		}
-		return [3]uint8{0, 0, 0xff}
-	})
+	checkWindowOn(t, c.screenshot(), win, [3]uint8{0, 0xff, 0}, [3]uint8{0, 0, 0xff})
 }
