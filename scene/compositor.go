@@ -72,6 +72,9 @@ type Config struct {
 	// PingTimeout is how long a client may take to answer xdg_wm_base.ping
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
+	// Privileged says which clients may bind the globals that see or
+	// drive other clients (screencopy, output management); nil: all.
+	Privileged func(*protocol.Client) bool
 }
 
 // Compositor owns the scene and runs its loop.
@@ -97,6 +100,9 @@ type Compositor struct {
 	// seatCaps are the wl_seat capabilities the input devices provide.
 	seatCaps uint32
 	in       inputState
+
+	privileged func(*protocol.Client) bool
+	outputMgmt outputManagement
 }
 
 // clientState is what the scene keeps per client.
@@ -109,14 +115,16 @@ type clientState struct {
 // New makes a compositor and registers its globals on cfg.Server.
 func New(cfg Config) *Compositor {
 	c := &Compositor{
-		log:       cfg.Log,
-		srv:       cfg.Server,
-		layout:    cfg.Layout,
-		clients:   map[*protocol.Client]*clientState{},
-		loop:      cfg.Server.Loop(),
-		pingAfter: cfg.PingTimeout,
-		active:    true,
+		log:        cfg.Log,
+		srv:        cfg.Server,
+		layout:     cfg.Layout,
+		clients:    map[*protocol.Client]*clientState{},
+		loop:       cfg.Server.Loop(),
+		pingAfter:  cfg.PingTimeout,
+		active:     true,
+		privileged: cfg.Privileged,
 	}
+	c.outputMgmt.c = c
 	if c.log == nil {
 		c.log = slog.Default()
 	}

@@ -193,13 +193,13 @@ type feedbackHandler struct{}
 func (feedbackHandler) Destroy(*linuxdmabuf.LinuxDmabufFeedbackV1) error { return nil }
 
 // scanoutTarget is the output whose plane s could be shown on: it is a
-// toplevel, and kiosk toplevels are fullscreen.
+// toplevel that fills its output (every kiosk toplevel but a dialog).
 func (c *Compositor) scanoutTarget(s *surface) Scanouter {
 	if s == nil {
 		return nil
 	}
 	xs, _ := s.role.(*xdgSurface)
-	if xs == nil || xs.toplevel == nil || xs.toplevel.windowed || s.scanoutRefused {
+	if xs == nil || xs.toplevel == nil || !xs.toplevel.fills() || s.scanoutRefused {
 		return nil
 	}
 	o := c.outputForToplevel(xs.toplevel)

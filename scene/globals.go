@@ -3,6 +3,7 @@ package scene
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
@@ -29,6 +30,7 @@ const (
 	xdgOutputVersion     = 3
 	screencopyVersion    = 3
 	dmabufVersion        = 4
+	outputManagerVersion = 4
 )
 
 func (c *Compositor) registerGlobals() {
@@ -95,13 +97,16 @@ func (c *Compositor) registerGlobals() {
 		}
 		return err
 	})
-	s.AddGlobal(screencopy.ScreencopyManagerV1Interface, screencopyVersion, func(pc *protocol.Client, v, id uint32) error {
+	sc := s.AddGlobal(screencopy.ScreencopyManagerV1Interface, screencopyVersion, func(pc *protocol.Client, v, id uint32) error {
 		res, err := screencopy.NewScreencopyManagerV1(pc, id, v)
 		if err == nil {
 			res.Handler = screencopyManager{c}
 		}
 		return err
 	})
+	sc.Filter = c.privileged
+	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
+	om.Filter = c.privileged
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

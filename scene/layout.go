@@ -7,18 +7,23 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 )
 
-// The kiosk layout: every toplevel fullscreen on its output (centred
-// when the client draws something smaller), the newest on top and
-// activated, popups above their parent.
+// The kiosk layout: every toplevel fills its output whatever it asks
+// (centred when the client draws something smaller), except a dialog (a
+// toplevel with a parent), which keeps its own size centred above its
+// parent; the newest on top and activated, dialogs above their parents,
+// popups above their parent.
 
 func surfaceOf(ws *wl.Surface) *surface {
 	s, _ := ws.Handler.(*surface)
 	return s
 }
 
-// outputForToplevel is where t goes: the output it asked for, else the
-// first one.
+// outputForToplevel is where t goes: a dialog's parent's output, else
+// the output it asked for, else the first one.
 func (c *Compositor) outputForToplevel(t *toplevel) *output {
+	if p := t.shownParent(); p != nil {
+		return c.outputForToplevel(p)
+	}
 	if t.wantOutput != nil && !t.wantOutput.gone {
 		return t.wantOutput
 	}
@@ -50,6 +55,8 @@ func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
 		c.leaveOutputs(xs.surface)
 		c.restack()
+		// Its dialogs now stand above its own parent, or fill.
+		c.relayout()
 	}
 	// Popups of an unmapped surface cannot stay.
 	for _, pt := range c.popupsOf(xs) {
@@ -60,9 +67,10 @@ func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 	}
 }
 
-// restack activates the topmost toplevel and deactivates the others;
-// keyboard focus follows.
+// restack keeps every dialog above its parent, activates the topmost
+// toplevel and deactivates the others; keyboard focus follows.
 func (c *Compositor) restack() {
+	c.dialogsAboveParents()
 	for i, t := range c.toplevels {
 		active := i == len(c.toplevels)-1
 		if active != t.activated {
@@ -73,23 +81,95 @@ func (c *Compositor) restack() {
 	c.focusChanged()
 }
 
-// relayout places every toplevel on its output and damages what moved.
-func (c *Compositor) relayout() {
-	for _, t := range c.toplevels {
+// dialogsAboveParents moves each dialog that is below its parent (the
+// parent mapped again, or set_parent came after both mapped) to just
+// above it, keeping the order of everything else.
+func (c *Compositor) dialogsAboveParents() {
+	// Each move puts a dialog above its parent for good, and parents
+	// form no cycles, so this ends within len² moves.
+	for moves := 0; moves <= len(c.toplevels)*len(c.toplevels); moves++ {
+		moved := false
+		for i, t := range c.toplevels {
+			p := t.shownParent()
+			if p == nil {
+				continue
+			}
+			if j := slices.Index(c.toplevels, p); j > i {
+				c.toplevels = slices.Insert(slices.Delete(c.toplevels, i, i+1), j, t)
+				// Same place, but now over what covered it.
+				c.damageSurfaceArea(t.xs.surface)
+				moved = true
+				break
+			}
+		}
+		if !moved {
+			return
+		}
+	}
+}
+
+// configuredSize is what t is told to be: its output's size when it
+// fills it, else 0x0 (a dialog picks its own).
+func (c *Compositor) configuredSize(t *toplevel) image.Point {
+	if o := c.outputForToplevel(t); o != nil && t.fills() {
+		return image.Pt(o.width, o.height)
+	}
+	return image.Point{}
+}
+
+// placement is where t's surface origin goes in the global layout and on
+// which output: a filling toplevel centred on its output, a dialog's
+// window centred on its parent's window and kept on the parent's output
+// as far as it fits.
+func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
+	g := t.xs.windowGeometry()
+	p := t.shownParent()
+	if p == nil {
 		o := c.outputForToplevel(t)
 		if o == nil {
+			return image.Point{}, nil
+		}
+		return centre(g.Size(), o.bounds()).Sub(g.Min), o
+	}
+	ppos, o := c.placement(p)
+	if o == nil {
+		return image.Point{}, nil
+	}
+	pg := p.xs.windowGeometry()
+	at := centre(g.Size(), pg.Add(ppos))
+	b := o.bounds()
+	// Slide back onto the output, the top-left corner winning when the
+	// dialog is larger than it.
+	at.X = max(min(at.X, b.Max.X-g.Dx()), b.Min.X)
+	at.Y = max(min(at.Y, b.Max.Y-g.Dy()), b.Min.Y)
+	return at.Sub(g.Min), o
+}
+
+// centre is the top-left corner of a size-sized rectangle centred in r;
+// one larger than r starts at r's corner.
+func centre(size image.Point, r image.Rectangle) image.Point {
+	at := r.Min
+	if size.X < r.Dx() {
+		at.X += (r.Dx() - size.X) / 2
+	}
+	if size.Y < r.Dy() {
+		at.Y += (r.Dy() - size.Y) / 2
+	}
+	return at
+}
+
+// relayout places every toplevel and damages what moved. Parents come
+// before their dialogs in the stack, but placement does not rely on it.
+func (c *Compositor) relayout() {
+	for _, t := range c.toplevels {
+		pos, o := c.placement(t)
+		if o == nil {
+			// No output at all: windows keep the size they were given
+			// rather than be told to pick one, until an output comes.
 			continue
 		}
-		if !t.windowed && t.sentSize != image.Pt(o.width, o.height) && t.xs.configured {
+		if t.xs.configured && c.configuredSize(t) != t.sentSize {
 			t.reconfigure()
-		}
-		g := t.xs.windowGeometry()
-		pos := o.pos.Sub(g.Min)
-		if g.Dx() < o.width {
-			pos.X += (o.width - g.Dx()) / 2
-		}
-		if g.Dy() < o.height {
-			pos.Y += (o.height - g.Dy()) / 2
 		}
 		if pos != t.pos || o != t.out {
 			if t.out != nil {

@@ -86,13 +86,8 @@ func (c *Compositor) AddOutput(dev Output) {
 	// the end of every iteration, does the work.
 	o.repaintTimer = c.loop.NewTimer(func() {})
 	o.idleTimer = c.loop.NewTimer(o.idleDone)
+	o.readMode()
 	w, h, mhz := dev.Mode()
-	o.width, o.height = dev.Transform().TransformSize(w, h)
-	if mhz > 0 {
-		o.refresh = time.Duration(1e12 / int64(mhz))
-	} else {
-		o.refresh = time.Second / 60
-	}
 	for _, other := range c.outputs {
 		o.pos.X = max(o.pos.X, other.pos.X+other.width)
 	}
@@ -128,6 +123,7 @@ func (c *Compositor) AddOutput(dev Output) {
 	// buffers), so painting black again would only copy a screenful.
 	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
 	c.relayout()
+	c.outputMgmt.outputsChanged()
 }
 
 // RemoveOutput withdraws dev (unplugged connector).
@@ -159,6 +155,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	o.xdgOutputs = nil
 	c.closeGap()
 	c.relayout()
+	c.outputMgmt.outputsChanged()
 }
 
 // closeGap moves the outputs right of an unplugged one left, as other

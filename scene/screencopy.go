@@ -95,9 +95,15 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 	buf.ref()
 	o := f.out
 	// Copy after the frame that includes everything pending now.
-	o.copyWaiters = append(o.copyWaiters, func() {
+	copyOut := func() {
 		defer buf.unref()
 		if !f.res.Alive() {
+			return
+		}
+		if cw, ch := f.size(); o.gone || cw != w || ch != h || !f.region.In(image.Rect(0, 0, o.width, o.height)) {
+			// Unplugged, or its mode or transform changed since the
+			// buffer was sized: the copy would not fit.
+			f.res.SendFailed()
 			return
 		}
 		dst := buf.image()
@@ -122,7 +128,21 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 		t := eventloop.Now()
 		sec := uint64(t.Seconds())
 		f.res.SendReady(uint32(sec>>32), uint32(sec), uint32(t.Nanoseconds()%1e9))
-	})
+	}
+	if o.inFlight && len(o.damage) > 0 {
+		// The frame in flight was composited before this damage came:
+		// wait for it, then for the next one, which shows it.
+		o.copyWaiters = append(o.copyWaiters, func() {
+			if o.gone {
+				// Unplugged meanwhile: no next frame will come.
+				copyOut()
+				return
+			}
+			o.copyWaiters = append(o.copyWaiters, copyOut)
+		})
+		return nil
+	}
+	o.copyWaiters = append(o.copyWaiters, copyOut)
 	return nil
 }
 

@@ -287,6 +287,7 @@ func (xs *xdgSurface) GetToplevel(r *xdg.Surface, res *xdg.Toplevel) error {
 	res.Handler = t
 	res.OnDestroy(func() {
 		xs.unmap()
+		t.destroyed()
 		xs.toplevel = nil
 	})
 	return nil
@@ -341,6 +342,9 @@ func (xs *xdgSurface) precommit(s *surface) error {
 	}
 	if s.pending.attached && s.pending.buffer != nil && !xs.acked {
 		return protocol.NewError(xs.res, xdg.SurfaceErrorUnconfiguredBuffer, "buffer committed before the first configure was acknowledged")
+	}
+	if xs.toplevel != nil {
+		return xs.toplevel.checkSizeHints()
 	}
 	return nil
 }
@@ -412,19 +416,83 @@ type toplevel struct {
 	pos   image.Point // surface origin, global coordinates
 	title string
 	appID string
+	// parent is set_parent's toplevel: a dialog is shown above it at
+	// its own size instead of filling the output.
+	parent *toplevel
 	// requested output for fullscreen (nil: any).
 	wantOutput *output
-	// windowed: the client asked to leave fullscreen.
-	windowed  bool
-	activated bool
+	activated  bool
+	// min/max size hints, pending and applied on commit. The kiosk
+	// layout does not let them shrink a filling toplevel; they are kept
+	// to hold the client to the protocol's rules.
+	pendingMin, pendingMax image.Point
 	// configured size and states last sent.
 	sentSize   image.Point
 	sentActive bool
+	capsSent   bool
 }
 
 func (t *toplevel) Destroy(*xdg.Toplevel) error { return nil }
 
-func (t *toplevel) SetParent(*xdg.Toplevel, *xdg.Toplevel) error { return nil }
+// destroyed hands t's dialogs to t's own parent, as xdg-shell says for
+// an unmapped parent, so none keeps a pointer to a dead toplevel.
+func (t *toplevel) destroyed() {
+	for _, wm := range t.xs.c.client(t.res.Client()).wmBases {
+		for _, xs := range wm.surfaces {
+			if child := xs.toplevel; child != nil && child.parent == t {
+				child.setParent(t.parent)
+			}
+		}
+	}
+}
+
+func (t *toplevel) SetParent(r *xdg.Toplevel, pr *xdg.Toplevel) error {
+	var p *toplevel
+	if pr != nil {
+		p, _ = pr.Handler.(*toplevel)
+		if p == nil {
+			return protocol.NewError(r, xdg.ToplevelErrorInvalidParent, "parent xdg_toplevel#%d is not a live toplevel", pr.ID())
+		}
+	}
+	for a := p; a != nil; a = a.parent {
+		if a == t {
+			return protocol.NewError(r, xdg.ToplevelErrorInvalidParent, "xdg_toplevel#%d cannot be its own ancestor", r.ID())
+		}
+	}
+	t.setParent(p)
+	return nil
+}
+
+// setParent makes t a dialog of p (nil: a filling toplevel) and lays it
+// out again: the size it is told and where it goes both change.
+func (t *toplevel) setParent(p *toplevel) {
+	if t.parent == p {
+		return
+	}
+	c := t.xs.c
+	t.parent = p
+	if t.xs.mapped {
+		c.restack()
+		c.relayout()
+	}
+	t.reconfigure()
+	c.refreshFeedback(t.xs.surface)
+}
+
+// shownParent is the toplevel t is shown above: its parent or, when that
+// is unmapped, the nearest mapped ancestor (nil: t fills its output).
+func (t *toplevel) shownParent() *toplevel {
+	for p := t.parent; p != nil; p = p.parent {
+		if p.xs.mapped {
+			return p
+		}
+	}
+	return nil
+}
+
+// fills reports whether t covers its output in the kiosk layout: every
+// toplevel but a dialog does, whatever it asked for.
+func (t *toplevel) fills() bool { return t.shownParent() == nil }
 
 func (t *toplevel) SetTitle(_ *xdg.Toplevel, title string) error {
 	t.title = title
@@ -439,29 +507,49 @@ func (t *toplevel) SetAppId(_ *xdg.Toplevel, id string) error {
 func (t *toplevel) ShowWindowMenu(*xdg.Toplevel, *wl.Seat, uint32, int32, int32) error { return nil }
 func (t *toplevel) Move(*xdg.Toplevel, *wl.Seat, uint32) error                         { return nil }
 func (t *toplevel) Resize(*xdg.Toplevel, *wl.Seat, uint32, uint32) error               { return nil }
-func (t *toplevel) SetMaxSize(*xdg.Toplevel, int32, int32) error                       { return nil }
-func (t *toplevel) SetMinSize(*xdg.Toplevel, int32, int32) error                       { return nil }
 
-// In the kiosk layout a toplevel is fullscreen unless it explicitly left
-// fullscreen; then it keeps the size it picks, centred on its output.
-// Maximize requests still get the configure the protocol promises.
+func (t *toplevel) SetMaxSize(r *xdg.Toplevel, w, h int32) error {
+	if w < 0 || h < 0 {
+		return protocol.NewError(r, xdg.ToplevelErrorInvalidSize, "max size %dx%d is negative", w, h)
+	}
+	t.pendingMax = image.Pt(int(w), int(h))
+	return nil
+}
+
+func (t *toplevel) SetMinSize(r *xdg.Toplevel, w, h int32) error {
+	if w < 0 || h < 0 {
+		return protocol.NewError(r, xdg.ToplevelErrorInvalidSize, "min size %dx%d is negative", w, h)
+	}
+	t.pendingMin = image.Pt(int(w), int(h))
+	return nil
+}
+
+// checkSizeHints enforces xdg-shell's rule on the hints about to be
+// committed: a maximum (0: none) below the minimum is an error.
+func (t *toplevel) checkSizeHints() error {
+	mn, mx := t.pendingMin, t.pendingMax
+	if mx.X > 0 && mn.X > mx.X || mx.Y > 0 && mn.Y > mx.Y {
+		return protocol.NewError(t.res, xdg.ToplevelErrorInvalidSize, "min size %dx%d is larger than max size %dx%d", mn.X, mn.Y, mx.X, mx.Y)
+	}
+	return nil
+}
+
+// In the kiosk layout a toplevel fills its output whatever it asks:
+// toolkits such as GTK 4 send unset_fullscreen and unset_maximized while
+// they map, and a kiosk app must not end up as a small window on black.
+// Each request still gets the configure the protocol promises, which
+// repeats the fullscreen state and the output's size.
 func (t *toplevel) SetMaximized(*xdg.Toplevel) error   { t.reconfigure(); return nil }
 func (t *toplevel) UnsetMaximized(*xdg.Toplevel) error { t.reconfigure(); return nil }
 func (t *toplevel) SetFullscreen(_ *xdg.Toplevel, o *wl.Output) error {
 	t.wantOutput = t.xs.c.outputFor(o)
-	t.windowed = false
 	t.xs.c.relayout()
 	t.reconfigure()
 	t.xs.c.refreshFeedback(t.xs.surface)
 	return nil
 }
-func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error {
-	t.windowed = true
-	t.reconfigure()
-	t.xs.c.refreshFeedback(t.xs.surface)
-	return nil
-}
-func (t *toplevel) SetMinimized(*xdg.Toplevel) error { return nil }
+func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error { t.reconfigure(); return nil }
+func (t *toplevel) SetMinimized(*xdg.Toplevel) error    { return nil }
 
 func (t *toplevel) reconfigure() {
 	if t.xs.configured {
@@ -469,13 +557,30 @@ func (t *toplevel) reconfigure() {
 	}
 }
 
+// wmCapabilities is what a kiosk toplevel can be put into: fullscreen
+// only. Advertising no maximize, minimize or window menu lets toolkits
+// hide buttons that would do nothing here.
+var wmCapabilities = []byte{xdg.ToplevelWmCapabilitiesFullscreen, 0, 0, 0}
+
 func (t *toplevel) sendConfigure() {
-	o := t.xs.c.outputForToplevel(t)
+	c := t.xs.c
+	o := c.outputForToplevel(t)
+	if !t.capsSent && t.res.Version() >= 5 {
+		// Sent once, before the first configure, as xdg-shell asks.
+		t.capsSent = true
+		t.res.SendWmCapabilities(wmCapabilities)
+	}
 	size := image.Point{}
 	var states []uint32
-	if o != nil && !t.windowed {
+	if o != nil && t.fills() {
+		// Exactly the output: a filling toplevel is told it is
+		// fullscreen, which every xdg_toplevel version knows, so no
+		// client needs the maximized state instead.
 		size = image.Pt(o.width, o.height)
 		states = append(states, xdg.ToplevelStateFullscreen)
+	} else if o != nil && t.res.Version() >= 4 {
+		// A dialog picks its own size; this is the most it can show.
+		t.res.SendConfigureBounds(int32(o.width), int32(o.height))
 	}
 	if t.activated {
 		states = append(states, xdg.ToplevelStateActivated)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"image"
 	"os"
@@ -140,6 +139,7 @@ func TestWaylandInfoListsGlobals(t *testing.T) {
 		"wl_data_device_manager": 3, "xdg_wm_base": 5, "zxdg_decoration_manager_v1": 1,
 		"wp_viewporter": 1, "wp_presentation": 1, "wp_single_pixel_buffer_manager_v1": 1,
 		"zxdg_output_manager_v1": 3, "zwlr_screencopy_manager_v1": 3, "zwp_linux_dmabuf_v1": 4,
+		"zwlr_output_manager_v1": 4,
 	}
 	re := regexp.MustCompile(`interface: '([a-z0-9_]+)',\s+version:\s+(\d+)`)
 	got := map[string]int{}
@@ -238,6 +238,28 @@ var hostile = []struct {
 		h.Send(dm, 1, params)
 		return h.Send(params, 3, h.NewID(), int32(64), int32(64), uint32(0x34325258), uint32(0))
 	}, 3, "plane 0 missing"},
+	{"toplevel its own parent", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
+		top := rawToplevelIDs(h, g, reg)
+		return h.Send(top, xdgToplevelSetParent, top)
+	}, 1, "cannot be its own ancestor"},
+	{"toplevel max size below min size", func(t *testing.T, h *protocoltest.Client, g map[string][2]uint32, reg uint32) error {
+		top := rawToplevelIDs(h, g, reg)
+		h.Send(top, xdgToplevelSetMinSize, int32(200), int32(200))
+		h.Send(top, xdgToplevelSetMaxSize, int32(100), int32(300))
+		return h.Send(top-2, 6) // commit the wl_surface
+	}, 2, "larger than max size"},
+}
+
+// rawToplevelIDs makes a wl_surface (id top-2), its xdg_surface (top-1)
+// and xdg_toplevel (top), without committing.
+func rawToplevelIDs(h *protocoltest.Client, g map[string][2]uint32, reg uint32) uint32 {
+	comp := bind(h, g, reg, "wl_compositor", 5)
+	wm := bind(h, g, reg, "xdg_wm_base", 5)
+	surf, xs, top := h.NewID(), h.NewID(), h.NewID()
+	h.Send(comp, 0, surf)
+	h.Send(wm, 2, xs, surf)
+	h.Send(xs, 1, top)
+	return top
 }
 
 // dmabufParams makes a 64x64 XRGB8888 buffer with create_immed from a
@@ -423,30 +445,9 @@ func waitForPixels(t *testing.T, c *compositor, ok func(image.Image) bool) image
 
 func TestUnresponsiveClientIsReported(t *testing.T) {
 	c := startVitrine(t, "--output", "320x240", "--ping-timeout", "300ms")
-	h, err := protocoltest.Dial(c.socketPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	g, reg, err := h.Globals(3 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp := bind(h, g, reg, "wl_compositor", 5)
-	shm := bind(h, g, reg, "wl_shm", 1)
-	wm := bind(h, g, reg, "xdg_wm_base", 5)
-	surf, xs, top := h.NewID(), h.NewID(), h.NewID()
-	h.Send(comp, 0, surf)
-	h.Send(wm, 2, xs, surf)
-	h.Send(xs, 1, top)
-	h.Send(surf, 6)
-	serial := waitEvent(t, h, xs, 0).Uint(0)
-	h.Send(xs, 4, serial)
-	pool, buf := h.NewID(), h.NewID()
-	h.SendFDs([]int{memfd(t, 64*64*4)}, shm, 0, pool, int32(64*64*4))
-	h.Send(pool, 0, buf, int32(0), int32(64), int32(64), int32(256), uint32(1))
-	h.Send(surf, 1, buf, int32(0), int32(0))
-	h.Send(surf, 6)
+	rc := dialRaw(t, c)
+	h, wm := rc.Client, rc.wm
+	rc.attach(t, rc.toplevel(t, nil), 64, 64, 0)
 	// Mapping the window makes vitrine ping; this client stays silent.
 	ping := waitEvent(t, h, wm, 0).Uint(0)
 	start := time.Now()
@@ -520,43 +521,9 @@ func TestClientLeavingRevealsTheOneBelow(t *testing.T) {
 // a raw client, and returns the connection (closing it unmaps).
 func mapRawWindow(t *testing.T, c *compositor, w, h int, xrgb uint32) *protocoltest.Client {
 	t.Helper()
-	cl, err := protocoltest.Dial(c.socketPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, reg, err := cl.Globals(3 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp := bind(cl, g, reg, "wl_compositor", 5)
-	shm := bind(cl, g, reg, "wl_shm", 1)
-	wm := bind(cl, g, reg, "xdg_wm_base", 5)
-	surf, xs, top := cl.NewID(), cl.NewID(), cl.NewID()
-	cl.Send(comp, 0, surf)
-	cl.Send(wm, 2, xs, surf)
-	cl.Send(xs, 1, top)
-	cl.Send(surf, 6)
-	serial := waitEvent(t, cl, xs, 0).Uint(0)
-	cl.Send(xs, 4, serial)
-	fd := memfd(t, w*h*4)
-	pix, err := unix.Mmap(fd, 0, w*h*4, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < w*h; i++ {
-		binary.LittleEndian.PutUint32(pix[4*i:], xrgb)
-	}
-	unix.Munmap(pix)
-	pool, buf := cl.NewID(), cl.NewID()
-	cl.SendFDs([]int{fd}, shm, 0, pool, int32(w*h*4))
-	cl.Send(pool, 0, buf, int32(0), int32(w), int32(h), int32(w*4), uint32(1))
-	cl.Send(surf, 1, buf, int32(0), int32(0))
-	cl.Send(surf, 2, int32(0), int32(0), int32(w), int32(h))
-	cl.Send(surf, 6)
-	if err := cl.Roundtrip(3 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return cl
+	rc := dialRaw(t, c)
+	rc.show(t, rc.toplevel(t, nil), w, h, xrgb)
+	return rc.Client
 }
 
 func TestLeavingFullscreenRepaintsWhatTheWindowLeft(t *testing.T) {

@@ -59,7 +59,7 @@ func need(t *testing.T, tools ...string) {
 			if os.Getenv("CI") != "" {
 				t.Fatalf("%s is not installed (CI must install it: see .ci/run)", tool)
 			}
-			t.Skipf("%s is not installed (apt-get install weston wayland-utils grim foot)", tool)
+			t.Skipf("%s is not installed (apt-get install weston wayland-utils grim foot gtk-4-examples wlr-randr)", tool)
 		}
 	}
 }

@@ -142,6 +142,8 @@ func (c *Client) Read(timeout time.Duration) (Event, error) {
 				}
 			}
 		}
+		// A timed-out read reports n = -1 on this Go version.
+		n = max(n, 0)
 		c.buf = append(c.buf, tmp[:n]...)
 		if err != nil {
 			if n > 0 {

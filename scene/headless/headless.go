@@ -11,6 +11,7 @@ import (
 
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
@@ -21,13 +22,15 @@ import (
 // loop, so a frame's completion never leaves the loop's thread.
 type Output struct {
 	name      string
+	desc      string
+	preferred scene.Mode // the mode it was made with
 	width     int
 	height    int
-	mhz       int
 	transform render.Transform
 	shadow    *render.Image
 	notify    func(present.Info)
 
+	mhz    int
 	epoch  time.Duration // CLOCK_MONOTONIC time of vblank 0
 	copied int64
 	vblank *eventloop.Timer
@@ -46,12 +49,66 @@ func New(loop *eventloop.Loop, name string, w, h, mhz int, t render.Transform, n
 	lw, lh := t.TransformSize(w, h)
 	o := &Output{
 		name: name, width: w, height: h, mhz: mhz, transform: t,
-		shadow: render.NewImage(lw, lh, render.XRGB8888),
-		notify: notify,
-		epoch:  eventloop.Now(),
+		// Fixed at creation: clients are told the description once.
+		desc:      fmt.Sprintf("vitrine headless output %dx%d", w, h),
+		preferred: scene.Mode{Width: w, Height: h, RefreshMilliHz: mhz},
+		shadow:    render.NewImage(lw, lh, render.XRGB8888),
+		notify:    notify,
+		epoch:     eventloop.Now(),
 	}
 	o.vblank = loop.NewTimer(o.completed)
 	return o, nil
+}
+
+// commonModes are offered besides the one the output was made with, so
+// mode changes (wlr-randr --mode) can be tried without a display.
+var commonModes = []scene.Mode{
+	{Width: 1920, Height: 1080, RefreshMilliHz: 60000},
+	{Width: 1280, Height: 720, RefreshMilliHz: 60000},
+	{Width: 1024, Height: 768, RefreshMilliHz: 60000},
+	{Width: 800, Height: 600, RefreshMilliHz: 60000},
+	{Width: 640, Height: 480, RefreshMilliHz: 60000},
+}
+
+// Modes lists the mode the output was made with, then common ones.
+func (o *Output) Modes() []scene.Mode {
+	modes := []scene.Mode{o.preferred}
+	for _, m := range commonModes {
+		if m != o.preferred {
+			modes = append(modes, m)
+		}
+	}
+	return modes
+}
+
+// SetMode takes any size a headless output can have: there is no
+// display to refuse it. The shadow image is replaced and starts black.
+func (o *Output) SetMode(m scene.Mode) error {
+	if m.RefreshMilliHz == 0 {
+		m.RefreshMilliHz = 60000
+	}
+	if m.Width <= 0 || m.Height <= 0 || m.Width > 16384 || m.Height > 16384 || m.RefreshMilliHz < 0 {
+		return fmt.Errorf("headless output mode %v out of range (1..16384 pixels)", m)
+	}
+	o.width, o.height, o.mhz = m.Width, m.Height, m.RefreshMilliHz
+	o.resize()
+	return nil
+}
+
+// SetTransform rotates the output; the shadow image gets the rotated
+// size and starts black.
+func (o *Output) SetTransform(t render.Transform) error {
+	if !t.Valid() {
+		return fmt.Errorf("transform %d is not a wl_output transform", t)
+	}
+	o.transform = t
+	o.resize()
+	return nil
+}
+
+func (o *Output) resize() {
+	lw, lh := o.transform.TransformSize(o.width, o.height)
+	o.shadow = render.NewImage(lw, lh, render.XRGB8888)
 }
 
 // ParseMode parses WxH or WxH@Hz (Hz may have decimals).
@@ -70,10 +127,8 @@ func ParseMode(s string) (w, h, mhz int, err error) {
 	return w, h, mhz, nil
 }
 
-func (o *Output) Name() string { return o.name }
-func (o *Output) Description() string {
-	return fmt.Sprintf("vitrine headless output %dx%d", o.width, o.height)
-}
+func (o *Output) Name() string                { return o.name }
+func (o *Output) Description() string         { return o.desc }
 func (o *Output) Mode() (int, int, int)       { return o.width, o.height, o.mhz }
 func (o *Output) PhysicalSize() (int, int)    { return 0, 0 }
 func (o *Output) Transform() render.Transform { return o.transform }

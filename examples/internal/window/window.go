@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -108,10 +109,13 @@ type Window struct {
 	configured bool
 	opaqueFor  image.Point // size the opaque region was set for
 
-	buffers      []*Buffer
-	committed    image.Point // size of the last committed frame
-	lastShown    image.Point // size of the last frame shown
-	fullscreen   bool
+	buffers    []*Buffer
+	committed  image.Point // size of the last committed frame
+	lastShown  image.Point // size of the last frame shown
+	fullscreen bool
+	// windowed: the client left fullscreen with SIGUSR1 (read on the
+	// dispatch goroutine, written on Run's).
+	windowed     atomic.Bool
 	frame        int  // next frame number
 	shown        int  // frames whose frame callback came back
 	callbackOpen bool // a frame callback is outstanding
@@ -276,6 +280,12 @@ func (w *Window) HandleSurfaceConfigure(ev xdg.SurfaceConfigureEvent) {
 	size := w.pending
 	if size.X <= 0 || size.Y <= 0 || w.opts.FixedSize {
 		size = w.opts.Size
+	} else if w.windowed.Load() {
+		// Out of fullscreen by its own request, the client keeps its own
+		// size where the compositor still names one (a kiosk keeps every
+		// window fullscreen): xdg-shell lets a client draw smaller than a
+		// fullscreen configure, and the compositor centres it.
+		size = image.Pt(min(size.X, w.opts.Size.X), min(size.Y, w.opts.Size.Y))
 	}
 	if size != w.size {
 		w.log.Debug("new size", "width", size.X, "height", size.Y)
@@ -466,6 +476,8 @@ func (w *Window) commit(b *Buffer, damage []image.Rectangle) error {
 // write, so they do not race with the dispatch goroutine.
 func (w *Window) toggleFullscreen() {
 	w.fullscreen = !w.fullscreen
+	// Before the request, so the configure that answers it sees it.
+	w.windowed.Store(!w.fullscreen)
 	var err error
 	if w.fullscreen {
 		err = w.Toplevel.SetFullscreen(w.opts.Output)
