@@ -19,11 +19,15 @@ const (
 	// libwayland sends at most 28 at a time.
 	maxFDsPerChunk = 28
 	// fdsPerSend is how many fds one sendmsg carries. libwayland clients
-	// take up to 28 per recvmsg, but a client with a smaller control
-	// buffer loses the rest to MSG_CTRUNC (github.com/neurlang/wayland
-	// takes one), so each fd travels in a sendmsg of its own, ending with
-	// the event that carries it. Events with fds are rare (keymaps,
-	// format tables): the extra system calls cost nothing per frame.
+	// take up to 28 per recvmsg and queue them, but
+	// github.com/neurlang/wayland (the examples' library) takes one per
+	// message header it reads and keeps it in a buffer that the next
+	// read reuses: an fd that arrives with an earlier message's header,
+	// or beside another fd, is lost or turns into a wrong number the
+	// client then closes. So each fd travels in a sendmsg of its own that
+	// starts with the event carrying it. Events with fds are rare
+	// (keymaps, format tables): the extra system calls cost nothing per
+	// frame.
 	fdsPerSend = 1
 )
 
@@ -51,12 +55,13 @@ type Client struct {
 	eof    bool
 
 	// out holds encoded events from outStart on; outFDs the fds to send
-	// with them, outFDEnd[i] the offset in out where the event carrying
-	// outFDs[i] ends (an fd may travel early, never late).
+	// with them, outFDAt[i] the offset in out where the event carrying
+	// outFDs[i] starts: each fd travels in the sendmsg that begins with
+	// its event.
 	out      []byte
 	outStart int
 	outFDs   []int
-	outFDEnd []int
+	outFDAt  []int
 	rights   []byte
 	dirty    bool
 	dead     bool
@@ -184,7 +189,7 @@ func (c *Client) closeSocket() {
 	unix.Close(c.fd)
 	c.fd = -1
 	closeAll(c.outFDs)
-	c.outFDs, c.outFDEnd, c.out = nil, nil, nil
+	c.outFDs, c.outFDAt, c.out = nil, nil, nil
 }
 
 func (c *Client) destroyObjects() {
@@ -329,11 +334,11 @@ func appendRights(fds []int, oob []byte) []int {
 	return fds
 }
 
-// queueOut accounts for an event just encoded into c.out.
-func (c *Client) queueOut(fds []int) {
+// queueOut accounts for an event just encoded into c.out at start.
+func (c *Client) queueOut(start int, fds []int) {
 	for _, fd := range fds {
 		c.outFDs = append(c.outFDs, fd)
-		c.outFDEnd = append(c.outFDEnd, len(c.out))
+		c.outFDAt = append(c.outFDAt, start)
 	}
 	if !c.dirty {
 		c.dirty = true
@@ -364,13 +369,23 @@ func (c *Client) writeOut() {
 		return
 	}
 	for c.pendingOut() > 0 {
-		end := len(c.out)
-		nfds := min(len(c.outFDs), fdsPerSend)
-		if nfds < len(c.outFDs) {
-			// More fds than one sendmsg carries: this write stops at the
-			// event of the last fd it carries, so the rest still have
-			// bytes to travel with.
-			end = c.outFDEnd[nfds-1]
+		// A write never carries fds past the start of the event they
+		// belong to: the bytes before it go alone, then the event starts
+		// a write with its fds, which ends where the next fds' event
+		// starts. A client reading a message at a time then finds each
+		// fd with the header of its own message (see fdsPerSend).
+		end, nfds := len(c.out), 0
+		if len(c.outFDs) > 0 {
+			if at := c.outFDAt[0]; at > c.outStart {
+				end = at
+			} else {
+				for nfds < len(c.outFDs) && nfds < fdsPerSend && c.outFDAt[nfds] == at {
+					nfds++
+				}
+				if nfds < len(c.outFDs) {
+					end = max(c.outFDAt[nfds], at+1)
+				}
+			}
 		}
 		var oob []byte
 		if nfds > 0 {
@@ -396,7 +411,7 @@ func (c *Client) writeOut() {
 			// The fds went with the first byte; they were our duplicates.
 			closeAll(c.outFDs[:nfds])
 			c.outFDs = append(c.outFDs[:0], c.outFDs[nfds:]...)
-			c.outFDEnd = append(c.outFDEnd[:0], c.outFDEnd[nfds:]...)
+			c.outFDAt = append(c.outFDAt[:0], c.outFDAt[nfds:]...)
 		}
 		c.outStart += n
 	}

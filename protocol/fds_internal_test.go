@@ -8,12 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var fdEventInterface = &Interface{Name: "test_fds", Version: 1, Events: []Message{{Name: "fd", Signature: "h"}}}
+var fdEventInterface = &Interface{Name: "test_fds", Version: 1, Events: []Message{{Name: "fd", Signature: "h"}, {Name: "plain", Signature: ""}}}
 
-// TestEventsWithFDsReachClientsWithSmallControlBuffers queues three
-// events carrying fds in one loop iteration and reads them as
-// github.com/neurlang/wayland does: a message header per recvmsg with
-// room for one fd. Every event must find its fd.
+// TestEventsWithFDsReachClientsWithSmallControlBuffers queues events
+// with and without fds in one loop iteration and reads them as
+// github.com/neurlang/wayland does: one message header per recvmsg with
+// room for one fd. Each fd must come with the header of its own event,
+// none with another's.
 func TestEventsWithFDsReachClientsWithSmallControlBuffers(t *testing.T) {
 	srv, err := NewServer(Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -35,16 +36,21 @@ func TestEventsWithFDsReachClientsWithSmallControlBuffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(mem)
-	const events = 3
-	for range events {
-		w := c.objects[7].base().NewEvent(0)
-		w.FD(mem)
-		w.Send()
+	carries := []bool{false, true, true, false, false, true}
+	for _, withFD := range carries {
+		if withFD {
+			w := c.objects[7].base().NewEvent(0)
+			w.FD(mem)
+			w.Send()
+		} else {
+			w := c.objects[7].base().NewEvent(1)
+			w.Send()
+		}
 	}
 	srv.Flush()
 
 	got := 0
-	for i := range events {
+	for i, withFD := range carries {
 		hdr := make([]byte, 8)
 		oob := make([]byte, unix.CmsgSpace(4))
 		n, oobn, flags, _, err := unix.Recvmsg(pair[1], hdr, oob, 0)
@@ -54,14 +60,15 @@ func TestEventsWithFDsReachClientsWithSmallControlBuffers(t *testing.T) {
 		if flags&unix.MSG_CTRUNC != 0 {
 			t.Fatalf("event %d: fds cut off (MSG_CTRUNC): more than one fd came with one message", i)
 		}
-		if oobn > 0 {
-			fds := appendRights(nil, oob[:oobn])
-			got += len(fds)
-			closeAll(fds)
+		fds := appendRights(nil, oob[:oobn])
+		closeAll(fds)
+		if withFD != (len(fds) == 1) || len(fds) > 1 {
+			t.Fatalf("event %d (fd: %v) came with %d fds", i, withFD, len(fds))
 		}
+		got += len(fds)
 	}
-	if got != events {
-		t.Fatalf("%d fds arrived for %d events", got, events)
+	if got != 3 {
+		t.Fatalf("%d fds arrived for 3 events", got)
 	}
 	c.Close()
 }

@@ -226,5 +226,5 @@ func (w *Writer) Send() {
 	}
 	hdr := c.out[w.start : w.start+headerSize]
 	le.PutUint32(hdr[4:], uint32(size)<<16|le.Uint32(hdr[4:])&0xffff)
-	c.queueOut(w.fds)
+	c.queueOut(w.start, w.fds)
 }
