@@ -1,10 +1,7 @@
 package scene_test
 
 import (
-	"context"
 	"encoding/binary"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,12 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/render"
-	"github.com/vitrine-wm/vitrine/scene"
-	"github.com/vitrine-wm/vitrine/scene/headless"
-	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // frameClient is an in-process client whose steady state allocates
@@ -85,45 +78,14 @@ const maxFrameAllocs = 0
 
 func startFrameClient(tb testing.TB, w, h, bufSize int) *frameClient {
 	tb.Helper()
-	dir := tb.TempDir()
-	tb.Setenv("XDG_RUNTIME_DIR", dir)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := protocol.NewServer(protocol.Options{Log: log})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	comp := scene.New(scene.Config{Log: log, Server: srv})
-	var out *headless.Output
 	// 1 kHz: the repaint deadline never holds a frame back, so the
 	// benchmark is not paced by a 60 Hz clock.
-	out, err = headless.New(srv.Loop(), "BENCH-1", w, h, 1000000, render.Normal, func(i present.Info) {
-		comp.PresentDone(out, i)
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	comp.AddOutput(out)
-	if err := srv.Listen("wl-bench"); err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		comp.Run(ctx)
-	}()
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-		srv.Close()
-		out.Close()
-	})
-
+	p := startInProcessAt(tb, w, h, 1000000, render.Normal)
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: filepath.Join(dir, "wl-bench")}); err != nil {
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: filepath.Join(p.runtime, p.display)}); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { unix.Close(fd) })

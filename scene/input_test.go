@@ -33,6 +33,13 @@ type inProcess struct {
 
 func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
 	t.Helper()
+	return startInProcessAt(t, w, h, 60000, rot)
+}
+
+// startInProcessAt is startInProcess with the output refreshing at mhz
+// millihertz.
+func startInProcessAt(t testing.TB, w, h, mhz int, rot render.Transform) *inProcess {
+	t.Helper()
 	runtime := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", runtime)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -42,7 +49,7 @@ func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
 	}
 	comp := scene.New(scene.Config{Log: log, Server: srv})
 	var out *headless.Output
-	out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, 60000, rot, func(i present.Info) {
+	out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, mhz, rot, func(i present.Info) {
 		comp.PresentDone(out, i)
 	})
 	if err != nil {
