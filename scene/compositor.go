@@ -61,10 +61,10 @@ type Config struct {
 	Log    *slog.Logger
 	Server *protocol.Server
 	Layout Layout
-	// RepaintWindow is how long before each vblank the compositor
-	// composes the frame (DefaultRepaintWindow if 0): commits that arrive
-	// before it make that vblank. Longer tolerates slower composition,
-	// shorter gives clients more time to draw.
+	// RepaintWindow is the most time before each vblank the compositor
+	// composes a frame that waits for several clients
+	// (DefaultRepaintWindow if 0): the window follows what repaints
+	// take, from 2 ms up to this.
 	RepaintWindow time.Duration
 	// Started is when the process started (eventloop.Now), for the
 	// log line that says how long the first frame took; 0: not logged.

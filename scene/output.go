@@ -37,6 +37,9 @@ type output struct {
 	// repaintTimer wakes the loop at the repaint deadline; idleTimer
 	// completes a frame that had nothing to paint.
 	repaintTimer, idleTimer *eventloop.Timer
+	// repaintCost is a decaying peak of how long composing and
+	// presenting a frame took (repaintWindow).
+	repaintCost time.Duration
 	// wantFrame: a client asked for a frame callback but nothing changed;
 	// it is answered at the next refresh without repainting.
 	wantFrame bool
@@ -302,6 +305,7 @@ func (c *Compositor) repaintOutputs() {
 		o.repaintTimer.Stop()
 		if len(o.damage) > 0 {
 			o.repaint()
+			o.noteRepaintCost(eventloop.Now() - now)
 		} else {
 			o.idleFrame(now)
 		}
@@ -327,7 +331,23 @@ func (o *output) repaintDeadline(now time.Duration) time.Duration {
 	if next <= now {
 		return now
 	}
-	return max(next-o.c.repaintWindow, o.lastVblank)
+	return max(next-o.repaintWindow(), o.lastVblank)
+}
+
+// repaintWindow is how long before the vblank the frame is composed:
+// twice what repaints have been taking plus a millisecond, between 2 ms
+// and the configured window (7 ms by default). A fixed 7 ms left clients
+// only 9.7 ms of a 60 Hz frame to draw; with 100 small clients on two
+// cores, a third of them missed each frame although composing it took
+// under a millisecond.
+func (o *output) repaintWindow() time.Duration {
+	return min(max(2*o.repaintCost+time.Millisecond, 2*time.Millisecond), o.c.repaintWindow)
+}
+
+// noteRepaintCost keeps a peak of recent repaint durations that decays
+// by an eighth a frame, so one slow frame widens the window for a while.
+func (o *output) noteRepaintCost(d time.Duration) {
+	o.repaintCost = max(d, o.repaintCost-o.repaintCost/8)
 }
 
 // repaint shows the next frame: a client buffer straight on the plane
