@@ -519,10 +519,12 @@ func (c *Client) dispatch() {
 			c.PostError(id, ErrInvalidMethod, fmt.Sprintf("%s.%s needs version %d, object has %d", b.iface.Name, msg.Name, msg.Since, b.version))
 			return
 		}
+		// The kernel hands over fds with the bytes they were sent with,
+		// never later, so a whole message without its fds will never
+		// get them: waiting would stall the client's requests forever.
+		// libwayland fails such a message too.
 		if need := msg.fdCount(); need > len(c.inFDs) {
-			if c.eof {
-				c.PostError(id, ErrInvalidMethod, fmt.Sprintf("%s.%s: file descriptor expected", b.iface.Name, msg.Name))
-			}
+			c.PostError(id, ErrInvalidMethod, fmt.Sprintf("%s.%s: file descriptor expected", b.iface.Name, msg.Name))
 			return
 		}
 		consumed += size

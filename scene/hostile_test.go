@@ -627,3 +627,14 @@ func TestHostileTooManyBuffers(t *testing.T) {
 		return pool
 	})
 }
+
+// Found by FuzzRequests: a request that takes an fd, sent without one,
+// stalled the client's connection (nothing after it was dispatched,
+// not even a sync) instead of failing as libwayland fails it.
+func TestHostileRequestWithoutItsFD(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: protocol.ErrInvalidMethod, msg: "file descriptor expected"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		shm := getRegistry(t, h).bind(t, "wl_shm", 1)
+		must(t, h.Send(shm, 0, h.NewID(), int32(4096)))
+		return shm
+	})
+}
