@@ -527,8 +527,11 @@ func TestHostile1000FrameCallbacksOnOneCommit(t *testing.T) {
 		for range 1000 {
 			batch = append(batch, protocoltest.Message(w.surface, 3, h.NewID())...)
 		}
-		must(t, h.Write(batch))
-		w.commit(t)
+		// The compositor may cut the client off in the middle of the
+		// batch; the reaction check says whether it did so rightly.
+		if h.Write(batch) == nil {
+			h.Send(w.surface, 6)
+		}
 		return w.surface
 	})
 }
@@ -623,7 +626,7 @@ func TestHostileTooManyBuffers(t *testing.T) {
 		for range scene.DefaultMaxBuffers + 1 {
 			batch = append(batch, protocoltest.Message(pool, 0, h.NewID(), int32(0), int32(1), int32(1), int32(4), uint32(1))...)
 		}
-		must(t, h.Write(batch))
+		h.Write(batch) // may be cut off part way: see the reaction
 		return pool
 	})
 }
