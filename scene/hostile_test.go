@@ -641,3 +641,42 @@ func TestHostileRequestWithoutItsFD(t *testing.T) {
 		return shm
 	})
 }
+
+func TestHostileSubsurfaceCycle(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: wl.SubcompositorErrorBadSurface, msg: "is an ancestor of its parent"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		reg := getRegistry(t, h)
+		comp := reg.bind(t, "wl_compositor", 4)
+		sc := reg.bind(t, "wl_subcompositor", 1)
+		a, b, c := h.NewID(), h.NewID(), h.NewID()
+		must(t, h.Send(comp, 0, a))
+		must(t, h.Send(comp, 0, b))
+		must(t, h.Send(comp, 0, c))
+		must(t, h.Send(sc, 1, h.NewID(), b, a)) // b below a
+		must(t, h.Send(sc, 1, h.NewID(), c, b)) // c below b
+		must(t, h.Send(sc, 1, h.NewID(), a, c)) // a below c: a loop
+		return sc
+	})
+}
+
+func TestHostileDeepSubsurfaceChain(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: wl.SubcompositorErrorBadSurface, msg: "nested more than 32 deep"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		w := hs.window(t, h)
+		sc := w.reg.bind(t, "wl_subcompositor", 1)
+		// Each surface a child of the one before, each committed: 20 000
+		// of them held the loop for 19 s, as every request on a
+		// subsurface walks its ancestors.
+		var batch []byte
+		parent := w.surface
+		for range 20000 {
+			s, sub := h.NewID(), h.NewID()
+			batch = append(batch, protocoltest.Message(w.compositor, 0, s)...)
+			batch = append(batch, protocoltest.Message(sc, 1, sub, s, parent)...)
+			batch = append(batch, protocoltest.Message(sub, 5)...) // set_desync
+			batch = append(batch, protocoltest.Message(s, 1, w.buffer, int32(0), int32(0))...)
+			batch = append(batch, protocoltest.Message(s, 6)...)
+			parent = s
+		}
+		h.Write(batch) // cut off part way: see the reaction
+		return sc
+	})
+}
