@@ -1,8 +1,10 @@
 package protocol
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 	"unsafe"
@@ -41,6 +43,11 @@ type Client struct {
 
 	objects      map[uint32]Object
 	nextServerID uint32
+	// perInterface counts live objects by interface, for limits on
+	// kinds of objects (frame callbacks, buffers).
+	perInterface map[*Interface]int
+	// heldFDs are fds kept on the client's behalf (HoldFDs).
+	heldFDs int
 	// spare holds destroyed objects of Recycle interfaces (Reuse).
 	spare map[*Interface][]Object
 
@@ -72,6 +79,9 @@ type Client struct {
 
 	// Credentials from SO_PEERCRED at accept time.
 	PID, UID, GID int
+	// cmdline is /proc/PID/cmdline at accept time, for log lines that
+	// must say which program misbehaved.
+	cmdline string
 
 	// Data is for the compositor's per-client state.
 	Data any
@@ -86,6 +96,7 @@ func newClient(s *Server, fd int) (*Client, error) {
 		server:       s,
 		fd:           fd,
 		objects:      make(map[uint32]Object),
+		perInterface: make(map[*Interface]int),
 		nextServerID: serverIDBase,
 		in:           make([]byte, 0, 4*inputReserve),
 		oob:          make([]byte, unix.CmsgSpace(maxFDsPerChunk*4)),
@@ -96,6 +107,7 @@ func newClient(s *Server, fd int) (*Client, error) {
 	}
 	if cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
 		c.PID, c.UID, c.GID = int(cred.Pid), int(cred.Uid), int(cred.Gid)
+		c.cmdline = readCmdline(c.PID)
 	}
 	src, err := s.loop.AddFD(fd, eventloop.Readable, c.ready)
 	if err != nil {
@@ -106,6 +118,47 @@ func newClient(s *Server, fd int) (*Client, error) {
 	c.objects[displayID] = &display{Resource: Resource{client: c, id: displayID, version: 1, iface: displayInterface}}
 	return c, nil
 }
+
+// readCmdline is a process's command line with spaces between the
+// arguments, cut at a length a log line can carry; "" if it is gone.
+func readCmdline(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return ""
+	}
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) > 256 {
+		b = b[:256]
+	}
+	return string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+}
+
+// Cmdline is the client's command line as it was when it connected.
+func (c *Client) Cmdline() string { return c.cmdline }
+
+// Count is how many live objects of iface the client has.
+func (c *Client) Count(iface *Interface) int { return c.perInterface[iface] }
+
+func (c *Client) counted(iface *Interface, n int) {
+	if c.perInterface != nil {
+		c.perInterface[iface] += n
+	}
+}
+
+// HoldFDs accounts for n fds the compositor keeps for the client (a
+// pool's mapping, a dma-buf's planes). It fails, and the caller must
+// not keep them, when the client would hold more than its limit.
+func (c *Client) HoldFDs(n int) error {
+	if c.heldFDs+len(c.inFDs)+n > c.server.maxFDs {
+		return &Error{ObjectID: displayID, Code: ErrNoMemory, Msg: fmt.Sprintf("too many file descriptors: the limit is %d per client (--client-fd-limit)", c.server.maxFDs)}
+	}
+	c.heldFDs += n
+	return nil
+}
+
+// ReleaseFDs gives back what HoldFDs accounted for once the fds are
+// closed.
+func (c *Client) ReleaseFDs(n int) { c.heldFDs -= n }
 
 // Alive reports whether the client is still connected and in good
 // standing.
@@ -123,7 +176,7 @@ func (c *Client) PostError(objectID, code uint32, msg string) {
 	if c.dead {
 		return
 	}
-	c.server.log.Info("client protocol error, disconnecting", "pid", c.PID, "object", objectID, "code", code, "error", msg)
+	c.server.log.Info("client protocol error, disconnecting", "pid", c.PID, "cmdline", c.cmdline, "object", objectID, "code", code, "error", msg)
 	d := c.objects[displayID].base()
 	w := d.NewEvent(0)
 	w.Uint(objectID)
@@ -139,7 +192,7 @@ func (c *Client) fail(err error) {
 	if c.dead {
 		return
 	}
-	c.server.log.Info("disconnecting client", "pid", c.PID, "reason", err)
+	c.server.log.Info("disconnecting client", "pid", c.PID, "cmdline", c.cmdline, "reason", err)
 	// Nothing queued is worth waiting for: the client may never read it.
 	c.disconnect(0)
 }
@@ -256,6 +309,12 @@ func (c *Client) readIn() {
 	}
 	if err == nil && flags&unix.MSG_CTRUNC != 0 {
 		err = errors.New("too many file descriptors in one message")
+	}
+	if err == nil && len(c.inFDs)+c.heldFDs > c.server.maxFDs {
+		// fds sent ahead of the requests that take them, or with
+		// requests that take none, cost the compositor's fd table.
+		c.PostError(displayID, ErrNoMemory, fmt.Sprintf("too many file descriptors: %d held, the limit is %d per client (--client-fd-limit)", len(c.inFDs)+c.heldFDs, c.server.maxFDs))
+		return
 	}
 	if n > 0 {
 		c.in = c.in[:len(c.in)+n]
@@ -481,10 +540,12 @@ func (c *Client) dispatch() {
 			c.PostError(id, ErrInvalidMethod, fmt.Sprintf("%s.%s needs version %d, object has %d", b.iface.Name, msg.Name, msg.Since, b.version))
 			return
 		}
+		// The kernel hands over fds with the bytes they were sent with,
+		// never later, so a whole message without its fds will never
+		// get them: waiting would stall the client's requests forever.
+		// libwayland fails such a message too.
 		if need := msg.fdCount(); need > len(c.inFDs) {
-			if c.eof {
-				c.PostError(id, ErrInvalidMethod, fmt.Sprintf("%s.%s: file descriptor expected", b.iface.Name, msg.Name))
-			}
+			c.PostError(id, ErrInvalidMethod, fmt.Sprintf("%s.%s: file descriptor expected", b.iface.Name, msg.Name))
 			return
 		}
 		consumed += size

@@ -124,6 +124,7 @@ func (r *Resource) Destroy() {
 	c := r.client
 	if o := c.objects[r.id]; o != nil && o.base() == r {
 		delete(c.objects, r.id)
+		c.counted(r.iface, -1)
 		if r.iface.Recycle && !c.dead && len(c.spare[r.iface]) < maxSpare {
 			if c.spare == nil {
 				c.spare = map[*Interface][]Object{}
@@ -150,9 +151,13 @@ func Register(c *Client, o Object, iface *Interface, id, version uint32) error {
 	if _, used := c.objects[id]; used {
 		return &Error{ObjectID: displayID, Code: ErrInvalidObject, Msg: fmt.Sprintf("new id %d for %s already in use", id, iface.Name)}
 	}
+	if len(c.objects) >= c.server.maxObjects {
+		return &Error{ObjectID: displayID, Code: ErrNoMemory, Msg: fmt.Sprintf("too many objects: the limit is %d per client (--client-object-limit)", c.server.maxObjects)}
+	}
 	b := o.base()
 	b.client, b.id, b.version, b.iface = c, id, version, iface
 	c.objects[id] = o
+	c.counted(iface, 1)
 	return nil
 }
 
@@ -183,6 +188,7 @@ func RegisterServer(c *Client, o Object, iface *Interface, version uint32) {
 	b := o.base()
 	b.client, b.id, b.version, b.iface = c, id, version, iface
 	c.objects[id] = o
+	c.counted(iface, 1)
 }
 
 // Arg resolves an object argument: id 0 is allowed only when nullable,

@@ -19,6 +19,17 @@ import (
 // cannot grow without limit or stall anyone else.
 const DefaultMaxQueue = 1 << 20
 
+// DefaultMaxObjects bounds a client's live objects. Real clients stay
+// in the low thousands (a browser with many windows); past the limit
+// every object costs the compositor memory for nothing.
+const DefaultMaxObjects = 65536
+
+// DefaultMaxFDs bounds the file descriptors the compositor holds for a
+// client: received and not yet used, plus kept for its pools and
+// dma-bufs. A video player with a few dozen multi-plane buffers needs
+// under a hundred; the compositor's own fd limit is shared by everyone.
+const DefaultMaxFDs = 512
+
 // Server accepts Wayland clients and routes their requests. Its
 // listening socket and every client socket are fds on the compositor's
 // event loop, so protocol handlers run on the loop's thread and never
@@ -36,6 +47,8 @@ type Server struct {
 	nextName     uint32
 	serial       uint32
 	maxQueue     int
+	maxObjects   int
+	maxFDs       int
 	tracing      bool
 
 	listenFD  int
@@ -57,6 +70,10 @@ type Options struct {
 	Loop *eventloop.Loop
 	// MaxQueue is the per-client output cap in bytes (DefaultMaxQueue if 0).
 	MaxQueue int
+	// MaxObjects is the per-client object cap (DefaultMaxObjects if 0).
+	MaxObjects int
+	// MaxFDs is the per-client cap on fds held (DefaultMaxFDs if 0).
+	MaxFDs int
 	// Trace logs every request at debug level.
 	Trace bool
 }
@@ -64,12 +81,14 @@ type Options struct {
 // NewServer makes a server with no socket yet.
 func NewServer(opts Options) (*Server, error) {
 	s := &Server{
-		log:      opts.Log,
-		loop:     opts.Loop,
-		maxQueue: opts.MaxQueue,
-		tracing:  opts.Trace,
-		nextName: 1,
-		listenFD: -1,
+		log:        opts.Log,
+		loop:       opts.Loop,
+		maxQueue:   opts.MaxQueue,
+		maxObjects: opts.MaxObjects,
+		maxFDs:     opts.MaxFDs,
+		tracing:    opts.Trace,
+		nextName:   1,
+		listenFD:   -1,
 	}
 	s.reserveFD, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if s.log == nil {
@@ -77,6 +96,12 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	if s.maxQueue <= 0 {
 		s.maxQueue = DefaultMaxQueue
+	}
+	if s.maxObjects <= 0 {
+		s.maxObjects = DefaultMaxObjects
+	}
+	if s.maxFDs <= 0 {
+		s.maxFDs = DefaultMaxFDs
 	}
 	if s.loop == nil {
 		l, err := eventloop.New()

@@ -82,3 +82,56 @@ func FuzzCopyOut(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDamage adds arbitrary rectangles (4 bytes each, coordinates
+// -8..71 around a 64x64 area) and clips the result: the list stays
+// disjoint, no longer than MaxDamageRects, free of empty rectangles,
+// covers every damaged pixel, and Clip keeps exactly the pixels inside.
+func FuzzDamage(f *testing.F) {
+	f.Add([]byte{10, 10, 50, 50, 30, 30, 70, 70})
+	f.Add([]byte{0, 0, 64, 64, 8, 8, 16, 16})
+	f.Add([]byte{1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10})
+	f.Add([]byte{40, 0, 45, 71, 0, 40, 71, 45, 20, 20, 20, 30})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		coord := func(b byte) int { return int(b)%80 - 8 }
+		bounds := image.Rect(-8, -8, 72, 72)
+		var d Damage
+		var in []image.Rectangle
+		// More rectangles than a few lists' worth only slow the target down.
+		for ; len(data) >= 4 && len(in) < 4*MaxDamageRects; data = data[4:] {
+			r := image.Rect(coord(data[0]), coord(data[1]), coord(data[2]), coord(data[3]))
+			in = append(in, r)
+			d.Add(r)
+		}
+		if len(d) > MaxDamageRects {
+			t.Fatalf("%d rectangles, more than %d", len(d), MaxDamageRects)
+		}
+		for _, r := range d {
+			if r.Empty() {
+				t.Fatalf("empty rectangle in %v", d)
+			}
+		}
+		want, _, _ := paint(in, bounds)
+		got, _, overlap := paint(d, bounds)
+		if overlap {
+			t.Fatalf("overlapping rectangles: %v", d)
+		}
+		for i := range want {
+			if want[i] && !got[i] {
+				t.Fatalf("pixel %d,%d damaged but not in %v", i%bounds.Dx()+bounds.Min.X, i/bounds.Dx()+bounds.Min.Y, d)
+			}
+		}
+		clip := image.Rect(0, 0, 64, 64)
+		clipped := append(Damage(nil), d...).Clip(clip)
+		cgot, _, coverlap := paint(clipped, bounds)
+		if coverlap {
+			t.Fatalf("Clip made rectangles overlap: %v", clipped)
+		}
+		for i := range got {
+			p := image.Pt(i%bounds.Dx()+bounds.Min.X, i/bounds.Dx()+bounds.Min.Y)
+			if cgot[i] != (got[i] && p.In(clip)) {
+				t.Fatalf("pixel %v: in the damage %v, clipped %v", p, got[i], cgot[i])
+			}
+		}
+	})
+}

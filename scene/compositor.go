@@ -10,6 +10,7 @@
 package scene
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
+	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
 )
 
@@ -75,7 +77,21 @@ type Config struct {
 	// Privileged says which clients may bind the globals that see or
 	// drive other clients (screencopy, output management); nil: all.
 	Privileged func(*protocol.Client) bool
+	// MaxFrameCallbacks bounds a client's frame callbacks not yet done
+	// (DefaultMaxFrameCallbacks if 0).
+	MaxFrameCallbacks int
+	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
+	// if 0).
+	MaxBuffers int
 }
+
+// DefaultMaxFrameCallbacks is far above what real clients keep waiting:
+// one per surface per commit, and they wait for it before the next.
+const DefaultMaxFrameCallbacks = 256
+
+// DefaultMaxBuffers is far above real clients' swapchains (two to four
+// buffers per surface) even with hundreds of surfaces.
+const DefaultMaxBuffers = 4096
 
 // Compositor owns the scene and runs its loop.
 type Compositor struct {
@@ -94,7 +110,9 @@ type Compositor struct {
 	// started is Config.Started; zeroed once the first frame is logged.
 	started time.Duration
 	// nextBufferKey names dma-buf buffers for outputs' import caches.
-	nextBufferKey uint64
+	nextBufferKey     uint64
+	maxFrameCallbacks int
+	maxBuffers        int
 	// active is false while the session is paused.
 	active bool
 	// seatCaps are the wl_seat capabilities the input devices provide.
@@ -133,6 +151,8 @@ func New(cfg Config) *Compositor {
 	if c.repaintWindow <= 0 {
 		c.repaintWindow = DefaultRepaintWindow
 	}
+	c.maxFrameCallbacks = cmp.Or(max(cfg.MaxFrameCallbacks, 0), DefaultMaxFrameCallbacks)
+	c.maxBuffers = cmp.Or(max(cfg.MaxBuffers, 0), DefaultMaxBuffers)
 	if c.pingAfter == 0 {
 		c.pingAfter = 5 * time.Second
 	}
@@ -141,6 +161,16 @@ func New(cfg Config) *Compositor {
 	c.initInput()
 	c.registerGlobals()
 	return c
+}
+
+// checkBuffers fails when the client owning r has more live wl_buffers
+// than the limit; extra counts a buffer about to be registered.
+func (c *Compositor) checkBuffers(r protocol.Object, extra int) error {
+	pc := r.(interface{ Client() *protocol.Client }).Client()
+	if n := pc.Count(wl.BufferInterface) + extra; n > c.maxBuffers {
+		return protocol.NewError(r, protocol.ErrNoMemory, "too many buffers: the limit is %d per client (--client-buffer-limit)", c.maxBuffers)
+	}
+	return nil
 }
 
 func (c *Compositor) client(pc *protocol.Client) *clientState {

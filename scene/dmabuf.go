@@ -2,6 +2,7 @@ package scene
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -52,6 +53,8 @@ const (
 
 // dmaBuffer is the dma-buf storage of a buffer.
 type dmaBuffer struct {
+	// owner is charged for the planes' fds until close.
+	owner   *protocol.Client
 	desc    dmabuf.Buffer
 	key     uint64
 	mapping *dmabuf.Mapping
@@ -62,6 +65,7 @@ func (d *dmaBuffer) close() {
 	for _, p := range d.desc.Planes {
 		unix.Close(p.FD)
 	}
+	d.owner.ReleaseFDs(len(d.desc.Planes))
 	if d.mapping != nil {
 		d.mapping.Close()
 	}
@@ -292,6 +296,7 @@ func (p *bufferParams) closeFDs() {
 	for i, pl := range p.planes {
 		if pl != nil {
 			unix.Close(pl.FD)
+			p.res.Client().ReleaseFDs(1)
 			p.planes[i] = nil
 		}
 	}
@@ -311,6 +316,10 @@ func (p *bufferParams) Add(r *linuxdmabuf.LinuxBufferParamsV1, fd int, idx, offs
 	if p.planes[idx] != nil {
 		unix.Close(fd)
 		return protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorPlaneSet, "plane %d already set", idx)
+	}
+	if err := r.Client().HoldFDs(1); err != nil {
+		unix.Close(fd)
+		return err
 	}
 	p.planes[idx] = &dmabuf.Plane{FD: fd, Offset: offset, Stride: stride}
 	p.mods[idx] = uint64(modHi)<<32 | uint64(modLo)
@@ -367,6 +376,11 @@ func (p *bufferParams) validate(w, h int32, format uint32) (*dmabuf.Buffer, erro
 	for i := 0; i < n; i++ {
 		pl := p.planes[i]
 		size, err := dmabuf.Size(pl.FD)
+		if err != nil && !dmabuf.IsDMABuf(pl.FD) {
+			// A pipe or socket cannot be sized: it is not what the
+			// request says, which is not a bounds error.
+			return nil, fmt.Errorf("plane %d: %w", i, errNotDMABuf)
+		}
 		if err != nil {
 			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: cannot size fd: %v", i, err)
 		}
@@ -390,31 +404,34 @@ func (p *bufferParams) validate(w, h int32, format uint32) (*dmabuf.Buffer, erro
 	return b, nil
 }
 
+// errNotDMABuf is an import failure (a failed event, or invalid_wl_buffer
+// for create_immed), not a malformed request.
+var errNotDMABuf = errors.New("fd is not a dma-buf")
+
 // build turns validated params into buffer storage, taking the fds.
 func (p *bufferParams) build(b *dmabuf.Buffer, res *wl.Buffer) (*buffer, error) {
-	for _, pl := range b.Planes {
+	for i, pl := range b.Planes {
 		if !dmabuf.IsDMABuf(pl.FD) {
-			return nil, fmt.Errorf("fd for a plane is not a dma-buf")
+			return nil, fmt.Errorf("plane %d: %w", i, errNotDMABuf)
 		}
 	}
 	p.c.nextBufferKey++
 	f := render.Format(b.Format)
 	nb := &buffer{res: res, refs: 1, width: b.Width, height: b.Height, format: f, opaque: !f.HasAlpha(),
-		dma: &dmaBuffer{desc: *b, key: p.c.nextBufferKey}}
+		dma: &dmaBuffer{owner: p.res.Client(), desc: *b, key: p.c.nextBufferKey}}
 	// The buffer owns the fds now.
 	p.planes = [maxPlanes]*dmabuf.Plane{}
 	return nb, nil
 }
 
 func (p *bufferParams) Create(r *linuxdmabuf.LinuxBufferParamsV1, w, h int32, format, flags uint32) error {
-	b, err := p.validate(w, h, format)
+	res := &wl.Buffer{}
+	nb, importErr, err := p.importBuffer(res, w, h, format, 1)
 	if err != nil {
 		return err
 	}
-	res := &wl.Buffer{}
-	nb, berr := p.build(b, res)
-	if berr != nil {
-		p.c.log.Info("dma-buf import failed", "pid", r.Client().PID, "err", berr)
+	if importErr != nil {
+		p.c.log.Info("dma-buf import failed", "pid", r.Client().PID, "err", importErr)
 		r.SendFailed()
 		return nil
 	}
@@ -425,16 +442,34 @@ func (p *bufferParams) Create(r *linuxdmabuf.LinuxBufferParamsV1, w, h int32, fo
 }
 
 func (p *bufferParams) CreateImmed(r *linuxdmabuf.LinuxBufferParamsV1, res *wl.Buffer, w, h int32, format, flags uint32) error {
-	b, err := p.validate(w, h, format)
+	nb, importErr, err := p.importBuffer(res, w, h, format, 0)
 	if err != nil {
 		return err
 	}
-	nb, berr := p.build(b, res)
-	if berr != nil {
-		return protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorInvalidWlBuffer, "%v", berr)
+	if importErr != nil {
+		return protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorInvalidWlBuffer, "%v", importErr)
 	}
 	p.c.adoptBuffer(nb, res)
 	return nil
+}
+
+// importBuffer validates the params and builds the buffer for res. A
+// protocol error (err) ends the client; an import error is the client's
+// to handle: create reports it with failed, create_immed with
+// invalid_wl_buffer. extra counts a wl_buffer not registered yet.
+func (p *bufferParams) importBuffer(res *wl.Buffer, w, h int32, format uint32, extra int) (nb *buffer, importErr, err error) {
+	if err := p.c.checkBuffers(p.res, extra); err != nil {
+		return nil, nil, err
+	}
+	b, err := p.validate(w, h, format)
+	if errors.Is(err, errNotDMABuf) {
+		return nil, err, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	nb, importErr = p.build(b, res)
+	return nb, importErr, nil
 }
 
 // adoptBuffer attaches dma-buf storage to its wl_buffer.

@@ -2,14 +2,11 @@ package scene_test
 
 import (
 	"encoding/binary"
-	"net"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/render"
 )
@@ -80,86 +77,21 @@ func startFrameClient(tb testing.TB, w, h, bufSize int) *frameClient {
 	tb.Helper()
 	// 1 kHz: the repaint deadline never holds a frame back, so the
 	// benchmark is not paced by a 60 Hz clock.
-	p := startInProcessAt(tb, w, h, 1000000, render.Normal)
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: filepath.Join(p.runtime, p.display)}); err != nil {
-		tb.Fatal(err)
-	}
+	r := startRig(tb, w, h, 1000000, render.Normal, protocol.Options{})
+	fd := r.dialFD(tb)
 	tb.Cleanup(func() { unix.Close(fd) })
-	dup, _ := unix.Dup(fd)
-	conn, err := net.FileConn(os.NewFile(uintptr(dup), "client"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close()
-	h0 := protocoltest.New(conn.(*net.UnixConn))
-	globals, reg, err := h0.Globals(3 * time.Second)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bind := func(iface string, version uint32) uint32 {
-		g, ok := globals[iface]
-		if !ok {
-			tb.Fatalf("no %s global", iface)
-		}
-		id := h0.NewID()
-		if err := h0.Send(reg, 0, g[0], iface, version, id); err != nil {
-			tb.Fatal(err)
-		}
-		return id
-	}
-	compositor := bind("wl_compositor", 4)
-	shm := bind("wl_shm", 1)
-	wm := bind("xdg_wm_base", 1)
-
-	mem, err := unix.MemfdCreate("bench", unix.MFD_CLOEXEC)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer unix.Close(mem)
-	size := bufSize * bufSize * 4
-	if err := unix.Ftruncate(mem, int64(size)); err != nil {
-		tb.Fatal(err)
-	}
-	pool, buffer := h0.NewID(), h0.NewID()
-	must(tb, h0.SendFDs([]int{mem}, shm, 0, pool, int32(size)))
-	must(tb, h0.Send(pool, 0, buffer, int32(0), int32(bufSize), int32(bufSize), int32(bufSize*4), uint32(1))) // XRGB8888
-	surface, xsurf, top := h0.NewID(), h0.NewID(), h0.NewID()
-	must(tb, h0.Send(compositor, 0, surface))
-	must(tb, h0.Send(wm, 2, xsurf, surface))
-	must(tb, h0.Send(xsurf, 1, top))
-	must(tb, h0.Send(surface, 6))
-	for {
-		e, err := h0.Read(3 * time.Second)
-		if err != nil {
-			tb.Fatalf("waiting for xdg_surface.configure: %v", err)
-		}
-		if e.Object == xsurf && e.Opcode == 0 {
-			must(tb, h0.Send(xsurf, 4, e.Uint(0)))
-			break
-		}
-	}
-	must(tb, h0.Roundtrip(3*time.Second))
+	h0 := rawConn(tb, fd)
+	win := newWindow(tb, h0, bufSize)
 
 	// The setup connection shared the socket's file status: make it
 	// blocking again for the frame loop's plain reads.
 	must(tb, unix.SetNonblock(fd, false))
 	fc := &frameClient{fd: fd, callback: h0.NewID()}
-	fc.frame = append(fc.frame, protocoltest.Message(surface, 1, buffer, int32(0), int32(0))...)
-	fc.frame = append(fc.frame, protocoltest.Message(surface, 9, int32(0), int32(0), int32(bufSize), int32(bufSize))...)
-	fc.frame = append(fc.frame, protocoltest.Message(surface, 3, fc.callback)...)
-	fc.frame = append(fc.frame, protocoltest.Message(surface, 6)...)
+	fc.frame = append(fc.frame, protocoltest.Message(win.surface, 1, win.buffer, int32(0), int32(0))...)
+	fc.frame = append(fc.frame, protocoltest.Message(win.surface, 9, int32(0), int32(0), int32(bufSize), int32(bufSize))...)
+	fc.frame = append(fc.frame, protocoltest.Message(win.surface, 3, fc.callback)...)
+	fc.frame = append(fc.frame, protocoltest.Message(win.surface, 6)...)
 	return fc
-}
-
-func must(tb testing.TB, err error) {
-	tb.Helper()
-	if err != nil {
-		tb.Fatal(err)
-	}
 }
 
 // drawFrame commits one frame and reads until its callback is done and

@@ -86,7 +86,7 @@ func (c *Compositor) registerGlobals() {
 	s.AddGlobal(singlepixel.SinglePixelBufferManagerV1Interface, singlePixelVersion, func(pc *protocol.Client, v, id uint32) error {
 		res, err := singlepixel.NewSinglePixelBufferManagerV1(pc, id, v)
 		if err == nil {
-			res.Handler = singlePixelManager{}
+			res.Handler = singlePixelManager{c}
 		}
 		return err
 	})

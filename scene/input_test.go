@@ -2,9 +2,6 @@ package scene_test
 
 import (
 	"bufio"
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,44 +30,8 @@ type inProcess struct {
 
 func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
 	t.Helper()
-	return startInProcessAt(t, w, h, 60000, rot)
-}
-
-// startInProcessAt is startInProcess with the output refreshing at mhz
-// millihertz.
-func startInProcessAt(t testing.TB, w, h, mhz int, rot render.Transform) *inProcess {
-	t.Helper()
-	runtime := t.TempDir()
-	t.Setenv("XDG_RUNTIME_DIR", runtime)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := protocol.NewServer(protocol.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp := scene.New(scene.Config{Log: log, Server: srv})
-	var out *headless.Output
-	out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, mhz, rot, func(i present.Info) {
-		comp.PresentDone(out, i)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp.AddOutput(out)
-	if err := srv.Listen("wl-input-test"); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		comp.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		srv.Close()
-	})
-	return &inProcess{comp: comp, out: out, runtime: runtime, display: "wl-input-test"}
+	r := startRig(t, w, h, 60000, rot, protocol.Options{})
+	return &inProcess{comp: r.comp, out: r.out, runtime: filepath.Dir(r.socket), display: filepath.Base(r.socket)}
 }
 
 // echo is input-echo's output, line by line.

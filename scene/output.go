@@ -662,8 +662,9 @@ func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Recta
 	}
 	layer := render.Layer{Src: img, SrcRect: s.srcRect(), Transform: s.transform, Dst: dst, Opaque: s.fullyOpaque()}
 	if err := guardFault(func() { render.Draw(shadow, layer, clip) }); err != nil {
-		// The client shrank or unmapped the memory behind its buffer.
-		s.res.Client().PostError(s.res.ID(), wl.ShmErrorInvalidFd, "wl_surface: "+err.Error())
+		// The client shrank the file behind its pool. libwayland blames
+		// the buffer with wl_shm's invalid_fd, and clients expect that.
+		s.res.Client().PostError(b.res.ID(), wl.ShmErrorInvalidFd, fmt.Sprintf("wl_buffer#%d: error accessing SHM buffer (%v)", b.res.ID(), err))
 	}
 }
 

@@ -74,8 +74,10 @@ func (g *regionObject) apply(r *wl.Region, x, y, w, h int32, add bool) error {
 	if len(g.ops) >= maxRegionOps {
 		return protocol.NewError(r, protocol.ErrNoMemory, "more than %d rectangles in a region", maxRegionOps)
 	}
-	if w > 0 && h > 0 {
-		g.ops = append(g.ops, regionOp{clampRect(x, y, w, h), add})
+	// A rectangle wholly beyond the clamp range clamps to an empty one:
+	// it covers no pixel, so it is not worth an operation.
+	if rect := clampRect(x, y, w, h); w > 0 && h > 0 && !rect.Empty() {
+		g.ops = append(g.ops, regionOp{rect, add})
 	}
 	return nil
 }

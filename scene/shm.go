@@ -112,16 +112,16 @@ func (c *Compositor) bindShm(pc *protocol.Client, version, id uint32) error {
 	if err != nil {
 		return err
 	}
-	shm.Handler = shmHandler{}
+	shm.Handler = shmHandler{c}
 	for _, f := range shmFormats {
 		shm.SendFormat(f.WlShm())
 	}
 	return nil
 }
 
-type shmHandler struct{}
+type shmHandler struct{ c *Compositor }
 
-func (shmHandler) CreatePool(r *wl.Shm, pool *wl.ShmPool, fd int, size int32) error {
+func (h shmHandler) CreatePool(r *wl.Shm, pool *wl.ShmPool, fd int, size int32) error {
 	defer unix.Close(fd)
 	if size <= 0 || size > maxPoolSize {
 		return protocol.NewError(r, wl.ShmErrorInvalidStride, "invalid pool size %d", size)
@@ -137,18 +137,27 @@ func (shmHandler) CreatePool(r *wl.Shm, pool *wl.ShmPool, fd int, size int32) er
 	if err != nil {
 		return protocol.NewError(r, wl.ShmErrorInvalidFd, "mmap pool fd of %d bytes: %v", size, err)
 	}
+	owner := r.Client()
+	if err := owner.HoldFDs(1); err != nil {
+		unix.Munmap(data)
+		return err
+	}
 	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		unix.Munmap(data)
+		owner.ReleaseFDs(1)
 		return protocol.NewError(r, protocol.ErrNoMemory, "dup pool fd: %v", err)
 	}
-	p := &shmPool{fd: dup, data: data, size: int(size), refs: 1, isFile: st.Mode&unix.S_IFMT == unix.S_IFREG, writable: writable}
+	p := &shmPool{c: h.c, owner: owner, fd: dup, data: data, size: int(size), refs: 1, isFile: st.Mode&unix.S_IFMT == unix.S_IFREG, writable: writable}
 	pool.Handler = p
 	pool.OnDestroy(p.unref)
 	return nil
 }
 
 type shmPool struct {
+	c *Compositor
+	// owner is charged for fd until the pool is unmapped.
+	owner  *protocol.Client
 	fd     int
 	data   []byte
 	size   int
@@ -174,6 +183,7 @@ func (p *shmPool) unref() {
 	if p.refs == 0 {
 		unix.Munmap(p.data)
 		unix.Close(p.fd)
+		p.owner.ReleaseFDs(1)
 		p.data = nil
 	}
 }
@@ -188,6 +198,9 @@ func (p *shmPool) CreateBuffer(r *wl.ShmPool, res *wl.Buffer, offset, width, hei
 	}
 	if int64(stride) < int64(width)*int64(f.BytesPerPixel()) {
 		return protocol.NewError(r, wl.ShmErrorInvalidStride, "stride %d is shorter than a row of %d %s pixels", stride, width, f)
+	}
+	if err := p.c.checkBuffers(r, 0); err != nil {
+		return err
 	}
 	if int64(offset)+int64(stride)*int64(height) > int64(p.size) {
 		return protocol.NewError(r, wl.ShmErrorInvalidStride, "buffer at offset %d, stride %d, height %d ends past the %d-byte pool", offset, stride, height, p.size)
@@ -235,11 +248,14 @@ func (p *shmPool) Resize(r *wl.ShmPool, size int32) error {
 
 // --- wp_single_pixel_buffer_manager_v1 ---
 
-type singlePixelManager struct{}
+type singlePixelManager struct{ c *Compositor }
 
 func (singlePixelManager) Destroy(*singlepixel.SinglePixelBufferManagerV1) error { return nil }
 
-func (singlePixelManager) CreateU32RgbaBuffer(_ *singlepixel.SinglePixelBufferManagerV1, res *wl.Buffer, r, g, b, a uint32) error {
+func (m singlePixelManager) CreateU32RgbaBuffer(mgr *singlepixel.SinglePixelBufferManagerV1, res *wl.Buffer, r, g, b, a uint32) error {
+	if err := m.c.checkBuffers(mgr, 0); err != nil {
+		return err
+	}
 	img := render.NewImage(1, 1, render.ARGB8888)
 	// The protocol's values are premultiplied and span the full uint32.
 	px := a>>24<<24 | r>>24<<16 | g>>24<<8 | b>>24

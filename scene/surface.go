@@ -246,6 +246,10 @@ func clampRect(x, y, w, h int32) image.Rectangle {
 }
 
 func (s *surface) Frame(r *wl.Surface, cb *wl.Callback) error {
+	// Every frame callback not yet done is a live wl_callback.
+	if n := r.Client().Count(wl.CallbackInterface); n > s.c.maxFrameCallbacks {
+		return protocol.NewError(r, protocol.ErrNoMemory, "too many frame callbacks waiting: the limit is %d per client (--client-frame-callback-limit)", s.c.maxFrameCallbacks)
+	}
 	s.pending.frames = append(s.pending.frames, cb)
 	return nil
 }

@@ -67,6 +67,9 @@ type options struct {
 	ping       time.Duration
 	privileged string
 	command    []string
+
+	// Per-client limits (README: Limits).
+	maxObjects, maxFDs, maxBuffers, maxFrameCallbacks int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -100,6 +103,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen and configure outputs (screencopy, wlr-output-management): all, none, or program names separated by commas, e.g. grim,wlr-randr")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
+	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
+	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
+	fs.IntVar(&o.maxBuffers, "client-buffer-limit", scene.DefaultMaxBuffers, "wl_buffers a client may have before it is disconnected")
+	fs.IntVar(&o.maxFrameCallbacks, "client-frame-callback-limit", scene.DefaultMaxFrameCallbacks, "frame callbacks a client may have waiting before it is disconnected")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: vitrine [flags] [-- command args...]\n       vitrine probe [--json]\n\nflags:\n")
 		fs.PrintDefaults()
@@ -163,12 +170,12 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		return 0, err
 	}
 	defer loop.Close()
-	srv, err := protocol.NewServer(protocol.Options{Log: log, Loop: loop, MaxQueue: opts.maxQueue, Trace: opts.trace})
+	srv, err := protocol.NewServer(protocol.Options{Log: log, Loop: loop, MaxQueue: opts.maxQueue, MaxObjects: opts.maxObjects, MaxFDs: opts.maxFDs, Trace: opts.trace})
 	if err != nil {
 		return 0, err
 	}
 	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged})
+	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()

@@ -130,6 +130,7 @@ func (c *Client) Read(timeout time.Duration) (Event, error) {
 		tmp := make([]byte, 4096)
 		oob := make([]byte, 256)
 		n, oobn, _, _, err := c.conn.ReadMsgUnix(tmp, oob)
+		n = max(n, 0) // some errors come with n = -1
 		if oobn > 0 {
 			// Events with fds (keymaps) are not inspected; don't leak them.
 			if msgs, perr := unix.ParseSocketControlMessage(oob[:oobn]); perr == nil {
