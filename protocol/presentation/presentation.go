@@ -70,7 +70,12 @@ func (r *Presentation) Dispatch(opcode uint16, rd *protocol.Reader) error {
 		if err != nil {
 			return err
 		}
-		n1 := &PresentationFeedback{}
+		n1, ok := protocol.Reuse(r.Client(), PresentationFeedbackInterface).(*PresentationFeedback)
+		if ok {
+			*n1 = PresentationFeedback{}
+		} else {
+			n1 = &PresentationFeedback{}
+		}
 		if err := protocol.Register(r.Client(), n1, PresentationFeedbackInterface, a1, r.Version()); err != nil {
 			return err
 		}
@@ -93,6 +98,7 @@ func (r *Presentation) SendClockId(clkId uint32) {
 var PresentationFeedbackInterface = &protocol.Interface{
 	Name:    "wp_presentation_feedback",
 	Version: 1,
+	Recycle: true,
 	Events: []protocol.Message{
 		{Name: "sync_output", Since: 1, Signature: "o"},
 		{Name: "presented", Since: 1, Signature: "uuuuuuu", Destructor: true},

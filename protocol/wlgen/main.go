@@ -285,8 +285,10 @@ func (g *gen) protocol(p *protocolDef) []byte {
 
 // recycled interfaces have objects the compositor destroys itself, one
 // or more per frame: their memory is reused rather than allocated anew
-// (wl_callback: a frame callback per commit).
-var recycled = map[string]bool{"wl_callback": true}
+// (wl_callback: a frame callback per commit; wp_presentation_feedback:
+// one per commit for clients that measure latency). Neither has a
+// request, so a client cannot destroy one the compositor still holds.
+var recycled = map[string]bool{"wl_callback": true, "wp_presentation_feedback": true}
 
 func (g *gen) iface(in interfaceDef) {
 	name := goName(in.Name)
