@@ -680,3 +680,31 @@ func TestHostileDeepSubsurfaceChain(t *testing.T) {
 		return sc
 	})
 }
+
+func TestHostileWmBaseDestroyedBeforeItsSurfaces(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: 1, msg: "destroyed before its xdg_surfaces"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		w := hs.window(t, h)
+		must(t, h.Send(w.wm, 0))
+		return w.wm
+	})
+}
+
+func TestHostileAckOfAConfigureNeverSent(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: 4, msg: "unknown configure serial"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		w := hs.window(t, h)
+		must(t, h.Send(w.xsurf, 4, uint32(0xdeadbeef)))
+		return w.xsurf
+	})
+}
+
+func TestHostilePopupWithIncompletePositioner(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: 5, msg: "positioner"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		w := hs.window(t, h)
+		pos, s, xs := h.NewID(), h.NewID(), h.NewID()
+		must(t, h.Send(w.wm, 1, pos)) // no set_size, no set_anchor_rect
+		must(t, h.Send(w.compositor, 0, s))
+		must(t, h.Send(w.wm, 2, xs, s))
+		must(t, h.Send(xs, 2, h.NewID(), w.xsurf, pos))
+		return w.wm
+	})
+}
