@@ -13,16 +13,28 @@
 //     PAGE_FLIP_EVENT); SetCRTC, PageFlip and DirtyFB for the legacy path.
 //   - DumbBuffer (CreateDumb, MapDumb, DestroyDumb), AddFB2 with modifiers,
 //     RmFB, and PRIME (ExportDMABUF, ImportDMABUF, CloseHandle).
-//   - Events: one goroutine per device reads the fd and hands page-flip
-//     events to the handler registered for their user_data.
+//   - Events: the device is an event source for the caller's loop, in the
+//     shape of libwayland's wl_event_source: when Device.FD is readable,
+//     Device.DispatchEvents reads it without blocking and calls the
+//     handler registered for each page-flip event's user_data, there and
+//     then. kms starts no goroutine; the loop's timers (Options.NewTimer)
+//     pace completions.
 //   - Output and OutputSet: a CPU-composited output per connected
 //     connector. The compositor draws into Output.Shadow and calls Present
 //     with the damage; Output copies only the damaged rectangles (plus what
 //     the buffer missed since it was last shown, see DamageRing) into a
 //     mapped dumb buffer through render.Copier, never reading it, and sends
 //     the same rectangles as FB_DAMAGE_CLIPS or DIRTYFB clips. Page-flip
-//     events report completion (PresentInfo). Close restores the CRTC
+//     events report completion (present.Info). A cursor plane shows the
+//     pointer (SetCursor, MoveCursor); a cursor change or a frame that
+//     comes while a commit is in flight waits, as state, for the next
+//     commit, made from that commit's event. Close restores the CRTC
 //     configuration found at start, so the text console comes back.
+//   - OutputState and Output.Commit: what an output shows from one commit
+//     on (the shadow with its damage or a client buffer, and the cursor),
+//     checked as one (a refused part applies nothing) and committed as
+//     one atomic commit, the way wlroots' wlr_output_state is. Present,
+//     Scanout, MoveCursor and HideCursor are Commit with one part.
 //   - Direct scanout: Output.Scanout shows a client's dma-buf on the
 //     primary plane instead of the shadow (PRIME import of every plane fd,
 //     ADDFB2 with the modifier when the device takes modifiers, an atomic
