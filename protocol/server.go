@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,27 +146,6 @@ func (s *Server) addClient(fd int) {
 	}
 	s.clients = append(s.clients, c)
 	s.log.Debug("client connected", "pid", c.PID)
-}
-
-// AddClient serves an already connected socket, for a child process
-// started with WAYLAND_SOCKET. The server takes its own copy of the fd;
-// the caller may close conn.
-func (s *Server) AddClient(conn *net.UnixConn) error {
-	f, err := conn.File()
-	if err != nil {
-		return fmt.Errorf("client socket: %w", err)
-	}
-	fd, err := dupCloexec(int(f.Fd()))
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("client socket: %w", err)
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return fmt.Errorf("client socket: %w", err)
-	}
-	s.addClient(fd)
-	return nil
 }
 
 func (s *Server) removeClient(c *Client) {

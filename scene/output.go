@@ -304,8 +304,12 @@ func (c *Compositor) repaintOutputs() {
 		}
 		o.repaintTimer.Stop()
 		if len(o.damage) > 0 {
+			before := now
 			o.repaint()
-			o.noteRepaintCost(eventloop.Now() - now)
+			// One clock read serves both: this repaint's cost, and the
+			// deadlines of the outputs after it.
+			now = eventloop.Now()
+			o.noteRepaintCost(now - before)
 		} else {
 			o.idleFrame(now)
 		}
@@ -549,9 +553,9 @@ func (o *output) frameDone(info present.Info) {
 	o.seq = info.Seq
 	o.idleTimer.Stop()
 	o.lastVblank = info.Time
-	if o.lastVblank <= 0 || o.lastVblank > eventloop.Now() {
+	if now := eventloop.Now(); o.lastVblank <= 0 || o.lastVblank > now {
 		// A completion without a usable timestamp: time from now.
-		o.lastVblank = eventloop.Now()
+		o.lastVblank = now
 	}
 	// The flip replaced what was on the plane: that buffer may go back.
 	if prev := o.onScreen; prev != o.pendingScreen || prev == nil {
