@@ -203,9 +203,6 @@ func (l *Loop) Stop(err error) {
 	}
 }
 
-// Stopped reports whether Stop was called.
-func (l *Loop) Stopped() bool { return l.stopped }
-
 // Run dispatches until Stop, on the calling goroutine.
 //
 // The goroutine waits in the Go runtime's poller (the epoll fd is itself
