@@ -163,6 +163,11 @@ type Output struct {
 	clipped []image.Rectangle
 	clips   []Rect
 
+	// req and clipRects are reused by every commit of a frame (one at a
+	// time, on the loop), so a steady frame allocates nothing.
+	req       AtomicRequest
+	clipRects []modeRect
+
 	copiedBytes int64
 	frames      int64
 	scanouts    int64
@@ -663,7 +668,8 @@ func (o *Output) backBuffer() (*scanoutBuffer, error) {
 }
 
 func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
-	req := &AtomicRequest{}
+	req := &o.req
+	req.Reset()
 	if o.frontImport != nil {
 		// Back from direct scanout: the client's framebuffer may have had
 		// another size and no rotation.
@@ -676,7 +682,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
 	var blob uint32
 	if o.plane.Props.Has("FB_DAMAGE_CLIPS") && len(clips) > 0 {
-		id, err := o.dev.CreateBlob(damageClipsBlob(clips))
+		id, err := o.dev.CreateBlob(damageClipsBlob(&o.clipRects, clips))
 		if err != nil {
 			return err
 		}
