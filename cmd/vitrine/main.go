@@ -219,7 +219,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	status := 0
 	var child *childProcess
 	if len(opts.command) > 0 {
-		child = &childProcess{argv: opts.command, display: srv.SocketName(), restart: opts.restart, log: log,
+		child = &childProcess{argv: opts.command, display: srv.SocketName(), restart: opts.restart, log: log, loop: loop,
 			exited: func(code int) {
 				comp.Post(func() {
 					status = code
