@@ -107,6 +107,7 @@ func (c *Compositor) registerGlobals() {
 	sc.Filter = c.privileged
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
+	c.registerVirtualInput()
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.
