@@ -251,7 +251,7 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 	case inputevent.PointerMotion:
 		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
 	case inputevent.PointerAbs:
-		if o := c.primaryOutput(); o != nil {
+		if o := c.outputNamed(e.Output); o != nil {
 			x, y := o.panelToGlobal(e.X, e.Y)
 			c.movePointer(x, y, ms)
 		}
@@ -305,6 +305,19 @@ func (c *Compositor) updateCaps() {
 	if caps&wl.SeatCapabilityPointer == 0 {
 		c.setCursorVisible(false)
 	}
+}
+
+// outputNamed is the output called name, the first one for "".
+func (c *Compositor) outputNamed(name string) *output {
+	if name == "" {
+		return c.primaryOutput()
+	}
+	for _, o := range c.outputs {
+		if o.dev.Name() == name {
+			return o
+		}
+	}
+	return nil
 }
 
 func (c *Compositor) primaryOutput() *output {

@@ -427,6 +427,18 @@ func (c *Compositor) applyOutputChanges(changes []outputChange) error {
 	return err
 }
 
+// OutputResized tells the scene that dev changed its mode on its own
+// (the wayland backend's window was resized by the parent compositor):
+// clients are told the new size and the output is repainted whole.
+func (c *Compositor) OutputResized(dev Output) {
+	for _, o := range c.outputs {
+		if o.dev == dev {
+			c.outputResized(o)
+			return
+		}
+	}
+}
+
 // outputResized follows a change of o's mode or transform: its logical
 // size, the layout of the outputs right of it, what clients are told and
 // what they show there, and a full repaint.

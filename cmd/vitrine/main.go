@@ -26,6 +26,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/scene/nested"
 	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
@@ -67,6 +68,8 @@ type options struct {
 	ping       time.Duration
 	privileged string
 	command    []string
+	// wlOutputs is how many windows the wayland backend opens.
+	wlOutputs int
 
 	// Per-client limits (README: Limits).
 	maxObjects, maxFDs, maxBuffers, maxFrameCallbacks int
@@ -79,8 +82,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	fs := flag.NewFlagSet("vitrine", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.backend, "backend", "auto", "output backend: auto, drm or headless")
-	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]")
+	fs.StringVar(&o.backend, "backend", "auto", "output backend: auto, drm, headless or wayland (windows in the Wayland compositor WAYLAND_DISPLAY names)")
+	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]; with --backend wayland, the windows' size until the parent compositor picks one")
+	fs.IntVar(&o.wlOutputs, "wayland-outputs", 1, "with --backend wayland, how many windows (outputs) to open")
 	fs.StringVar(&o.drmDevice, "drm-device", "", "DRM device to display on (default: the first card with a connected display)")
 	fs.Var(o.rotate, "rotate", "output rotation in degrees, 0, 90, 180 or 270, counter-clockwise: DEGREES for every output or NAME=DEGREES for one (repeatable; e.g. --rotate HDMI-A-1=90)")
 	fs.StringVar(&o.socket, "socket", "", "Wayland socket name in $XDG_RUNTIME_DIR (default: first free wayland-N)")
@@ -116,9 +120,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o.command = fs.Args()
 	switch o.backend {
-	case "auto", "drm", "headless":
+	case "auto", "drm", "headless", "wayland":
 	default:
-		return nil, fmt.Errorf("--backend %q: want auto, drm or headless", o.backend)
+		return nil, fmt.Errorf("--backend %q: want auto, drm, headless or wayland", o.backend)
+	}
+	if o.wlOutputs < 1 || o.wlOutputs > 16 {
+		return nil, fmt.Errorf("--wayland-outputs %d: want 1 to 16", o.wlOutputs)
 	}
 	if _, _, _, err := headless.ParseMode(o.output); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
@@ -197,6 +204,12 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		if err := configureInput(opts, comp, nil, log); err != nil {
 			return 0, err
 		}
+	case "wayland":
+		b, err := openNested(opts, log, comp, loop)
+		if err != nil {
+			return 0, err
+		}
+		defer b.Close()
 	case "drm":
 		b, err := openDRM(ctx, opts, log, comp, loop)
 		if err != nil {
@@ -248,6 +261,13 @@ func chooseBackend(opts *options) (string, string) {
 	if opts.drmDevice != "" {
 		return "drm", "--drm-device given"
 	}
+	// Inside a Wayland session the display belongs to that compositor:
+	// a window in it is the only way to show anything.
+	if d := os.Getenv("WAYLAND_DISPLAY"); d != "" {
+		if path, err := nested.SocketPath(d, os.Getenv); err == nil {
+			return "wayland", "WAYLAND_DISPLAY is set (" + path + "): running as a window in that compositor; --backend drm or headless to override"
+		}
+	}
 	cards, _ := filepathGlob("/dev/dri/card*")
 	if len(cards) == 0 {
 		return "headless", "no DRM display device (/dev/dri/card* is missing)"
@@ -256,6 +276,38 @@ func chooseBackend(opts *options) (string, string) {
 		return "headless", "no session with a seat (XDG_SEAT and XDG_SESSION_ID unset); start vitrine from a console login, or pass --backend drm --session direct as root"
 	}
 	return "drm", "found " + strings.Join(cards, ", ") + " and a seat"
+}
+
+// openNested connects to the parent compositor and adds one output per
+// window.
+func openNested(opts *options, log *slog.Logger, comp *scene.Compositor, loop *eventloop.Loop) (*nested.Backend, error) {
+	w, h, mhz, _ := headless.ParseMode(opts.output) // checked by parseFlags
+	if opts.rotate.String() != "0" {
+		log.Warn("--rotate is ignored by the wayland backend: the parent compositor rotates its windows")
+	}
+	b, err := nested.Connect(nested.Config{
+		Log: log, Loop: loop, Outputs: opts.wlOutputs, Width: w, Height: h, RefreshMilliHz: mhz,
+		PresentDone: func(o *nested.Output, info present.Info) { comp.PresentDone(o, info) },
+		Resized:     func(o *nested.Output) { comp.OutputResized(o) },
+		Input:       comp.HandleInput,
+		Closed: func(err error) {
+			if err != nil {
+				log.Error("wayland backend stopped", "err", err)
+			}
+			comp.Stop(err)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range b.Outputs() {
+		comp.AddOutput(o)
+	}
+	if err := configureInput(opts, comp, nil, log); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
 }
 
 // ensureRuntimeDir gives vitrine a private runtime directory when the
