@@ -100,3 +100,89 @@ loop:
 
 done:
 	RET
+
+// func yuvRow16AVX2(d, y, c unsafe.Pointer, n int, v *yuvConsts)
+//
+// The same arithmetic as yuvRow8, sixteen pixels a round in AVX2
+// registers. Widening with VPMOVZXBW keeps pixels in order across the
+// two 128-bit lanes; the unpacks and packs then work within lanes, so
+// lane 0 holds pixels 0-3 and 4-7 and lane 1 pixels 8-11 and 12-15 of
+// each half, and VPERM2I128 puts the four quarters back in order for the
+// stores. n is a multiple of 16.
+TEXT ·yuvRow16AVX2(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ c+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ v+32(FP), AX
+	SHRQ $4, CX
+	JZ done16
+	VBROADCASTI128 64(AX), Y14 // yoff
+	VBROADCASTI128 80(AX), Y13 // 128
+	VBROADCASTI128 96(AX), Y12 // 1
+	VBROADCASTI128 0(AX), Y11  // cy, round
+	VBROADCASTI128 16(AX), Y10 // ra, rb
+	VBROADCASTI128 32(AX), Y9  // ga, gb
+	VBROADCASTI128 48(AX), Y8  // ba, bb
+	VPCMPEQB Y15, Y15, Y15     // 0xff bytes
+
+loop16:
+	VPMOVZXBW (SI), Y0
+	VPSUBW Y14, Y0, Y0
+	VPMOVZXBW (DX), Y1
+	VPSUBW Y13, Y1, Y1
+
+	VPUNPCKLWD Y12, Y0, Y2
+	VPMADDWD Y11, Y2, Y2 // luma, pixels 0-3 | 8-11
+	VPUNPCKHWD Y12, Y0, Y3
+	VPMADDWD Y11, Y3, Y3 // pixels 4-7 | 12-15
+
+	VPMADDWD Y10, Y1, Y4 // R chroma terms, pairs 0-3 | 4-7
+	VPMADDWD Y9, Y1, Y5  // G
+	VPMADDWD Y8, Y1, Y6  // B
+
+	VPUNPCKLDQ Y4, Y4, Y0
+	VPUNPCKHDQ Y4, Y4, Y4
+	VPADDD Y2, Y0, Y0
+	VPADDD Y3, Y4, Y4
+	VPSRAD $13, Y0, Y0
+	VPSRAD $13, Y4, Y4
+	VPACKSSDW Y4, Y0, Y0 // R
+
+	VPUNPCKLDQ Y5, Y5, Y1
+	VPUNPCKHDQ Y5, Y5, Y5
+	VPADDD Y2, Y1, Y1
+	VPADDD Y3, Y5, Y5
+	VPSRAD $13, Y1, Y1
+	VPSRAD $13, Y5, Y5
+	VPACKSSDW Y5, Y1, Y1 // G
+
+	VPUNPCKLDQ Y6, Y6, Y7
+	VPUNPCKHDQ Y6, Y6, Y6
+	VPADDD Y2, Y7, Y7
+	VPADDD Y3, Y6, Y6
+	VPSRAD $13, Y7, Y7
+	VPSRAD $13, Y6, Y6
+	VPACKSSDW Y6, Y7, Y7 // B
+
+	VPACKUSWB Y7, Y7, Y7
+	VPACKUSWB Y1, Y1, Y1
+	VPUNPCKLBW Y1, Y7, Y7 // B G pairs
+	VPACKUSWB Y0, Y0, Y0
+	VPUNPCKLBW Y15, Y0, Y0 // R X pairs
+	VPUNPCKLWD Y0, Y7, Y2  // pixels 0-3 | 8-11
+	VPUNPCKHWD Y0, Y7, Y3  // pixels 4-7 | 12-15
+	VPERM2I128 $0x20, Y3, Y2, Y4
+	VPERM2I128 $0x31, Y3, Y2, Y5
+	VMOVDQU Y4, (DI)
+	VMOVDQU Y5, 32(DI)
+
+	ADDQ $16, SI
+	ADDQ $16, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop16
+	VZEROUPPER
+
+done16:
+	RET

@@ -24,6 +24,6 @@ func yuvRowVector(d, y, c []byte, n int, k *yuvCoef, v *yuvConsts) {
 }
 
 // platformYUVRow is the fastest row kernel of this CPU.
-var platformYUVRow yuvRowKernel = yuvRowVector
+var platformYUVRow = yuvKernels[0]
 
 const yuvVectorBuild = true
