@@ -186,7 +186,8 @@ type YUVImage struct {
 	Y             []byte
 	YStride       int
 	C, C2         []byte
-	CStride       int // of C and C2 alike
+	CStride       int
+	C2Stride      int
 	Color         Colorimetry
 }
 
@@ -219,7 +220,7 @@ func (m *YUVImage) Validate() error {
 		return err
 	}
 	if m.Format.Planes() == 3 {
-		return check("second chroma", m.C2, m.CStride, 2)
+		return check("second chroma", m.C2, m.C2Stride, 2)
 	}
 	return nil
 }
@@ -358,8 +359,8 @@ func (cv *YUVConverter) convert(dst *Image, area image.Rectangle, src *YUVImage,
 		if planar {
 			// Interleave the two chroma planes' samples of this row,
 			// so one kernel serves every format.
-			o := (sy / 2) * src.CStride
-			a, b := src.C[o+cx0:o+cx1], src.C2[o+cx0:o+cx1]
+			o, o2 := (sy/2)*src.CStride, (sy/2)*src.C2Stride
+			a, b := src.C[o+cx0:o+cx1], src.C2[o2+cx0:o2+cx1]
 			crow = cv.chroma[:2*(cx1-cx0)]
 			for i := range a {
 				crow[2*i], crow[2*i+1] = a[i], b[i]
@@ -421,4 +422,32 @@ func clamp8(v int32) byte {
 		return 255
 	}
 	return byte(v)
+}
+
+// YUVToRGB converts one pixel as Draw does.
+func YUVToRGB(c Colorimetry, y, u, v uint8) (r, g, b uint8) {
+	k := newYUVCoef(c, false)
+	var px [8]byte
+	yuvRowGo(px[:], []byte{y, y}, []byte{u, v}, 2, &k, nil)
+	return px[2], px[1], px[0]
+}
+
+// RGBToYUV is the forward conversion, for clients that make YUV buffers
+// from RGB drawings (the examples, tests): rounded to the nearest code,
+// clamped.
+func RGBToYUV(c Colorimetry, r, g, b uint8) (y, u, v uint8) {
+	kr, kb := 0.299, 0.114
+	if c.Matrix == BT709 {
+		kr, kb = 0.2126, 0.0722
+	}
+	fr, fg, fb := float64(r), float64(g), float64(b)
+	ly := kr*fr + (1-kr-kb)*fg + kb*fb
+	cb := (fb - ly) / (2 * (1 - kb))
+	cr := (fr - ly) / (2 * (1 - kr))
+	if c.Range == Limited {
+		ly = 16 + ly*219/255
+		cb, cr = cb*224/255, cr*224/255
+	}
+	q := func(x float64) uint8 { return uint8(math.Max(0, math.Min(255, math.Round(x)))) }
+	return q(ly), q(128 + cb), q(128 + cr)
 }

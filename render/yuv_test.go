@@ -107,7 +107,7 @@ func TestYUVKnownColours(t *testing.T) {
 func randomYUV(rng *rand.Rand, f Format, w, h int, c Colorimetry) *YUVImage {
 	yRow, yRows := f.PlaneSize(0, w, h)
 	cRow, cRows := f.PlaneSize(1, w, h)
-	m := &YUVImage{Format: f, Width: w, Height: h, YStride: yRow + 13, CStride: cRow + 7, Color: c}
+	m := &YUVImage{Format: f, Width: w, Height: h, YStride: yRow + 13, CStride: cRow + 7, C2Stride: cRow + 3, Color: c}
 	fill := func(n int) []byte {
 		b := make([]byte, n)
 		for i := range b {
@@ -118,7 +118,7 @@ func randomYUV(rng *rand.Rand, f Format, w, h int, c Colorimetry) *YUVImage {
 	m.Y = fill(m.YStride*(yRows-1) + yRow)
 	m.C = fill(m.CStride*(cRows-1) + cRow)
 	if f.Planes() == 3 {
-		m.C2 = fill(m.CStride*(cRows-1) + cRow)
+		m.C2 = fill(m.C2Stride*(cRows-1) + cRow)
 	}
 	return m
 }
@@ -135,9 +135,9 @@ func refYUVAt(m *YUVImage, x, y int) uint32 {
 	case NV21:
 		v, u = m.C[o+2*(x/2)], m.C[o+2*(x/2)+1]
 	case YUV420:
-		u, v = m.C[o+x/2], m.C2[o+x/2]
+		u, v = m.C[o+x/2], m.C2[(y/2)*m.C2Stride+x/2]
 	case YVU420:
-		v, u = m.C[o+x/2], m.C2[o+x/2]
+		v, u = m.C[o+x/2], m.C2[(y/2)*m.C2Stride+x/2]
 	}
 	r, g, b := refYUVFixed(m.Color, yy, u, v)
 	return 0xff000000 | uint32(r)<<16 | uint32(g)<<8 | uint32(b)
@@ -356,5 +356,27 @@ func BenchmarkNV12VsCopy(b *testing.B) {
 			b.ReportMetric(float64(convNs.Microseconds())/float64(b.N), "µs-convert")
 			b.ReportMetric(float64(copyNs.Microseconds())/float64(b.N), "µs-copy")
 		})
+	}
+}
+
+// TestRGBToYUVRoundTrip: what a client makes of an RGB colour comes back
+// within ±2 per channel (±1 for the saturated colours test patterns use).
+func TestRGBToYUVRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, c := range colorimetries {
+		for i := 0; i < 5000; i++ {
+			r, g, b := uint8(rng.Uint32()), uint8(rng.Uint32()), uint8(rng.Uint32())
+			tol := 3
+			if i < 8 {
+				r, g, b, tol = 255*uint8(i&1), 255*uint8(i>>1&1), 255*uint8(i>>2&1), 1
+			}
+			y, u, v := RGBToYUV(c, r, g, b)
+			r2, g2, b2 := YUVToRGB(c, y, u, v)
+			for _, d := range []int{int(r2) - int(r), int(g2) - int(g), int(b2) - int(b)} {
+				if d < -tol || d > tol {
+					t.Fatalf("%v: %d,%d,%d → %d,%d,%d → %d,%d,%d", c, r, g, b, y, u, v, r2, g2, b2)
+				}
+			}
+		}
 	}
 }
