@@ -76,6 +76,9 @@ type output struct {
 	fullPresent bool
 
 	cursor cursorPlaneState
+	// yuv converts YUV client buffers into the shadow, keeping its
+	// buffers between frames.
+	yuv render.YUVConverter
 }
 
 // protocolOutput is one client's wl_output for an output.
@@ -659,6 +662,10 @@ func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Recta
 			o.c.log.Debug("dma-buf sync", "err", err)
 		}
 		defer m.EndRead()
+		if y := b.dma.yuv; y != nil {
+			o.yuv.Draw(shadow, render.YUVLayer{Src: y, SrcRect: s.srcRect(), Transform: s.transform, Dst: dst}, clip)
+			return
+		}
 		img = &render.Image{Pix: m.Pix, Stride: m.Stride, Width: b.width, Height: b.height, Format: b.format}
 	}
 	if img == nil {
