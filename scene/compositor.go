@@ -236,7 +236,7 @@ func (c *Compositor) Stats() []Stats {
 	for _, o := range c.outputs {
 		s := o.stats
 		s.Output = o.dev.Name()
-		s.CopiedBytes = o.dev.CopiedBytes()
+		s.CopiedBytes = o.copiedBefore + o.dev.CopiedBytes()
 		out = append(out, s)
 	}
 	return out

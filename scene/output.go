@@ -57,7 +57,10 @@ type output struct {
 	copyWaiters   []func()
 
 	stats Stats
-	seq   uint64
+	// copiedBefore is what displays this output stood for before the
+	// current one (a placeholder's predecessor) copied.
+	copiedBefore int64
+	seq          uint64
 	gone  bool
 
 	// xdgOutputs are the clients' xdg_output objects for this output,
@@ -83,7 +86,16 @@ type protocolOutput = *wl.Output
 
 // AddOutput makes dev part of the layout and advertises it. Outputs are
 // laid out left to right in the order they are added, without gaps.
+//
+// While a placeholder stands in for a display that is gone, dev takes
+// its place instead: clients keep the wl_output they have.
 func (c *Compositor) AddOutput(dev Output) {
+	if len(c.outputs) == 1 && c.outputs[0].isPlaceholder() {
+		if _, ok := dev.(*placeholderDisplay); !ok {
+			c.adoptDisplay(c.outputs[0], dev)
+			return
+		}
+	}
 	o := &output{c: c, dev: dev}
 	// The deadline only has to wake the loop: repaintOutputs, run at
 	// the end of every iteration, does the work.
@@ -124,18 +136,23 @@ func (c *Compositor) AddOutput(dev Output) {
 	})
 	// No initial damage: outputs start black (the KMS output clears its
 	// buffers), so painting black again would only copy a screenful.
-	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
+	c.log.Info("output added", "event", "output.added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
 	c.relayout()
 	c.outputMgmt.outputsChanged()
 }
 
-// RemoveOutput withdraws dev (unplugged connector).
+// RemoveOutput withdraws dev (unplugged connector). The last output
+// stays, for clients, as a placeholder (see placeholder.go).
 func (c *Compositor) RemoveOutput(dev Output) {
 	i := slices.IndexFunc(c.outputs, func(o *output) bool { return o.dev == dev })
 	if i < 0 {
 		return
 	}
 	o := c.outputs[i]
+	if len(c.outputs) == 1 {
+		c.becomePlaceholder(o)
+		return
+	}
 	if o.inFlight {
 		// Its completion will never come: answer what waits on it.
 		o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
@@ -292,6 +309,11 @@ func (c *Compositor) repaintOutputs() {
 		o.damage = o.damage.Clip(image.Rect(0, 0, o.width, o.height))
 		if len(o.damage) == 0 && !o.wantFrame && len(o.copyWaiters) == 0 {
 			continue
+		}
+		if o.isPlaceholder() {
+			// Drawn nowhere: what it owes clients is frame pacing, at
+			// its refresh, and only while they draw.
+			o.damage = o.damage[:0]
 		}
 		if now == 0 {
 			now = eventloop.Now()
@@ -573,7 +595,7 @@ func (o *output) frameDone(info present.Info) {
 		prev.unref()
 	}
 	o.pendingScreen = nil
-	if o.c.started != 0 && len(o.doneFrames) > 0 {
+	if o.c.started != 0 && len(o.doneFrames) > 0 && !o.isPlaceholder() {
 		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond))
 		o.c.started = 0
 	}
