@@ -61,7 +61,7 @@ type output struct {
 	// current one (a placeholder's predecessor) copied.
 	copiedBefore int64
 	seq          uint64
-	gone  bool
+	gone         bool
 
 	// xdgOutputs are the clients' xdg_output objects for this output,
 	// told again when it moves in the layout.
