@@ -136,7 +136,12 @@ func (c *Compositor) AddOutput(dev Output) {
 	})
 	// No initial damage: outputs start black (the KMS output clears its
 	// buffers), so painting black again would only copy a screenful.
-	c.log.Info("output added", "event", "output.added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
+	if o.isPlaceholder() {
+		c.log.Info("placeholder output", "output", dev.Name(), "size", image.Pt(w, h), "refresh_mhz", mhz,
+			"why", "no display connected; clients see this output until one is", "event", "output.placeholder")
+	} else {
+		c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform(), "event", "output.added")
+	}
 	c.relayout()
 	c.outputMgmt.outputsChanged()
 }

@@ -95,8 +95,8 @@ func (c *Compositor) becomePlaceholder(o *output) {
 	o.damage = o.damage[:0]
 	o.shadowStale, o.fullPresent = false, false
 	o.repaintTimer.Stop()
-	c.log.Info("placeholder output", "event", "output.placeholder", "output", dev.Name(), "size", image.Pt(w, h), "refresh_mhz", mhz,
-		"why", "the last display is gone; clients keep this output until one comes back")
+	c.log.Info("placeholder output", "output", dev.Name(), "size", image.Pt(w, h), "refresh_mhz", mhz,
+		"why", "the last display is gone; clients keep this output until one comes back", "event", "output.placeholder")
 	c.outputMgmt.outputsChanged()
 }
 
@@ -111,8 +111,8 @@ func (c *Compositor) adoptDisplay(o *output, dev Output) {
 	o.damage.Add(image.Rect(0, 0, o.width, o.height))
 	o.fullPresent = true
 	w, h, mhz := dev.Mode()
-	c.log.Info("output added", "event", "output.added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz,
-		"transform", dev.Transform(), "replaces_placeholder", old.Name())
+	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz,
+		"transform", dev.Transform(), "replaces_placeholder", old.Name(), "event", "output.added")
 	resized := (Mode{w, h, mhz}) != (Mode{ow, oh, omhz}) || dev.Transform() != old.Transform()
 	if dev.Description() != old.Description() {
 		for _, cs := range c.clients {

@@ -104,7 +104,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		// clients start anyway, on a placeholder output, and move to
 		// the display when its connector is plugged.
 		name, m := b.set.PlaceholderHint()
-		log.Warn("no display connected; clients see a placeholder output until one is", "event", "output.none_connected", "device", b.dev.Path(), "driver", b.dev.Driver(), "placeholder", name)
+		log.Warn("no display connected; clients see a placeholder output until one is", "device", b.dev.Path(), "driver", b.dev.Driver(), "placeholder", name, "event", "output.none_connected")
 		comp.AddPlaceholder(name, scene.Mode{Width: m.Width, Height: m.Height, RefreshMilliHz: m.RefreshMilliHz})
 	}
 	for _, o := range b.set.Outputs() {
@@ -224,11 +224,11 @@ func (b *drmBackend) openDevice(path string) (*kms.Device, error) {
 		if fallback != nil {
 			fallback.Close()
 		}
-		b.log.Info("display device", "event", "drm.device", "path", p, "driver", dev.Driver())
+		b.log.Info("display device", "path", p, "driver", dev.Driver(), "event", "drm.device")
 		return dev, nil
 	}
 	if fallback != nil {
-		b.log.Info("display device", "event", "drm.device", "path", fallback.Path(), "driver", fallback.Driver(), "why", "no card has a connected display; waiting on the first for one")
+		b.log.Info("display device", "path", fallback.Path(), "driver", fallback.Driver(), "why", "no card has a connected display; waiting on the first for one", "event", "drm.device")
 		return fallback, nil
 	}
 	return nil, errors.Join(errs...)
