@@ -83,6 +83,9 @@ type Config struct {
 	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
 	// if 0).
 	MaxBuffers int
+	// IdleTimeout switches the outputs off after this long without
+	// input (they come back at the next input); 0: never.
+	IdleTimeout time.Duration
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -121,6 +124,7 @@ type Compositor struct {
 
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
+	idle       idleState
 }
 
 // clientState is what the scene keeps per client.
@@ -159,6 +163,7 @@ func New(cfg Config) *Compositor {
 	c.srv.OnClientGone = func(pc *protocol.Client) { delete(c.clients, pc) }
 	c.loop.AfterDispatch(c.afterDispatch)
 	c.initInput()
+	c.initIdle(cfg.IdleTimeout)
 	c.registerGlobals()
 	return c
 }

@@ -79,6 +79,12 @@ type output struct {
 	fullPresent bool
 
 	cursor cursorPlaneState
+
+	// Power (idle.go): off for idleness or because a client said so;
+	// powerOn is what the display was last set to.
+	offIdle, offClient bool
+	powerOn            bool
+	powerControls      []*powerControl
 }
 
 // protocolOutput is one client's wl_output for an output.
@@ -96,7 +102,7 @@ func (c *Compositor) AddOutput(dev Output) {
 			return
 		}
 	}
-	o := &output{c: c, dev: dev}
+	o := &output{c: c, dev: dev, powerOn: true}
 	// The deadline only has to wake the loop: repaintOutputs, run at
 	// the end of every iteration, does the work.
 	o.repaintTimer = c.loop.NewTimer(func() {})
@@ -144,6 +150,10 @@ func (c *Compositor) AddOutput(dev Output) {
 	}
 	c.relayout()
 	c.outputMgmt.outputsChanged()
+	if c.idle.blanked {
+		o.offIdle = true
+		c.applyPower(o)
+	}
 }
 
 // RemoveOutput withdraws dev (unplugged connector). The last output
@@ -163,6 +173,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
+	o.failPowerControls()
 	o.repaintTimer.Stop()
 	o.idleTimer.Stop()
 	c.outputs = slices.Delete(c.outputs, i, i+1)
@@ -314,6 +325,14 @@ func (c *Compositor) repaintOutputs() {
 		o.damage = o.damage.Clip(image.Rect(0, 0, o.width, o.height))
 		if len(o.damage) == 0 && !o.wantFrame && len(o.copyWaiters) == 0 {
 			continue
+		}
+		if o.off() {
+			// Switched off: frames wait until it is on again (which
+			// repaints everything), screen copies get the last frame.
+			if len(o.copyWaiters) == 0 {
+				continue
+			}
+			o.damage = o.damage[:0]
 		}
 		if o.isPlaceholder() {
 			// Drawn nowhere: what it owes clients is frame pacing, at
@@ -561,6 +580,11 @@ func (c *Compositor) SetActive(active bool) {
 			o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 		}
 		o.damage.Add(image.Rect(0, 0, o.width, o.height))
+		if !o.powerOn {
+			// The backend lit every display again on resume.
+			o.powerOn = true
+			c.applyPower(o)
+		}
 	}
 	c.restoreCursorPlanes()
 }
@@ -636,6 +660,10 @@ func (o *output) frameDone(info present.Info) {
 	o.copyWaiters = nil
 	for _, f := range waiters {
 		f()
+	}
+	if o.powerOn == o.off() {
+		// A power change waited for this frame.
+		o.c.applyPower(o)
 	}
 }
 

@@ -107,6 +107,9 @@ func (c *Compositor) adoptDisplay(o *output, dev Output) {
 	old := o.dev
 	ow, oh, omhz := old.Mode()
 	o.dev = dev
+	// The display comes lit; switch it off if the placeholder was.
+	o.powerOn = true
+	defer c.applyPower(o)
 	o.damage = o.damage[:0]
 	o.damage.Add(image.Rect(0, 0, o.width, o.height))
 	o.fullPresent = true
