@@ -141,6 +141,8 @@ type Output struct {
 	// flight; it is copied and committed when that commit's event comes.
 	queued render.Damage
 	closed bool
+	// off: SetPower switched the display off.
+	off bool
 
 	// Direct scanout (scanout.go). front/pending and frontImport/
 	// pendingImport are exclusive: the plane shows a dumb buffer or a
@@ -901,6 +903,8 @@ func (o *Output) Resume() error {
 	if err := o.modeset(o.front); err != nil {
 		return fmt.Errorf("output %s: resume: %w", o.name, err)
 	}
+	// Lit again, whatever SetPower did before.
+	o.off = false
 	for _, imp := range []*importedFB{o.frontImport, o.pendingImport} {
 		o.leaveScreen(imp)
 	}

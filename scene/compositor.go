@@ -84,6 +84,9 @@ type Config struct {
 	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
 	// if 0).
 	MaxBuffers int
+	// IdleTimeout switches the outputs off after this long without
+	// input (they come back at the next input); 0: never.
+	IdleTimeout time.Duration
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -122,6 +125,7 @@ type Compositor struct {
 
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
+	idle       idleState
 }
 
 // clientState is what the scene keeps per client.
@@ -160,6 +164,7 @@ func New(cfg Config) *Compositor {
 	c.srv.OnClientGone = func(pc *protocol.Client) { delete(c.clients, pc) }
 	c.loop.AfterDispatch(c.afterDispatch)
 	c.initInput()
+	c.initIdle(cfg.IdleTimeout)
 	c.registerGlobals()
 	return c
 }
@@ -237,7 +242,7 @@ func (c *Compositor) Stats() []Stats {
 	for _, o := range c.outputs {
 		s := o.stats
 		s.Output = o.dev.Name()
-		s.CopiedBytes = o.dev.CopiedBytes()
+		s.CopiedBytes = o.copiedBefore + o.dev.CopiedBytes()
 		out = append(out, s)
 	}
 	return out

@@ -3,7 +3,10 @@ package scene
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/idleinhibit"
+	"github.com/vitrine-wm/vitrine/protocol/idlenotify"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
+	"github.com/vitrine-wm/vitrine/protocol/outputpower"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
@@ -31,6 +34,9 @@ const (
 	screencopyVersion    = 3
 	dmabufVersion        = 4
 	outputManagerVersion = 4
+	idleNotifierVersion  = 1
+	idleInhibitVersion   = 1
+	outputPowerVersion   = 1
 )
 
 func (c *Compositor) registerGlobals() {
@@ -108,6 +114,10 @@ func (c *Compositor) registerGlobals() {
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
 	c.registerVirtualInput()
+	s.AddGlobal(idlenotify.IdleNotifierV1Interface, idleNotifierVersion, c.bindIdleNotifier)
+	s.AddGlobal(idleinhibit.IdleInhibitManagerV1Interface, idleInhibitVersion, c.bindIdleInhibit)
+	op := s.AddGlobal(outputpower.OutputPowerManagerV1Interface, outputPowerVersion, c.bindOutputPower)
+	op.Filter = c.privileged
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

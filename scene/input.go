@@ -247,17 +247,22 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 		}
 		c.updateCaps()
 	case inputevent.Key:
+		c.noteActivity()
 		c.handleKey(e.Code, e.Pressed, ms)
 	case inputevent.PointerMotion:
+		c.noteActivity()
 		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
 	case inputevent.PointerAbs:
+		c.noteActivity()
 		if o := c.outputNamed(e.Output); o != nil {
 			x, y := o.panelToGlobal(e.X, e.Y)
 			c.movePointer(x, y, ms)
 		}
 	case inputevent.Button:
+		c.noteActivity()
 		c.handleButton(e.Code, e.Pressed, ms)
 	case inputevent.Axis:
+		c.noteActivity()
 		c.handleAxis(e, ms, wl.PointerAxisSourceWheel)
 	case inputevent.Frame:
 		if in.pendingFrame {
@@ -267,8 +272,10 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 			in.pendingFrame = false
 		}
 	case inputevent.TouchDown:
+		c.noteActivity()
 		c.touchDown(e, ms)
 	case inputevent.TouchMotion:
+		c.noteActivity()
 		c.touchMotion(e, ms)
 	case inputevent.TouchUp:
 		c.touchUp(e, ms)

@@ -66,6 +66,7 @@ type options struct {
 	hideCursor bool
 	xkbNames   xkb.Names
 	ping       time.Duration
+	idle       time.Duration
 	privileged string
 	command    []string
 	// wlOutputs is how many windows the wayland backend opens.
@@ -104,6 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.xkbNames.Rules, "xkb-rules", "", "XKB rules (default $XKB_DEFAULT_RULES, else evdev)")
 	fs.BoolVar(&o.hideCursor, "hide-cursor", false, "never show a pointer cursor (touch kiosks); without it the cursor shows once a pointer has moved")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
+	fs.DurationVar(&o.idle, "idle-timeout", 0, "switch the displays off after this long without input (e.g. 10m), back on at the next input; a visible window with an idle inhibitor (a video playing) keeps them on; 0: never")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer): all, none, or program names separated by commas, e.g. grim,wlr-randr")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
@@ -132,6 +134,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if _, err := privilegedClients(o.privileged); err != nil {
 		return nil, err
+	}
+	if o.idle < 0 {
+		return nil, fmt.Errorf("--idle-timeout %v: want a positive duration such as 10m, or 0 for never", o.idle)
 	}
 	return o, nil
 }
@@ -182,7 +187,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		return 0, err
 	}
 	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
+	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
