@@ -126,6 +126,7 @@ type Compositor struct {
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
 	idle       idleState
+	sel        selectionState
 }
 
 // clientState is what the scene keeps per client.

@@ -50,14 +50,17 @@ type inputState struct {
 	vkActive *virtualKeyboard
 
 	// Pointer position in global layout coordinates.
-	pointer      [2]float64
-	ptrFocus     *surface
-	ptrFocusPos  image.Point // focus surface origin, global
-	cursor       *surface
-	cursorHot    image.Point
-	cursorShown  bool
-	cursorDirty  bool // the cursor image changed since the planes loaded it
-	buttons      []uint32
+	pointer     [2]float64
+	ptrFocus    *surface
+	ptrFocusPos image.Point // focus surface origin, global
+	cursor      *surface
+	cursorHot   image.Point
+	cursorShown bool
+	cursorDirty bool // the cursor image changed since the planes loaded it
+	buttons     []uint32
+	// grabSerial is the serial of the press that started the implicit
+	// grab: a drag must start with it.
+	grabSerial   uint32
 	pendingFrame bool
 
 	// swallowed are keys whose press ran a binding; their release is not
@@ -387,9 +390,11 @@ func (c *Compositor) movePointer(x, y float64, ms uint32) {
 		return
 	}
 	c.damageCursor()
+	c.damageDragIcon()
 	in.pointer = [2]float64{x, y}
 	c.setCursorVisible(true)
 	c.damageCursor()
+	c.damageDragIcon()
 	c.updatePointerFocus(ms)
 }
 
@@ -409,6 +414,10 @@ func (c *Compositor) clampToLayout(x, y float64) (float64, float64, bool) {
 // pointer.
 func (c *Compositor) updatePointerFocus(ms uint32) {
 	in := &c.in
+	if c.sel.drag != nil {
+		c.dragMotion(ms)
+		return
+	}
 	if len(in.buttons) > 0 && in.ptrFocus != nil && !in.ptrFocus.destroyed {
 		// An implicit grab: while a button is held, the surface that got
 		// the press keeps the pointer.
@@ -474,11 +483,21 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	} else {
 		in.buttons = slices.DeleteFunc(in.buttons, func(b uint32) bool { return b == code })
 	}
+	if c.sel.drag != nil {
+		// The drag has the pointer; releasing the last button drops.
+		if len(in.buttons) == 0 {
+			c.dragDrop()
+		}
+		return
+	}
 	state := uint32(wl.PointerButtonStateReleased)
 	if pressed {
 		state = wl.PointerButtonStatePressed
 	}
 	serial := c.srv.NextSerial()
+	if pressed && len(in.buttons) == 1 {
+		in.grabSerial = serial
+	}
 	for _, p := range c.focusedPointers() {
 		p.SendButton(serial, ms, code, state)
 	}
@@ -699,6 +718,7 @@ func (c *Compositor) setKeyboardFocus(s *surface) {
 		}
 	}
 	in.kbFocus = s
+	c.selectionFocusChanged()
 	if s != nil {
 		for _, k := range c.focusedKeyboards() {
 			c.keyboardEnter(k, s)

@@ -407,7 +407,7 @@ func (o *output) noteRepaintCost(d time.Duration) {
 // when the output can take it, else the damage composited into the
 // shadow and presented.
 func (o *output) repaint() {
-	list := o.withCursor(o.c.appendDrawList(o.frameList[:0], o))
+	list := o.withCursor(o.withDragIcon(o.c.appendDrawList(o.frameList[:0], o)))
 	o.frameList = list
 	if o.tryScanout(list) {
 		return
