@@ -22,6 +22,7 @@ type childProcess struct {
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
+	running  int // pid of the command while it runs, else 0
 	stopping bool
 }
 
@@ -38,6 +39,17 @@ func (c *childProcess) start() error {
 	}
 	go c.supervise()
 	return nil
+}
+
+// pid is the running command's process id, 0 when none runs (not yet
+// started, between restarts, or exited). Safe on a nil childProcess.
+func (c *childProcess) pid() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.running
 }
 
 func (c *childProcess) spawn() (*exec.Cmd, error) {
@@ -61,7 +73,7 @@ func (c *childProcess) spawn() (*exec.Cmd, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c.cmd = cmd
+	c.cmd, c.running = cmd, cmd.Process.Pid
 	return cmd, nil
 }
 
@@ -82,6 +94,7 @@ func (c *childProcess) supervise() {
 			code := exitCode(cmd, err)
 			c.log.Info("command exited", "command", c.argv, "status", code)
 			c.mu.Lock()
+			c.running = 0
 			stopping := c.stopping
 			c.mu.Unlock()
 			if !c.restart || stopping {

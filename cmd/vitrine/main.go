@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -101,7 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.hideCursor, "hide-cursor", false, "never show a pointer cursor (touch kiosks); without it the cursor shows once a pointer has moved")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
-	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen and configure outputs (screencopy, wlr-output-management): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.privileged, "privileged-clients", "", "clients that may capture the screen and configure outputs (screencopy, wlr-output-management): child (the command's process tree), all, none, or program names separated by commas, e.g. grim,wlr-randr (default: child with a command, all without)")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -123,7 +122,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if _, _, _, err := headless.ParseMode(o.output); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
 	}
-	if _, err := privilegedClients(o.privileged); err != nil {
+	if o.privileged == "" {
+		o.privileged = defaultPrivileged(o.command)
+	}
+	var childPID func() int
+	if len(o.command) > 0 {
+		childPID = func() int { return 0 }
+	}
+	if _, err := privilegedClients(o.privileged, childPID); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -165,6 +171,10 @@ func run(args []string, stderr io.Writer) int {
 
 // serve runs the compositor until the command exits or a signal arrives.
 func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) {
+	// Checked before any device is opened: a refusal leaves nothing to undo.
+	if err := ensureRuntimeDir(log); err != nil {
+		return 0, err
+	}
 	loop, err := eventloop.New()
 	if err != nil {
 		return 0, err
@@ -174,7 +184,14 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
+	// The child starts after the socket exists; until then, and between
+	// restarts, no process heads its tree.
+	var child *childProcess
+	var childPID func() int
+	if len(opts.command) > 0 {
+		childPID = func() int { return child.pid() }
+	}
+	privileged, _ := privilegedClients(opts.privileged, childPID) // checked by parseFlags
 	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -207,9 +224,6 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		defer b.close()
 	}
 
-	if err := ensureRuntimeDir(log); err != nil {
-		return 0, err
-	}
 	if err := srv.Listen(opts.socket); err != nil {
 		return 0, err
 	}
@@ -217,7 +231,6 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
 
 	status := 0
-	var child *childProcess
 	if len(opts.command) > 0 {
 		child = &childProcess{argv: opts.command, display: srv.SocketName(), restart: opts.restart, log: log,
 			exited: func(code int) {
@@ -256,24 +269,4 @@ func chooseBackend(opts *options) (string, string) {
 		return "headless", "no session with a seat (XDG_SEAT and XDG_SESSION_ID unset); start vitrine from a console login, or pass --backend drm --session direct as root"
 	}
 	return "drm", "found " + strings.Join(cards, ", ") + " and a seat"
-}
-
-// ensureRuntimeDir gives vitrine a private runtime directory when the
-// session did not (a root shell on a fresh machine, a container), so the
-// headless backend works anywhere; clients it starts inherit it.
-func ensureRuntimeDir(log *slog.Logger) error {
-	if os.Getenv("XDG_RUNTIME_DIR") != "" {
-		return nil
-	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("vitrine-runtime-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("XDG_RUNTIME_DIR is not set and creating %s failed: %w", dir, err)
-	}
-	var st syscall.Stat_t
-	if err := syscall.Lstat(dir, &st); err != nil || st.Uid != uint32(os.Getuid()) || st.Mode&0o077 != 0 || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
-		return fmt.Errorf("XDG_RUNTIME_DIR is not set and %s is not a private directory of this user; set XDG_RUNTIME_DIR to one (mkdir -m 700 DIR)", dir)
-	}
-	os.Setenv("XDG_RUNTIME_DIR", dir)
-	log.Warn("XDG_RUNTIME_DIR is not set; using a private directory", "dir", dir, "hint", "export XDG_RUNTIME_DIR="+dir+" to reach vitrine from other shells")
-	return nil
 }
