@@ -243,7 +243,9 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 			return 0, err
 		}
 	}
+	stopStatus := statusOnSignal(comp, srv, log)
 	err = comp.Run(ctx)
+	stopStatus()
 	if child != nil {
 		child.stop()
 	}
@@ -269,4 +271,27 @@ func chooseBackend(opts *options) (string, string) {
 		return "headless", "no session with a seat (XDG_SEAT and XDG_SESSION_ID unset); start vitrine from a console login, or pass --backend drm --session direct as root"
 	}
 	return "drm", "found " + strings.Join(cards, ", ") + " and a seat"
+}
+
+// statusOnSignal logs one status line each time vitrine gets SIGUSR1:
+// what a long run (vitrine-bench soak) watches for leaks that /proc does
+// not show, without a debug server any client could reach. The line is
+// written on the loop, so the client count is consistent with it.
+func statusOnSignal(comp *scene.Compositor, srv *protocol.Server, log *slog.Logger) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	go func() {
+		for range sig {
+			comp.Post(func() {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				log.Info("status", "goroutines", runtime.NumGoroutine(), "clients", len(srv.Clients()),
+					"heap_inuse_bytes", ms.HeapInuse, "heap_objects", ms.HeapObjects, "gc_cycles", ms.NumGC)
+			})
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(sig)
+	}
 }
