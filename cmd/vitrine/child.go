@@ -26,6 +26,7 @@ type childProcess struct {
 	exited  func(code int) // called on the loop
 
 	cmd      *exec.Cmd
+	running  int // pid of the command while it runs, else 0
 	pidfd    int
 	source   *eventloop.Source
 	started  time.Time
@@ -49,6 +50,15 @@ func (c *childProcess) start() error {
 	c.retry = c.loop.NewTimer(c.run)
 	c.run()
 	return nil
+}
+
+// pid is the running command's process id, 0 when none runs (not yet
+// started, between restarts, or exited). Safe on a nil childProcess.
+func (c *childProcess) pid() int {
+	if c == nil {
+		return 0
+	}
+	return c.running
 }
 
 // run starts the command once; on failure it exits or schedules a retry.
@@ -87,7 +97,7 @@ func (c *childProcess) spawn() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	c.cmd = cmd
+	c.cmd, c.running = cmd, cmd.Process.Pid
 	if pidfd < 0 {
 		// Kernels before 5.3 have no pidfd: fall back to a goroutine in
 		// Wait, handing the exit to the loop.
@@ -119,6 +129,7 @@ func (c *childProcess) pidfdReady(eventloop.Events) {
 }
 
 func (c *childProcess) reap(err error) {
+	c.running = 0
 	code := exitCode(c.cmd, err)
 	c.log.Info("command exited", "command", c.argv, "status", code)
 	if !c.restart || c.stopping {

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -107,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.idle, "idle-timeout", 0, "switch the displays off after this long without input (e.g. 10m), back on at the next input; a visible window with an idle inhibitor (a video playing) keeps them on; 0: never")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
-	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.privileged, "privileged-clients", "", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, output power, virtual keyboard and pointer): child (the command's process tree), all, none, or program names separated by commas, e.g. grim,wlr-randr (default: child with a command, all without)")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -132,7 +131,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if _, _, _, err := headless.ParseMode(o.output); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
 	}
-	if _, err := privilegedClients(o.privileged); err != nil {
+	if o.privileged == "" {
+		o.privileged = defaultPrivileged(o.command)
+	}
+	var childPID func() int
+	if len(o.command) > 0 {
+		childPID = func() int { return 0 }
+	}
+	if _, err := privilegedClients(o.privileged, childPID); err != nil {
 		return nil, err
 	}
 	if o.idle < 0 {
@@ -177,6 +183,10 @@ func run(args []string, stderr io.Writer) int {
 
 // serve runs the compositor until the command exits or a signal arrives.
 func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) {
+	// Checked before any device is opened: a refusal leaves nothing to undo.
+	if err := ensureRuntimeDir(log); err != nil {
+		return 0, err
+	}
 	loop, err := eventloop.New()
 	if err != nil {
 		return 0, err
@@ -186,7 +196,14 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
+	// The child starts after the socket exists; until then, and between
+	// restarts, no process heads its tree.
+	var child *childProcess
+	var childPID func() int
+	if len(opts.command) > 0 {
+		childPID = func() int { return child.pid() }
+	}
+	privileged, _ := privilegedClients(opts.privileged, childPID) // checked by parseFlags
 	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -225,9 +242,6 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		defer b.close()
 	}
 
-	if err := ensureRuntimeDir(log); err != nil {
-		return 0, err
-	}
 	if err := srv.Listen(opts.socket); err != nil {
 		return 0, err
 	}
@@ -235,7 +249,6 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
 
 	status := 0
-	var child *childProcess
 	if len(opts.command) > 0 {
 		child = &childProcess{argv: opts.command, display: srv.SocketName(), restart: opts.restart, log: log, loop: loop,
 			exited: func(code int) {
@@ -248,7 +261,9 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 			return 0, err
 		}
 	}
+	stopStatus := statusOnSignal(comp, srv, log)
 	err = comp.Run(ctx)
+	stopStatus()
 	if child != nil {
 		child.stop()
 	}
@@ -315,22 +330,25 @@ func openNested(opts *options, log *slog.Logger, comp *scene.Compositor, loop *e
 	return b, nil
 }
 
-// ensureRuntimeDir gives vitrine a private runtime directory when the
-// session did not (a root shell on a fresh machine, a container), so the
-// headless backend works anywhere; clients it starts inherit it.
-func ensureRuntimeDir(log *slog.Logger) error {
-	if os.Getenv("XDG_RUNTIME_DIR") != "" {
-		return nil
+// statusOnSignal logs one status line each time vitrine gets SIGUSR1:
+// what a long run (vitrine-bench soak) watches for leaks that /proc does
+// not show, without a debug server any client could reach. The line is
+// written on the loop, so the client count is consistent with it.
+func statusOnSignal(comp *scene.Compositor, srv *protocol.Server, log *slog.Logger) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	go func() {
+		for range sig {
+			comp.Post(func() {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				log.Info("status", "goroutines", runtime.NumGoroutine(), "clients", len(srv.Clients()),
+					"heap_inuse_bytes", ms.HeapInuse, "heap_objects", ms.HeapObjects, "gc_cycles", ms.NumGC)
+			})
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(sig)
 	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("vitrine-runtime-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("XDG_RUNTIME_DIR is not set and creating %s failed: %w", dir, err)
-	}
-	var st syscall.Stat_t
-	if err := syscall.Lstat(dir, &st); err != nil || st.Uid != uint32(os.Getuid()) || st.Mode&0o077 != 0 || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
-		return fmt.Errorf("XDG_RUNTIME_DIR is not set and %s is not a private directory of this user; set XDG_RUNTIME_DIR to one (mkdir -m 700 DIR)", dir)
-	}
-	os.Setenv("XDG_RUNTIME_DIR", dir)
-	log.Warn("XDG_RUNTIME_DIR is not set; using a private directory", "dir", dir, "hint", "export XDG_RUNTIME_DIR="+dir+" to reach vitrine from other shells")
-	return nil
 }
