@@ -66,6 +66,8 @@ type options struct {
 	xkbNames   xkb.Names
 	ping       time.Duration
 	privileged string
+	layout     string
+	noBindings bool
 	command    []string
 
 	// Per-client limits (README: Limits).
@@ -102,6 +104,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.layout, "layout", "", "window layout: desktop (floating windows, click to focus, Alt+Tab) or kiosk (every window fills its output); default: kiosk with --restart, else desktop")
+	fs.BoolVar(&o.noBindings, "no-bindings", false, "turn off the desktop layout's bindings (Alt+Tab, Super+Q, Super+Shift+Q, Super+drag), so clients get those keys and buttons")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -126,7 +130,27 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if _, err := privilegedClients(o.privileged); err != nil {
 		return nil, err
 	}
+	if _, err := o.sceneLayout(); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// sceneLayout is --layout, or the default: a command restarted with
+// --restart is a kiosk, anything else a session with several windows.
+func (o *options) sceneLayout() (scene.Layout, error) {
+	switch o.layout {
+	case "desktop":
+		return scene.LayoutDesktop, nil
+	case "kiosk":
+		return scene.LayoutKiosk, nil
+	case "":
+		if o.restart {
+			return scene.LayoutKiosk, nil
+		}
+		return scene.LayoutDesktop, nil
+	}
+	return 0, fmt.Errorf("--layout %q: want desktop or kiosk", o.layout)
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
@@ -175,7 +199,8 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		return 0, err
 	}
 	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
+	layout, _ := opts.sceneLayout()                     // checked by parseFlags
+	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
