@@ -148,7 +148,13 @@ func (c *Compositor) desktopPlacement(t *toplevel) (image.Point, *output) {
 	}
 	o := c.outputAt(t.geomPos.Add(g.Size().Div(2)))
 	if o == nil {
-		o = c.outputAt(t.geomPos)
+		return t.geomPos.Sub(g.Min), nil
+	}
+	if b := o.bounds(); !b.Overlaps(image.Rectangle{t.geomPos, t.geomPos.Add(g.Size())}) {
+		// Left where no output is (one was unplugged, or made smaller):
+		// slid onto the nearest one.
+		t.geomPos.X = max(min(t.geomPos.X, b.Max.X-g.Dx()), b.Min.X)
+		t.geomPos.Y = max(min(t.geomPos.Y, b.Max.Y-g.Dy()), b.Min.Y)
 	}
 	return t.geomPos.Sub(g.Min), o
 }
@@ -326,6 +332,11 @@ func (c *Compositor) startGrab(t *toplevel, resize bool, edges uint32) {
 			p.SendFrame()
 		}
 		in.ptrFocus = nil
+		if in.cursor != nil {
+			// The client's cursor image goes with its focus.
+			c.damageCursor()
+			in.cursor = nil
+		}
 	}
 	if resize {
 		t.reconfigure()
@@ -413,12 +424,21 @@ func (c *Compositor) maximize(t *toplevel, on bool) {
 	}
 	if on {
 		c.damageSurfaceArea(t.xs.surface)
+		t.keepFloatSize()
 		t.maximized = true
 		c.relayout()
 		t.reconfigure()
 		return
 	}
 	c.unmaximize(t)
+}
+
+// keepFloatSize remembers the floating window's size before it is
+// maximized or made fullscreen, to give it back after.
+func (t *toplevel) keepFloatSize() {
+	if !t.maximized && !t.fullscreen && t.xs.mapped {
+		t.floatSize = t.xs.windowGeometry().Size()
+	}
 }
 
 func (c *Compositor) unmaximize(t *toplevel) {
@@ -430,6 +450,9 @@ func (c *Compositor) unmaximize(t *toplevel) {
 
 func (c *Compositor) fullscreen(t *toplevel, on bool, o *output) {
 	c.damageSurfaceArea(t.xs.surface)
+	if on {
+		t.keepFloatSize()
+	}
 	t.fullscreen = on
 	if on {
 		t.wantOutput = o
@@ -450,6 +473,10 @@ func (c *Compositor) minimize(t *toplevel) {
 		c.damageSurfaceArea(p.xs.surface)
 	}
 	t.minimized = true
+	// At the bottom, it is the next Alt+Tab brings back.
+	if i := slices.Index(c.toplevels, t); i > 0 {
+		c.toplevels = slices.Insert(slices.Delete(c.toplevels, i, i+1), 0, t)
+	}
 	c.leaveOutputs(t.xs.surface)
 	if gr := c.in.grab; gr != nil && gr.t == t {
 		c.in.grab = nil

@@ -433,7 +433,8 @@ type toplevel struct {
 
 	// The desktop layout's state (desktop.go): where the window
 	// geometry's origin is (global), the size it was last dragged to
-	// (0: its own choice), and its states.
+	// or had before it was maximized (0: its own choice), and its
+	// states.
 	placed                           bool
 	geomPos                          image.Point
 	floatSize                        image.Point
