@@ -173,7 +173,7 @@ func TestDesktopCascadesAndSuperDragMoves(t *testing.T) {
 		button(btnLeft, false), inputevent.Frame{}, key(keyLeftMeta, false))
 	d.expect(t, w1, 0x0000ff, map[[2]int]uint32{
 		{111, 31}: 0x0000ff, {149, 69}: 0x0000ff, // moved
-		{85, 85}: 0, // where it was
+		{85, 85}:   0, // where it was
 		{115, 115}: 0x00ff00,
 	})
 }
