@@ -376,3 +376,35 @@ func (w *window) resize(t *testing.T, width, height int) {
 	must(t, w.h.Send(w.surface, 9, int32(0), int32(0), int32(width), int32(height)))
 	must(t, w.h.Send(w.surface, 6))
 }
+
+func TestDesktopFullscreenAndBack(t *testing.T) {
+	const xdgToplevelSetFullscreen, xdgToplevelUnsetFullscreen, stateFullscreen = 11, 12, 2
+	d := startDesk(t)
+	w := newWindow(t, d.dial(t), 40)
+	w.draw(t, 0x0000ff)
+	must(t, w.h.Send(w.top, xdgToplevelSetFullscreen, uint32(0)))
+	nextConfigure(t, w, "fullscreen", func(c configure) bool {
+		return c.w == deskSize && c.h == deskSize && slices.Contains(c.states, stateFullscreen)
+	})
+	must(t, w.h.Send(w.top, xdgToplevelUnsetFullscreen))
+	nextConfigure(t, w, "back to its size", func(c configure) bool {
+		return c.w == 40 && c.h == 40 && !slices.Contains(c.states, stateFullscreen)
+	})
+	d.expect(t, w, 0x0000ff, map[[2]int]uint32{{81, 81}: 0x0000ff, {79, 79}: 0, {121, 121}: 0})
+}
+
+// TestDesktopTouchRaises: a touch focuses and raises the window under
+// it, as a click does.
+func TestDesktopTouchRaises(t *testing.T) {
+	d := startDesk(t)
+	d.input(t, inputevent.DeviceAdded{Header: inputevent.Header{Device: "touch"}, Caps: inputevent.DeviceCaps{Touch: true}})
+	w1 := newWindow(t, d.dial(t), 40)
+	w1.draw(t, 0x0000ff)
+	w2 := newWindow(t, d.dial(t), 40)
+	w2.draw(t, 0x00ff00)
+	nextConfigure(t, w1, "the first window deactivated", func(c configure) bool { return !slices.Contains(c.states, stateActivated) })
+	d.input(t, inputevent.TouchDown{ID: 1, X: 85.0 / deskSize, Y: 85.0 / deskSize}, inputevent.TouchFrame{},
+		inputevent.TouchUp{ID: 1}, inputevent.TouchFrame{})
+	nextConfigure(t, w1, "the touched window activated", func(c configure) bool { return slices.Contains(c.states, stateActivated) })
+	d.expect(t, w1, 0x0000ff, map[[2]int]uint32{{115, 115}: 0x0000ff, {150, 150}: 0x00ff00})
+}
