@@ -526,19 +526,18 @@ func (c *Compositor) cycle(forward bool) {
 	}
 	i := slices.Index(c.toplevels, top)
 	c.toplevels = slices.Insert(slices.Delete(c.toplevels, i, i+1), 0, top)
-	// Whatever top covered is seen now.
+	// Only what top, its dialogs and its popups cover looks different
+	// now.
 	c.damageSurfaceArea(top.xs.surface)
+	for _, p := range c.popupsOf(top.xs) {
+		c.damageSurfaceArea(p.xs.surface)
+	}
+	for _, d := range c.toplevels {
+		if d.shownParent() == top {
+			c.damageSurfaceArea(d.xs.surface)
+		}
+	}
 	c.restack()
-	if nt := c.topToplevel(); nt != nil {
-		c.damageSurfaceArea(nt.xs.surface)
-	}
-	c.damageAll()
-}
-
-func (c *Compositor) damageAll() {
-	for _, o := range c.outputs {
-		c.damageGlobal(o.bounds())
-	}
 }
 
 // askClose sends xdg_toplevel.close and a ping, so that a client that

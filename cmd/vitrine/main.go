@@ -153,6 +153,23 @@ func (o *options) sceneLayout() (scene.Layout, error) {
 	return 0, fmt.Errorf("--layout %q: want desktop or kiosk", o.layout)
 }
 
+func (o *options) layoutName() string {
+	if l, _ := o.sceneLayout(); l == scene.LayoutKiosk {
+		return "kiosk"
+	}
+	return "desktop"
+}
+
+func (o *options) layoutWhy() string {
+	switch {
+	case o.layout != "":
+		return "--layout " + o.layout
+	case o.restart:
+		return "--restart without --layout"
+	}
+	return "no --restart and no --layout"
+}
+
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -200,6 +217,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	}
 	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
 	layout, _ := opts.sceneLayout()                     // checked by parseFlags
+	log.Info("layout selected", "layout", opts.layoutName(), "why", opts.layoutWhy())
 	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
