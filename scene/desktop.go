@@ -134,6 +134,14 @@ func (c *Compositor) desktopPlacement(t *toplevel) (image.Point, *output) {
 		return o.bounds().Min.Sub(g.Min), o
 	}
 	if !t.placed {
+		if t.placeAt != 0 && t.xs.lastAck < t.placeAt {
+			// Still the size it had fullscreen or maximized: centred
+			// until it draws the size of its own choosing.
+			if o := c.outputAt(t.geomPos); o != nil {
+				return centre(g.Size(), o.bounds()).Sub(g.Min), o
+			}
+		}
+		t.placeAt = 0
 		c.placeNew(t)
 	}
 	if gr := c.in.grab; gr != nil && gr.t == t && gr.resize {
@@ -444,8 +452,25 @@ func (t *toplevel) keepFloatSize() {
 func (c *Compositor) unmaximize(t *toplevel) {
 	c.damageSurfaceArea(t.xs.surface)
 	t.maximized = false
+	c.floatAgain(t)
+}
+
+// floatAgain lays t out and configures it after it left maximized or
+// fullscreen.
+func (c *Compositor) floatAgain(t *toplevel) {
+	if !t.placed && t.xs.configured {
+		// Never floating before: where it goes depends on the size it
+		// is about to pick, in answer to the configure sent below.
+		t.placeAt = math.MaxUint32
+	}
 	c.relayout()
 	t.reconfigure()
+	if t.placeAt != 0 {
+		t.placeAt = 0
+		if n := len(t.xs.sent); n > 0 {
+			t.placeAt = t.xs.sent[n-1]
+		}
+	}
 }
 
 func (c *Compositor) fullscreen(t *toplevel, on bool, o *output) {
@@ -456,11 +481,12 @@ func (c *Compositor) fullscreen(t *toplevel, on bool, o *output) {
 	t.fullscreen = on
 	if on {
 		t.wantOutput = o
+		c.relayout()
+		t.reconfigure()
 	} else {
 		t.wantOutput = nil
+		c.floatAgain(t)
 	}
-	c.relayout()
-	t.reconfigure()
 	c.refreshFeedback(t.xs.surface)
 }
 

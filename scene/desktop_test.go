@@ -408,3 +408,50 @@ func TestDesktopTouchRaises(t *testing.T) {
 	nextConfigure(t, w1, "the touched window activated", func(c configure) bool { return slices.Contains(c.states, stateActivated) })
 	d.expect(t, w1, 0x0000ff, map[[2]int]uint32{{115, 115}: 0x0000ff, {150, 150}: 0x00ff00})
 }
+
+// TestDesktopFullscreenFromTheStartThenWindowed: a window that never
+// floated is centred at the size it picks when it leaves fullscreen,
+// not at the size it had.
+func TestDesktopFullscreenFromTheStartThenWindowed(t *testing.T) {
+	const xdgToplevelSetFullscreen, xdgToplevelUnsetFullscreen = 11, 12
+	d := startDesk(t)
+	h := d.dial(t)
+	w := &window{h: h, reg: getRegistry(t, h), size: deskSize}
+	w.compositor = w.reg.bind(t, "wl_compositor", 4)
+	w.shm = w.reg.bind(t, "wl_shm", 1)
+	w.wm = w.reg.bind(t, "xdg_wm_base", 1)
+	windowMemory(t, w)
+	w.surface, w.xsurf, w.top = h.NewID(), h.NewID(), h.NewID()
+	must(t, h.Send(w.compositor, 0, w.surface))
+	must(t, h.Send(w.wm, 2, w.xsurf, w.surface))
+	must(t, h.Send(w.xsurf, 1, w.top))
+	must(t, h.Send(w.top, xdgToplevelSetFullscreen, uint32(0)))
+	must(t, h.Send(w.surface, 6))
+	nextConfigure(t, w, "fullscreen", func(c configure) bool { return c.w == deskSize })
+	w.draw(t, 0x0000ff)
+	must(t, h.Send(w.top, xdgToplevelUnsetFullscreen))
+	nextConfigure(t, w, "its own size", func(c configure) bool { return c.w == 0 && c.h == 0 })
+	w.resize(t, 40, 40)
+	d.expect(t, w, 0x0000ff, map[[2]int]uint32{{81, 81}: 0x0000ff, {119, 119}: 0x0000ff, {79, 79}: 0, {121, 121}: 0})
+}
+
+// windowMemory gives w a pool and a size×size XRGB8888 buffer.
+func windowMemory(t *testing.T, w *window) {
+	t.Helper()
+	mem, err := unix.MemfdCreate("window", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mem = mem
+	t.Cleanup(w.closeMem)
+	bytes := w.size * w.size * 4
+	must(t, unix.Ftruncate(mem, int64(bytes)))
+	w.pix, err = unix.Mmap(mem, 0, bytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(w.pix) })
+	w.pool, w.buffer = w.h.NewID(), w.h.NewID()
+	must(t, w.h.SendFDs([]int{mem}, w.shm, 0, w.pool, int32(bytes)))
+	must(t, w.h.Send(w.pool, 0, w.buffer, int32(0), int32(w.size), int32(w.size), int32(w.size*4), uint32(1)))
+}

@@ -37,7 +37,7 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 	switch {
 	case xs.toplevel != nil:
 		t := xs.toplevel
-		if c.desktop() && !t.placed {
+		if c.desktop() && !t.placed && !t.fullscreen && !t.maximized {
 			// Placed against the window on top before t is.
 			c.placeNew(t)
 		}

@@ -257,6 +257,7 @@ type xdgSurface struct {
 	// configure serials sent and not yet acknowledged, oldest first.
 	sent       []uint32
 	acked      bool
+	lastAck    uint32
 	configured bool // the first configure was sent
 	mapped     bool
 
@@ -333,6 +334,7 @@ func (xs *xdgSurface) AckConfigure(r *xdg.Surface, serial uint32) error {
 	}
 	xs.sent = xs.sent[i+1:]
 	xs.acked = true
+	xs.lastAck = serial
 	return nil
 }
 
@@ -439,6 +441,10 @@ type toplevel struct {
 	geomPos                          image.Point
 	floatSize                        image.Point
 	maximized, fullscreen, minimized bool
+	// placeAt is the configure that first lets a window that was never
+	// floating pick its size: it is placed once the client answered it
+	// (0: no such wait).
+	placeAt uint32
 	// closeAsked is when Super+Q sent close (0: never).
 	closeAsked time.Duration
 }
