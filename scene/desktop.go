@@ -474,6 +474,11 @@ func (c *Compositor) floatAgain(t *toplevel) {
 }
 
 func (c *Compositor) fullscreen(t *toplevel, on bool, o *output) {
+	if !on && !t.fullscreen {
+		// GTK 4 sends unset_fullscreen while it maps: nothing to undo.
+		t.reconfigure()
+		return
+	}
 	c.damageSurfaceArea(t.xs.surface)
 	if on {
 		t.keepFloatSize()
