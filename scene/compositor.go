@@ -51,6 +51,9 @@ type Layout int
 const (
 	// LayoutKiosk: every toplevel fullscreen on its output, newest on top.
 	LayoutKiosk Layout = iota
+	// LayoutDesktop: floating windows, click to focus, move and resize
+	// (desktop.go).
+	LayoutDesktop
 )
 
 // DefaultRepaintWindow is weston's default: enough for a full-screen

@@ -29,6 +29,10 @@ type InputConfig struct {
 	QuitKey bool
 	// HideCursor never shows a cursor (touch kiosks).
 	HideCursor bool
+	// NoWindowBindings turns off the desktop layout's bindings (Alt+Tab,
+	// Super+Q, Super+drag...), for sessions whose clients want those
+	// keys and buttons themselves.
+	NoWindowBindings bool
 }
 
 // inputState is the seat as the scene sees it: devices, focus, pointer.
@@ -62,6 +66,8 @@ type inputState struct {
 	// grab: a drag must start with it.
 	grabSerial   uint32
 	pendingFrame bool
+	// grab is the move or resize the pointer is doing (desktop layout).
+	grab *grab
 
 	// swallowed are keys whose press ran a binding; their release is not
 	// the client's business either.
@@ -418,6 +424,10 @@ func (c *Compositor) updatePointerFocus(ms uint32) {
 		c.dragMotion(ms)
 		return
 	}
+	if in.grab != nil {
+		c.grabMotion()
+		return
+	}
 	if len(in.buttons) > 0 && in.ptrFocus != nil && !in.ptrFocus.destroyed {
 		// An implicit grab: while a button is held, the surface that got
 		// the press keeps the pointer.
@@ -488,6 +498,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 		if len(in.buttons) == 0 {
 			c.dragDrop()
 		}
+		return
+	}
+	if c.desktop() && c.desktopButton(code, pressed, ms) {
 		return
 	}
 	state := uint32(wl.PointerButtonStateReleased)
@@ -594,7 +607,7 @@ func (c *Compositor) keyBinding(sym string, mods uint32) bool {
 	cfg := c.in.cfg
 	ctrlAlt := mods&xkb.ModControl != 0 && mods&xkb.ModMod1 != 0
 	if !ctrlAlt {
-		return false
+		return c.desktopBinding(sym, mods)
 	}
 	switch {
 	case sym == "BackSpace" && cfg.QuitKey:
@@ -754,6 +767,11 @@ func (c *Compositor) touchDown(e inputevent.TouchDown, ms uint32) {
 	if s == nil {
 		return
 	}
+	if t := c.toplevelOf(s); c.desktop() && t != nil && t != c.topToplevel() {
+		// A touch focuses and raises as a click does; the point stays
+		// with the surface it went down on.
+		c.raise(t)
+	}
 	tp := touchPoint{s: s, origin: origin, touches: c.touchesOf(s)}
 	c.in.touchFocus[e.ID] = tp
 	serial := c.srv.NextSerial()
@@ -822,8 +840,8 @@ func (c *Compositor) setCursorVisible(v bool) {
 // pointer on what is under it after the stacking changed.
 func (c *Compositor) focusChanged() {
 	var top *surface
-	if n := len(c.toplevels); n > 0 {
-		top = c.toplevels[n-1].xs.surface
+	if t := c.topToplevel(); t != nil {
+		top = t.xs.surface
 	}
 	c.setKeyboardFocus(top)
 	if len(c.in.buttons) == 0 {

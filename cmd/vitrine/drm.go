@@ -127,7 +127,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 // configureInput applies --keymap (or the XKB names), --no-vt-switch
 // and --no-quit-key.
 func configureInput(opts *options, comp *scene.Compositor, sess seat.Session, log *slog.Logger) error {
-	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey, HideCursor: opts.hideCursor}
+	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey, HideCursor: opts.hideCursor, NoWindowBindings: opts.noBindings}
 	km, err := keymapFor(opts, os.Getenv, log)
 	if err != nil {
 		return err

@@ -67,6 +67,8 @@ type options struct {
 	ping       time.Duration
 	idle       time.Duration
 	privileged string
+	layout     string
+	noBindings bool
 	command    []string
 	// wlOutputs is how many windows the wayland backend opens.
 	wlOutputs int
@@ -107,6 +109,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idle, "idle-timeout", 0, "switch the displays off after this long without input (e.g. 10m), back on at the next input; a visible window with an idle inhibitor (a video playing) keeps them on; 0: never")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.StringVar(&o.privileged, "privileged-clients", "", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, output power, virtual keyboard and pointer): child (the command's process tree), all, none, or program names separated by commas, e.g. grim,wlr-randr (default: child with a command, all without)")
+	fs.StringVar(&o.layout, "layout", "", "window layout: desktop (floating windows, click to focus, Alt+Tab) or kiosk (every window fills its output); default: kiosk with --restart, else desktop")
+	fs.BoolVar(&o.noBindings, "no-bindings", false, "turn off the desktop layout's bindings (Alt+Tab, Super+Q, Super+Shift+Q, Super+drag), so clients get those keys and buttons")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -144,7 +148,44 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.idle < 0 {
 		return nil, fmt.Errorf("--idle-timeout %v: want a positive duration such as 10m, or 0 for never", o.idle)
 	}
+	if _, err := o.sceneLayout(); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// sceneLayout is --layout, or the default: a command restarted with
+// --restart is a kiosk, anything else a session with several windows.
+func (o *options) sceneLayout() (scene.Layout, error) {
+	switch o.layout {
+	case "desktop":
+		return scene.LayoutDesktop, nil
+	case "kiosk":
+		return scene.LayoutKiosk, nil
+	case "":
+		if o.restart {
+			return scene.LayoutKiosk, nil
+		}
+		return scene.LayoutDesktop, nil
+	}
+	return 0, fmt.Errorf("--layout %q: want desktop or kiosk", o.layout)
+}
+
+func (o *options) layoutName() string {
+	if l, _ := o.sceneLayout(); l == scene.LayoutKiosk {
+		return "kiosk"
+	}
+	return "desktop"
+}
+
+func (o *options) layoutWhy() string {
+	switch {
+	case o.layout != "":
+		return "--layout " + o.layout
+	case o.restart:
+		return "--restart without --layout"
+	}
+	return "no --restart and no --layout"
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
@@ -204,7 +245,9 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		childPID = func() int { return child.pid() }
 	}
 	privileged, _ := privilegedClients(opts.privileged, childPID) // checked by parseFlags
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle})
+	layout, _ := opts.sceneLayout()                               // checked by parseFlags
+	log.Info("layout selected", "layout", opts.layoutName(), "why", opts.layoutWhy())
+	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
