@@ -42,9 +42,9 @@ type hostileRig struct {
 	windows []*window
 }
 
-func startHostile(t *testing.T, opts protocol.Options) *hostileRig {
+func startHostile(t *testing.T, opts protocol.Options, cfg scene.Config) *hostileRig {
 	t.Helper()
-	hs := &hostileRig{rig: startRig(t, 64, 64, 60000, render.Normal, opts), colour: 0x102030}
+	hs := &hostileRig{rig: startRigConfig(t, 64, 64, 60000, render.Normal, opts, cfg), colour: 0x102030}
 	hs.bystander = newWindow(t, hs.dial(t), bystanderSize)
 	hs.checkBystander(t)
 	return hs
@@ -104,7 +104,13 @@ type reaction struct {
 // runHostile runs one hostile client and checks the three things.
 func runHostile(t *testing.T, opts protocol.Options, want reaction, do func(t *testing.T, hs *hostileRig, h *protocoltest.Client) (blame uint32)) {
 	t.Helper()
-	hs := startHostile(t, opts)
+	runHostileConfig(t, opts, scene.Config{}, want, do)
+}
+
+// runHostileConfig is runHostile with compositor settings.
+func runHostileConfig(t *testing.T, opts protocol.Options, cfg scene.Config, want reaction, do func(t *testing.T, hs *hostileRig, h *protocoltest.Client) (blame uint32)) {
+	t.Helper()
+	hs := startHostile(t, opts, cfg)
 	before := openFDs(t)
 	h, err := protocoltest.Dial(hs.socket)
 	if err != nil {
