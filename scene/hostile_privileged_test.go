@@ -38,8 +38,8 @@ func hiddenNames(reg *registry) []uint32 {
 func TestHostileBindsHiddenPrivilegedGlobal(t *testing.T) {
 	for _, iface := range privilegedGlobals {
 		t.Run(iface, func(t *testing.T) {
-			cfg := scene.Config{Privileged: func(*protocol.Client) bool { return false }}
-			runHostileConfig(t, protocol.Options{}, cfg, reaction{code: protocol.ErrInvalidObject, msg: "invalid global"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+			none := func(c *scene.Config) { c.Privileged = func(*protocol.Client) bool { return false } }
+			runHostileConfig(t, protocol.Options{}, none, reaction{code: protocol.ErrInvalidObject, msg: "invalid global"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
 				reg := getRegistry(t, h)
 				for _, p := range privilegedGlobals {
 					if _, ok := reg.globals[p]; ok {
@@ -61,8 +61,8 @@ func TestHostileBindsHiddenPrivilegedGlobal(t *testing.T) {
 // TestPrivilegedClientSeesPrivilegedGlobals: the filter decides per
 // client; one it admits sees both globals and can bind them.
 func TestPrivilegedClientSeesPrivilegedGlobals(t *testing.T) {
-	cfg := scene.Config{Privileged: func(*protocol.Client) bool { return true }}
-	r := startRigConfig(t, 64, 64, 60000, 0, protocol.Options{}, cfg)
+	all := func(c *scene.Config) { c.Privileged = func(*protocol.Client) bool { return true } }
+	r := startRigConfig(t, 64, 64, 60000, 0, protocol.Options{}, all)
 	h := r.dial(t)
 	reg := getRegistry(t, h)
 	for _, p := range privilegedGlobals {

@@ -56,12 +56,12 @@ func (b *syncBuffer) String() string {
 // (millihertz), turned by rot.
 func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options) *rig {
 	tb.Helper()
-	return startRigConfig(tb, w, h, mhz, rot, opts, scene.Config{})
+	return startRigConfig(tb, w, h, mhz, rot, opts, nil)
 }
 
-// startRigConfig is startRig with compositor settings (Log and Server
-// are the rig's).
-func startRigConfig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options, cfg scene.Config) *rig {
+// startRigConfig is startRig with the compositor's Config adjusted by
+// configure (nil: as startRig).
+func startRigConfig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options, configure func(*scene.Config)) *rig {
 	tb.Helper()
 	dir := tb.TempDir()
 	tb.Setenv("XDG_RUNTIME_DIR", dir)
@@ -73,7 +73,10 @@ func startRigConfig(tb testing.TB, w, h, mhz int, rot render.Transform, opts pro
 		tb.Fatal(err)
 	}
 	r.srv = srv
-	cfg.Log, cfg.Server = log, srv
+	cfg := scene.Config{Log: log, Server: srv}
+	if configure != nil {
+		configure(&cfg)
+	}
 	r.comp = scene.New(cfg)
 	r.out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, mhz, rot, func(i present.Info) {
 		r.comp.PresentDone(r.out, i)
