@@ -465,12 +465,23 @@ func (o *Output) allocBuffer(w, h int) (*scanoutBuffer, error) {
 	}, nil
 }
 
+// warnUnlessGone logs a failed clean-up; on a device that went away
+// (ENODEV: driver unbound) every clean-up fails and the kernel frees it
+// all with the file anyway, so that is only worth a debug line.
+func (o *Output) warnUnlessGone(msg string, err error) {
+	if errors.Is(err, unix.ENODEV) {
+		o.log.Debug(msg+": the device is gone", "err", err)
+		return
+	}
+	o.log.Warn(msg, "err", err)
+}
+
 func (o *Output) destroyBuffer(b *scanoutBuffer) {
 	if err := o.dev.RmFB(b.fb); err != nil {
-		o.log.Warn("free framebuffer", "err", err)
+		o.warnUnlessGone("free framebuffer", err)
 	}
 	if err := o.dev.DestroyDumb(b.dumb); err != nil {
-		o.log.Warn("free dumb buffer", "err", err)
+		o.warnUnlessGone("free dumb buffer", err)
 	}
 }
 
@@ -949,7 +960,7 @@ func (o *Output) restore() error {
 		if err == nil {
 			return nil
 		}
-		o.log.Warn("restore previous CRTC configuration", "err", err)
+		o.warnUnlessGone("restore previous CRTC configuration", err)
 	}
 	// Nothing to restore (or it is gone): switch the CRTC off rather than
 	// leave our framebuffer, which is about to be freed, on it.

@@ -276,7 +276,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		}
 		defer b.Close()
 	case "drm":
-		b, err := openDRM(ctx, opts, log, comp, loop)
+		b, err := openDRM(ctx, opts, log, comp, srv, loop)
 		if err != nil {
 			return 0, err
 		}
