@@ -2,6 +2,8 @@ package scene_test
 
 import (
 	"encoding/binary"
+	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -144,36 +146,26 @@ func (r *rig) pointAt(t *testing.T, x, y float64) {
 	r.input(t, inputevent.PointerAbs{X: x / 64, Y: y / 64}, inputevent.Frame{})
 }
 
-// pipe2 makes a pipe whose ends the test closes.
-func pipe2(t *testing.T) (rd, wr int) {
+// pipe2 makes a pipe the test closes at the end; *os.File makes a
+// second Close harmless, where closing an fd number twice could close
+// one the in-process compositor has opened since.
+func pipe2(t *testing.T) (rd, wr *os.File) {
 	t.Helper()
-	var p [2]int
-	must(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
-	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
-	return p[0], p[1]
+	rd, wr, err := os.Pipe()
+	must(t, err)
+	t.Cleanup(func() { rd.Close(); wr.Close() })
+	return rd, wr
 }
 
-// readAll reads fd to EOF with a deadline.
-func readAll(t *testing.T, fd int) string {
+// readAll reads the pipe to EOF.
+func readAll(t *testing.T, rd *os.File) string {
 	t.Helper()
-	must(t, unix.SetNonblock(fd, true))
-	var out []byte
-	buf := make([]byte, 4096)
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n, err := unix.Read(fd, buf)
-		if n > 0 {
-			out = append(out, buf[:n]...)
-			continue
-		}
-		if err == nil {
-			return string(out)
-		}
-		if err != unix.EAGAIN || time.Now().After(deadline) {
-			t.Fatalf("read pipe: %v (got %q)", err, out)
-		}
-		time.Sleep(5 * time.Millisecond)
+	rd.SetReadDeadline(time.Now().Add(3 * time.Second))
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatalf("read pipe: %v (got %q)", err, b)
 	}
+	return string(b)
 }
 
 // TestDragAndDropBetweenTwoClients drags from a small window on top to
@@ -269,8 +261,8 @@ func TestDragAndDropBetweenTwoClients(t *testing.T) {
 	mustFind(t, syncEvents(t, sh), src, srcEvDropped, "wl_data_source.dnd_drop_performed")
 
 	rd, wr := pipe2(t)
-	must(t, target.h.SendFDs([]int{wr}, offer, offerReceive, "text/plain"))
-	unix.Close(wr)
+	must(t, target.h.SendFDs([]int{int(wr.Fd())}, offer, offerReceive, "text/plain"))
+	wr.Close()
 	evs = syncEvents(t, sh)
 	if e := mustFind(t, evs, src, srcEvSend, "wl_data_source.send"); e.String(0) != "text/plain" {
 		t.Fatalf("send asks for %q, want text/plain", e.String(0))
