@@ -133,7 +133,7 @@ func TestHostileReceiveOnADestroyedSourcesOffer(t *testing.T) {
 		}
 		rd, wr := pipe2(t)
 		must(t, h.SendFDs([]int{int(wr.Fd())}, offer, offerReceive, "text/plain"))
-		must(t, h.Roundtrip(3 * time.Second))
+		must(t, h.Roundtrip(3*time.Second))
 		wr.Close()
 		// EOF: no copy of the write end is left open anywhere.
 		if got := readAll(t, rd); got != "" {
@@ -356,7 +356,7 @@ func TestHostileDataControlSourceGoneWhileOffered(t *testing.T) {
 		must(t, h.Send(src, 1))
 		rd, wr := pipe2(t)
 		must(t, h.SendFDs([]int{int(wr.Fd())}, offer, 0, "text/plain"))
-		must(t, h.Roundtrip(3 * time.Second))
+		must(t, h.Roundtrip(3*time.Second))
 		wr.Close()
 		if got := readAll(t, rd); got != "" {
 			t.Fatalf("a destroyed source's offer read %q", got)
