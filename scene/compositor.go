@@ -123,6 +123,9 @@ type Compositor struct {
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
 	sel        selectionState
+
+	relPointers []*relativePointer
+	constraints []*pointerConstraint
 }
 
 // clientState is what the scene keeps per client.
