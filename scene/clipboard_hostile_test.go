@@ -291,6 +291,57 @@ func TestHostileDragSourceDestroyedMidDrag(t *testing.T) {
 	})
 }
 
+// dragOntoItself starts a drag of a text/plain source from h's window,
+// which is also the first target, and returns the offer it got.
+func dragOntoItself(t *testing.T, hs *hostileRig, h *protocoltest.Client) (src, offer uint32) {
+	t.Helper()
+	w, c := focusedClip(t, hs, h)
+	_, serial := pressOn(t, hs, c)
+	src = c.source(t, "text/plain")
+	must(t, h.Send(src, srcSetActions, uint32(1)))
+	must(t, h.Send(c.dev, devStartDrag, src, w.surface, uint32(0), serial))
+	offer = mustFind(t, syncEvents(t, h), c.dev, devEvDataOffer, "wl_data_device.data_offer").Uint(0)
+	return src, offer
+}
+
+func TestHostileDragOfferFinishedBeforeTheDrop(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: wl.DataOfferErrorInvalidFinish, msg: "finish before the drop"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		_, offer := dragOntoItself(t, hs, h)
+		must(t, h.Send(offer, offerAccept, uint32(0), "text/plain"))
+		must(t, h.Send(offer, offerFinish))
+		return offer
+	})
+}
+
+func TestHostileDragOfferPrefersAnActionItDoesNotAllow(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: wl.DataOfferErrorInvalidAction, msg: "is not one of"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		_, offer := dragOntoItself(t, hs, h)
+		must(t, h.Send(offer, offerSetActions, uint32(1), uint32(2)))
+		return offer
+	})
+}
+
+func TestHostileDragDroppedWithoutAcceptIsCancelled(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{tolerated: true}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		src, offer := dragOntoItself(t, hs, h)
+		hs.input(t, inputevent.Button{Code: btnLeft, Pressed: false}, inputevent.Frame{})
+		evs := syncEvents(t, h)
+		if _, ok := find(evs, src, srcEvCancelled); !ok {
+			t.Fatal("a drop no target accepted did not cancel the source")
+		}
+		// The offer is dead: reading it gives nothing, finishing it is
+		// an error the next case would see.
+		rd, wr := pipe2(t)
+		must(t, h.SendFDs([]int{int(wr.Fd())}, offer, offerReceive, "text/plain"))
+		if _, ok := find(syncEvents(t, h), src, srcEvSend); ok {
+			t.Fatal("a cancelled drag's source was asked for its data")
+		}
+		rd.Close()
+		wr.Close()
+		return 0
+	})
+}
+
 func TestHostileDiesMidDrag(t *testing.T) {
 	runHostile(t, protocol.Options{}, reaction{logged: "client closed the connection"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
 		w, c := focusedClip(t, hs, h)
