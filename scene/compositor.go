@@ -78,8 +78,8 @@ type Config struct {
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
 	// Privileged says which clients may bind the globals that see or
-	// drive other clients (screencopy, output management, virtual
-	// keyboard and pointer); nil: all.
+	// drive other clients (screencopy, output management and power,
+	// virtual keyboard and pointer, data control); nil: all.
 	Privileged func(*protocol.Client) bool
 	// MaxFrameCallbacks bounds a client's frame callbacks not yet done
 	// (DefaultMaxFrameCallbacks if 0).
@@ -130,6 +130,9 @@ type Compositor struct {
 	outputMgmt outputManagement
 	idle       idleState
 	sel        selectionState
+
+	relPointers []*relativePointer
+	constraints []*pointerConstraint
 }
 
 // clientState is what the scene keeps per client.

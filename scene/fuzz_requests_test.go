@@ -169,6 +169,28 @@ func FuzzRequests(f *testing.F) {
 		fuzzMessage(0x60, 3, 0, 0x61, 32, 32, 0x34325258, 0),
 	))
 
+	// The clipboard, drag-and-drop and pointer constraints: "text" is
+	// one offer's MIME type.
+	ddm, seat, dc := idOf["wl_data_device_manager"], uint32(idOf["wl_seat"]), idOf["zwlr_data_control_manager_v1"]
+	f.Add(slices.Concat(window,
+		fuzzMessage(ddm, 0, 0, 0x70),
+		fuzzMessage(0x70, 0, 0, 5, 0x74786574, 0),
+		fuzzMessage(ddm, 1, 0, 0x71, seat),
+		fuzzMessage(0x71, 1, 0, 0x70, 0),
+		fuzzMessage(dc, 1, 0, 0x72, seat),
+		fuzzMessage(dc, 0, 0, 0x73),
+		fuzzMessage(0x73, 0, 0, 5, 0x74786574, 0),
+		fuzzMessage(0x72, 2, 0, 0x73),
+		fuzzMessage(ddm, 0, 0, 0x74),
+		fuzzMessage(0x74, 2, 0, 3),
+		fuzzMessage(0x71, 0, 0, 0x74, surf, surf, 0),
+		fuzzMessage(byte(seat), 0, 0, 0x75),
+		fuzzMessage(idOf["zwp_pointer_constraints_v1"], 1, 0, 0x76, surf, 0x75, 0, 2),
+		fuzzMessage(0x76, 2, 0, 0),
+		fuzzMessage(surf, 6, 0),
+		fuzzMessage(idOf["zwp_relative_pointer_manager_v1"], 1, 0, 0x77, 0x75),
+	))
+
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msgs, flags := decodeFuzzInput(data)
 		h, err := protocoltest.Dial(r.socket)

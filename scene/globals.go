@@ -8,8 +8,10 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/idlenotify"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/outputpower"
+	"github.com/vitrine-wm/vitrine/protocol/pointerconstraints"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/primaryselection"
+	"github.com/vitrine-wm/vitrine/protocol/relativepointer"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
 	"github.com/vitrine-wm/vitrine/protocol/viewporter"
@@ -123,6 +125,8 @@ func (c *Compositor) registerGlobals() {
 	s.AddGlobal(primaryselection.PrimarySelectionDeviceManagerV1Interface, primarySelectionVersion, c.bindPrimarySelection)
 	dc := s.AddGlobal(datacontrol.DataControlManagerV1Interface, dataControlVersion, c.bindDataControl)
 	dc.Filter = c.privileged
+	s.AddGlobal(relativepointer.RelativePointerManagerV1Interface, relativePointerVersion, c.bindRelativePointer)
+	s.AddGlobal(pointerconstraints.PointerConstraintsV1Interface, pointerConstraintsVersion, c.bindPointerConstraints)
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

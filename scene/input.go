@@ -260,11 +260,19 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 		c.handleKey(e.Code, e.Pressed, ms)
 	case inputevent.PointerMotion:
 		c.noteActivity()
-		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
+		c.relativeMotion(e)
+		if k := c.activeConstraint(); k != nil && k.locked != nil {
+			break
+		}
+		x, y := c.constrain(in.pointer[0]+e.DX, in.pointer[1]+e.DY)
+		c.movePointer(x, y, ms)
 	case inputevent.PointerAbs:
 		c.noteActivity()
+		if k := c.activeConstraint(); k != nil && k.locked != nil {
+			break
+		}
 		if o := c.outputNamed(e.Output); o != nil {
-			x, y := o.panelToGlobal(e.X, e.Y)
+			x, y := c.constrain(o.panelToGlobal(e.X, e.Y))
 			c.movePointer(x, y, ms)
 		}
 	case inputevent.Button:
@@ -420,6 +428,7 @@ func (c *Compositor) clampToLayout(x, y float64) (float64, float64, bool) {
 // pointer.
 func (c *Compositor) updatePointerFocus(ms uint32) {
 	in := &c.in
+	defer c.updateConstraints()
 	if c.sel.drag != nil {
 		c.dragMotion(ms)
 		return

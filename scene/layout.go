@@ -312,6 +312,9 @@ func (c *Compositor) surfaceCommitted(s *surface) {
 	if len(s.frames) > 0 || len(s.feedbacks) > 0 {
 		o.wantFrame = true
 	}
+	if len(c.constraints) > 0 {
+		c.constraintsCommitted(s)
+	}
 }
 
 func (c *Compositor) surfaceGone(s *surface) {
@@ -327,6 +330,7 @@ func (c *Compositor) surfaceGone(s *surface) {
 		in.cursor = nil
 	}
 	c.dragSurfaceGone(s)
+	c.constraintsSurfaceGone(s)
 	for _, o := range c.outputs {
 		// Drop callbacks of a destroyed surface queued on a frame.
 		o.doneFrames = slices.DeleteFunc(o.doneFrames, func(cb *wl.Callback) bool { return !cb.Alive() })
