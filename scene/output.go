@@ -130,6 +130,7 @@ func (c *Compositor) AddOutput(dev Output) {
 	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
 	c.relayout()
 	c.outputMgmt.outputsChanged()
+	c.displaysChanged()
 }
 
 // RemoveOutput withdraws dev (unplugged connector).
@@ -162,6 +163,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	c.closeGap()
 	c.relayout()
 	c.outputMgmt.outputsChanged()
+	c.displaysChanged()
 }
 
 // closeGap moves the outputs right of an unplugged one left, as other
@@ -435,13 +437,10 @@ func (o *output) tryScanout(list []drawItem) bool {
 		o.c.log.Warn("direct scanout failed; compositing", "output", o.dev.Name(), "err", err)
 	}
 	if !shown {
-		// Stop advertising the plane's formats to this surface: its
-		// client should allocate for the copy path instead.
-		s := list[0].s
-		if !s.scanoutRefused {
-			s.scanoutRefused = true
-			o.c.refreshFeedback(s)
-		}
+		// Stop advertising this format and modifier on the plane to
+		// this surface: its client should allocate for the copy path
+		// instead (until the displays change).
+		o.c.refuseScanout(list[0].s, b.dma.desc.Format, b.dma.desc.Modifier)
 		return false
 	}
 	o.scannedOut(list, b)
