@@ -37,7 +37,13 @@ func dmabufScenarios() []Scenario {
 		if d == "virtio" {
 			// NV12 through the copy path, in the same boot: vitrine
 			// converts it; virtio-gpu shows what it was sent.
-			runs = append(runs, vitrineRun{tag: "nv12", client: quadrants("vgem") + " --format nv12", want: showQuadrantsNV12, path: copyPath})
+			runs = append(runs,
+				vitrineRun{tag: "nv12", client: quadrants("vgem") + " --format nv12", want: showQuadrantsNV12, path: copyPath},
+				// A player's picture: a moving NV12 subsurface scaled 2×
+				// by its viewport over the UI, converted and scaled
+				// on the copy path.
+				vitrineRun{tag: "video", client: movingBox("vgem", 40) + " --video-subsurface --format nv12", until: finalBoxLine,
+					want: showBoxWithVideo, path: copyPath})
 		}
 		rows = append(rows, vitrineScenario("dmabuf-vgem-"+d+"-copy", []string{d}, "vgem", runs...))
 	}
@@ -161,6 +167,36 @@ func judgeMainDevice(out string) error {
 		return errors.New(strings.Join(problems, "\n"))
 	}
 	return nil
+}
+
+// videoSize and videoScale are dmabuf-client --video-subsurface's buffer
+// size and viewport scale.
+var videoSize = image.Pt(320, 180)
+
+const videoScale = 2
+
+var videoAt = regexp.MustCompile(`(?m)^video-at frame=\d+ x=(\d+) y=(\d+)$`)
+
+// withVideo draws onto img the video subsurface where the client's last
+// video-at line put it: the NV12 quadrants as the reference decodes
+// them, scaled by the viewport (each source pixel a videoScale square,
+// the nearest-neighbour sampling at pixel centres of an exact multiple).
+func withVideo(img *image.RGBA, log string) (*image.RGBA, error) {
+	all := videoAt.FindAllStringSubmatch(log, -1)
+	if all == nil {
+		return nil, errors.New("no video-at line: the client did not move its video subsurface")
+	}
+	last := all[len(all)-1]
+	x, _ := strconv.Atoi(last[1])
+	y, _ := strconv.Atoi(last[2])
+	video := quadrantsImage(videoSize.X, videoSize.Y, nv12Colors(videoSize))
+	dst := image.Rect(x, y, x+videoScale*videoSize.X, y+videoScale*videoSize.Y)
+	for py := dst.Min.Y; py < dst.Max.Y; py++ {
+		for px := dst.Min.X; px < dst.Max.X; px++ {
+			img.Set(px, py, video.At((px-x)/videoScale, (py-y)/videoScale))
+		}
+	}
+	return img, nil
 }
 
 // nv12Colors are the quadrant colours after dmabuf-client's NV12
