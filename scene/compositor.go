@@ -133,7 +133,20 @@ type Compositor struct {
 
 	relPointers []*relativePointer
 	constraints []*pointerConstraint
+
+	// mainDevice is the dev_t clients are told to allocate and render
+	// with (SetMainDevice); 0 until set.
+	mainDev uint64
+	// displayEpoch counts changes of the displays (outputs added or
+	// removed, modes changed): what a display refused to scan out
+	// before may be taken after.
+	displayEpoch uint64
 }
+
+// SetMainDevice sets the device linux-dmabuf feedback names as the main
+// device (a render node clients can render with, chosen by the caller:
+// kms.ChooseMainDevice). Call it before clients connect.
+func (c *Compositor) SetMainDevice(dev uint64) { c.mainDev = dev }
 
 // clientState is what the scene keeps per client.
 type clientState struct {

@@ -157,6 +157,7 @@ func (c *Compositor) AddOutput(dev Output) {
 		o.offIdle = true
 		c.applyPower(o)
 	}
+	c.displaysChanged()
 }
 
 // RemoveOutput withdraws dev (unplugged connector). The last output
@@ -195,6 +196,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 	c.closeGap()
 	c.relayout()
 	c.outputMgmt.outputsChanged()
+	c.displaysChanged()
 }
 
 // closeGap moves the outputs right of an unplugged one left, as other
@@ -481,13 +483,10 @@ func (o *output) tryScanout(list []drawItem) bool {
 		o.c.log.Warn("direct scanout failed; compositing", "output", o.dev.Name(), "err", err)
 	}
 	if !shown {
-		// Stop advertising the plane's formats to this surface: its
-		// client should allocate for the copy path instead.
-		s := list[0].s
-		if !s.scanoutRefused {
-			s.scanoutRefused = true
-			o.c.refreshFeedback(s)
-		}
+		// Stop advertising this format and modifier on the plane to
+		// this surface: its client should allocate for the copy path
+		// instead (until the displays change).
+		o.c.refuseScanout(list[0].s, b.dma.desc.Format, b.dma.desc.Modifier)
 		return false
 	}
 	o.scannedOut(list, b)

@@ -475,6 +475,7 @@ func (c *Compositor) outputResized(o *output) {
 		}
 	}
 	c.relayout()
+	c.displaysChanged()
 }
 
 // readMode takes o's logical size and refresh period from its display.

@@ -126,6 +126,10 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		comp.AddOutput(o)
 		log.Info("kms output", "name", o.Name(), "atomic", o.Atomic(), "plane_rotation", o.PlaneRotation())
 	}
+	if err := setMainDevice(opts, comp, b.dev, log); err != nil {
+		b.close()
+		return nil, err
+	}
 	if err := configureInput(opts, comp, sess, log); err != nil {
 		b.close()
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
@@ -59,17 +60,19 @@ type options struct {
 	mode       *outputFlag
 	legacyKMS  bool
 	noPlaneRot bool
-	keymap     string
-	noVTSwitch bool
-	noQuitKey  bool
-	hideCursor bool
-	xkbNames   xkb.Names
-	ping       time.Duration
-	idle       time.Duration
-	privileged string
-	layout     string
-	noBindings bool
-	command    []string
+	// renderDevice is --render-device: the feedback's main device.
+	renderDevice string
+	keymap       string
+	noVTSwitch   bool
+	noQuitKey    bool
+	hideCursor   bool
+	xkbNames     xkb.Names
+	ping         time.Duration
+	idle         time.Duration
+	privileged   string
+	layout       string
+	noBindings   bool
+	command      []string
 	// wlOutputs is how many windows the wayland backend opens.
 	wlOutputs int
 
@@ -88,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]; with --backend wayland, the windows' size until the parent compositor picks one")
 	fs.IntVar(&o.wlOutputs, "wayland-outputs", 1, "with --backend wayland, how many windows (outputs) to open")
 	fs.StringVar(&o.drmDevice, "drm-device", "", "DRM device to display on (default: the first card with a connected display)")
+	fs.StringVar(&o.renderDevice, "render-device", "", "DRM node clients are told to render with (linux-dmabuf main device), e.g. /dev/dri/renderD128 (default: the render node whose buffers the display imports, else the display's own render node, else the first render node)")
 	fs.Var(o.rotate, "rotate", "output rotation in degrees, 0, 90, 180 or 270, counter-clockwise: DEGREES for every output or NAME=DEGREES for one (repeatable; e.g. --rotate HDMI-A-1=90)")
 	fs.StringVar(&o.socket, "socket", "", "Wayland socket name in $XDG_RUNTIME_DIR (default: first free wayland-N)")
 	fs.BoolVar(&o.restart, "restart", false, "restart the command when it exits instead of exiting (kiosk)")
@@ -266,6 +270,9 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		}
 		comp.AddOutput(out)
 		defer out.Close()
+		if err := setMainDevice(opts, comp, nil, log); err != nil {
+			return 0, err
+		}
 		if err := configureInput(opts, comp, nil, log); err != nil {
 			return 0, err
 		}
@@ -314,6 +321,31 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		fmt.Fprintln(os.Stderr, s.String())
 	}
 	return status, err
+}
+
+// setMainDevice tells the scene which device clients should render with:
+// --render-device, else kms.ChooseMainDevice's pick for display (nil on
+// the headless backend).
+func setMainDevice(opts *options, comp *scene.Compositor, display *kms.Device, log *slog.Logger) error {
+	if opts.renderDevice != "" {
+		id, err := kms.NodeID(opts.renderDevice)
+		if err != nil {
+			return fmt.Errorf("--render-device %s: %w", opts.renderDevice, err)
+		}
+		comp.SetMainDevice(id)
+		log.Info("main device for clients", "path", opts.renderDevice, "why", "--render-device")
+		return nil
+	}
+	infos, err := kms.ListDevices("/sys", "/dev")
+	if err != nil {
+		// No DRM at all (a container): nothing to name.
+		log.Debug("no DRM devices for the dma-buf main device", "err", err)
+		return nil
+	}
+	m := kms.ChooseMainDevice(display, infos)
+	comp.SetMainDevice(m.ID)
+	log.Info("main device for clients", "path", m.Path, "why", m.Why)
+	return nil
 }
 
 // chooseBackend resolves --backend auto and says why.
