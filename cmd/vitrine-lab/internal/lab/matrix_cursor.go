@@ -79,7 +79,32 @@ sleep 1
 lab-screendump cirrus cirrus >/dev/null || fail "screendump cirrus"
 kill $pid; wait $pid
 grep -v 'msg=frame' $log | sed 's/^/cirrus| /'
-`, cursorMoves, tabletX, tabletY)
+pid=
+log=/tmp/blank.log
+vitrine --backend drm --session direct --drm-device /dev/dri/card0 --idle-timeout %[4]s --log-level debug -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+pid=$!
+await '^first-frame' 1 'shm-client first frame (blank)'
+sleep %[5]s
+lab-screendump blank-lit >/dev/null || fail "screendump blank-lit"
+await 'msg="output power" output=Virtual-1 on=false' 1 'Virtual-1 switched off after %[4]s without input'
+sleep 1
+lab-screendump blank-dark >/dev/null || fail "screendump blank-dark"
+frames=$(grep -c 'msg=frame' $log)
+lab-input <<EOF || fail "lab-input"
+key shift
+EOF
+await 'msg="output power" output=Virtual-1 on=true' 1 'Virtual-1 on again after a key'
+await 'msg=frame' $((frames + 1)) 'a frame after waking'
+sleep %[5]s
+lab-screendump blank-back >/dev/null || fail "screendump blank-back"
+kill $pid; wait $pid
+grep -v 'msg=frame' $log | sed 's/^/blank| /'
+`, cursorMoves, tabletX, tabletY, blankAfter, settle)
+
+// blankAfter is the blanking phase's --idle-timeout: long enough for
+// the lit screendump after the first frame (TCG is slow), short for
+// the row's time.
+const blankAfter = "3s"
 
 // cursorCheck judges cursorScenario's output.
 func cursorCheck(_ *Env, res *Result, runErr error) error {
@@ -105,6 +130,7 @@ func cursorCheck(_ *Env, res *Result, runErr error) error {
 	if err := cursorAtPointer(res, tagged(out, "cirrus")); err != nil {
 		problems = append(problems, "cirrus: "+err.Error())
 	}
+	problems = append(problems, blankProblems(res, out)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(out, 25)))
 	}
@@ -159,6 +185,65 @@ func cursorAtPointer(res *Result, lines []string) error {
 		if !is(p, bg) {
 			return fmt.Errorf("%s: pixel %v beside the cursor is %v, want the client's background %v", path, p, img.At(p.X, p.Y), bg)
 		}
+	}
+	return nil
+}
+
+// blankProblems judges the blanking phase: quadrants on Virtual-1, then
+// after --idle-timeout the CRTC switched off (QEMU shows its dark "not
+// active" picture instead), and after one key the quadrants again.
+func blankProblems(res *Result, out string) []string {
+	var problems []string
+	lines := tagged(out, "blank")
+	joined := strings.Join(lines, "\n")
+	for _, want := range []string{`msg="idle: outputs off"`, `msg="output power" output=Virtual-1 on=false`, `msg="input: outputs on"`, `msg="output power" output=Virtual-1 on=true`} {
+		if !strings.Contains(joined, want) {
+			problems = append(problems, "blank: vitrine never logged "+want)
+		}
+	}
+	if strings.Contains(joined, "level=ERROR") || strings.Contains(joined, "err=") {
+		problems = append(problems, "blank: vitrine logged an error:\n"+indent(joined))
+	}
+	size, err := firstFrameSize(joined, "")
+	if err != nil {
+		return append(problems, "blank: "+err.Error())
+	}
+	want := quadrantsImage(size.X, size.Y, quadrantColors)
+	for _, name := range []string{"blank-lit", "blank-back"} {
+		if err := compareScreendump(res, name, want); err != nil {
+			problems = append(problems, "blank: "+err.Error())
+		}
+	}
+	if err := darkScreendump(res, "blank-dark"); err != nil {
+		problems = append(problems, "blank: "+err.Error())
+	}
+	return problems
+}
+
+// darkScreendump wants nine in ten of screendump name's pixels dark
+// (each channel below 48): a display switched off, whatever QEMU draws
+// for it.
+func darkScreendump(res *Result, name string) error {
+	path, err := screendumpPath(res, name)
+	if err != nil {
+		return err
+	}
+	img, err := screencheck.ReadPNG(path)
+	if err != nil {
+		return fmt.Errorf("screendump %s: %w", name, err)
+	}
+	b := img.Bounds()
+	dark := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 < 48 && g>>8 < 48 && bl>>8 < 48 {
+				dark++
+			}
+		}
+	}
+	if total := b.Dx() * b.Dy(); dark*10 < total*9 {
+		return fmt.Errorf("%s: %d of %d pixels dark, want nine in ten: the display was not switched off", path, dark, total)
 	}
 	return nil
 }
