@@ -579,7 +579,7 @@ func (c *Compositor) keyBinding(code uint32) bool {
 
 func (c *Compositor) switchVT(vt int) {
 	if err := c.in.cfg.SwitchVT(vt); err != nil {
-		c.log.Warn("switch VT", "vt", vt, "err", err)
+		c.log.Warn("switch VT", "vt", vt, "err", err, "event", "vt.switch_failed")
 	}
 }
 

@@ -77,10 +77,10 @@ func (c *childProcess) supervise() {
 				return
 			}
 		} else {
-			c.log.Info("command started", "command", c.argv, "pid", cmd.Process.Pid)
+			c.log.Info("command started", "command", c.argv, "pid", cmd.Process.Pid, "event", "child.started")
 			err = cmd.Wait()
 			code := exitCode(cmd, err)
-			c.log.Info("command exited", "command", c.argv, "status", code)
+			c.log.Info("command exited", "command", c.argv, "status", code, "event", "child.exited")
 			c.mu.Lock()
 			stopping := c.stopping
 			c.mu.Unlock()
