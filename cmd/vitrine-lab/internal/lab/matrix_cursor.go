@@ -39,7 +39,7 @@ func cursorScenario() Scenario {
 	}
 }
 
-var cursorCommand = awaitShell + fmt.Sprintf(`log=/tmp/virtio.log
+var cursorCommand = awaitShell + eventShell + fmt.Sprintf(`log=/tmp/virtio.log
 vitrine --backend drm --session direct --drm-device /dev/dri/card0 --log-level debug -- input-echo --cursor >$log 2>&1 &
 pid=$!
 await '^first-frame' 1 'input-echo first frame (virtio)'
@@ -81,24 +81,24 @@ kill $pid; wait $pid
 grep -v 'msg=frame' $log | sed 's/^/cirrus| /'
 pid=
 log=/tmp/blank.log
-vitrine --backend drm --session direct --drm-device /dev/dri/card0 --idle-timeout %[4]s --log-level debug -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+vitrine --backend drm --session direct --drm-device /dev/dri/card0 --idle-timeout %[4]s --log-level debug --log-format json -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
 pid=$!
 await '^first-frame' 1 'shm-client first frame (blank)'
 sleep %[5]s
 lab-screendump blank-lit >/dev/null || fail "screendump blank-lit"
-await 'msg="output power" output=Virtual-1 on=false' 1 'Virtual-1 switched off after %[4]s without input'
+awaitev $log output.power 1 'Virtual-1 switched off after %[4]s without input' '"output":"Virtual-1"' '"on":false'
 sleep 1
 lab-screendump blank-dark >/dev/null || fail "screendump blank-dark"
-frames=$(grep -c 'msg=frame' $log)
+frames=$(matchev $log frame)
 lab-input <<EOF || fail "lab-input"
 key shift
 EOF
-await 'msg="output power" output=Virtual-1 on=true' 1 'Virtual-1 on again after a key'
-await 'msg=frame' $((frames + 1)) 'a frame after waking'
+awaitev $log output.power 1 'Virtual-1 on again after a key' '"output":"Virtual-1"' '"on":true'
+awaitev $log frame $((frames + 1)) 'a frame after waking'
 sleep %[5]s
 lab-screendump blank-back >/dev/null || fail "screendump blank-back"
 kill $pid; wait $pid
-grep -v 'msg=frame' $log | sed 's/^/blank| /'
+grep -vF '"event":"frame"' $log | sed 's/^/blank| /'
 `, cursorMoves, tabletX, tabletY, blankAfter, settle)
 
 // blankAfter is the blanking phase's --idle-timeout: long enough for
@@ -196,13 +196,17 @@ func blankProblems(res *Result, out string) []string {
 	var problems []string
 	lines := tagged(out, "blank")
 	joined := strings.Join(lines, "\n")
-	for _, want := range []string{`msg="idle: outputs off"`, `msg="output power" output=Virtual-1 on=false`, `msg="input: outputs on"`, `msg="output power" output=Virtual-1 on=true`} {
-		if !strings.Contains(joined, want) {
-			problems = append(problems, "blank: vitrine never logged "+want)
+	evs := vitrineEvents(lines)
+	for _, want := range [][]string{{"idle.blank"}, {"output.power", "output", "Virtual-1", "on", "false"}, {"idle.wake"}, {"output.power", "output", "Virtual-1", "on", "true"}} {
+		if countEvents(evs, want[0], want[1:]...) != 1 {
+			problems = append(problems, fmt.Sprintf("blank: want one %s event with %q", want[0], want[1:]))
 		}
 	}
-	if strings.Contains(joined, "level=ERROR") || strings.Contains(joined, "err=") {
-		problems = append(problems, "blank: vitrine logged an error:\n"+indent(joined))
+	if n := countEvents(evs, "output.power_failed"); n > 0 {
+		problems = append(problems, "blank: the display refused to switch: "+strings.Join(errorEvents(findEvents(evs, "output.power_failed")), "; "))
+	}
+	for _, p := range errorEvents(evs) {
+		problems = append(problems, "blank: "+p)
 	}
 	size, err := firstFrameSize(joined, "")
 	if err != nil {

@@ -22,10 +22,10 @@ cirrus| level=DEBUG msg="no cursor plane; the cursor is composited" output=VGA-1
 cirrus| pointer-motion x=500.02 y=375.01
 cirrus| pointer-motion x=256.01 y=576.02
 blank| first-frame 1280x800
-blank| level=INFO msg="idle: outputs off" after=3s
-blank| level=INFO msg="output power" output=Virtual-1 on=false
-blank| level=INFO msg="input: outputs on"
-blank| level=INFO msg="output power" output=Virtual-1 on=true
+blank| {"level":"INFO","msg":"idle: outputs off","after":3000000000,"event":"idle.blank"}
+blank| {"level":"INFO","msg":"output power","output":"Virtual-1","on":false,"event":"output.power"}
+blank| {"level":"INFO","msg":"input: outputs on","event":"idle.wake"}
+blank| {"level":"INFO","msg":"output power","output":"Virtual-1","on":true,"event":"output.power"}
 `
 	right := shot(image.Pt(256, 576))
 	dir := t.TempDir()
@@ -46,8 +46,8 @@ blank| level=INFO msg="output power" output=Virtual-1 on=true
 		{"not on the plane", strings.Replace(good, "cursor on the cursor plane", "x", 1), shots(right, blank...), "never logged the cursor on the cursor plane"},
 		{"cursor elsewhere", good, shots(shot(image.Pt(500, 375)), blank...), "are not magenta"},
 		{"no motion", strings.ReplaceAll(good, "cirrus| pointer-motion", "cirrus| nothing"), shots(right, blank...), "no pointer-motion"},
-		{"never blanked", strings.Replace(good, "on=false", "on=maybe", 1), shots(right, blank...), `never logged msg="output power" output=Virtual-1 on=false`},
-		{"not woken", strings.Replace(good, "input: outputs on", "x", 1), shots(right, blank...), `never logged msg="input: outputs on"`},
+		{"never blanked", strings.Replace(good, `"on":false`, `"on":"maybe"`, 1), shots(right, blank...), `want one output.power event with ["output" "Virtual-1" "on" "false"]`},
+		{"not woken", strings.Replace(good, `"idle.wake"`, `"x"`, 1), shots(right, blank...), `want one idle.wake event`},
 		{"still lit", good, shots(right, blank[0], saveShot(t, t.TempDir(), "blank-dark", quads), blank[2]), "not switched off"},
 		{"not repainted", good, shots(right, blank[0], blank[1], saveShot(t, t.TempDir(), "blank-back", dark)), "blank-back"},
 	}
