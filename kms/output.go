@@ -337,7 +337,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	o.unregister = dev.HandleEvents(uint64(crtcID), o.handleFlip)
 	o.log.Info("output on", "description", o.desc, "mode", o.mode.String(), "crtc", crtcID,
 		"atomic", o.atomic, "transform", o.transform.String(), "plane_rotation", o.planeRotated,
-		"buffers", o.maxBuffers, "format", o.format.String())
+		"buffers", o.maxBuffers, "format", o.format.String(), "event", "output.on")
 	return o, nil
 }
 
@@ -633,7 +633,7 @@ func (o *Output) presentNow(clipped []image.Rectangle) error {
 		if prevSeq != 0 {
 			age = o.ring.Seq() - prevSeq
 		}
-		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", age)
+		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", age, "event", "frame")
 	}
 	buf.seq = o.ring.Seq()
 	o.copiedBytes += int64(n)
@@ -943,7 +943,7 @@ func (o *Output) Close() error {
 	if o.modeBlob != 0 {
 		o.dev.DestroyBlob(o.modeBlob)
 	}
-	o.log.Info("output off", "frames", o.Frames(), "scanouts", o.Scanouts(), "copied_bytes", o.CopiedBytes())
+	o.log.Info("output off", "frames", o.Frames(), "scanouts", o.Scanouts(), "copied_bytes", o.CopiedBytes(), "event", "output.off")
 	return err
 }
 

@@ -691,7 +691,7 @@ func (c *Compositor) sendKeymap(k *wl.Keyboard) error {
 
 func (c *Compositor) switchVT(vt int) {
 	if err := c.in.cfg.SwitchVT(vt); err != nil {
-		c.log.Warn("switch VT", "vt", vt, "err", err)
+		c.log.Warn("switch VT", "vt", vt, "err", err, "event", "vt.switch_failed")
 	}
 }
 

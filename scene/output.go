@@ -572,7 +572,7 @@ func (c *Compositor) SetActive(active bool) {
 		return
 	}
 	c.active = active
-	c.log.Info("session", "active", active)
+	c.log.Info("session", "active", active, "event", "session.active")
 	if !active {
 		return
 	}
@@ -627,7 +627,7 @@ func (o *output) frameDone(info present.Info) {
 	}
 	o.pendingScreen = nil
 	if o.c.started != 0 && len(o.doneFrames) > 0 && !o.isPlaceholder() {
-		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond))
+		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond), "event", "frame.first")
 		o.c.started = 0
 	}
 	o.gen++

@@ -76,7 +76,7 @@ func (c *childProcess) run() {
 		c.scheduleRestart()
 		return
 	}
-	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid)
+	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid, "event", "child.started")
 }
 
 func (c *childProcess) spawn() error {
@@ -131,7 +131,7 @@ func (c *childProcess) pidfdReady(eventloop.Events) {
 func (c *childProcess) reap(err error) {
 	c.running = 0
 	code := exitCode(c.cmd, err)
-	c.log.Info("command exited", "command", c.argv, "status", code)
+	c.log.Info("command exited", "command", c.argv, "status", code, "event", "child.exited")
 	if !c.restart || c.stopping {
 		c.exited(code)
 		return

@@ -55,6 +55,7 @@ type options struct {
 	restart    bool
 	session    string
 	logLevel   string
+	logFormat  string
 	trace      bool
 	maxQueue   int
 	mode       *outputFlag
@@ -97,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.restart, "restart", false, "restart the command when it exits instead of exiting (kiosk)")
 	fs.StringVar(&o.session, "session", "auto", "session manager: auto, logind, seatd or direct")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text (key=value) or json (one object a line, with stable event names: README, Logs)")
 	fs.BoolVar(&o.trace, "trace-protocol", false, "log every client request (at debug level)")
 	fs.Var(o.mode, "mode", "drm mode WIDTHxHEIGHT[@HZ] for every output, or NAME=WIDTHxHEIGHT[@HZ] for one (repeatable; default: each display's preferred mode)")
 	fs.BoolVar(&o.legacyKMS, "legacy-kms", false, "use legacy KMS (SETCRTC, PAGE_FLIP, DIRTYFB) even where atomic works, for testing drivers")
@@ -192,12 +194,19 @@ func (o *options) layoutWhy() string {
 	return "no --restart and no --layout"
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -213,7 +222,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vitrine:", err)
 		return 2
 	}
-	log, err := newLogger(opts.logLevel, stderr)
+	log, err := newLogger(opts.logLevel, opts.logFormat, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "vitrine:", err)
 		return 2
@@ -257,7 +266,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	defer cancel()
 
 	backend, why := chooseBackend(opts)
-	log.Info("backend selected", "backend", backend, "why", why)
+	log.Info("backend selected", "backend", backend, "why", why, "event", "backend.selected")
 	switch backend {
 	case "headless":
 		w, h, mhz, _ := headless.ParseMode(opts.output)
@@ -296,7 +305,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		return 0, err
 	}
 	defer srv.Close()
-	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
+	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName(), "event", "listening")
 
 	status := 0
 	if len(opts.command) > 0 {
@@ -318,7 +327,12 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		child.stop()
 	}
 	for _, s := range comp.Stats() {
+		// The stats: line is a contract in both formats; JSON logs also
+		// get it as an event.
 		fmt.Fprintln(os.Stderr, s.String())
+		if opts.logFormat == "json" {
+			log.Info("stats", "output", s.Output, "frames", s.Frames, "scanout", s.Scanout, "composited", s.Composited, "copied_bytes", s.CopiedBytes, "event", "stats")
+		}
 	}
 	return status, err
 }
