@@ -121,6 +121,7 @@ type Compositor struct {
 
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
+	lock       sessionLockState
 }
 
 // clientState is what the scene keeps per client.

@@ -6,6 +6,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
+	"github.com/vitrine-wm/vitrine/protocol/sessionlock"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
 	"github.com/vitrine-wm/vitrine/protocol/viewporter"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
@@ -107,6 +108,7 @@ func (c *Compositor) registerGlobals() {
 	sc.Filter = c.privileged
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
+	s.AddGlobal(sessionlock.SessionLockManagerV1Interface, sessionLockVersion, c.bindSessionLock)
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

@@ -624,6 +624,10 @@ func (c *Compositor) keyboardEnter(k *wl.Keyboard, s *surface) {
 // setKeyboardFocus moves keyboard focus (kiosk: the topmost toplevel).
 func (c *Compositor) setKeyboardFocus(s *surface) {
 	in := &c.in
+	if c.lock.active && s != nil && !c.isLockSurface(s) {
+		// Nothing but the lock screen takes keys while locked.
+		s = c.lockFocus()
+	}
 	if in.kbFocus == s {
 		return
 	}
@@ -737,7 +741,9 @@ func (c *Compositor) setCursorVisible(v bool) {
 // pointer on what is under it after the stacking changed.
 func (c *Compositor) focusChanged() {
 	var top *surface
-	if n := len(c.toplevels); n > 0 {
+	if c.lock.active {
+		top = c.lockFocus()
+	} else if n := len(c.toplevels); n > 0 {
 		top = c.toplevels[n-1].xs.surface
 	}
 	c.setKeyboardFocus(top)

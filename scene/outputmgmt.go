@@ -469,6 +469,7 @@ func (c *Compositor) outputResized(o *output) {
 			x.SendDone()
 		}
 	}
+	c.lockOutputResized(o)
 	c.relayout()
 }
 
