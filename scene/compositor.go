@@ -141,6 +141,7 @@ type Compositor struct {
 	// removed, modes changed): what a display refused to scan out
 	// before may be taken after.
 	displayEpoch uint64
+	lock         sessionLockState
 }
 
 // SetMainDevice sets the device linux-dmabuf feedback names as the main

@@ -13,6 +13,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/primaryselection"
 	"github.com/vitrine-wm/vitrine/protocol/relativepointer"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
+	"github.com/vitrine-wm/vitrine/protocol/sessionlock"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
 	"github.com/vitrine-wm/vitrine/protocol/viewporter"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
@@ -127,6 +128,7 @@ func (c *Compositor) registerGlobals() {
 	dc.Filter = c.privileged
 	s.AddGlobal(relativepointer.RelativePointerManagerV1Interface, relativePointerVersion, c.bindRelativePointer)
 	s.AddGlobal(pointerconstraints.PointerConstraintsV1Interface, pointerConstraintsVersion, c.bindPointerConstraints)
+	s.AddGlobal(sessionlock.SessionLockManagerV1Interface, sessionLockVersion, c.bindSessionLock)
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

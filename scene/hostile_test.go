@@ -100,6 +100,10 @@ type reaction struct {
 	// tolerated: the client is within the protocol and stays connected;
 	// the case checks what it needs itself.
 	tolerated bool
+	// unlock: the hostile client locked the session, which stays locked
+	// after it is gone (ext-session-lock requires it); a new lock client
+	// unlocks before the bystander is judged.
+	unlock bool
 }
 
 // runHostile runs one hostile client and checks the three things.
@@ -151,6 +155,10 @@ func runHostileConfig(t *testing.T, opts protocol.Options, configure func(*scene
 	// The hostile client's window must be gone before the bystander's
 	// pixels can be judged.
 	waitClients(t, hs.rig, 1)
+	if want.unlock {
+		recoverLock(t, hs.rig)
+		waitClients(t, hs.rig, 1)
+	}
 	hs.checkBystander(t)
 	checkNoLeak(t, hs.rig, before)
 }

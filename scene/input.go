@@ -730,6 +730,10 @@ func (c *Compositor) keyboardEnter(k *wl.Keyboard, s *surface) {
 // setKeyboardFocus moves keyboard focus (kiosk: the topmost toplevel).
 func (c *Compositor) setKeyboardFocus(s *surface) {
 	in := &c.in
+	if c.lock.active && s != nil && !c.isLockSurface(s) {
+		// Nothing but the lock screen takes keys while locked.
+		s = c.lockFocus()
+	}
 	if in.kbFocus == s {
 		return
 	}
@@ -849,7 +853,9 @@ func (c *Compositor) setCursorVisible(v bool) {
 // pointer on what is under it after the stacking changed.
 func (c *Compositor) focusChanged() {
 	var top *surface
-	if t := c.topToplevel(); t != nil {
+	if c.lock.active {
+		top = c.lockFocus()
+	} else if t := c.topToplevel(); t != nil {
 		top = t.xs.surface
 	}
 	c.setKeyboardFocus(top)

@@ -268,6 +268,9 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 			p, o, ok := c.surfaceOrigin(parent)
 			return p.Add(s.sub.pos), o, ok
 		}
+		if ls, ok := s.role.(*lockSurface); ok {
+			return c.lockOrigin(ls)
+		}
 		xs, _ := s.role.(*xdgSurface)
 		if xs == nil || !xs.mapped {
 			return image.Point{}, nil, false
@@ -345,6 +348,9 @@ func (c *Compositor) drawList(o *output) []drawItem {
 
 // appendDrawList is drawList into a caller's buffer.
 func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
+	if c.lock.active {
+		return c.appendLockList(list, o)
+	}
 	for _, t := range c.toplevels {
 		if t.out != o || !t.xs.mapped || t.minimized {
 			continue

@@ -193,6 +193,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		delete(cs.outputs, o)
 	}
 	o.xdgOutputs = nil
+	c.lockOutputGone(o)
 	c.closeGap()
 	c.relayout()
 	c.outputMgmt.outputsChanged()
@@ -563,6 +564,9 @@ func (o *output) collectFrameWork(list []drawItem) {
 		s.frames, s.feedbacks = emptied(s.frames), emptied(s.feedbacks)
 	}
 	o.c.cursorFrameWork(o)
+	if len(o.c.lock.waiting) > 0 {
+		o.c.lockFrameStarted(o)
+	}
 }
 
 // SetActive pauses drawing (another VT has the display; clients stay
@@ -658,6 +662,9 @@ func (o *output) frameDone(info present.Info) {
 		fb.Destroy()
 	}
 	o.doneFrames, o.doneFeedbacks = o.doneFrames[:0], o.doneFeedbacks[:0]
+	if len(o.c.lock.started) > 0 {
+		o.c.lockFrameDone(o)
+	}
 	waiters := o.copyWaiters
 	o.copyWaiters = nil
 	for _, f := range waiters {

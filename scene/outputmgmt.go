@@ -474,6 +474,7 @@ func (c *Compositor) outputResized(o *output) {
 			x.SendDone()
 		}
 	}
+	c.lockOutputResized(o)
 	c.relayout()
 	c.displaysChanged()
 }
