@@ -509,7 +509,7 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 		}
 		return
 	}
-	if c.desktop() && c.desktopButton(code, pressed, ms) {
+	if !c.lock.active && c.desktop() && c.desktopButton(code, pressed, ms) {
 		return
 	}
 	state := uint32(wl.PointerButtonStateReleased)
@@ -616,9 +616,19 @@ func (c *Compositor) keyBinding(sym string, mods uint32) bool {
 	cfg := c.in.cfg
 	ctrlAlt := mods&xkb.ModControl != 0 && mods&xkb.ModMod1 != 0
 	if !ctrlAlt {
+		if c.lock.active {
+			// Behind a lock screen no binding may close, raise or
+			// cycle the session's windows: the keys are the lock's.
+			return false
+		}
 		return c.desktopBinding(sym, mods)
 	}
 	switch {
+	case sym == "BackSpace" && cfg.QuitKey && c.lock.active:
+		// Quitting would end the session the lock protects and drop the
+		// user to the console vitrine was started from.
+		c.log.Info("Ctrl+Alt+Backspace ignored: the session is locked")
+		return false
 	case sym == "BackSpace" && cfg.QuitKey:
 		c.log.Info("Ctrl+Alt+Backspace: quitting")
 		c.Stop(nil)
