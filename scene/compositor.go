@@ -101,6 +101,11 @@ type Compositor struct {
 
 	outputs   []*output
 	toplevels []*toplevel // bottom to top
+	// layers are the layer-shell surfaces in creation order; within a
+	// layer, later ones are drawn above earlier ones.
+	layers []*layerSurface
+	// arranging is true while arrangeLayers runs.
+	arranging bool
 	clients   map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop

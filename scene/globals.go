@@ -3,6 +3,7 @@ package scene
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
@@ -107,6 +108,7 @@ func (c *Compositor) registerGlobals() {
 	sc.Filter = c.privileged
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
+	s.AddGlobal(layershell.LayerShellV1Interface, layerShellVersion, c.bindLayerShell)
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

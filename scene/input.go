@@ -57,6 +57,9 @@ type inputState struct {
 	touches   []*wl.Touch
 
 	kbFocus *surface
+	// layerFocus is an on-demand layer surface the user pressed on; it
+	// has the keyboard until the user presses elsewhere.
+	layerFocus *layerSurface
 
 	// Pointer position in global layout coordinates.
 	pointer      [2]float64
@@ -463,6 +466,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	in := &c.in
 	if pressed {
 		in.buttons = append(in.buttons, code)
+		if len(in.buttons) == 1 && in.ptrFocus != nil {
+			c.focusLayerOnInput(in.ptrFocus)
+		}
 	} else {
 		in.buttons = slices.DeleteFunc(in.buttons, func(b uint32) bool { return b == code })
 	}
@@ -656,6 +662,7 @@ func (c *Compositor) touchDown(e inputevent.TouchDown, ms uint32) {
 	if s == nil {
 		return
 	}
+	c.focusLayerOnInput(s)
 	tp := touchPoint{s: s, origin: origin, touches: c.touchesOf(s)}
 	c.in.touchFocus[e.ID] = tp
 	serial := c.srv.NextSerial()
@@ -726,6 +733,9 @@ func (c *Compositor) focusChanged() {
 	var top *surface
 	if n := len(c.toplevels); n > 0 {
 		top = c.toplevels[n-1].xs.surface
+	}
+	if ls := c.keyboardLayer(); ls != nil {
+		top = ls.surface
 	}
 	c.setKeyboardFocus(top)
 	if len(c.in.buttons) == 0 {

@@ -28,6 +28,10 @@ type output struct {
 	// Logical size (rotated mode size).
 	width, height int
 	refresh       time.Duration
+	// usable is the part of the output windows are laid out in, global
+	// coordinates: the output less layer surfaces' exclusive zones
+	// (arrangeLayers); empty until first arranged.
+	usable image.Rectangle
 
 	damage   render.Damage // output coordinates, waiting for the next frame
 	inFlight bool
@@ -141,6 +145,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
+	c.closeLayersOn(o)
 	o.repaintTimer.Stop()
 	o.idleTimer.Stop()
 	c.outputs = slices.Delete(c.outputs, i, i+1)
