@@ -83,6 +83,10 @@ type Config struct {
 	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
 	// if 0).
 	MaxBuffers int
+	// TextInputActive, if set, is called on the loop when a text field
+	// with keyboard focus starts (true) or stops (false) wanting text
+	// typed: the moment to show or hide an on-screen keyboard.
+	TextInputActive func(active bool)
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -106,7 +110,13 @@ type Compositor struct {
 	layers []*layerSurface
 	// arranging is true while arrangeLayers runs.
 	arranging bool
-	clients   map[*protocol.Client]*clientState
+	// textInputs are every client's zwp_text_input_v3; im is the input
+	// method (nil: none bound).
+	textInputs      []*textInput
+	im              *inputMethod
+	textInputActive bool
+	onTextInput     func(active bool)
+	clients         map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop
 	pingAfter time.Duration
@@ -138,14 +148,15 @@ type clientState struct {
 // New makes a compositor and registers its globals on cfg.Server.
 func New(cfg Config) *Compositor {
 	c := &Compositor{
-		log:        cfg.Log,
-		srv:        cfg.Server,
-		layout:     cfg.Layout,
-		clients:    map[*protocol.Client]*clientState{},
-		loop:       cfg.Server.Loop(),
-		pingAfter:  cfg.PingTimeout,
-		active:     true,
-		privileged: cfg.Privileged,
+		log:         cfg.Log,
+		srv:         cfg.Server,
+		layout:      cfg.Layout,
+		clients:     map[*protocol.Client]*clientState{},
+		loop:        cfg.Server.Loop(),
+		pingAfter:   cfg.PingTimeout,
+		active:      true,
+		privileged:  cfg.Privileged,
+		onTextInput: cfg.TextInputActive,
 	}
 	c.outputMgmt.c = c
 	if c.log == nil {

@@ -3,11 +3,13 @@ package scene
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/inputmethod"
 	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
+	"github.com/vitrine-wm/vitrine/protocol/textinput"
 	"github.com/vitrine-wm/vitrine/protocol/viewporter"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/protocol/xdg"
@@ -109,6 +111,9 @@ func (c *Compositor) registerGlobals() {
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
 	s.AddGlobal(layershell.LayerShellV1Interface, layerShellVersion, c.bindLayerShell)
+	s.AddGlobal(textinput.TextInputManagerV3Interface, textInputManagerVersion, c.bindTextInputManager)
+	im := s.AddGlobal(inputmethod.InputMethodManagerV2Interface, inputMethodManagerVersion, c.bindInputMethodManager)
+	im.Filter = c.privileged
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

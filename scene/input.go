@@ -543,6 +543,9 @@ func (c *Compositor) handleKey(code uint32, pressed bool, ms uint32) {
 			return
 		}
 	}
+	if c.grabbedKey(code, pressed, changed, ms) {
+		return
+	}
 	if s := in.kbFocus; s != nil && !s.destroyed {
 		state := uint32(wl.KeyboardKeyStateReleased)
 		if pressed {
@@ -632,6 +635,7 @@ func (c *Compositor) setKeyboardFocus(s *surface) {
 			c.keyboardEnter(k, s)
 		}
 	}
+	c.textInputFocus(s)
 }
 
 // --- touch ---

@@ -346,3 +346,62 @@ func TestLayerWithNoRoomIsClosed(t *testing.T) {
 	must(t, h.Send(surf, 6))
 	must(t, h.Roundtrip(3*time.Second))
 }
+
+// A popup given to a layer surface (a panel's menu) is placed relative
+// to the layer surface and drawn above it.
+func TestLayerPopup(t *testing.T) {
+	r := startRig(t, 64, 64, 60000, render.Normal, protocol.Options{})
+	lc := newLayerClient(t, r)
+	h := lc.h
+	wm := lc.reg.bind(t, "xdg_wm_base", 2)
+	panel := lc.newLayer(t, layershell.LayerShellV1LayerTop, func(ls uint32) {
+		h.Send(ls, layerSetSize, uint32(32), uint32(16))
+		h.Send(ls, layerSetAnchor, uint32(layershell.LayerSurfaceV1AnchorTop|layershell.LayerSurfaceV1AnchorLeft))
+	})
+	panel.show(t, 0x0000ff)
+	pos, psurf, pxs, pop := h.NewID(), h.NewID(), h.NewID(), h.NewID()
+	must(t, h.Send(wm, 1, pos))
+	must(t, h.Send(pos, 1, int32(8), int32(8)))                       // set_size
+	must(t, h.Send(pos, 2, int32(10), int32(12), int32(4), int32(4))) // set_anchor_rect
+	must(t, h.Send(pos, 3, uint32(8)))                                // anchor bottom_right
+	must(t, h.Send(pos, 4, uint32(8)))                                // gravity bottom_right
+	must(t, h.Send(lc.comp, 0, psurf))
+	must(t, h.Send(wm, 2, pxs, psurf))
+	must(t, h.Send(pxs, 2, pop, uint32(0), pos))
+	must(t, h.Send(panel.ls, layerGetPopup, pop))
+	must(t, h.Send(psurf, 6))
+	var rect [4]int32
+	e := waitFor(t, h, "xdg_surface.configure of the popup", func(e protocoltest.Event) bool {
+		if e.Object == pop && e.Opcode == 0 {
+			for i := range rect {
+				rect[i] = int32(e.Uint(i))
+			}
+		}
+		return e.Object == pxs && e.Opcode == 0
+	})
+	if rect != [4]int32{14, 16, 8, 8} {
+		t.Fatalf("popup configured at %v, want [14 16 8 8] (below and right of the anchor rectangle)", rect)
+	}
+	must(t, h.Send(pxs, 4, e.Uint(0)))
+	must(t, h.Send(psurf, 1, shmBuffer(t, h, lc.shm, 8, 8, 0xffff00), int32(0), int32(0)))
+	must(t, h.Send(psurf, 9, int32(0), int32(0), int32(8), int32(8)))
+	cb := h.NewID()
+	must(t, h.Send(psurf, 3, cb))
+	must(t, h.Send(psurf, 6))
+	waitFor(t, h, "the popup's frame callback", func(e protocoltest.Event) bool { return e.Object == cb })
+	img := r.screenshot(t)
+	at := func(x, y int) uint32 { return binary.LittleEndian.Uint32(img.Pix[y*img.Stride+4*x:]) & 0xffffff }
+	if got := at(14, 16); got != 0xffff00 {
+		t.Errorf("popup's corner (14,16)=%06x, want ffff00", got)
+	}
+	if got := at(21, 23); got != 0xffff00 {
+		t.Errorf("popup's far corner (21,23)=%06x, want ffff00", got)
+	}
+	if got := at(13, 15); got != 0x0000ff {
+		t.Errorf("panel next to the popup (13,15)=%06x, want 0000ff", got)
+	}
+	// Unmapping the panel takes its popup down with it.
+	must(t, h.Send(panel.surface, 1, uint32(0), int32(0), int32(0)))
+	must(t, h.Send(panel.surface, 6))
+	waitFor(t, h, "xdg_popup.popup_done", func(e protocoltest.Event) bool { return e.Object == pop && e.Opcode == 1 })
+}

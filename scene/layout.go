@@ -247,8 +247,11 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 			p, o, ok := c.surfaceOrigin(parent)
 			return p.Add(s.sub.pos), o, ok
 		}
-		if ls, ok := s.role.(*layerSurface); ok {
-			return ls.rect.Min, ls.out, ls.shown()
+		switch r := s.role.(type) {
+		case *layerSurface:
+			return r.rect.Min, r.out, r.shown()
+		case *inputPopup:
+			return r.origin()
 		}
 		xs, _ := s.role.(*xdgSurface)
 		if xs == nil || !xs.mapped {
@@ -298,6 +301,11 @@ func (c *Compositor) surfaceCommitted(s *surface) {
 
 func (c *Compositor) surfaceGone(s *surface) {
 	in := &c.in
+	for _, ti := range c.textInputs {
+		if ti.focus == s {
+			ti.focus = nil
+		}
+	}
 	if ls, ok := s.role.(*layerSurface); ok {
 		// Its role object outlives it: off the screen, it gives back
 		// the strip it reserved.
@@ -338,6 +346,7 @@ func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 	}
 	list = c.appendLayer(list, o, layerTop)
 	list = c.appendLayer(list, o, layerOverlay)
+	list = c.appendInputPopups(list, o)
 	full := image.Rect(0, 0, o.width, o.height)
 	for i := len(list) - 1; i > 0; i-- {
 		it := list[i]

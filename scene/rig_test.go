@@ -53,8 +53,9 @@ func (b *syncBuffer) String() string {
 }
 
 // startRig starts a compositor with a w×h output refreshing at mhz
-// (millihertz), turned by rot.
-func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options) *rig {
+// (millihertz), turned by rot; configure, if given, changes the
+// compositor's configuration first.
+func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options, configure ...func(*scene.Config)) *rig {
 	tb.Helper()
 	dir := tb.TempDir()
 	tb.Setenv("XDG_RUNTIME_DIR", dir)
@@ -66,7 +67,11 @@ func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.
 		tb.Fatal(err)
 	}
 	r.srv = srv
-	r.comp = scene.New(scene.Config{Log: log, Server: srv})
+	cfg := scene.Config{Log: log, Server: srv}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	r.comp = scene.New(cfg)
 	r.out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, mhz, rot, func(i present.Info) {
 		r.comp.PresentDone(r.out, i)
 	})
