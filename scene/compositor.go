@@ -75,7 +75,8 @@ type Config struct {
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
 	// Privileged says which clients may bind the globals that see or
-	// drive other clients (screencopy, output management); nil: all.
+	// drive other clients (screencopy, output management, virtual
+	// keyboard and pointer); nil: all.
 	Privileged func(*protocol.Client) bool
 	// MaxFrameCallbacks bounds a client's frame callbacks not yet done
 	// (DefaultMaxFrameCallbacks if 0).

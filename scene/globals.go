@@ -114,6 +114,7 @@ func (c *Compositor) registerGlobals() {
 	s.AddGlobal(textinput.TextInputManagerV3Interface, textInputManagerVersion, c.bindTextInputManager)
 	im := s.AddGlobal(inputmethod.InputMethodManagerV2Interface, inputMethodManagerVersion, c.bindInputMethodManager)
 	im.Filter = c.privileged
+	c.registerVirtualInput()
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.
