@@ -19,6 +19,8 @@ type childProcess struct {
 	restart bool
 	log     *slog.Logger
 	exited  func(code int)
+	// started, if set, is told each new process's pid.
+	started func(pid int)
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -78,6 +80,9 @@ func (c *childProcess) supervise() {
 			}
 		} else {
 			c.log.Info("command started", "command", c.argv, "pid", cmd.Process.Pid)
+			if c.started != nil {
+				c.started(cmd.Process.Pid)
+			}
 			err = cmd.Wait()
 			code := exitCode(cmd, err)
 			c.log.Info("command exited", "command", c.argv, "status", code)

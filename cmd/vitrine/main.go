@@ -66,6 +66,7 @@ type options struct {
 	xkbNames   xkb.Names
 	ping       time.Duration
 	privileged string
+	osk        string
 	command    []string
 
 	// Per-client limits (README: Limits).
@@ -102,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.osk, "osk", "", "on-screen keyboard command, shown while a text field has the keyboard focus (SIGUSR2) and hidden otherwise (SIGUSR1), e.g. \"wvkbd-mobintl --hidden\"")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -175,7 +177,13 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		return 0, err
 	}
 	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
+	var osk *onScreenKeyboard
+	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks,
+		TextInputActive: func(active bool) {
+			if osk != nil {
+				osk.show(active)
+			}
+		}})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
@@ -215,6 +223,14 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	}
 	defer srv.Close()
 	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
+
+	if argv := strings.Fields(opts.osk); len(argv) > 0 {
+		osk = newOnScreenKeyboard(argv, srv.SocketName(), log)
+		if err := osk.start(); err != nil {
+			return 0, fmt.Errorf("--osk: %w", err)
+		}
+		defer osk.stop()
+	}
 
 	status := 0
 	var child *childProcess

@@ -31,21 +31,19 @@ def on_activate(app):
 
     last = [None]
 
-    def size_changed(*_):
-        size = (win.get_width(), win.get_height())
-        if size != last[0] and size[0] > 0:
-            last[0] = size
-            print("window %dx%d" % size, flush=True)
+    def layout(_surface, width, height):
+        # The size the compositor configured, once GTK laid out for it.
+        if (width, height) != last[0] and width > 0:
+            last[0] = (width, height)
+            print("window %dx%d" % (width, height), flush=True)
 
-    win.connect("notify::default-width", size_changed)
-    win.connect("notify::default-height", size_changed)
+    win.connect("realize", lambda *_: win.get_surface().connect("layout", layout))
 
     def focused():
         # The focus is on the entry's inner text widget.
         f = win.get_focus()
         if f is not None and (f == entry or f.is_ancestor(entry)):
             print("entry focused", flush=True)
-            size_changed()
             return GLib.SOURCE_REMOVE
         entry.grab_focus()
         return GLib.SOURCE_CONTINUE
