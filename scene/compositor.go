@@ -116,8 +116,10 @@ type Compositor struct {
 	textInputs      []*textInput
 	im              *inputMethod
 	textInputActive bool
-	onTextInput     func(active bool)
-	clients         map[*protocol.Client]*clientState
+	// tokens are the xdg-activation tokens handed out, oldest first.
+	tokens      []issuedToken
+	onTextInput func(active bool)
+	clients     map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop
 	pingAfter time.Duration

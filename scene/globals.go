@@ -2,6 +2,7 @@ package scene
 
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/activation"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol/inputmethod"
 	"github.com/vitrine-wm/vitrine/protocol/layershell"
@@ -114,6 +115,7 @@ func (c *Compositor) registerGlobals() {
 	s.AddGlobal(textinput.TextInputManagerV3Interface, textInputManagerVersion, c.bindTextInputManager)
 	im := s.AddGlobal(inputmethod.InputMethodManagerV2Interface, inputMethodManagerVersion, c.bindInputMethodManager)
 	im.Filter = c.privileged
+	s.AddGlobal(activation.ActivationV1Interface, activationVersion, c.bindActivation)
 	c.registerVirtualInput()
 }
 

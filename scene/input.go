@@ -48,6 +48,9 @@ type inputState struct {
 	// layerFocus is an on-demand layer surface the user pressed on; it
 	// has the keyboard until the user presses elsewhere.
 	layerFocus *layerSurface
+	// serials are the last presses' serials, a ring (activation tokens).
+	serials    [inputSerials]inputSerial
+	nextSerial int
 	// vkActive is the virtual keyboard whose keymap clients have (nil:
 	// the seat's own).
 	vkActive *virtualKeyboard
@@ -468,6 +471,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	for _, p := range c.focusedPointers() {
 		p.SendButton(serial, ms, code, state)
 	}
+	if pressed && in.ptrFocus != nil && !in.ptrFocus.destroyed {
+		c.noteInputSerial(serial, in.ptrFocus.res.Client())
+	}
 	in.pendingFrame = true
 	if !pressed && len(in.buttons) == 0 {
 		c.updatePointerFocus(ms)
@@ -552,6 +558,9 @@ func (c *Compositor) deliverKey(code uint32, pressed bool, ms uint32, modsChange
 		serial := c.srv.NextSerial()
 		for _, k := range c.focusedKeyboards() {
 			k.SendKey(serial, ms, code, state)
+		}
+		if pressed {
+			c.noteInputSerial(serial, s.res.Client())
 		}
 		if modsChanged {
 			c.sendModifiers()
@@ -730,6 +739,7 @@ func (c *Compositor) touchDown(e inputevent.TouchDown, ms uint32) {
 	tp := touchPoint{s: s, origin: origin, touches: c.touchesOf(s)}
 	c.in.touchFocus[e.ID] = tp
 	serial := c.srv.NextSerial()
+	c.noteInputSerial(serial, s.res.Client())
 	for _, t := range tp.touches {
 		t.SendDown(serial, ms, s.res, e.ID, protocol.FixedFromFloat(x-float64(origin.X)), protocol.FixedFromFloat(y-float64(origin.Y)))
 	}
