@@ -3,6 +3,7 @@ package scene
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/activation"
+	"github.com/vitrine-wm/vitrine/protocol/cursorshape"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol/inputmethod"
 	"github.com/vitrine-wm/vitrine/protocol/layershell"
@@ -116,6 +117,7 @@ func (c *Compositor) registerGlobals() {
 	im := s.AddGlobal(inputmethod.InputMethodManagerV2Interface, inputMethodManagerVersion, c.bindInputMethodManager)
 	im.Filter = c.privileged
 	s.AddGlobal(activation.ActivationV1Interface, activationVersion, c.bindActivation)
+	s.AddGlobal(cursorshape.CursorShapeManagerV1Interface, cursorShapeVersion, c.bindCursorShapeManager)
 	c.registerVirtualInput()
 }
 

@@ -29,6 +29,12 @@ type InputConfig struct {
 	QuitKey bool
 	// HideCursor never shows a cursor (touch kiosks).
 	HideCursor bool
+	// CursorTheme, CursorSize and CursorPath say where the cursors
+	// clients name by shape come from (XCURSOR_THEME, XCURSOR_SIZE,
+	// XCURSOR_PATH); "" and 0 mean "default" and 24.
+	CursorTheme string
+	CursorSize  int
+	CursorPath  []string
 }
 
 // inputState is the seat as the scene sees it: devices, focus, pointer.
@@ -48,6 +54,11 @@ type inputState struct {
 	// layerFocus is an on-demand layer surface the user pressed on; it
 	// has the keyboard until the user presses elsewhere.
 	layerFocus *layerSurface
+	// enterSerial is the serial of the last wl_pointer.enter.
+	enterSerial uint32
+	// shapes are the cursor-shape cursors loaded so far.
+	shapes      [maxShape + 1]*surface
+	themeWarned bool
 	// serials are the last presses' serials, a ring (activation tokens).
 	serials    [inputSerials]inputSerial
 	nextSerial int
@@ -113,6 +124,7 @@ func (c *Compositor) ConfigureInput(cfg InputConfig) {
 		cfg.RepeatDelay = xkb.DefaultRepeatDelay
 	}
 	c.in.cfg = cfg
+	c.in.shapes = [maxShape + 1]*surface{}
 	c.in.keymap = cfg.Keymap
 	c.in.keys = cfg.Keymap.NewState()
 }
@@ -145,7 +157,8 @@ func (h seatHandler) GetPointer(_ *wl.Seat, res *wl.Pointer) error {
 	res.OnDestroy(func() { in.pointers = slices.DeleteFunc(in.pointers, func(x *wl.Pointer) bool { return x == res }) })
 	if s := in.ptrFocus; s != nil && s.res.Client() == res.Client() {
 		x, y := in.pointer[0]-float64(in.ptrFocusPos.X), in.pointer[1]-float64(in.ptrFocusPos.Y)
-		res.SendEnter(h.c.srv.NextSerial(), s.res, protocol.FixedFromFloat(x), protocol.FixedFromFloat(y))
+		in.enterSerial = h.c.srv.NextSerial()
+		res.SendEnter(in.enterSerial, s.res, protocol.FixedFromFloat(x), protocol.FixedFromFloat(y))
 		res.SendFrame()
 	}
 	return nil
@@ -413,6 +426,7 @@ func (c *Compositor) updatePointerFocus(ms uint32) {
 			in.cursor = nil
 		}
 		in.ptrFocus, in.ptrFocusPos = s, origin
+		in.enterSerial = serial
 		if s != nil {
 			lx, ly := in.pointer[0]-float64(origin.X), in.pointer[1]-float64(origin.Y)
 			for _, p := range c.focusedPointers() {
