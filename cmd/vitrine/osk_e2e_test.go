@@ -170,4 +170,22 @@ func TestOSKShowsForTextFieldAndTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.stdout.wait(t, `^text: q$`, 10*time.Second)
+
+	// Another window on top (weston-simple-shm, 250x250 in the middle)
+	// takes the keyboard from the field: the keyboard hides (SIGUSR1),
+	// and the GTK window under the new one fills the output again, its
+	// red down to the bottom row.
+	need(t, "weston-simple-shm")
+	c.client("weston-simple-shm")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		img := c.screenshot()
+		if red := [3]uint8{0xff, 0, 0}; rgb(img.At(5, 475)) == red && rgb(img.At(635, 250)) == red {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the keyboard is still shown after the text field lost the keyboard focus: (5,475)=%v (635,250)=%v", rgb(img.At(5, 475)), rgb(img.At(635, 250)))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
