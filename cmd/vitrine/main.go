@@ -102,7 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.hideCursor, "hide-cursor", false, "never show a pointer cursor (touch kiosks); without it the cursor shows once a pointer has moved")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
-	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer, input method): all, none, or program names separated by commas, e.g. grim,wlr-randr")
 	fs.StringVar(&o.osk, "osk", "", "on-screen keyboard command, shown while a text field has the keyboard focus (SIGUSR2) and hidden otherwise (SIGUSR1), e.g. \"wvkbd-mobintl --hidden\"")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
