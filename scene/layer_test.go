@@ -405,3 +405,43 @@ func TestLayerPopup(t *testing.T) {
 	must(t, h.Send(panel.surface, 6))
 	waitFor(t, h, "xdg_popup.popup_done", func(e protocoltest.Event) bool { return e.Object == pop && e.Opcode == 1 })
 }
+
+// A layer surface on an output that goes away is closed, and the area
+// it reserved is forgotten with the output.
+func TestLayerClosedWhenOutputGoes(t *testing.T) {
+	r := startRig(t, 64, 64, 60000, render.Normal, protocol.Options{})
+	lc := newLayerClient(t, r)
+	bar := lc.newLayer(t, layershell.LayerShellV1LayerTop, bottomBar(lc.h, 10))
+	bar.show(t, 0x0000ff)
+	r.onLoop(t, func() { r.comp.RemoveOutput(r.out) })
+	waitFor(t, lc.h, "zwlr_layer_surface_v1.closed", func(e protocoltest.Event) bool {
+		return e.Object == bar.ls && e.Opcode == layerEventClosed
+	})
+	// Commits after closed are ignored.
+	bar.show(t, 0x00ff00)
+}
+
+// A layer surface with on-demand keyboard interactivity gets the
+// keyboard when the user clicks it, and gives it back when the user
+// clicks the window.
+func TestLayerOnDemandKeyboardFocus(t *testing.T) {
+	r := startRig(t, 64, 64, 60000, render.Normal, protocol.Options{})
+	w := newWindow(t, r.dial(t), 32)
+	w.draw(t, 0xff0000)
+	lc := newLayerClient(t, r)
+	kbd := lc.h.NewID()
+	must(t, lc.h.Send(lc.reg.bind(t, "wl_seat", 5), 1, kbd))
+	panel := lc.newLayer(t, layershell.LayerShellV1LayerTop, func(ls uint32) {
+		bottomBar(lc.h, 8)(ls)
+		lc.h.Send(ls, layerSetKeyboardInteractive, uint32(2))
+	})
+	panel.show(t, 0x0000ff)
+	r.click(t, 32, 60)
+	waitFor(t, lc.h, "wl_keyboard.enter on the clicked panel", func(e protocoltest.Event) bool {
+		return e.Object == kbd && e.Opcode == 1 && e.Uint(1) == panel.surface
+	})
+	r.click(t, 32, 30)
+	waitFor(t, lc.h, "wl_keyboard.leave once the window is clicked", func(e protocoltest.Event) bool {
+		return e.Object == kbd && e.Opcode == 2
+	})
+}

@@ -124,6 +124,11 @@ func (c *Compositor) AddOutput(dev Output) {
 				t.xs.surface.res.SendEnter(res)
 			}
 		}
+		for _, ls := range c.layers {
+			if ls.out == o && ls.res.Client() == pc && ls.shown() {
+				ls.surface.res.SendEnter(res)
+			}
+		}
 		return nil
 	})
 	// No initial damage: outputs start black (the KMS output clears its
