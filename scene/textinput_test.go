@@ -162,3 +162,41 @@ func TestTextInputFollowsKeyboardFocus(t *testing.T) {
 		t.Fatalf("text field got event %d while unfocused, want only enter (%d) once focused again", e.Opcode, tiEventEnter)
 	}
 }
+
+// The input method's popup (a candidate window) is told where the text
+// cursor is and shown just below it while the input method is active;
+// disabling the field hides it.
+func TestInputMethodPopupBelowCursor(t *testing.T) {
+	r := startRig(t, 64, 64, 60000, render.Normal, protocol.Options{})
+	h, reg, im := newInputMethod(t, r)
+	comp, shm := reg.bind(t, "wl_compositor", 4), reg.bind(t, "wl_shm", 1)
+	tf := newTextField(t, r)
+	surf, popup := h.NewID(), h.NewID()
+	must(t, h.Send(comp, 0, surf))
+	must(t, h.Send(im, imGetPopupSurface, popup, surf))
+	must(t, h.Send(surf, 1, shmBuffer(t, h, shm, 4, 4, 0xffff00), int32(0), int32(0)))
+	must(t, h.Send(surf, 9, int32(0), int32(0), int32(4), int32(4)))
+	must(t, h.Send(surf, 6))
+	tf.enable(t) // cursor rectangle 4,6 1x10 in the field's surface
+	e := waitFor(t, h, "text_input_rectangle", func(e protocoltest.Event) bool { return e.Object == popup && e.Opcode == 0 })
+	if got := [4]int32{int32(e.Uint(0)), int32(e.Uint(1)), int32(e.Uint(2)), int32(e.Uint(3))}; got != [4]int32{4, 6, 1, 10} {
+		t.Fatalf("popup told the text cursor is at %v, want [4 6 1 10]", got)
+	}
+	tf.draw(t, 0x808080)
+	img := r.screenshot(t)
+	// The field's window is 32x32 at 16,16: the cursor's bottom-left
+	// corner is at 20,32.
+	if got := pixel(img, 20, 32); got != 0xffff00 {
+		t.Fatalf("(20,32)=%06x, want the popup's ffff00 below the text cursor", got)
+	}
+	if got := pixel(img, 20, 31); got != 0x808080 {
+		t.Fatalf("(20,31)=%06x, want the field's 808080 above the popup", got)
+	}
+	must(t, tf.h.Send(tf.ti, tiDisable))
+	must(t, tf.h.Send(tf.ti, tiCommit))
+	waitFor(t, h, "deactivate", func(e protocoltest.Event) bool { return e.Object == im && e.Opcode == imEventDeactivate })
+	tf.draw(t, 0x808080)
+	if got := pixel(r.screenshot(t), 20, 32); got != 0x808080 {
+		t.Fatalf("(20,32)=%06x after the field was disabled, want the field's 808080: the popup must hide", got)
+	}
+}
