@@ -580,7 +580,8 @@ func (t *toplevel) sendConfigure() {
 		states = append(states, xdg.ToplevelStateFullscreen)
 	} else if o != nil && t.res.Version() >= 4 {
 		// A dialog picks its own size; this is the most it can show.
-		t.res.SendConfigureBounds(int32(o.width), int32(o.height))
+		b := o.usableArea()
+		t.res.SendConfigureBounds(int32(b.Dx()), int32(b.Dy()))
 	}
 	if t.activated {
 		states = append(states, xdg.ToplevelStateActivated)
