@@ -152,12 +152,10 @@ func (t *tokenRequest) SetAppId(r *activation.ActivationTokenV1, appID string) e
 	return nil
 }
 
-func (t *tokenRequest) SetSurface(r *activation.ActivationTokenV1, ws *wl.Surface) error {
-	if err := t.used(r); err != nil {
-		return err
-	}
-	t.surface = surfaceOf(ws)
-	return nil
+// SetSurface names the surface the request came from; the serial
+// already ties the token to the client that had the input.
+func (t *tokenRequest) SetSurface(r *activation.ActivationTokenV1, _ *wl.Surface) error {
+	return t.used(r)
 }
 
 func (t *tokenRequest) Commit(r *activation.ActivationTokenV1) error {

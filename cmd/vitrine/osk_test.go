@@ -1,0 +1,29 @@
+package main
+
+import (
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// --osk signals a keyboard only once it handles SIGUSR1 and SIGUSR2:
+// a process that does not (sleep) would be killed by them.
+func TestOSKSignalsOnlyAKeyboardThatHandlesThem(t *testing.T) {
+	plain := exec.Command("sleep", "10")
+	trapping := exec.Command("sh", "-c", "trap 'echo' USR1 USR2; while :; do sleep 0.05; done")
+	for _, c := range []*exec.Cmd{plain, trapping} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Process.Kill()
+	}
+	if handlesUserSignals(plain.Process.Pid, 200*time.Millisecond) {
+		t.Error("sleep reported as handling SIGUSR1 and SIGUSR2")
+	}
+	if !handlesUserSignals(trapping.Process.Pid, 3*time.Second) {
+		t.Error("a shell trapping SIGUSR1 and SIGUSR2 not reported as handling them")
+	}
+	if handlesUserSignals(1<<30, 0) {
+		t.Error("a process that does not exist reported as handling them")
+	}
+}
