@@ -88,6 +88,9 @@ type Config struct {
 	// with keyboard focus starts (true) or stops (false) wanting text
 	// typed: the moment to show or hide an on-screen keyboard.
 	TextInputActive func(active bool)
+	// IdleTimeout switches the outputs off after this long without
+	// input (they come back at the next input); 0: never.
+	IdleTimeout time.Duration
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -139,6 +142,8 @@ type Compositor struct {
 
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
+	idle       idleState
+	sel        selectionState
 }
 
 // clientState is what the scene keeps per client.
@@ -178,6 +183,7 @@ func New(cfg Config) *Compositor {
 	c.srv.OnClientGone = func(pc *protocol.Client) { delete(c.clients, pc) }
 	c.loop.AfterDispatch(c.afterDispatch)
 	c.initInput()
+	c.initIdle(cfg.IdleTimeout)
 	c.registerGlobals()
 	return c
 }
@@ -255,7 +261,7 @@ func (c *Compositor) Stats() []Stats {
 	for _, o := range c.outputs {
 		s := o.stats
 		s.Output = o.dev.Name()
-		s.CopiedBytes = o.dev.CopiedBytes()
+		s.CopiedBytes = o.copiedBefore + o.dev.CopiedBytes()
 		out = append(out, s)
 	}
 	return out

@@ -86,7 +86,7 @@ func TestHostileTextInputSurfaceDestroyed(t *testing.T) {
 // The input method is privileged: a client outside
 // --privileged-clients does not see it, while text input stays for all.
 func TestHostileInputMethodUnprivileged(t *testing.T) {
-	r := startRig(t, 64, 64, 60000, render.Normal, protocol.Options{}, func(c *scene.Config) {
+	r := startRigConfig(t, 64, 64, 60000, render.Normal, protocol.Options{}, func(c *scene.Config) {
 		c.Privileged = func(*protocol.Client) bool { return false }
 	})
 	reg := getRegistry(t, r.dial(t))

@@ -67,14 +67,17 @@ type inputState struct {
 	vkActive *virtualKeyboard
 
 	// Pointer position in global layout coordinates.
-	pointer      [2]float64
-	ptrFocus     *surface
-	ptrFocusPos  image.Point // focus surface origin, global
-	cursor       *surface
-	cursorHot    image.Point
-	cursorShown  bool
-	cursorDirty  bool // the cursor image changed since the planes loaded it
-	buttons      []uint32
+	pointer     [2]float64
+	ptrFocus    *surface
+	ptrFocusPos image.Point // focus surface origin, global
+	cursor      *surface
+	cursorHot   image.Point
+	cursorShown bool
+	cursorDirty bool // the cursor image changed since the planes loaded it
+	buttons     []uint32
+	// grabSerial is the serial of the press that started the implicit
+	// grab: a drag must start with it.
+	grabSerial   uint32
 	pendingFrame bool
 
 	// swallowed are keys whose press ran a binding; their release is not
@@ -266,17 +269,22 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 		}
 		c.updateCaps()
 	case inputevent.Key:
+		c.noteActivity()
 		c.handleKey(e.Code, e.Pressed, ms)
 	case inputevent.PointerMotion:
+		c.noteActivity()
 		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
 	case inputevent.PointerAbs:
-		if o := c.primaryOutput(); o != nil {
+		c.noteActivity()
+		if o := c.outputNamed(e.Output); o != nil {
 			x, y := o.panelToGlobal(e.X, e.Y)
 			c.movePointer(x, y, ms)
 		}
 	case inputevent.Button:
+		c.noteActivity()
 		c.handleButton(e.Code, e.Pressed, ms)
 	case inputevent.Axis:
+		c.noteActivity()
 		c.handleAxis(e, ms, wl.PointerAxisSourceWheel)
 	case inputevent.Frame:
 		if in.pendingFrame {
@@ -286,8 +294,10 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 			in.pendingFrame = false
 		}
 	case inputevent.TouchDown:
+		c.noteActivity()
 		c.touchDown(e, ms)
 	case inputevent.TouchMotion:
+		c.noteActivity()
 		c.touchMotion(e, ms)
 	case inputevent.TouchUp:
 		c.touchUp(e, ms)
@@ -324,6 +334,19 @@ func (c *Compositor) updateCaps() {
 	if caps&wl.SeatCapabilityPointer == 0 {
 		c.setCursorVisible(false)
 	}
+}
+
+// outputNamed is the output called name, the first one for "".
+func (c *Compositor) outputNamed(name string) *output {
+	if name == "" {
+		return c.primaryOutput()
+	}
+	for _, o := range c.outputs {
+		if o.dev.Name() == name {
+			return o
+		}
+	}
+	return nil
 }
 
 func (c *Compositor) primaryOutput() *output {
@@ -386,9 +409,11 @@ func (c *Compositor) movePointer(x, y float64, ms uint32) {
 		return
 	}
 	c.damageCursor()
+	c.damageDragIcon()
 	in.pointer = [2]float64{x, y}
 	c.setCursorVisible(true)
 	c.damageCursor()
+	c.damageDragIcon()
 	c.updatePointerFocus(ms)
 }
 
@@ -408,6 +433,10 @@ func (c *Compositor) clampToLayout(x, y float64) (float64, float64, bool) {
 // pointer.
 func (c *Compositor) updatePointerFocus(ms uint32) {
 	in := &c.in
+	if c.sel.drag != nil {
+		c.dragMotion(ms)
+		return
+	}
 	if len(in.buttons) > 0 && in.ptrFocus != nil && !in.ptrFocus.destroyed {
 		// An implicit grab: while a button is held, the surface that got
 		// the press keeps the pointer.
@@ -477,11 +506,21 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	} else {
 		in.buttons = slices.DeleteFunc(in.buttons, func(b uint32) bool { return b == code })
 	}
+	if c.sel.drag != nil {
+		// The drag has the pointer; releasing the last button drops.
+		if len(in.buttons) == 0 {
+			c.dragDrop()
+		}
+		return
+	}
 	state := uint32(wl.PointerButtonStateReleased)
 	if pressed {
 		state = wl.PointerButtonStatePressed
 	}
 	serial := c.srv.NextSerial()
+	if pressed && len(in.buttons) == 1 {
+		in.grabSerial = serial
+	}
 	for _, p := range c.focusedPointers() {
 		p.SendButton(serial, ms, code, state)
 	}
@@ -713,6 +752,7 @@ func (c *Compositor) setKeyboardFocus(s *surface) {
 		}
 	}
 	in.kbFocus = s
+	c.selectionFocusChanged()
 	if s != nil {
 		for _, k := range c.focusedKeyboards() {
 			c.keyboardEnter(k, s)

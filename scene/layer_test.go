@@ -12,6 +12,8 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // Requests of wlr-layer-shell the tests speak raw.
@@ -406,10 +408,18 @@ func TestLayerPopup(t *testing.T) {
 	waitFor(t, h, "xdg_popup.popup_done", func(e protocoltest.Event) bool { return e.Object == pop && e.Opcode == 1 })
 }
 
-// A layer surface on an output that goes away is closed, and the area
-// it reserved is forgotten with the output.
+// A layer surface on an output that goes away (another one staying) is
+// closed, and the area it reserved is forgotten with the output.
 func TestLayerClosedWhenOutputGoes(t *testing.T) {
 	r := startRig(t, 64, 64, 60000, render.Normal, protocol.Options{})
+	var second *headless.Output
+	r.onLoop(t, func() {
+		var err error
+		second, err = headless.New(r.srv.Loop(), "HEADLESS-2", 64, 64, 60000, render.Normal, func(i present.Info) { r.comp.PresentDone(second, i) })
+		must(t, err)
+		r.comp.AddOutput(second)
+	})
+	t.Cleanup(func() { second.Close() })
 	lc := newLayerClient(t, r)
 	bar := lc.newLayer(t, layershell.LayerShellV1LayerTop, bottomBar(lc.h, 10))
 	bar.show(t, 0x0000ff)

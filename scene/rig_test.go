@@ -53,9 +53,15 @@ func (b *syncBuffer) String() string {
 }
 
 // startRig starts a compositor with a w×h output refreshing at mhz
-// (millihertz), turned by rot; configure, if given, changes the
-// compositor's configuration first.
-func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options, configure ...func(*scene.Config)) *rig {
+// (millihertz), turned by rot.
+func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options) *rig {
+	tb.Helper()
+	return startRigConfig(tb, w, h, mhz, rot, opts, nil)
+}
+
+// startRigConfig is startRig with the compositor's Config adjusted by
+// configure (nil: as startRig).
+func startRigConfig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options, configure func(*scene.Config)) *rig {
 	tb.Helper()
 	dir := tb.TempDir()
 	tb.Setenv("XDG_RUNTIME_DIR", dir)
@@ -68,8 +74,8 @@ func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.
 	}
 	r.srv = srv
 	cfg := scene.Config{Log: log, Server: srv}
-	for _, f := range configure {
-		f(&cfg)
+	if configure != nil {
+		configure(&cfg)
 	}
 	r.comp = scene.New(cfg)
 	r.out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, mhz, rot, func(i present.Info) {

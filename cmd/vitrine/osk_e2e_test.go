@@ -36,7 +36,7 @@ func needGTK(t *testing.T) string {
 // field: GTK prints it.
 func TestGTKTextFieldTypedByInputMethod(t *testing.T) {
 	script := needGTK(t)
-	c := startVitrine(t, "--output", "640x480", "--", "/usr/bin/python3", script)
+	c := startVitrine(t, "--output", "640x480", "--privileged-clients", "all", "--", "/usr/bin/python3", script)
 	im, err := protocoltest.Dial(c.socketPath())
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func checkAboveKeyboard(t *testing.T, img image.Image) {
 func TestWvkbdAtBottomAppAbove(t *testing.T) {
 	need(t, "wvkbd-mobintl", "grim")
 	script := needGTK(t)
-	c := startVitrine(t, "--output", "640x480", "--", "/usr/bin/python3", script)
+	c := startVitrine(t, "--output", "640x480", "--privileged-clients", "all", "--", "/usr/bin/python3", script)
 	c.stdout.wait(t, `^window 640x480$`, 20*time.Second)
 	c.client("wvkbd-mobintl", "-H", fmt.Sprint(oskHeight))
 	c.stdout.wait(t, fmt.Sprintf(`^window 640x%d$`, 480-oskHeight), 10*time.Second)
@@ -132,7 +132,13 @@ func TestWvkbdAtBottomAppAbove(t *testing.T) {
 func TestOSKShowsForTextFieldAndTypes(t *testing.T) {
 	need(t, "wvkbd-mobintl", "grim")
 	script := needGTK(t)
-	c := startVitrine(t, "--output", "640x480", "--osk", fmt.Sprintf("wvkbd-mobintl --hidden -H %d", oskHeight), "--", "/usr/bin/python3", script)
+	// Privileged: grim, this test's own virtual pointer (the test binary),
+	// and wvkbd only because it is the --osk keyboard.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startVitrine(t, "--output", "640x480", "--privileged-clients", filepath.Base(exe)+",grim", "--osk", fmt.Sprintf("wvkbd-mobintl --hidden -H %d", oskHeight), "--", "/usr/bin/python3", script)
 	c.stdout.wait(t, `^entry focused$`, 20*time.Second)
 	c.stdout.wait(t, fmt.Sprintf(`^window 640x%d$`, 480-oskHeight), 10*time.Second)
 	time.Sleep(300 * time.Millisecond)
