@@ -14,6 +14,7 @@ import (
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
+	"github.com/vitrine-wm/vitrine/seat/inputevent"
 )
 
 // Requests of wlr-layer-shell the tests speak raw.
@@ -453,5 +454,45 @@ func TestLayerOnDemandKeyboardFocus(t *testing.T) {
 	r.click(t, 32, 30)
 	waitFor(t, lc.h, "wl_keyboard.leave once the window is clicked", func(e protocoltest.Event) bool {
 		return e.Object == kbd && e.Opcode == 2
+	})
+}
+
+// A tap on an on-screen keyboard (a layer surface with keyboard
+// interactivity none) reaches it as a touch at its own coordinates,
+// and the window keeps the keyboard focus, so what the keyboard types
+// goes to the window's field.
+func TestLayerKeyboardTappedKeepsWindowFocus(t *testing.T) {
+	r := startRig(t, 64, 64, 60000, render.Normal, protocol.Options{})
+	w := newWindow(t, r.dial(t), 32)
+	w.draw(t, 0xff0000)
+	kbd := w.h.NewID()
+	must(t, w.h.Send(w.reg.bind(t, "wl_seat", 5), 1, kbd))
+	waitFor(t, w.h, "wl_keyboard.enter on the window", func(e protocoltest.Event) bool { return e.Object == kbd && e.Opcode == 1 })
+	lc := newLayerClient(t, r)
+	touch := lc.h.NewID()
+	must(t, lc.h.Send(lc.reg.bind(t, "wl_seat", 5), 2, touch))
+	osk := lc.newLayer(t, layershell.LayerShellV1LayerTop, bottomBar(lc.h, 16))
+	osk.show(t, 0x0000ff)
+	h := inputevent.Header{Device: "touchscreen"}
+	r.input(t,
+		inputevent.DeviceAdded{Header: h, Caps: inputevent.DeviceCaps{Touch: true}},
+		inputevent.TouchDown{Header: h, ID: 0, X: 10.5 / 64, Y: 52.5 / 64},
+		inputevent.TouchFrame{Header: h},
+		inputevent.TouchUp{Header: h, ID: 0},
+		inputevent.TouchFrame{Header: h},
+	)
+	e := waitFor(t, lc.h, "wl_touch.down on the keyboard", func(e protocoltest.Event) bool { return e.Object == touch && e.Opcode == 0 })
+	if surf, x, y := e.Uint(2), protocol.Fixed(e.Uint(4)).Float(), protocol.Fixed(e.Uint(5)).Float(); surf != osk.surface || x != 10.5 || y != 4.5 {
+		t.Fatalf("touch down on wl_surface#%d at %.1f,%.1f, want the keyboard's #%d at 10.5,4.5 (it starts at row 48)", surf, x, y, osk.surface)
+	}
+	waitFor(t, lc.h, "wl_touch.up", func(e protocoltest.Event) bool { return e.Object == touch && e.Opcode == 1 })
+	// The window kept the keyboard: nothing up to a sync is a leave.
+	sync := w.h.NewID()
+	must(t, w.h.Send(1, 0, sync))
+	waitFor(t, w.h, "the sync after the tap", func(e protocoltest.Event) bool {
+		if e.Object == kbd && e.Opcode == 2 {
+			t.Fatal("the window lost the keyboard to the on-screen keyboard it was tapped on")
+		}
+		return e.Object == sync
 	})
 }
