@@ -147,6 +147,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 // and --no-quit-key.
 func configureInput(opts *options, comp *scene.Compositor, sess seat.Session, log *slog.Logger) error {
 	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey, HideCursor: opts.hideCursor, NoWindowBindings: opts.noBindings}
+	cfg.CursorTheme, cfg.CursorSize, cfg.CursorPath = cursorTheme(os.Getenv)
 	km, err := keymapFor(opts, os.Getenv, log)
 	if err != nil {
 		return err
