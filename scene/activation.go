@@ -106,19 +106,6 @@ func (h activationHandler) Activate(r *activation.ActivationV1, token string, ws
 	return nil
 }
 
-// raise puts t on top of the stack: shown above the others, activated
-// and given the keyboard.
-func (c *Compositor) raise(t *toplevel) {
-	i := slices.Index(c.toplevels, t)
-	if i < 0 || i == len(c.toplevels)-1 {
-		return
-	}
-	c.toplevels = append(slices.Delete(c.toplevels, i, i+1), t)
-	c.damageSurfaceArea(t.xs.surface)
-	c.restack()
-	c.relayout()
-}
-
 // tokenRequest is a zwp_activation_token_v1 being filled in.
 type tokenRequest struct {
 	c         *Compositor
