@@ -19,8 +19,6 @@ const (
 	tokenSetSerial  = 0
 	tokenSetSurface = 2
 	tokenCommit     = 3
-
-	btnLeft = 0x110
 )
 
 // input runs input events on the rig's loop.

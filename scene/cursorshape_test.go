@@ -62,10 +62,6 @@ func newShapeClient(t *testing.T, r *rig, theme string, path []string) *shapeCli
 	return sc
 }
 
-func pixel(img *render.Image, x, y int) uint32 {
-	return binary.LittleEndian.Uint32(img.Pix[y*img.Stride+4*x:]) & 0xffffff
-}
-
 // The shape a client names is drawn from the XCursor theme at the
 // pointer, hotspot on the pointer; a request with an older serial than
 // the latest enter changes nothing.
