@@ -394,35 +394,31 @@ func (cv *YUVConverter) convert(dst *Image, area image.Rectangle, src *YUVImage,
 	}
 }
 
-// yuvRowGo is the portable row kernel: the arithmetic of yuvCoef, one
-// pixel at a time.
+// yuvRowGo is the portable row kernel: the arithmetic of yuvCoef, a
+// pair of pixels (one chroma sample) at a time, with fixed-size views so
+// the compiler drops the bounds checks inside the loop.
 func yuvRowGo(d, y, c []byte, n int, k *yuvCoef, _ *yuvConsts) {
 	d, y, c = d[:4*n], y[:n], c[:n]
+	const round = 1 << (coefBits - 1)
+	cy, yoff := k.cy, k.yoff
 	for i := 0; i+1 < n; i += 2 {
-		a, b := int32(c[i])-128, int32(c[i+1])-128
-		r := k.ra*a + k.rb*b + 1<<(coefBits-1)
-		g := k.ga*a + k.gb*b + 1<<(coefBits-1)
-		bl := k.ba*a + k.bb*b + 1<<(coefBits-1)
-		for j := i; j < i+2; j++ {
-			l := k.cy * (int32(y[j]) - k.yoff)
-			p := d[4*j : 4*j+4]
-			p[0] = clamp8((l + bl) >> coefBits)
-			p[1] = clamp8((l + g) >> coefBits)
-			p[2] = clamp8((l + r) >> coefBits)
-			p[3] = 0xff
-		}
+		cc := (*[2]byte)(c[i : i+2])
+		yy := (*[2]byte)(y[i : i+2])
+		p := (*[8]byte)(d[4*i : 4*i+8])
+		a, b := int32(cc[0])-128, int32(cc[1])-128
+		r := k.ra*a + k.rb*b + round
+		g := k.ga*a + k.gb*b + round
+		bl := k.ba*a + k.bb*b + round
+		l := cy * (int32(yy[0]) - yoff)
+		p[0], p[1], p[2], p[3] = clamp8((l+bl)>>coefBits), clamp8((l+g)>>coefBits), clamp8((l+r)>>coefBits), 0xff
+		l = cy * (int32(yy[1]) - yoff)
+		p[4], p[5], p[6], p[7] = clamp8((l+bl)>>coefBits), clamp8((l+g)>>coefBits), clamp8((l+r)>>coefBits), 0xff
 	}
 }
 
-func clamp8(v int32) byte {
-	if v < 0 {
-		return 0
-	}
-	if v > 255 {
-		return 255
-	}
-	return byte(v)
-}
+// clamp8 limits v to 0-255 without branches the CPU mispredicts on
+// noisy video: min and max compile to conditional moves.
+func clamp8(v int32) byte { return byte(min(max(v, 0), 255)) }
 
 // YUVToRGB converts one pixel as Draw does.
 func YUVToRGB(c Colorimetry, y, u, v uint8) (r, g, b uint8) {
