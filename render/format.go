@@ -63,6 +63,8 @@ func (f Format) String() string {
 		return "YUV420"
 	case YVU420:
 		return "YVU420"
+	case P010:
+		return "P010"
 	}
 	b := [4]byte{byte(f), byte(f >> 8), byte(f >> 16), byte(f >> 24)}
 	for _, c := range b {

@@ -14,12 +14,16 @@ const (
 	NV21   Format = 'N' | 'V'<<8 | '2'<<16 | '1'<<24 // Y plane, then interleaved V:U
 	YUV420 Format = 'Y' | 'U'<<8 | '1'<<16 | '2'<<24 // Y, U and V planes
 	YVU420 Format = 'Y' | 'V'<<8 | '1'<<16 | '2'<<24 // Y, V and U planes
+	// P010 is NV12 with 16-bit little-endian samples holding 10 bits in
+	// their top bits (10-bit video). It is converted through 8 bits:
+	// each sample rounded to its top 8 bits, then as NV12.
+	P010 Format = 'P' | '0'<<8 | '1'<<16 | '0'<<24
 )
 
 // IsYUV reports whether f is one of the YUV formats above.
 func (f Format) IsYUV() bool {
 	switch f {
-	case NV12, NV21, YUV420, YVU420:
+	case NV12, NV21, YUV420, YVU420, P010:
 		return true
 	}
 	return false
@@ -29,7 +33,7 @@ func (f Format) IsYUV() bool {
 // NV21, 3 for YUV420 and YVU420, 1 for the RGB formats.
 func (f Format) Planes() int {
 	switch f {
-	case NV12, NV21:
+	case NV12, NV21, P010:
 		return 2
 	case YUV420, YVU420:
 		return 3
@@ -47,6 +51,12 @@ func (f Format) PlaneSize(i, w, h int) (rowBytes, rows int) {
 	}
 	if !f.IsYUV() {
 		return w * f.BytesPerPixel(), h
+	}
+	if f == P010 {
+		if i == 0 {
+			return 2 * w, h
+		}
+		return 4 * ((w + 1) / 2), (h + 1) / 2
 	}
 	if i == 0 {
 		return w, h
@@ -241,6 +251,7 @@ type YUVLayer struct {
 // YUVConverter must not be used by two goroutines at once.
 type YUVConverter struct {
 	chroma  []byte
+	luma    []byte // P010 luma rounded to 8 bits
 	scratch Image
 	// kernel, when not nil, replaces the platform's row kernel (tests
 	// use it to compare kernels).
@@ -343,20 +354,38 @@ func (cv *YUVConverter) convert(dst *Image, area image.Rectangle, src *YUVImage,
 	kernel := cv.rowKernel()
 	w := area.Dx()
 	planar := src.Format.Planes() == 3
+	deep := src.Format == P010
 	// Chroma for columns [cx0, cx1) of the source: whole pairs, so an
 	// odd first column takes the pair it shares with its left
 	// neighbour.
 	x0 := sp.X
 	cx0, cx1 := x0/2, (x0+w+1)/2
-	if planar && cap(cv.chroma) < 2*(cx1-cx0) {
+	if (planar || deep) && cap(cv.chroma) < 2*(cx1-cx0) {
 		cv.chroma = make([]byte, 2*(cx1-cx0))
+	}
+	if deep && len(cv.luma) < src.Width {
+		cv.luma = make([]byte, src.Width)
 	}
 	var pair [4]byte
 	for row := 0; row < area.Dy(); row++ {
 		sy := sp.Y + row
 		yrow := src.Y[sy*src.YStride:]
 		var crow []byte
-		if planar {
+		if deep {
+			// Round the 16-bit samples this row needs to 8 bits; the
+			// luma copy keeps source column numbers.
+			ys := yrow
+			yrow = cv.luma[:src.Width]
+			for x := 2 * cx0; x < min(2*cx1, src.Width); x++ {
+				yrow[x] = round8(ys[2*x], ys[2*x+1])
+			}
+			o := (sy/2)*src.CStride + 4*cx0
+			cs := src.C[o : o+4*(cx1-cx0)]
+			crow = cv.chroma[:2*(cx1-cx0)]
+			for i := range crow {
+				crow[i] = round8(cs[2*i], cs[2*i+1])
+			}
+		} else if planar {
 			// Interleave the two chroma planes' samples of this row,
 			// so one kernel serves every format.
 			o, o2 := (sy/2)*src.CStride, (sy/2)*src.C2Stride
@@ -394,35 +423,37 @@ func (cv *YUVConverter) convert(dst *Image, area image.Rectangle, src *YUVImage,
 	}
 }
 
-// yuvRowGo is the portable row kernel: the arithmetic of yuvCoef, one
-// pixel at a time.
+// yuvRowGo is the portable row kernel: the arithmetic of yuvCoef, a
+// pair of pixels (one chroma sample) at a time, with fixed-size views so
+// the compiler drops the bounds checks inside the loop.
 func yuvRowGo(d, y, c []byte, n int, k *yuvCoef, _ *yuvConsts) {
 	d, y, c = d[:4*n], y[:n], c[:n]
+	const round = 1 << (coefBits - 1)
+	cy, yoff := k.cy, k.yoff
 	for i := 0; i+1 < n; i += 2 {
-		a, b := int32(c[i])-128, int32(c[i+1])-128
-		r := k.ra*a + k.rb*b + 1<<(coefBits-1)
-		g := k.ga*a + k.gb*b + 1<<(coefBits-1)
-		bl := k.ba*a + k.bb*b + 1<<(coefBits-1)
-		for j := i; j < i+2; j++ {
-			l := k.cy * (int32(y[j]) - k.yoff)
-			p := d[4*j : 4*j+4]
-			p[0] = clamp8((l + bl) >> coefBits)
-			p[1] = clamp8((l + g) >> coefBits)
-			p[2] = clamp8((l + r) >> coefBits)
-			p[3] = 0xff
-		}
+		cc := (*[2]byte)(c[i : i+2])
+		yy := (*[2]byte)(y[i : i+2])
+		p := (*[8]byte)(d[4*i : 4*i+8])
+		a, b := int32(cc[0])-128, int32(cc[1])-128
+		r := k.ra*a + k.rb*b + round
+		g := k.ga*a + k.gb*b + round
+		bl := k.ba*a + k.bb*b + round
+		l := cy * (int32(yy[0]) - yoff)
+		p[0], p[1], p[2], p[3] = clamp8((l+bl)>>coefBits), clamp8((l+g)>>coefBits), clamp8((l+r)>>coefBits), 0xff
+		l = cy * (int32(yy[1]) - yoff)
+		p[4], p[5], p[6], p[7] = clamp8((l+bl)>>coefBits), clamp8((l+g)>>coefBits), clamp8((l+r)>>coefBits), 0xff
 	}
 }
 
-func clamp8(v int32) byte {
-	if v < 0 {
-		return 0
-	}
-	if v > 255 {
-		return 255
-	}
-	return byte(v)
+// round8 is a little-endian 16-bit sample (lo, hi) rounded to its top 8
+// bits.
+func round8(lo, hi byte) byte {
+	return byte(min((int(hi)<<8|int(lo)+0x80)>>8, 255))
 }
+
+// clamp8 limits v to 0-255 without branches the CPU mispredicts on
+// noisy video: min and max compile to conditional moves.
+func clamp8(v int32) byte { return byte(min(max(v, 0), 255)) }
 
 // YUVToRGB converts one pixel as Draw does.
 func YUVToRGB(c Colorimetry, y, u, v uint8) (r, g, b uint8) {

@@ -126,9 +126,17 @@ func randomYUV(rng *rand.Rand, f Format, w, h int, c Colorimetry) *YUVImage {
 // refYUVAt reads pixel (x, y) of m with the reference, chroma from the
 // sample that covers it.
 func refYUVAt(m *YUVImage, x, y int) uint32 {
-	yy := m.Y[y*m.YStride+x]
 	var u, v byte
 	o := (y / 2) * m.CStride
+	if m.Format == P010 {
+		// Each 16-bit sample rounded to 8 bits, then NV12.
+		r8 := func(p []byte, i int) byte { return byte(min((int(p[i])|int(p[i+1])<<8+128)/256, 255)) }
+		yy := r8(m.Y, y*m.YStride+2*x)
+		u, v = r8(m.C, o+4*(x/2)), r8(m.C, o+4*(x/2)+2)
+		r, g, b := refYUVFixed(m.Color, yy, u, v)
+		return 0xff000000 | uint32(r)<<16 | uint32(g)<<8 | uint32(b)
+	}
+	yy := m.Y[y*m.YStride+x]
 	switch m.Format {
 	case NV12:
 		u, v = m.C[o+2*(x/2)], m.C[o+2*(x/2)+1]
@@ -143,7 +151,7 @@ func refYUVAt(m *YUVImage, x, y int) uint32 {
 	return 0xff000000 | uint32(r)<<16 | uint32(g)<<8 | uint32(b)
 }
 
-var yuvFormats = []Format{NV12, NV21, YUV420, YVU420}
+var yuvFormats = []Format{NV12, NV21, YUV420, YVU420, P010}
 
 // TestYUVDrawMatchesReference converts random images of every format and
 // colorimetry, odd sizes and odd clip rectangles included, and compares
@@ -276,6 +284,8 @@ func TestYUVPlaneSize(t *testing.T) {
 		{YUV420, 1, 5, 3, 3, 2},
 		{YVU420, 2, 640, 480, 320, 240},
 		{NV21, 2, 64, 64, 0, 0},
+		{P010, 0, 1920, 1080, 3840, 1080},
+		{P010, 1, 5, 3, 12, 2},
 		{XRGB8888, 0, 10, 10, 40, 10},
 	} {
 		row, rows := tc.f.PlaneSize(tc.i, tc.w, tc.h)
@@ -387,7 +397,7 @@ func TestRGBToYUVRoundTrip(t *testing.T) {
 // column table.)
 func TestYUVDrawAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	for _, f := range []Format{NV12, YUV420} {
+	for _, f := range []Format{NV12, YUV420, P010} {
 		src := randomYUV(rng, f, 64, 48, Colorimetry{BT601, Limited})
 		dst := NewImage(128, 96, XRGB8888)
 		var cv YUVConverter

@@ -45,7 +45,7 @@ type ImageScanouter interface {
 // copyFormats are what the copy path reads from a mapped linear dma-buf:
 // the RGB formats of wl_shm, and the YUV 4:2:0 formats of video decoders,
 // which the renderer converts.
-var copyFormats = append(slices.Clip(shmFormats), render.NV12, render.NV21, render.YUV420, render.YVU420)
+var copyFormats = append(slices.Clip(shmFormats), render.NV12, render.NV21, render.YUV420, render.YVU420, render.P010)
 
 const (
 	modLinear  = 0

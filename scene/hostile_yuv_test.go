@@ -148,3 +148,12 @@ func TestHostileYUV420ThirdPlaneOffsetPastEnd(t *testing.T) {
 		return sendYUV(t, h, 64, 64, render.YUV420, planes)
 	})
 }
+
+// TestHostileP010ShortLumaStride: P010 samples are two bytes; a stride
+// of one byte per pixel is too short.
+func TestHostileP010ShortLumaStride(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, msg: "plane 0: stride 64 is shorter than a row of 64 pixels (128 bytes)"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		p := nv12(t, hs)
+		return sendYUV(t, h, 64, 64, render.P010, p)
+	})
+}
