@@ -197,18 +197,19 @@ func (s *Server) listenAt(dir, name string) error {
 	if len(path) >= 108 {
 		return fmt.Errorf("socket path %s is too long for a unix socket", path)
 	}
-	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o660)
+	lock, err := openLock(path + ".lock")
 	if err != nil {
-		return fmt.Errorf("open lock file: %w", err)
+		return err
 	}
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		lock.Close()
 		return fmt.Errorf("socket %s is in use by another compositor (lock %s.lock held)", path, path)
 	}
-	// The lock is ours, so a socket file left there is stale.
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// The lock is ours, so a socket left there belongs to a compositor
+	// that died. Anything else in its place is not ours to delete.
+	if err := removeStaleSocket(path); err != nil {
 		lock.Close()
-		return fmt.Errorf("remove stale socket: %w", err)
+		return err
 	}
 	fd, err := listenUnix(path)
 	if err != nil {
@@ -226,6 +227,57 @@ func (s *Server) listenAt(dir, name string) error {
 	return nil
 }
 
+// openLock opens (creating if needed) the lock file beside a socket.
+// O_NOFOLLOW: a symlink planted there must not make vitrine create or
+// lock a file elsewhere; the checks after open refuse a file that is
+// not a regular file of this user (a hard link to someone else's).
+func openLock(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("lock file %s is a symlink: refusing to follow it (remove it, and check who can write to its directory)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open lock file %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock file %s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != uint32(os.Geteuid()) {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock file %s is not a regular file of uid %d (owner %d, mode %o): remove it", path, os.Geteuid(), st.Uid, st.Mode)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// removeStaleSocket deletes a socket a dead compositor left at path,
+// refusing anything else (a symlink, a file) found there.
+func removeStaleSocket(path string) error {
+	var st unix.Stat_t
+	err := unix.Lstat(path, &st)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("socket path %s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		what := "not a socket"
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			what = "a symlink"
+		}
+		return fmt.Errorf("socket path %s is %s: refusing to replace it (remove it, and check who can write to its directory)", path, what)
+	}
+	if err := unix.Unlink(path); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove stale socket %s: %w", path, err)
+	}
+	return nil
+}
+
+// listenUnix binds a new socket at path. bind creates the file itself
+// and fails if anything exists there, so no one can swap in a file
+// between the check for a stale socket and the bind.
 func listenUnix(path string) (int, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -4,7 +4,10 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/datacontrol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/idleinhibit"
+	"github.com/vitrine-wm/vitrine/protocol/idlenotify"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
+	"github.com/vitrine-wm/vitrine/protocol/outputpower"
 	"github.com/vitrine-wm/vitrine/protocol/pointerconstraints"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/primaryselection"
@@ -35,6 +38,9 @@ const (
 	screencopyVersion    = 3
 	dmabufVersion        = 4
 	outputManagerVersion = 4
+	idleNotifierVersion  = 1
+	idleInhibitVersion   = 1
+	outputPowerVersion   = 1
 )
 
 func (c *Compositor) registerGlobals() {
@@ -111,6 +117,11 @@ func (c *Compositor) registerGlobals() {
 	sc.Filter = c.privileged
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
+	c.registerVirtualInput()
+	s.AddGlobal(idlenotify.IdleNotifierV1Interface, idleNotifierVersion, c.bindIdleNotifier)
+	s.AddGlobal(idleinhibit.IdleInhibitManagerV1Interface, idleInhibitVersion, c.bindIdleInhibit)
+	op := s.AddGlobal(outputpower.OutputPowerManagerV1Interface, outputPowerVersion, c.bindOutputPower)
+	op.Filter = c.privileged
 	s.AddGlobal(primaryselection.PrimarySelectionDeviceManagerV1Interface, primarySelectionVersion, c.bindPrimarySelection)
 	dc := s.AddGlobal(datacontrol.DataControlManagerV1Interface, dataControlVersion, c.bindDataControl)
 	dc.Filter = c.privileged
