@@ -54,7 +54,6 @@ type controlSource struct {
 	used  bool
 }
 
-func (s *controlSource) owner() *protocol.Client  { return s.res.Client() }
 func (s *controlSource) mimeTypes() []string      { return s.mimes }
 func (s *controlSource) send(mime string, fd int) { s.res.SendSend(mime, fd) }
 func (s *controlSource) replaced()                { s.res.SendCancelled() }

@@ -62,7 +62,6 @@ type dataSource struct {
 	dropOffer *dataOffer
 }
 
-func (s *dataSource) owner() *protocol.Client  { return s.res.Client() }
 func (s *dataSource) mimeTypes() []string      { return s.mimes }
 func (s *dataSource) send(mime string, fd int) { s.res.SendSend(mime, fd) }
 func (s *dataSource) replaced()                { s.res.SendCancelled() }

@@ -51,7 +51,6 @@ type primarySource struct {
 	mimes mimeList
 }
 
-func (s *primarySource) owner() *protocol.Client  { return s.res.Client() }
 func (s *primarySource) mimeTypes() []string      { return s.mimes }
 func (s *primarySource) send(mime string, fd int) { s.res.SendSend(mime, fd) }
 func (s *primarySource) replaced()                { s.res.SendCancelled() }

@@ -29,7 +29,6 @@ const (
 // selectionSource is a client's data for a selection, whatever protocol
 // it came through.
 type selectionSource interface {
-	owner() *protocol.Client
 	mimeTypes() []string
 	// send asks the owner to write the data as mime into fd; the caller
 	// keeps fd (the event carries a duplicate).
