@@ -75,7 +75,7 @@ func (s *dataSource) gone() {
 
 func (s *dataSource) Offer(r *wl.DataSource, mime string) error {
 	if !s.mimes.add(mime) {
-		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d per source", maxMIMETypes)
+		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d (%d bytes) per source", maxMIMETypes, maxMIMEBytes)
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func (s *primarySource) replaced()                { s.res.SendCancelled() }
 
 func (s *primarySource) Offer(r *primaryselection.PrimarySelectionSourceV1, mime string) error {
 	if !s.mimes.add(mime) {
-		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d per source", maxMIMETypes)
+		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d (%d bytes) per source", maxMIMETypes, maxMIMEBytes)
 	}
 	return nil
 }
