@@ -52,6 +52,10 @@ type Server struct {
 
 	listenFD  int
 	reserveFD int // spent to refuse a client when out of fds
+	// dir is the socket's directory and dirFull whether it was last
+	// seen (nearly) full: see checkDirSpace.
+	dir       string
+	dirFull   bool
 	listenSrc *eventloop.Source
 	lockFile  *os.File
 	path      string
@@ -150,6 +154,7 @@ func (s *Server) addClient(fd int) {
 	}
 	s.clients = append(s.clients, c)
 	s.log.Debug("client connected", "pid", c.PID)
+	s.checkDirSpace()
 }
 
 func (s *Server) removeClient(c *Client) {
@@ -224,7 +229,38 @@ func (s *Server) listenAt(dir, name string) error {
 		return err
 	}
 	s.listenFD, s.listenSrc, s.lockFile, s.path, s.socket = fd, src, lock, path, name
+	s.dir = filepath.Dir(path)
+	s.checkDirSpace()
 	return nil
+}
+
+// minDirFree is the free space below which the socket's directory counts
+// as full: less than one window's shm buffer.
+const minDirFree = 1 << 20
+
+// checkDirSpace logs once when the socket's directory (XDG_RUNTIME_DIR)
+// fills up and once when it has room again. vitrine itself needs no
+// space there after the socket exists, but clients that keep their
+// buffers or files in XDG_RUNTIME_DIR then fail in ways that do not say
+// why, so the compositor's log does. Checked when a client connects: no
+// timer, one statfs per connection.
+func (s *Server) checkDirSpace() {
+	if s.dir == "" {
+		return
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(s.dir, &st); err != nil {
+		return
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	full := free < minDirFree || (st.Files > 0 && st.Ffree == 0)
+	switch {
+	case full && !s.dirFull:
+		s.log.Warn("the socket's directory is full: clients that keep buffers or files in XDG_RUNTIME_DIR may fail to start or draw; free space there", "dir", s.dir, "free_bytes", free, "free_inodes", st.Ffree)
+	case !full && s.dirFull:
+		s.log.Info("the socket's directory has space again", "dir", s.dir, "free_bytes", free)
+	}
+	s.dirFull = full
 }
 
 // openLock opens (creating if needed) the lock file beside a socket.
@@ -235,6 +271,9 @@ func openLock(path string) (*os.File, error) {
 	fd, err := unix.Open(path, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
 	if errors.Is(err, unix.ELOOP) {
 		return nil, fmt.Errorf("lock file %s is a symlink: refusing to follow it (remove it, and check who can write to its directory)", path)
+	}
+	if errors.Is(err, unix.ENOSPC) {
+		return nil, fmt.Errorf("create lock file %s: %w: its directory is full; free space there or set XDG_RUNTIME_DIR to another private directory", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open lock file %s: %w", path, err)

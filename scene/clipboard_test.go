@@ -48,9 +48,9 @@ const (
 
 	offerEvOffer  = 0
 	offerEvAction = 2
-
-	btnLeft = 0x110
 )
+
+// btnLeft (BTN_LEFT) is declared with the desktop tests' constants.
 
 // clip is a raw client's wl_data_device and what it needs.
 type clip struct {
@@ -128,16 +128,6 @@ func mustFind(t *testing.T, evs []protocoltest.Event, obj uint32, opcode uint16,
 		t.Fatalf("no %s event (object %d opcode %d) among %d events", what, obj, opcode, len(evs))
 	}
 	return e
-}
-
-// input feeds events to the compositor on its loop.
-func (r *rig) input(t *testing.T, evs ...inputevent.Event) {
-	t.Helper()
-	r.onLoop(t, func() {
-		for _, ev := range evs {
-			r.comp.HandleInput(ev)
-		}
-	})
 }
 
 // pointAt moves the pointer to (x, y) of the 64x64 rig output.

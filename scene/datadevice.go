@@ -537,15 +537,3 @@ func (c *Compositor) dragSurfaceGone(s *surface) {
 		}
 	}
 }
-
-// outputAt is the output showing a global point (the first output when
-// none does).
-func (c *Compositor) outputAt(x, y float64) *output {
-	pt := image.Pt(int(math.Floor(x)), int(math.Floor(y)))
-	for _, o := range c.outputs {
-		if pt.In(o.bounds()) {
-			return o
-		}
-	}
-	return c.primaryOutput()
-}

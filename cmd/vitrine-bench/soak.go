@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -255,20 +256,28 @@ func (c *soakCompositor) stop() {
 	}
 }
 
-// tailBuffer keeps the last lines of vitrine's log for error messages.
+// tailBuffer keeps the last lines of vitrine's log for error messages;
+// the reader of vitrine's stderr adds, the soak reads.
 type tailBuffer struct {
 	max   int
+	mu    sync.Mutex
 	lines []string
 }
 
 func (t *tailBuffer) add(l string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.lines = append(t.lines, l)
 	if len(t.lines) > t.max {
 		t.lines = t.lines[len(t.lines)-t.max:]
 	}
 }
 
-func (t *tailBuffer) String() string { return strings.Join(t.lines, "\n") }
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, "\n")
+}
 
 // soakModes alternate each round, so every toplevel is resized (kiosk
 // layout: fullscreen at the output's size) and screenshots change size.

@@ -24,6 +24,8 @@ type childProcess struct {
 	log     *slog.Logger
 	loop    *eventloop.Loop
 	exited  func(code int) // called on the loop
+	// onStart, if set, is told each new process's pid, on the loop.
+	onStart func(pid int)
 
 	cmd      *exec.Cmd
 	running  int // pid of the command while it runs, else 0
@@ -76,7 +78,10 @@ func (c *childProcess) run() {
 		c.scheduleRestart()
 		return
 	}
-	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid)
+	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid, "event", "child.started")
+	if c.onStart != nil {
+		c.onStart(c.cmd.Process.Pid)
+	}
 }
 
 func (c *childProcess) spawn() error {
@@ -131,7 +136,7 @@ func (c *childProcess) pidfdReady(eventloop.Events) {
 func (c *childProcess) reap(err error) {
 	c.running = 0
 	code := exitCode(c.cmd, err)
-	c.log.Info("command exited", "command", c.argv, "status", code)
+	c.log.Info("command exited", "command", c.argv, "status", code, "event", "child.exited")
 	if !c.restart || c.stopping {
 		c.exited(code)
 		return

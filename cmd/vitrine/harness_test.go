@@ -163,7 +163,13 @@ func launchVitrine(t *testing.T, runtime string, env []string, args ...string) *
 	bin := binaries(t)
 	socketSeq++
 	display := fmt.Sprintf("wl-e2e-%d-%d", os.Getpid(), socketSeq)
-	full := append([]string{"--socket", display}, args...)
+	full := []string{"--socket", display}
+	if !slices.Contains(args, "--layout") {
+		// The tests written before the desktop layout expect every
+		// window to fill the output; the desktop's own tests ask for it.
+		full = append(full, "--layout", "kiosk")
+	}
+	full = append(full, args...)
 	c := &compositor{t: t, display: display, runtime: runtime, stdout: newLineWaiter(), done: make(chan struct{})}
 	c.cmd = exec.Command(filepath.Join(bin, "vitrine"), full...)
 	c.cmd.Env = append(append(os.Environ(), "XDG_RUNTIME_DIR="+runtime, "PATH="+bin+":"+os.Getenv("PATH")), env...)
