@@ -27,10 +27,10 @@ func needTool(t *testing.T, name string, args ...string) {
 	t.Skipf("%s %v fails (install it: see .ci/install): %v\n%s", name, args, err, out)
 }
 
-// TestGtkCopyPastesInFoot copies in a GTK 4 window and pastes with
+// TestGtkCopyPastesInFootWithSeatKeys copies in a GTK 4 window and pastes with
 // Ctrl+Shift+V in foot, given as key presses on the compositor's seat:
 // foot types the clipboard into its shell, which runs it.
-func TestGtkCopyPastesInFoot(t *testing.T) {
+func TestGtkCopyPastesInFootWithSeatKeys(t *testing.T) {
 	needTool(t, "foot", "--version")
 	needTool(t, "/usr/bin/python3", "-c", "import gi; gi.require_version('Gtk', '4.0'); from gi.repository import Gtk")
 	p := startInProcess(t, 640, 480, render.Normal)

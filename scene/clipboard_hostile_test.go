@@ -2,6 +2,7 @@ package scene_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -396,7 +397,9 @@ func TestHostileDataControlSourceGoneWhileOffered(t *testing.T) {
 		must(t, h.Send(src, 0, "text/plain"))
 		must(t, h.Send(dev, 0, src))
 		var offer uint32
-		for _, e := range syncEvents(t, h) {
+		// Data control devices hear of a new selection at the end of the
+		// loop iteration, after the first roundtrip's done.
+		for _, e := range append(syncEvents(t, h), syncEvents(t, h)...) {
 			if e.Object == dev && e.Opcode == 1 && e.Uint(0) != 0 {
 				offer = e.Uint(0)
 			}
@@ -413,6 +416,55 @@ func TestHostileDataControlSourceGoneWhileOffered(t *testing.T) {
 			t.Fatalf("a destroyed source's offer read %q", got)
 		}
 		rd.Close()
+		return 0
+	})
+}
+
+func TestHostileMIMETypesTooLong(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: protocol.ErrNoMemory, msg: "16384 bytes"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		c := newClip(t, h, getRegistry(t, h))
+		src := c.source(t)
+		long := strings.Repeat("x", 2000)
+		for i := range 9 {
+			must(t, h.Send(src, srcOffer, fmt.Sprintf("application/%d-%s", i, long)))
+		}
+		return src
+	})
+}
+
+// TestHostileDataControlSelectionFlood: a privileged client replaces
+// the selection 10 000 times in one write. A clipboard manager that
+// does not read meanwhile is told once per loop iteration, not 10 000
+// times, so it is not cut off for not reading (its queue limit is 16
+// KiB here, the kernel's socket buffer 208 KiB; 10 000 offers are about
+// 480 KB). The flooder's own 10 000 cancelled events (80 KB) fit in its
+// socket buffer.
+func TestHostileDataControlSelectionFlood(t *testing.T) {
+	runHostile(t, protocol.Options{MaxQueue: 16 << 10}, reaction{tolerated: true}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		manager := hs.dial(t)
+		_, mdev := dataControl(t, manager)
+		syncEvents(t, manager)
+		mgr, dev := dataControl(t, h)
+		var batch []byte
+		for range 10000 {
+			src := h.NewID()
+			batch = append(batch, protocoltest.Message(mgr, 0, src)...)
+			batch = append(batch, protocoltest.Message(src, 0, "text/plain")...)
+			batch = append(batch, protocoltest.Message(dev, 0, src)...)
+		}
+		must(t, h.Write(batch))
+		must(t, h.Roundtrip(10*time.Second))
+		var offers int
+		for _, e := range append(syncEvents(t, manager), syncEvents(t, manager)...) {
+			if e.Object == mdev && e.Opcode == 1 {
+				offers++
+			}
+		}
+		t.Logf("the manager was offered the selection %d times for 10000 replacements", offers)
+		if offers == 0 || offers > 2000 {
+			t.Fatalf("the manager was offered the selection %d times, want at least once and far fewer than the 10000 replacements", offers)
+		}
+		manager.Close()
 		return 0
 	})
 }

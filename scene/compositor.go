@@ -253,6 +253,7 @@ func (c *Compositor) Run(ctx context.Context) error {
 // handled in it lands in one frame, and each client's events leave in
 // one write.
 func (c *Compositor) afterDispatch() {
+	c.announceToControls()
 	c.repaintOutputs()
 	c.srv.Flush()
 }

@@ -54,7 +54,6 @@ type controlSource struct {
 	used  bool
 }
 
-func (s *controlSource) owner() *protocol.Client  { return s.res.Client() }
 func (s *controlSource) mimeTypes() []string      { return s.mimes }
 func (s *controlSource) send(mime string, fd int) { s.res.SendSend(mime, fd) }
 func (s *controlSource) replaced()                { s.res.SendCancelled() }
@@ -64,7 +63,7 @@ func (s *controlSource) Offer(r *datacontrol.DataControlSourceV1, mime string) e
 		return protocol.NewError(r, datacontrol.DataControlSourceV1ErrorInvalidOffer, "offer after the source was set as a selection")
 	}
 	if !s.mimes.add(mime) {
-		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d per source", maxMIMETypes)
+		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d (%d bytes) per source", maxMIMETypes, maxMIMEBytes)
 	}
 	return nil
 }

@@ -62,7 +62,6 @@ type dataSource struct {
 	dropOffer *dataOffer
 }
 
-func (s *dataSource) owner() *protocol.Client  { return s.res.Client() }
 func (s *dataSource) mimeTypes() []string      { return s.mimes }
 func (s *dataSource) send(mime string, fd int) { s.res.SendSend(mime, fd) }
 func (s *dataSource) replaced()                { s.res.SendCancelled() }
@@ -76,7 +75,7 @@ func (s *dataSource) gone() {
 
 func (s *dataSource) Offer(r *wl.DataSource, mime string) error {
 	if !s.mimes.add(mime) {
-		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d per source", maxMIMETypes)
+		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d (%d bytes) per source", maxMIMETypes, maxMIMEBytes)
 	}
 	return nil
 }

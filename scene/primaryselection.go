@@ -51,14 +51,13 @@ type primarySource struct {
 	mimes mimeList
 }
 
-func (s *primarySource) owner() *protocol.Client  { return s.res.Client() }
 func (s *primarySource) mimeTypes() []string      { return s.mimes }
 func (s *primarySource) send(mime string, fd int) { s.res.SendSend(mime, fd) }
 func (s *primarySource) replaced()                { s.res.SendCancelled() }
 
 func (s *primarySource) Offer(r *primaryselection.PrimarySelectionSourceV1, mime string) error {
 	if !s.mimes.add(mime) {
-		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d per source", maxMIMETypes)
+		return protocol.NewError(r, protocol.ErrNoMemory, "too many MIME types: the limit is %d (%d bytes) per source", maxMIMETypes, maxMIMEBytes)
 	}
 	return nil
 }

@@ -29,7 +29,6 @@ const (
 // selectionSource is a client's data for a selection, whatever protocol
 // it came through.
 type selectionSource interface {
-	owner() *protocol.Client
 	mimeTypes() []string
 	// send asks the owner to write the data as mime into fd; the caller
 	// keeps fd (the event carries a duplicate).
@@ -38,9 +37,13 @@ type selectionSource interface {
 	replaced()
 }
 
-// maxMIMETypes bounds the MIME types of one source: toolkits offer a
-// dozen; each is copied into every offer sent to every reader.
-const maxMIMETypes = 256
+// maxMIMETypes and maxMIMEBytes bound the MIME types of one source:
+// toolkits offer a dozen short ones; each is copied into every offer
+// sent to every reader.
+const (
+	maxMIMETypes = 256
+	maxMIMEBytes = 16 << 10
+)
 
 // mimeList is a source's MIME types, without duplicates.
 type mimeList []string
@@ -50,7 +53,11 @@ func (l *mimeList) add(mime string) bool {
 	if slices.Contains(*l, mime) {
 		return true
 	}
-	if len(*l) >= maxMIMETypes {
+	total := len(mime)
+	for _, m := range *l {
+		total += len(m)
+	}
+	if len(*l) >= maxMIMETypes || total > maxMIMEBytes {
 		return false
 	}
 	*l = append(*l, mime)
@@ -71,6 +78,11 @@ type selectionState struct {
 	dataDevices    []*dataDevice
 	primaryDevices []*primaryDevice
 	controls       []*dataControlDevice
+	// controlsPending: the selection of that kind changed since data
+	// control devices were last told; they are told once per loop
+	// iteration, so a client replacing the selection in a tight loop
+	// cannot queue an offer per request on every clipboard tool.
+	controlsPending [2]bool
 
 	drag *drag
 }
@@ -126,8 +138,20 @@ func (c *Compositor) announceSelection(kind selectionKind) {
 			}
 		}
 	}
-	for _, d := range c.sel.controls {
-		d.sendSelection(kind)
+	c.sel.controlsPending[kind] = true
+}
+
+// announceToControls tells data control devices of the selections that
+// changed in this loop iteration.
+func (c *Compositor) announceToControls() {
+	for kind, pending := range c.sel.controlsPending {
+		if !pending {
+			continue
+		}
+		c.sel.controlsPending[kind] = false
+		for _, d := range c.sel.controls {
+			d.sendSelection(selectionKind(kind))
+		}
 	}
 }
 

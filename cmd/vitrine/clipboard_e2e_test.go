@@ -276,3 +276,37 @@ func TestClipboardBetweenGtkAndWlClipboard(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestGtkCopyPastesInFoot: text copied in a GTK 4 window is pasted in
+// foot, which maps above it and so gets keyboard focus and the
+// selection, by Ctrl+Shift+V typed with wtype; foot's shell reads the
+// pasted line. It fails if foot is not given the selection when it gets
+// focus, or if the read does not reach GTK.
+func TestGtkCopyPastesInFoot(t *testing.T) {
+	need(t, "foot", "wtype")
+	needGtkPython(t)
+	c := startVitrine(t, "--output", "640x480")
+	a := startGtkClipboard(t, c, "A")
+	a.do("copy pasted from GTK", "copied")
+	out := filepath.Join(t.TempDir(), "pasted")
+	_, foot := c.debugClient("foot", "--", "sh", "-c", `read line; printf '%s' "$line" > `+out)
+	foot.wait(t, `xdg_toplevel@\d+\.configure`, 10*time.Second)
+	c.run("wtype", "-k", "Shift_L") // the seat gets a keyboard
+	foot.wait(t, `wl_keyboard@\d+\.enter`, 5*time.Second)
+	c.run("wtype", "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift", "-m", "ctrl")
+	c.run("wtype", "-k", "Return")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(out)
+		if err == nil && len(b) > 0 {
+			if got := string(b); got != "pasted from GTK" {
+				t.Fatalf("foot's shell read %q, want %q", got, "pasted from GTK")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing was pasted into foot within 5 s; vitrine log:\n%s", lastLines(c.log(), 20))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
