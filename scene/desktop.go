@@ -114,17 +114,25 @@ func (c *Compositor) placeNew(t *toplevel) {
 	t.geomPos = at
 }
 
+// fillOutput is the output a fullscreen or maximized t fills: the one
+// it asked for, else the one it is on, else the one its floating
+// position is on. Placement and configure both ask here, so an output
+// unplugged under t gives it the new output's size as well as place.
+func (c *Compositor) fillOutput(t *toplevel) *output {
+	if t.fullscreen && t.wantOutput != nil && !t.wantOutput.gone {
+		return t.wantOutput
+	}
+	if t.out != nil && !t.out.gone {
+		return t.out
+	}
+	return c.outputAt(t.geomPos)
+}
+
 // desktopPlacement is where t's surface goes in the desktop layout.
 func (c *Compositor) desktopPlacement(t *toplevel) (image.Point, *output) {
 	g := t.xs.windowGeometry()
 	if t.fullscreen || t.maximized {
-		o := t.out
-		if t.fullscreen && t.wantOutput != nil && !t.wantOutput.gone {
-			o = t.wantOutput
-		}
-		if o == nil || o.gone {
-			o = c.outputAt(t.geomPos)
-		}
+		o := c.fillOutput(t)
 		if o == nil {
 			return image.Point{}, nil
 		}
@@ -192,17 +200,17 @@ func (c *Compositor) outputAt(p image.Point) *output {
 // layout; bounds is the most it can show.
 func (c *Compositor) desktopConfigure(t *toplevel) (size image.Point, states []uint32, bounds image.Point) {
 	o := t.out
-	if o == nil {
+	if o == nil || o.gone {
 		o = c.outputForToplevel(t)
+	}
+	if t.fullscreen || t.maximized {
+		o = c.fillOutput(t)
 	}
 	if o != nil {
 		bounds = image.Pt(o.width, o.height)
 	}
 	switch {
 	case t.fullscreen && o != nil:
-		if t.wantOutput != nil && !t.wantOutput.gone {
-			o = t.wantOutput
-		}
 		size = image.Pt(o.width, o.height)
 		states = append(states, xdg.ToplevelStateFullscreen)
 	case t.maximized && o != nil:
