@@ -152,14 +152,18 @@ func (c *Compositor) desktopPlacement(t *toplevel) (image.Point, *output) {
 		t.placeAt = 0
 		c.placeNew(t)
 	}
-	if gr := c.in.grab; gr != nil && gr.t == t && gr.resize {
+	if a := t.anchor; a != nil {
 		// The edge opposite the one dragged stays where it was, whatever
-		// size the client settles on.
-		if gr.edges&xdg.ToplevelResizeEdgeLeft != 0 {
-			t.geomPos.X = gr.startPos.X + gr.start.X - g.Dx()
+		// size the client settles on, until it has drawn the size of
+		// the last configure of the drag.
+		if a.edges&xdg.ToplevelResizeEdgeLeft != 0 {
+			t.geomPos.X = a.far.X - g.Dx()
 		}
-		if gr.edges&xdg.ToplevelResizeEdgeTop != 0 {
-			t.geomPos.Y = gr.startPos.Y + gr.start.Y - g.Dy()
+		if a.edges&xdg.ToplevelResizeEdgeTop != 0 {
+			t.geomPos.Y = a.far.Y - g.Dy()
+		}
+		if a.until != 0 && t.xs.lastAck >= a.until {
+			t.anchor = nil
 		}
 	}
 	o := c.outputAt(t.geomPos.Add(g.Size().Div(2)))
@@ -341,6 +345,9 @@ func (c *Compositor) startGrab(t *toplevel, resize bool, edges uint32) {
 		c.unmaximize(t)
 	}
 	in.grab = &grab{t: t, resize: resize, edges: edges, from: in.pointer, startPos: t.geomPos, start: t.xs.windowGeometry().Size()}
+	if resize {
+		t.anchor = &resizeAnchor{edges: edges, far: t.geomPos.Add(in.grab.start)}
+	}
 	if in.ptrFocus != nil {
 		serial := c.srv.NextSerial()
 		for _, p := range c.focusedPointers() {
@@ -362,10 +369,27 @@ func (c *Compositor) startGrab(t *toplevel, resize bool, edges uint32) {
 func (c *Compositor) endGrab(ms uint32) {
 	gr := c.in.grab
 	c.in.grab = nil
-	if gr.resize && gr.t.xs.mapped {
-		gr.t.reconfigure()
+	if t := gr.t; gr.resize && t.xs.mapped {
+		t.reconfigure()
+		if a := t.anchor; a != nil {
+			if n := len(t.xs.sent); n > 0 {
+				a.until = t.xs.sent[n-1]
+			} else {
+				t.anchor = nil
+			}
+		}
 	}
 	c.updatePointerFocus(ms)
+}
+
+// resizeAnchor keeps the edges opposite those dragged in place while a
+// client catches up with a resize.
+type resizeAnchor struct {
+	edges uint32
+	// far is the bottom-right corner of the window when the drag began.
+	far image.Point
+	// until is the drag's last configure (0: the drag goes on).
+	until uint32
 }
 
 // grabMotion follows the pointer during a move or resize.
@@ -373,7 +397,7 @@ func (c *Compositor) grabMotion() {
 	gr := c.in.grab
 	t := gr.t
 	if !t.xs.mapped || t.res == nil || !t.res.Alive() {
-		c.in.grab = nil
+		c.in.grab, t.anchor = nil, nil
 		return
 	}
 	dx := int(math.Round(c.in.pointer[0] - gr.from[0]))
@@ -518,7 +542,7 @@ func (c *Compositor) minimize(t *toplevel) {
 	}
 	c.leaveOutputs(t.xs.surface)
 	if gr := c.in.grab; gr != nil && gr.t == t {
-		c.in.grab = nil
+		c.in.grab, t.anchor = nil, nil
 	}
 	c.restack()
 }

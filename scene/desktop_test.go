@@ -227,8 +227,11 @@ func TestDesktopClientMoveAndLeftResize(t *testing.T) {
 	must(t, w.h.Roundtrip(3*time.Second))
 	d.input(t, inputevent.PointerMotion{DX: 10}, inputevent.Frame{})
 	nextConfigure(t, w, "resized to 30x40", func(c configure) bool { return c.w == 30 && c.h == 40 })
-	w.resize(t, 30, 40)
+	// The button comes up before the compositor has the client's
+	// commit of the new size: the right edge must stay all the same.
 	d.input(t, button(btnLeft, false), inputevent.Frame{})
+	nextConfigure(t, w, "resize done", func(c configure) bool { return c.w == 30 && !slices.Contains(c.states, stateResizing) })
+	w.resize(t, 30, 40)
 	d.expect(t, w, 0x0000ff, map[[2]int]uint32{{30, 121}: 0x0000ff, {59, 159}: 0x0000ff, {29, 121}: 0, {60, 121}: 0})
 }
 
