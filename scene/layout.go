@@ -2,6 +2,7 @@ package scene
 
 import (
 	"image"
+	"math"
 	"slices"
 
 	"github.com/vitrine-wm/vitrine/protocol/wl"
@@ -124,7 +125,7 @@ func (c *Compositor) configuredSize(t *toplevel) image.Point {
 		return size
 	}
 	if o := c.outputForToplevel(t); o != nil && t.fills() {
-		return image.Pt(o.width, o.height)
+		return o.usableArea().Size()
 	}
 	return image.Point{}
 }
@@ -144,7 +145,7 @@ func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
 		if o == nil {
 			return image.Point{}, nil
 		}
-		return centre(g.Size(), o.bounds()).Sub(g.Min), o
+		return centre(g.Size(), o.usableArea()).Sub(g.Min), o
 	}
 	ppos, o := c.placement(p)
 	if o == nil {
@@ -152,7 +153,7 @@ func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
 	}
 	pg := p.xs.windowGeometry()
 	at := centre(g.Size(), pg.Add(ppos))
-	b := o.bounds()
+	b := o.usableArea()
 	// Slide back onto the output, the top-left corner winning when the
 	// dialog is larger than it.
 	at.X = max(min(at.X, b.Max.X-g.Dx()), b.Min.X)
@@ -176,6 +177,7 @@ func centre(size image.Point, r image.Rectangle) image.Point {
 // relayout places every toplevel and damages what moved. Parents come
 // before their dialogs in the stack, but placement does not rely on it.
 func (c *Compositor) relayout() {
+	c.arrangeLayers()
 	for _, t := range c.toplevels {
 		if t.minimized {
 			continue
@@ -256,6 +258,9 @@ func (c *Compositor) geometryOrigin(xs *xdgSurface) (image.Point, *output, bool)
 // output it is shown on; ok is false when it is not shown.
 func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 	for depth := 0; s != nil && depth < 64; depth++ {
+		if d := c.sel.drag; d != nil && d.icon == s {
+			return c.dragIconOrigin(), c.outputAt(image.Pt(int(math.Floor(c.in.pointer[0])), int(math.Floor(c.in.pointer[1])))), len(c.outputs) > 0
+		}
 		if s.sub != nil {
 			parent := s.sub.parent
 			if parent == nil {
@@ -264,6 +269,14 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 			p, o, ok := c.surfaceOrigin(parent)
 			return p.Add(s.sub.pos), o, ok
 		}
+		switch r := s.role.(type) {
+		case *lockSurface:
+			return c.lockOrigin(r)
+		case *layerSurface:
+			return r.rect.Min, r.out, r.shown()
+		case *inputPopup:
+			return r.origin()
+		}
 		xs, _ := s.role.(*xdgSurface)
 		if xs == nil || !xs.mapped {
 			return image.Point{}, nil, false
@@ -271,8 +284,8 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 		if t := xs.toplevel; t != nil {
 			return t.pos, t.out, t.out != nil && !t.minimized
 		}
-		if p := xs.popup; p != nil && p.parent != nil {
-			origin, o, ok := c.geometryOrigin(p.parent)
+		if p := xs.popup; p != nil {
+			origin, o, ok := p.parentOrigin()
 			return origin.Add(p.rect.Min).Sub(xs.windowGeometry().Min), o, ok
 		}
 		return image.Point{}, nil, false
@@ -308,10 +321,23 @@ func (c *Compositor) surfaceCommitted(s *surface) {
 	if len(s.frames) > 0 || len(s.feedbacks) > 0 {
 		o.wantFrame = true
 	}
+	if len(c.constraints) > 0 {
+		c.constraintsCommitted(s)
+	}
 }
 
 func (c *Compositor) surfaceGone(s *surface) {
 	in := &c.in
+	for _, ti := range c.textInputs {
+		if ti.focus == s {
+			ti.focus = nil
+		}
+	}
+	if ls, ok := s.role.(*layerSurface); ok {
+		// Its role object outlives it: off the screen, it gives back
+		// the strip it reserved.
+		ls.unmap()
+	}
 	if in.kbFocus == s {
 		in.kbFocus = nil
 	}
@@ -322,6 +348,8 @@ func (c *Compositor) surfaceGone(s *surface) {
 		c.damageCursor()
 		in.cursor = nil
 	}
+	c.dragSurfaceGone(s)
+	c.constraintsSurfaceGone(s)
 	for _, o := range c.outputs {
 		// Drop callbacks of a destroyed surface queued on a frame.
 		o.doneFrames = slices.DeleteFunc(o.doneFrames, func(cb *wl.Callback) bool { return !cb.Alive() })
@@ -336,6 +364,11 @@ func (c *Compositor) drawList(o *output) []drawItem {
 
 // appendDrawList is drawList into a caller's buffer.
 func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
+	if c.lock.active {
+		return c.appendLockList(list, o)
+	}
+	list = c.appendLayer(list, o, layerBackground)
+	list = c.appendLayer(list, o, layerBottom)
 	for _, t := range c.toplevels {
 		if t.out != o || !t.xs.mapped || t.minimized {
 			continue
@@ -343,6 +376,9 @@ func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 		list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
 		list = c.appendPopups(list, t.xs, o)
 	}
+	list = c.appendLayer(list, o, layerTop)
+	list = c.appendLayer(list, o, layerOverlay)
+	list = c.appendInputPopups(list, o)
 	full := image.Rect(0, 0, o.width, o.height)
 	for i := len(list) - 1; i > 0; i-- {
 		it := list[i]
