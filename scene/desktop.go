@@ -114,17 +114,25 @@ func (c *Compositor) placeNew(t *toplevel) {
 	t.geomPos = at
 }
 
+// fillOutput is the output a fullscreen or maximized t fills: the one
+// it asked for, else the one it is on, else the one its floating
+// position is on. Placement and configure both ask here, so an output
+// unplugged under t gives it the new output's size as well as place.
+func (c *Compositor) fillOutput(t *toplevel) *output {
+	if t.fullscreen && t.wantOutput != nil && !t.wantOutput.gone {
+		return t.wantOutput
+	}
+	if t.out != nil && !t.out.gone {
+		return t.out
+	}
+	return c.outputAt(t.geomPos)
+}
+
 // desktopPlacement is where t's surface goes in the desktop layout.
 func (c *Compositor) desktopPlacement(t *toplevel) (image.Point, *output) {
 	g := t.xs.windowGeometry()
 	if t.fullscreen || t.maximized {
-		o := t.out
-		if t.fullscreen && t.wantOutput != nil && !t.wantOutput.gone {
-			o = t.wantOutput
-		}
-		if o == nil || o.gone {
-			o = c.outputAt(t.geomPos)
-		}
+		o := c.fillOutput(t)
 		if o == nil {
 			return image.Point{}, nil
 		}
@@ -144,14 +152,18 @@ func (c *Compositor) desktopPlacement(t *toplevel) (image.Point, *output) {
 		t.placeAt = 0
 		c.placeNew(t)
 	}
-	if gr := c.in.grab; gr != nil && gr.t == t && gr.resize {
+	if a := t.anchor; a != nil {
 		// The edge opposite the one dragged stays where it was, whatever
-		// size the client settles on.
-		if gr.edges&xdg.ToplevelResizeEdgeLeft != 0 {
-			t.geomPos.X = gr.startPos.X + gr.start.X - g.Dx()
+		// size the client settles on, until it has drawn the size of
+		// the last configure of the drag.
+		if a.edges&xdg.ToplevelResizeEdgeLeft != 0 {
+			t.geomPos.X = a.far.X - g.Dx()
 		}
-		if gr.edges&xdg.ToplevelResizeEdgeTop != 0 {
-			t.geomPos.Y = gr.startPos.Y + gr.start.Y - g.Dy()
+		if a.edges&xdg.ToplevelResizeEdgeTop != 0 {
+			t.geomPos.Y = a.far.Y - g.Dy()
+		}
+		if a.until != 0 && t.xs.lastAck >= a.until {
+			t.anchor = nil
 		}
 	}
 	o := c.outputAt(t.geomPos.Add(g.Size().Div(2)))
@@ -192,17 +204,17 @@ func (c *Compositor) outputAt(p image.Point) *output {
 // layout; bounds is the most it can show.
 func (c *Compositor) desktopConfigure(t *toplevel) (size image.Point, states []uint32, bounds image.Point) {
 	o := t.out
-	if o == nil {
+	if o == nil || o.gone {
 		o = c.outputForToplevel(t)
+	}
+	if t.fullscreen || t.maximized {
+		o = c.fillOutput(t)
 	}
 	if o != nil {
 		bounds = image.Pt(o.width, o.height)
 	}
 	switch {
 	case t.fullscreen && o != nil:
-		if t.wantOutput != nil && !t.wantOutput.gone {
-			o = t.wantOutput
-		}
 		size = image.Pt(o.width, o.height)
 		states = append(states, xdg.ToplevelStateFullscreen)
 	case t.maximized && o != nil:
@@ -337,6 +349,9 @@ func (c *Compositor) startGrab(t *toplevel, resize bool, edges uint32) {
 		c.unmaximize(t)
 	}
 	in.grab = &grab{t: t, resize: resize, edges: edges, from: in.pointer, startPos: t.geomPos, start: t.xs.windowGeometry().Size()}
+	if resize {
+		t.anchor = &resizeAnchor{edges: edges, far: t.geomPos.Add(in.grab.start)}
+	}
 	if in.ptrFocus != nil {
 		serial := c.srv.NextSerial()
 		for _, p := range c.focusedPointers() {
@@ -358,10 +373,27 @@ func (c *Compositor) startGrab(t *toplevel, resize bool, edges uint32) {
 func (c *Compositor) endGrab(ms uint32) {
 	gr := c.in.grab
 	c.in.grab = nil
-	if gr.resize && gr.t.xs.mapped {
-		gr.t.reconfigure()
+	if t := gr.t; gr.resize && t.xs.mapped {
+		t.reconfigure()
+		if a := t.anchor; a != nil {
+			if n := len(t.xs.sent); n > 0 {
+				a.until = t.xs.sent[n-1]
+			} else {
+				t.anchor = nil
+			}
+		}
 	}
 	c.updatePointerFocus(ms)
+}
+
+// resizeAnchor keeps the edges opposite those dragged in place while a
+// client catches up with a resize.
+type resizeAnchor struct {
+	edges uint32
+	// far is the bottom-right corner of the window when the drag began.
+	far image.Point
+	// until is the drag's last configure (0: the drag goes on).
+	until uint32
 }
 
 // grabMotion follows the pointer during a move or resize.
@@ -369,7 +401,7 @@ func (c *Compositor) grabMotion() {
 	gr := c.in.grab
 	t := gr.t
 	if !t.xs.mapped || t.res == nil || !t.res.Alive() {
-		c.in.grab = nil
+		c.in.grab, t.anchor = nil, nil
 		return
 	}
 	dx := int(math.Round(c.in.pointer[0] - gr.from[0]))
@@ -514,7 +546,7 @@ func (c *Compositor) minimize(t *toplevel) {
 	}
 	c.leaveOutputs(t.xs.surface)
 	if gr := c.in.grab; gr != nil && gr.t == t {
-		c.in.grab = nil
+		c.in.grab, t.anchor = nil, nil
 	}
 	c.restack()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -226,8 +227,11 @@ func TestDesktopClientMoveAndLeftResize(t *testing.T) {
 	must(t, w.h.Roundtrip(3*time.Second))
 	d.input(t, inputevent.PointerMotion{DX: 10}, inputevent.Frame{})
 	nextConfigure(t, w, "resized to 30x40", func(c configure) bool { return c.w == 30 && c.h == 40 })
-	w.resize(t, 30, 40)
+	// The button comes up before the compositor has the client's
+	// commit of the new size: the right edge must stay all the same.
 	d.input(t, button(btnLeft, false), inputevent.Frame{})
+	nextConfigure(t, w, "resize done", func(c configure) bool { return c.w == 30 && !slices.Contains(c.states, stateResizing) })
+	w.resize(t, 30, 40)
 	d.expect(t, w, 0x0000ff, map[[2]int]uint32{{30, 121}: 0x0000ff, {59, 159}: 0x0000ff, {29, 121}: 0, {60, 121}: 0})
 }
 
@@ -454,4 +458,33 @@ func windowMemory(t *testing.T, w *window) {
 	w.pool, w.buffer = w.h.NewID(), w.h.NewID()
 	must(t, w.h.SendFDs([]int{mem}, w.shm, 0, w.pool, int32(bytes)))
 	must(t, w.h.Send(w.pool, 0, w.buffer, int32(0), int32(w.size), int32(w.size), int32(w.size*4), uint32(1)))
+}
+
+// TestDesktopFullscreenOnUnpluggedOutput: a window fullscreen on an
+// output that is unplugged moves to the one left and is told its size
+// (the lab's vitrine-hotplug-vt-logind row waits for that resize).
+func TestDesktopFullscreenOnUnpluggedOutput(t *testing.T) {
+	const xdgToplevelSetFullscreen = 11
+	d := startDesk(t)
+	p := &inProcess{comp: d.comp, out: d.out, runtime: filepath.Dir(d.socket), display: filepath.Base(d.socket)}
+	h, g, reg := p.dial(t)
+	second := p.addOutput(t, "HEADLESS-2", 320, 240)
+	added := waitRegistry(t, h, reg, 0)
+	out2 := bind(h, reg, added.Uint(0), "wl_output", 4)
+	w := &window{h: h, size: 320}
+	w.compositor = bind(h, reg, g["wl_compositor"][0], "wl_compositor", 4)
+	w.shm = bind(h, reg, g["wl_shm"][0], "wl_shm", 1)
+	w.wm = bind(h, reg, g["xdg_wm_base"][0], "xdg_wm_base", 1)
+	windowMemory(t, w)
+	w.surface, w.xsurf, w.top = h.NewID(), h.NewID(), h.NewID()
+	must(t, h.Send(w.compositor, 0, w.surface))
+	must(t, h.Send(w.wm, 2, w.xsurf, w.surface))
+	must(t, h.Send(w.xsurf, 1, w.top))
+	must(t, h.Send(w.top, xdgToplevelSetFullscreen, out2))
+	must(t, h.Send(w.surface, 6))
+	nextConfigure(t, w, "fullscreen on the second output", func(c configure) bool { return c.w == 320 && c.h == 240 })
+	w.resize(t, 320, 240)
+	must(t, h.Roundtrip(3*time.Second))
+	d.comp.Post(func() { d.comp.RemoveOutput(second) })
+	nextConfigure(t, w, "fullscreen on the first output", func(c configure) bool { return c.w == deskSize && c.h == deskSize })
 }

@@ -58,7 +58,7 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 	if t := xs.toplevel; t != nil {
 		if gr := c.in.grab; gr != nil && gr.t == t {
-			c.in.grab = nil
+			c.in.grab, t.anchor = nil, nil
 		}
 		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
 		c.leaveOutputs(xs.surface)

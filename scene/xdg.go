@@ -445,6 +445,8 @@ type toplevel struct {
 	// floating pick its size: it is placed once the client answered it
 	// (0: no such wait).
 	placeAt uint32
+	// anchor holds an edge still during and just after a resize.
+	anchor *resizeAnchor
 	// closeAsked is when Super+Q sent close (0: never).
 	closeAsked time.Duration
 }
