@@ -264,9 +264,12 @@ func chooseBackend(opts *options) (string, string) {
 	// Inside a Wayland session the display belongs to that compositor:
 	// a window in it is the only way to show anything.
 	if d := os.Getenv("WAYLAND_DISPLAY"); d != "" {
-		if path, err := nested.SocketPath(d, os.Getenv); err == nil {
+		path, err := nested.SocketPath(d, os.Getenv)
+		if err == nil && nested.Listening(path) {
 			return "wayland", "WAYLAND_DISPLAY is set (" + path + "): running as a window in that compositor; --backend drm or headless to override"
 		}
+		// A stale WAYLAND_DISPLAY (left in a console's environment)
+		// falls through to the other backends.
 	}
 	cards, _ := filepathGlob("/dev/dri/card*")
 	if len(cards) == 0 {

@@ -171,6 +171,17 @@ func SocketPath(name string, getenv func(string) string) (string, error) {
 	return path, nil
 }
 
+// Listening reports whether a compositor accepts connections on the
+// socket at path: a socket file left by one that crashed does not.
+func Listening(path string) bool {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
 // connOf reaches the socket inside the library's connection state.
 // v0.4.3 keeps it in an unexported field and offers no accessor, yet the
 // loop needs the fd to watch. go.mod pins the version and

@@ -294,6 +294,17 @@ func TestConnOfFindsTheSocket(t *testing.T) {
 	}
 }
 
+func TestListening(t *testing.T) {
+	p := startParent(t, 64, 64)
+	if !Listening(p.path) {
+		t.Fatal("a running compositor's socket is not listening")
+	}
+	p.stop()
+	if Listening(p.path) || Listening(filepath.Join(t.TempDir(), "none")) {
+		t.Fatal("a closed or missing socket is listening")
+	}
+}
+
 func TestSocketPath(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"XDG_RUNTIME_DIR": dir}
