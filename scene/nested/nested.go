@@ -293,7 +293,7 @@ func (b *Backend) roundtrip() error {
 	}
 	defer cb.Unregister()
 	for {
-		err := b.ctx.RunTill(cb)
+		err := guarded(func() error { return b.ctx.RunTill(cb) })
 		if b.protoErr != nil {
 			return b.protoErr
 		}
@@ -331,7 +331,7 @@ func (b *Backend) readable(ev eventloop.Events) {
 		if err != nil || queued < size {
 			return
 		}
-		if err := b.ctx.Run(); err != nil && !errors.Is(err, wl.ErrContextRunProxyNil) {
+		if err := b.dispatchOne(); err != nil && !errors.Is(err, wl.ErrContextRunProxyNil) {
 			b.fail(fmt.Errorf("parent connection: %w", err))
 			return
 		}
@@ -340,6 +340,21 @@ func (b *Backend) readable(ev eventloop.Events) {
 			return
 		}
 	}
+}
+
+// dispatchOne hands one queued message to the library. Its decoders
+// index the payload without checking its length, so a parent sending a
+// message shorter than its arguments would panic the compositor; that
+// ends the backend with an error instead.
+func (b *Backend) dispatchOne() error { return guarded(b.ctx.Run) }
+
+func guarded(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed message from the parent compositor: %v", p)
+		}
+	}()
+	return f()
 }
 
 // fail ends the backend once, telling the compositor why.

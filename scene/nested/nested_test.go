@@ -4,9 +4,11 @@ import (
 	"context"
 	"image"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -303,6 +305,44 @@ func TestListening(t *testing.T) {
 	if Listening(p.path) || Listening(filepath.Join(t.TempDir(), "none")) {
 		t.Fatal("a closed or missing socket is listening")
 	}
+}
+
+// TestHostileParentStringPastItsMessage: a parent whose message claims a string
+// longer than the message (a wl_display.error whose message is 1 GB)
+// makes Connect fail with an error; the library's decoder slices past
+// the payload and would otherwise panic the compositor.
+func TestHostileParentStringPastItsMessage(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	path := filepath.Join(dir, "evil")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var buf [64]byte
+		c.Read(buf[:])
+		// wl_display@1.error(object 1, code 0, string of 1<<30 bytes)
+		// in a 20-byte message.
+		c.Write([]byte{1, 0, 0, 0, 0, 0, 20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40})
+		c.Read(buf[:])
+	}()
+	loop, err := eventloop.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loop.Close()
+	_, err = Connect(Config{Loop: loop, Display: path})
+	if err == nil || !strings.Contains(err.Error(), "malformed message") {
+		t.Fatalf("Connect to a parent sending a short message: %v, want a malformed message error", err)
+	}
+	t.Log(err)
 }
 
 func TestSocketPath(t *testing.T) {
