@@ -306,7 +306,16 @@ func openNested(opts *options, log *slog.Logger, comp *scene.Compositor, loop *e
 	for _, o := range b.Outputs() {
 		comp.AddOutput(o)
 	}
-	if err := configureInput(opts, comp, nil, log); err != nil {
+	// Without --keymap or XKB names, keys mean what they mean in the
+	// parent: its keymap goes to vitrine's clients.
+	var parentKeymap *xkb.Keymap
+	if text := b.Keymap(); text != "" {
+		if parentKeymap, err = xkb.Parse(text); err != nil {
+			log.Warn("the parent compositor's keymap cannot be used; the built-in US keymap is", "err", err)
+			parentKeymap = nil
+		}
+	}
+	if err := configureInputWith(opts, comp, nil, log, parentKeymap); err != nil {
 		b.Close()
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package nested
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/neurlang/wayland/wl"
 	"golang.org/x/sys/unix"
@@ -28,6 +29,7 @@ type inputForwarder struct {
 	focus    *Output  // window under the parent's pointer
 	keys     []uint32 // keys pressed while a window had keyboard focus
 	discrete [2]int32 // axis_discrete steps waiting for their axis event
+	keymap   string   // the parent's, as it sent it
 }
 
 func (in *inputForwarder) send(ev inputevent.Event) {
@@ -161,12 +163,28 @@ func (in *inputForwarder) HandlePointerFrame(wl.PointerFrameEvent) {
 	}
 }
 
-// HandleKeyboardKeymap closes the parent's keymap: vitrine sends its
-// clients its own.
+// maxKeymap bounds the parent's keymap text (real ones are 50-100 kB).
+const maxKeymap = 4 << 20
+
+// HandleKeyboardKeymap keeps the parent's keymap text, which vitrine
+// uses when it was given none (Keymap), and closes the fd.
 func (in *inputForwarder) HandleKeyboardKeymap(ev wl.KeyboardKeymapEvent) {
-	if ev.FdError == nil && isMemfd(int(ev.Fd)) {
-		unix.Close(int(ev.Fd))
+	if ev.FdError != nil || !isMemfd(int(ev.Fd)) {
+		return
 	}
+	fd := int(ev.Fd)
+	defer unix.Close(fd)
+	if ev.Format != wl.KeyboardKeymapFormatXkbV1 || ev.Size == 0 || ev.Size > maxKeymap {
+		return
+	}
+	buf := make([]byte, ev.Size)
+	n, err := unix.Pread(fd, buf, 0)
+	if err != nil {
+		in.b.log.Warn("wayland backend: read the parent's keymap", "err", err)
+		return
+	}
+	// The text ends in a NUL.
+	in.keymap = strings.TrimRight(string(buf[:n]), "\x00")
 }
 
 // HandleKeyboardEnter presses the keys already down, as wlroots' nested

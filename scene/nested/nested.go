@@ -255,6 +255,12 @@ func (b *Backend) setup() error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	if b.input.keyboard != nil {
+		// Its keymap, asked for with the keyboard in the last round.
+		if err := b.roundtrip(); err != nil {
+			return err
+		}
+	}
 	for _, o := range b.outputs {
 		if err := o.showBlack(); err != nil {
 			return err
@@ -262,6 +268,11 @@ func (b *Backend) setup() error {
 	}
 	return nil
 }
+
+// Keymap is the parent compositor's keymap text (a compiled XKB
+// keymap) as it was at Connect, "" when it has no keyboard. Later
+// changes (a layout switch in the parent) are not followed.
+func (b *Backend) Keymap() string { return b.input.keymap }
 
 // configureTimeout bounds the wait for the windows' first configure.
 const configureTimeout = 5 * time.Second

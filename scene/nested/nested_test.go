@@ -19,6 +19,7 @@ import (
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat/inputevent"
+	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
 
 // parent is a real vitrine (scene on a headless output) running on a
@@ -190,6 +191,13 @@ func TestWindowFollowsParent(t *testing.T) {
 	// size the parent gave, not the one asked for.
 	if w, h, _ := o.Mode(); w != 640 || h != 480 || o.Shadow().Width != 640 || o.Shadow().Height != 480 {
 		t.Fatalf("output is %dx%d (shadow %dx%d) after the parent configured 640x480", w, h, o.Shadow().Width, o.Shadow().Height)
+	}
+	// The parent's keymap (vitrine's built-in one) came with its keyboard.
+	if km := r.b.Keymap(); !strings.Contains(km, "xkb_keymap") || strings.ContainsRune(km, 0) {
+		t.Fatalf("the parent's keymap is %d bytes without an xkb_keymap block (or with a NUL)", len(km))
+	}
+	if _, err := xkb.Parse(r.b.Keymap()); err != nil {
+		t.Fatalf("the parent's keymap does not parse: %v", err)
 	}
 	r.until(t, "the parent's keyboard and pointer", func() bool {
 		return r.has(inputevent.DeviceAdded{Caps: inputevent.DeviceCaps{Keyboard: true}}) &&
