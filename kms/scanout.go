@@ -183,7 +183,8 @@ func (r *scanoutRefusal) Error() string { return r.step + ": " + r.err.Error() }
 
 // scanoutRequest is the primary plane showing imp over the whole mode.
 func (o *Output) scanoutRequest(imp *importedFB) *AtomicRequest {
-	req := &AtomicRequest{}
+	req := &o.req
+	req.Reset()
 	// The client's buffer is in the framebuffer's own orientation (the
 	// scene only offers buffers whose buffer transform equals the output
 	// transform, at the mode's size), so the plane must not rotate it
@@ -210,7 +211,7 @@ func (o *Output) commitScanout(imp *importedFB) error {
 // framebuffer, if it got one.
 func (o *Output) refuse(key uint64, imp *importedFB, r *scanoutRefusal) error {
 	o.refused[key] = r
-	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", r.step, "errno", errnoName(r.err), "err", r.err)
+	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", r.step, "errno", errnoName(r.err), "err", r.err, "event", "scanout.refused")
 	if imp != nil {
 		delete(o.imports, key)
 		o.freeImport(imp)

@@ -51,6 +51,9 @@ type Layout int
 const (
 	// LayoutKiosk: every toplevel fullscreen on its output, newest on top.
 	LayoutKiosk Layout = iota
+	// LayoutDesktop: floating windows, click to focus, move and resize
+	// (desktop.go).
+	LayoutDesktop
 )
 
 // DefaultRepaintWindow is weston's default: enough for a full-screen
@@ -75,7 +78,8 @@ type Config struct {
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
 	// Privileged says which clients may bind the globals that see or
-	// drive other clients (screencopy, output management); nil: all.
+	// drive other clients (screencopy, output management and power,
+	// virtual keyboard and pointer, data control); nil: all.
 	Privileged func(*protocol.Client) bool
 	// MaxFrameCallbacks bounds a client's frame callbacks not yet done
 	// (DefaultMaxFrameCallbacks if 0).
@@ -83,6 +87,9 @@ type Config struct {
 	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
 	// if 0).
 	MaxBuffers int
+	// IdleTimeout switches the outputs off after this long without
+	// input (they come back at the next input); 0: never.
+	IdleTimeout time.Duration
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -121,8 +128,26 @@ type Compositor struct {
 
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
-	lock       sessionLockState
+	idle       idleState
+	sel        selectionState
+
+	relPointers []*relativePointer
+	constraints []*pointerConstraint
+
+	// mainDevice is the dev_t clients are told to allocate and render
+	// with (SetMainDevice); 0 until set.
+	mainDev uint64
+	// displayEpoch counts changes of the displays (outputs added or
+	// removed, modes changed): what a display refused to scan out
+	// before may be taken after.
+	displayEpoch uint64
+	lock         sessionLockState
 }
+
+// SetMainDevice sets the device linux-dmabuf feedback names as the main
+// device (a render node clients can render with, chosen by the caller:
+// kms.ChooseMainDevice). Call it before clients connect.
+func (c *Compositor) SetMainDevice(dev uint64) { c.mainDev = dev }
 
 // clientState is what the scene keeps per client.
 type clientState struct {
@@ -160,6 +185,7 @@ func New(cfg Config) *Compositor {
 	c.srv.OnClientGone = func(pc *protocol.Client) { delete(c.clients, pc) }
 	c.loop.AfterDispatch(c.afterDispatch)
 	c.initInput()
+	c.initIdle(cfg.IdleTimeout)
 	c.registerGlobals()
 	return c
 }
@@ -237,7 +263,7 @@ func (c *Compositor) Stats() []Stats {
 	for _, o := range c.outputs {
 		s := o.stats
 		s.Output = o.dev.Name()
-		s.CopiedBytes = o.dev.CopiedBytes()
+		s.CopiedBytes = o.copiedBefore + o.dev.CopiedBytes()
 		out = append(out, s)
 	}
 	return out

@@ -2,6 +2,7 @@ package scene
 
 import (
 	"image"
+	"math"
 	"slices"
 
 	"github.com/vitrine-wm/vitrine/protocol/wl"
@@ -37,6 +38,10 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 	switch {
 	case xs.toplevel != nil:
 		t := xs.toplevel
+		if c.desktop() && !t.placed && !t.fullscreen && !t.maximized {
+			// Placed against the window on top before t is.
+			c.placeNew(t)
+		}
 		c.toplevels = append(c.toplevels, t)
 		c.relayout()
 		c.restack()
@@ -52,6 +57,9 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 
 func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 	if t := xs.toplevel; t != nil {
+		if gr := c.in.grab; gr != nil && gr.t == t {
+			c.in.grab = nil
+		}
 		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
 		c.leaveOutputs(xs.surface)
 		c.restack()
@@ -71,8 +79,9 @@ func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 // toplevel and deactivates the others; keyboard focus follows.
 func (c *Compositor) restack() {
 	c.dialogsAboveParents()
-	for i, t := range c.toplevels {
-		active := i == len(c.toplevels)-1
+	top := c.topToplevel()
+	for _, t := range c.toplevels {
+		active := t == top
 		if active != t.activated {
 			t.activated = active
 			t.reconfigure()
@@ -111,6 +120,10 @@ func (c *Compositor) dialogsAboveParents() {
 // configuredSize is what t is told to be: its output's size when it
 // fills it, else 0x0 (a dialog picks its own).
 func (c *Compositor) configuredSize(t *toplevel) image.Point {
+	if c.desktop() {
+		size, _, _ := c.desktopConfigure(t)
+		return size
+	}
 	if o := c.outputForToplevel(t); o != nil && t.fills() {
 		return image.Pt(o.width, o.height)
 	}
@@ -122,6 +135,9 @@ func (c *Compositor) configuredSize(t *toplevel) image.Point {
 // window centred on its parent's window and kept on the parent's output
 // as far as it fits.
 func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
+	if c.desktop() {
+		return c.desktopPlacement(t)
+	}
 	g := t.xs.windowGeometry()
 	p := t.shownParent()
 	if p == nil {
@@ -162,6 +178,9 @@ func centre(size image.Point, r image.Rectangle) image.Point {
 // before their dialogs in the stack, but placement does not rely on it.
 func (c *Compositor) relayout() {
 	for _, t := range c.toplevels {
+		if t.minimized {
+			continue
+		}
 		pos, o := c.placement(t)
 		if o == nil {
 			// No output at all: windows keep the size they were given
@@ -238,6 +257,9 @@ func (c *Compositor) geometryOrigin(xs *xdgSurface) (image.Point, *output, bool)
 // output it is shown on; ok is false when it is not shown.
 func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 	for depth := 0; s != nil && depth < 64; depth++ {
+		if d := c.sel.drag; d != nil && d.icon == s {
+			return c.dragIconOrigin(), c.outputAt(image.Pt(int(math.Floor(c.in.pointer[0])), int(math.Floor(c.in.pointer[1])))), len(c.outputs) > 0
+		}
 		if s.sub != nil {
 			parent := s.sub.parent
 			if parent == nil {
@@ -254,7 +276,7 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 			return image.Point{}, nil, false
 		}
 		if t := xs.toplevel; t != nil {
-			return t.pos, t.out, t.out != nil
+			return t.pos, t.out, t.out != nil && !t.minimized
 		}
 		if p := xs.popup; p != nil && p.parent != nil {
 			origin, o, ok := c.geometryOrigin(p.parent)
@@ -293,6 +315,9 @@ func (c *Compositor) surfaceCommitted(s *surface) {
 	if len(s.frames) > 0 || len(s.feedbacks) > 0 {
 		o.wantFrame = true
 	}
+	if len(c.constraints) > 0 {
+		c.constraintsCommitted(s)
+	}
 }
 
 func (c *Compositor) surfaceGone(s *surface) {
@@ -307,6 +332,8 @@ func (c *Compositor) surfaceGone(s *surface) {
 		c.damageCursor()
 		in.cursor = nil
 	}
+	c.dragSurfaceGone(s)
+	c.constraintsSurfaceGone(s)
 	for _, o := range c.outputs {
 		// Drop callbacks of a destroyed surface queued on a frame.
 		o.doneFrames = slices.DeleteFunc(o.doneFrames, func(cb *wl.Callback) bool { return !cb.Alive() })
@@ -325,7 +352,7 @@ func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 		return c.appendLockList(list, o)
 	}
 	for _, t := range c.toplevels {
-		if t.out != o || !t.xs.mapped {
+		if t.out != o || !t.xs.mapped || t.minimized {
 			continue
 		}
 		list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))

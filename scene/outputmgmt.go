@@ -93,7 +93,9 @@ func (c *Compositor) bindOutputManager(pc *protocol.Client, version, id uint32) 
 	om.managers = append(om.managers, m)
 	res.OnDestroy(func() { om.managers = slices.DeleteFunc(om.managers, func(x *outputManager) bool { return x == m }) })
 	for _, o := range c.outputs {
-		m.addHead(o)
+		if !o.isPlaceholder() {
+			m.addHead(o)
+		}
 	}
 	res.SendDone(om.serial)
 	return nil
@@ -203,12 +205,15 @@ func (om *outputManagement) outputsChanged() {
 	om.serial++
 	for _, m := range om.managers {
 		for o, h := range m.heads {
-			if o.gone {
+			if o.gone || o.isPlaceholder() {
 				h.finish()
 				delete(m.heads, o)
 			}
 		}
 		for _, o := range om.c.outputs {
+			if o.isPlaceholder() {
+				continue
+			}
 			h := m.heads[o]
 			if h == nil {
 				m.addHead(o)
@@ -471,6 +476,7 @@ func (c *Compositor) outputResized(o *output) {
 	}
 	c.lockOutputResized(o)
 	c.relayout()
+	c.displaysChanged()
 }
 
 // readMode takes o's logical size and refresh period from its display.

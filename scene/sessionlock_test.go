@@ -493,3 +493,41 @@ func TestHostileUnlockBeforeLocked(t *testing.T) {
 		return lc.lock
 	})
 }
+
+// TestSessionLockKeepsTheQuitKey: Ctrl+Alt+Backspace quits vitrine, but
+// not while the session is locked (that would drop the user to the
+// console vitrine was started from, past the lock); the keys go to the
+// lock surface instead.
+func TestSessionLockKeepsTheQuitKey(t *testing.T) {
+	r := lockRig(t)
+	addInputDevices(t, r)
+	lc := newLockClient(t, r.dial(t))
+	if !lc.waitLock(t, lc.lock) {
+		t.Fatal("lock got finished, want locked")
+	}
+	surface, ls := lc.lockSurface(t)
+	lc.show(t, surface, ls, 0xff0000)
+	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0xff0000) })
+	inputEvents(t, lc.h, lc.keyboard, lc.pointer) // the enter that came with the show
+	const leftCtrl, leftAlt, backspace = 29, 56, 14
+	r.onLoop(t, func() {
+		kbd := inputevent.Header{Device: "kbd"}
+		for _, code := range []uint32{leftCtrl, leftAlt, backspace} {
+			r.comp.HandleInput(inputevent.Key{Header: kbd, Code: code, Pressed: true})
+		}
+		for _, code := range []uint32{backspace, leftAlt, leftCtrl} {
+			r.comp.HandleInput(inputevent.Key{Header: kbd, Code: code, Pressed: false})
+		}
+	})
+	waitLog(t, r, "Ctrl+Alt+Backspace ignored: the session is locked")
+	if keys, _, _ := inputEvents(t, lc.h, lc.keyboard, lc.pointer); keys != 6 {
+		t.Errorf("the lock surface got %d key events, want the 6 of Ctrl+Alt+Backspace", keys)
+	}
+	// Still running: the lock client can unlock and a window draws.
+	lc.unlock(t)
+	win := newWindow(t, r.dial(t), 32)
+	win.draw(t, 0x0000ff)
+	if err := checkCentred(r.screenshot(t), 32, 0x0000ff); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+}

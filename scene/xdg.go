@@ -257,6 +257,7 @@ type xdgSurface struct {
 	// configure serials sent and not yet acknowledged, oldest first.
 	sent       []uint32
 	acked      bool
+	lastAck    uint32
 	configured bool // the first configure was sent
 	mapped     bool
 
@@ -333,6 +334,7 @@ func (xs *xdgSurface) AckConfigure(r *xdg.Surface, serial uint32) error {
 	}
 	xs.sent = xs.sent[i+1:]
 	xs.acked = true
+	xs.lastAck = serial
 	return nil
 }
 
@@ -430,6 +432,21 @@ type toplevel struct {
 	sentSize   image.Point
 	sentActive bool
 	capsSent   bool
+
+	// The desktop layout's state (desktop.go): where the window
+	// geometry's origin is (global), the size it was last dragged to
+	// or had before it was maximized (0: its own choice), and its
+	// states.
+	placed                           bool
+	geomPos                          image.Point
+	floatSize                        image.Point
+	maximized, fullscreen, minimized bool
+	// placeAt is the configure that first lets a window that was never
+	// floating pick its size: it is placed once the client answered it
+	// (0: no such wait).
+	placeAt uint32
+	// closeAsked is when Super+Q sent close (0: never).
+	closeAsked time.Duration
 }
 
 func (t *toplevel) Destroy(*xdg.Toplevel) error { return nil }
@@ -505,8 +522,29 @@ func (t *toplevel) SetAppId(_ *xdg.Toplevel, id string) error {
 }
 
 func (t *toplevel) ShowWindowMenu(*xdg.Toplevel, *wl.Seat, uint32, int32, int32) error { return nil }
-func (t *toplevel) Move(*xdg.Toplevel, *wl.Seat, uint32) error                         { return nil }
-func (t *toplevel) Resize(*xdg.Toplevel, *wl.Seat, uint32, uint32) error               { return nil }
+
+// Move and Resize start an interactive grab in the desktop layout, if
+// the pointer is pressed on the window; a kiosk window stays put.
+func (t *toplevel) Move(*xdg.Toplevel, *wl.Seat, uint32) error {
+	if c := t.xs.c; c.desktop() {
+		c.requestGrab(t, false, 0)
+	}
+	return nil
+}
+
+func (t *toplevel) Resize(r *xdg.Toplevel, _ *wl.Seat, _ uint32, edges uint32) error {
+	switch edges {
+	case xdg.ToplevelResizeEdgeNone, xdg.ToplevelResizeEdgeTop, xdg.ToplevelResizeEdgeBottom,
+		xdg.ToplevelResizeEdgeLeft, xdg.ToplevelResizeEdgeTopLeft, xdg.ToplevelResizeEdgeBottomLeft,
+		xdg.ToplevelResizeEdgeRight, xdg.ToplevelResizeEdgeTopRight, xdg.ToplevelResizeEdgeBottomRight:
+	default:
+		return protocol.NewError(r, xdg.ToplevelErrorInvalidResizeEdge, "resize edge %d is not an xdg_toplevel.resize_edge", edges)
+	}
+	if c := t.xs.c; c.desktop() && edges != xdg.ToplevelResizeEdgeNone {
+		c.requestGrab(t, true, edges)
+	}
+	return nil
+}
 
 func (t *toplevel) SetMaxSize(r *xdg.Toplevel, w, h int32) error {
 	if w < 0 || h < 0 {
@@ -539,17 +577,53 @@ func (t *toplevel) checkSizeHints() error {
 // they map, and a kiosk app must not end up as a small window on black.
 // Each request still gets the configure the protocol promises, which
 // repeats the fullscreen state and the output's size.
-func (t *toplevel) SetMaximized(*xdg.Toplevel) error   { t.reconfigure(); return nil }
-func (t *toplevel) UnsetMaximized(*xdg.Toplevel) error { t.reconfigure(); return nil }
-func (t *toplevel) SetFullscreen(_ *xdg.Toplevel, o *wl.Output) error {
-	t.wantOutput = t.xs.c.outputFor(o)
-	t.xs.c.relayout()
+// The desktop layout does what they ask (desktop.go).
+func (t *toplevel) SetMaximized(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.maximize(t, true)
+		return nil
+	}
 	t.reconfigure()
-	t.xs.c.refreshFeedback(t.xs.surface)
 	return nil
 }
-func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error { t.reconfigure(); return nil }
-func (t *toplevel) SetMinimized(*xdg.Toplevel) error    { return nil }
+
+func (t *toplevel) UnsetMaximized(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.maximize(t, false)
+		return nil
+	}
+	t.reconfigure()
+	return nil
+}
+
+func (t *toplevel) SetFullscreen(_ *xdg.Toplevel, o *wl.Output) error {
+	c := t.xs.c
+	if c.desktop() {
+		c.fullscreen(t, true, c.outputFor(o))
+		return nil
+	}
+	t.wantOutput = c.outputFor(o)
+	c.relayout()
+	t.reconfigure()
+	c.refreshFeedback(t.xs.surface)
+	return nil
+}
+
+func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.fullscreen(t, false, nil)
+		return nil
+	}
+	t.reconfigure()
+	return nil
+}
+
+func (t *toplevel) SetMinimized(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.minimize(t)
+	}
+	return nil
+}
 
 func (t *toplevel) reconfigure() {
 	if t.xs.configured {
@@ -568,11 +642,21 @@ func (t *toplevel) sendConfigure() {
 	if !t.capsSent && t.res.Version() >= 5 {
 		// Sent once, before the first configure, as xdg-shell asks.
 		t.capsSent = true
-		t.res.SendWmCapabilities(wmCapabilities)
+		if c.desktop() {
+			t.res.SendWmCapabilities(desktopCapabilities)
+		} else {
+			t.res.SendWmCapabilities(wmCapabilities)
+		}
 	}
 	size := image.Point{}
 	var states []uint32
-	if o != nil && t.fills() {
+	if c.desktop() {
+		var bounds image.Point
+		size, states, bounds = c.desktopConfigure(t)
+		if bounds != (image.Point{}) && t.res.Version() >= 4 {
+			t.res.SendConfigureBounds(int32(bounds.X), int32(bounds.Y))
+		}
+	} else if o != nil && t.fills() {
 		// Exactly the output: a filling toplevel is told it is
 		// fullscreen, which every xdg_toplevel version knows, so no
 		// client needs the maximized state instead.

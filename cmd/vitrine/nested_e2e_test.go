@@ -163,7 +163,7 @@ func findWindow(img image.Image, w, h int) (image.Rectangle, bool) {
 // vitrine asks for (--output 320x240) wherever weston places it, and
 // shows pixel-exact in weston's own screenshot.
 func TestWaylandBackendInsideWeston(t *testing.T) {
-	runtime := t.TempDir()
+	runtime := testRuntimeDir(t)
 	socket := startWeston(t, runtime, 800, 600)
 	inner := launchVitrine(t, runtime, []string{"WAYLAND_DISPLAY=" + socket},
 		"--backend", "wayland", "--output", "320x240", "--", "shm-client", "--pattern", "quadrants", "--fullscreen")

@@ -4,6 +4,19 @@
 //	dmabuf-client --alloc vgem[:CARD]|udmabuf|dma-heap[:NAME]|dumb:/dev/dri/cardN
 //	              [--pattern quadrants|moving-box] [--fullscreen] [--seconds S]
 //	              [--size WxH] [--frames N] [--create immed|async]
+//	              [--format xrgb8888|argb8888|nv12] [--video-subsurface]
+//
+// --video-subsurface adds a subsurface to the toplevel (which shows the
+// --pattern in XRGB8888): the quadrants in a 320x180 --format buffer,
+// viewported to 640x360 and moved every frame; it prints
+//
+//	video-subsurface size=320x180 destination=640x360 format=NV12
+//	video-at frame=N x=X y=Y                 before each toplevel commit
+//
+// --format nv12 draws the pattern in RGB and converts it into an NV12
+// buffer (luma, then interleaved chroma, in one dma-buf) with the
+// colorimetry a compositor assumes of a video that says nothing:
+// limited range, BT.709 from 1280x720 up, BT.601 below.
 //
 // Lines on stdout, in this order (tests and the lab parse them):
 //
@@ -81,6 +94,8 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	createMode := fs.String("create", "immed", "wl_buffer creation: immed (create_immed) or async (create, wait for created/failed)")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
+	formatName := fs.String("format", "xrgb8888", "buffer format: xrgb8888, argb8888 or nv12")
+	videoSub := fs.Bool("video-subsurface", false, "add a moving, viewported subsurface showing the quadrants in the --format (the toplevel then uses XRGB8888)")
 	allocOnly := fs.Bool("alloc-only", false, "only allocate one --size buffer, draw --pattern frame 0 into it with CPU access syncs, verify it and exit (no compositor needed)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -109,6 +124,11 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	}
 	if *createMode != "immed" && *createMode != "async" {
 		fmt.Fprintf(stderr, "%s: --create must be immed or async\n", name)
+		return 2
+	}
+	format, ok := map[string]uint32{"xrgb8888": dmabuf.FormatXRGB8888, "argb8888": dmabuf.FormatARGB8888, "nv12": dmabuf.FormatNV12}[*formatName]
+	if !ok {
+		fmt.Fprintf(stderr, "%s: --format must be xrgb8888, argb8888 or nv12\n", name)
 		return 2
 	}
 	level := slog.LevelWarn
@@ -143,13 +163,24 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	}
 	defer conn.Close()
 
-	c := &client{conn: conn, out: out, log: log}
+	uiFormat := format
+	if *videoSub {
+		uiFormat = dmabuf.FormatXRGB8888
+	}
+	c := &client{conn: conn, out: out, log: log, format: uiFormat}
 	if err := c.bind(); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	alloc := &dmabuf.Allocator{Conn: conn, Dmabuf: c.dmabuf, Source: src, Async: *createMode == "async", Out: out}
+	var vid *video
 	win, err := window.New(conn, alloc, painter, out, log, window.Options{
+		BeforeCommit: func(n int) error {
+			if vid == nil {
+				return nil
+			}
+			return vid.beforeCommit(n)
+		},
 		Title:        name,
 		AppID:        name,
 		Fullscreen:   *fullscreen,
@@ -165,6 +196,12 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	if alloc.Choice, err = c.choose(win); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
+	}
+	if *videoSub {
+		if vid, err = c.startVideo(win, src, format); err != nil {
+			fmt.Fprintf(stderr, "%s: --video-subsurface: %v\n", name, err)
+			return 1
+		}
 	}
 	if err := win.Run(time.Duration(*seconds * float64(time.Second))); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -185,6 +222,8 @@ type client struct {
 	surfaceFB *dmabuf.FeedbackState
 	modifiers []dmabuf.FormatModifier
 	formats   []uint32
+	// format is the --format to allocate.
+	format uint32
 }
 
 func (c *client) HandleZwpDmabufV1Format(ev linux.ZwpDmabufV1FormatEvent) {
@@ -234,18 +273,18 @@ func (c *client) bind() error {
 func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 	if c.version < 4 {
 		if c.version == 3 {
-			ch, err := dmabuf.ChooseFromModifiers(c.modifiers)
+			ch, err := dmabuf.ChooseFormatFromModifiers(c.modifiers, c.format)
 			c.printChoice("modifiers", ch, err)
 			return ch, err
 		}
 		for _, f := range c.formats {
-			if f == dmabuf.FormatXRGB8888 {
+			if f == c.format {
 				ch := dmabuf.Choice{Tranche: -1, Format: f, Modifier: dmabuf.ModInvalid}
 				c.printChoice("formats", ch, nil)
 				return ch, nil
 			}
 		}
-		return dmabuf.Choice{}, fmt.Errorf("compositor does not list XR24 (XRGB8888) among %d dma-buf formats", len(c.formats))
+		return dmabuf.Choice{}, fmt.Errorf("compositor does not list %s (%s) among %d dma-buf formats", dmabuf.FourCC(c.format), dmabuf.FormatName(c.format), len(c.formats))
 	}
 	fb := dmabuf.NewFeedback(c.conn.Context())
 	fb.OnDone = func(s dmabuf.FeedbackState) {
@@ -263,7 +302,7 @@ func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 	if fb.Err != nil {
 		c.log.Warn("surface feedback unusable", "err", fb.Err)
 	} else if c.surfaceFB != nil {
-		if ch, err := dmabuf.Choose(*c.surfaceFB); err == nil {
+		if ch, err := dmabuf.ChooseFormat(*c.surfaceFB, c.format); err == nil {
 			c.printChoice("surface-feedback", ch, nil)
 			return ch, nil
 		}
@@ -271,9 +310,26 @@ func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 	if c.defaultFB == nil {
 		return dmabuf.Choice{}, fmt.Errorf("compositor sent no dma-buf feedback")
 	}
-	ch, err := dmabuf.Choose(*c.defaultFB)
+	ch, err := dmabuf.ChooseFormat(*c.defaultFB, c.format)
 	c.printChoice("feedback", ch, err)
 	return ch, err
+}
+
+// startVideo makes the --video-subsurface with buffers of format, chosen
+// from the default feedback (or the modifier list).
+func (c *client) startVideo(win *window.Window, src dmabuf.Source, format uint32) (*video, error) {
+	var ch dmabuf.Choice
+	var err error
+	if c.defaultFB != nil {
+		ch, err = dmabuf.ChooseFormat(*c.defaultFB, format)
+	} else {
+		ch, err = dmabuf.ChooseFormatFromModifiers(c.modifiers, format)
+	}
+	if err != nil {
+		return nil, err
+	}
+	alloc := &dmabuf.Allocator{Conn: c.conn, Dmabuf: c.dmabuf, Source: src, Choice: ch, Out: c.out}
+	return newVideo(c.conn, win.Surface, alloc, c.out)
 }
 
 func (c *client) printChoice(from string, ch dmabuf.Choice, err error) {

@@ -39,8 +39,9 @@ var (
 // screendump must be its quadrants at the new mode, and when the
 // monitor goes, that client must move to the first head and redraw at
 // its size. Then the first head's monitor is pulled while it is the
-// only one: vitrine must survive having no output and show the clients
-// again when it comes back. Last, the first monitor goes while the
+// only one: vitrine must survive having no display, keep the clients'
+// wl_output (a placeholder stands in: they see no change at all) and
+// show them again when it comes back. Last, the first monitor goes while the
 // second is there (both windows move to the second and redraw at its
 // size), comes back, and the second goes (they return). Throughout,
 // the first head's screendump is the quadrants pixel for pixel.
@@ -64,7 +65,7 @@ fail() {
 	echo "FAIL: $*"
 	[ -n "${second:-}" ] && kill $second 2>/dev/null
 	[ -n "${pid:-}" ] && kill $pid 2>/dev/null
-	grep -v 'msg=frame' $log | tail -n 60 | sed 's/^/vitrine| /'
+	grep -v -e 'msg=frame' -e '"event":"frame"' $log | tail -n 60 | sed 's/^/vitrine| /'
 	[ -f /tmp/second.log ] && sed 's/^/second| /' /tmp/second.log
 	exit 1
 }
@@ -87,9 +88,9 @@ now() {
 // hotplugShell starts a root (--session none) hotplug row's script.
 const hotplugShell = `export XDG_RUNTIME_DIR=/tmp/xdg
 mkdir -p -m 700 $XDG_RUNTIME_DIR
-` + hotplugFuncs
+` + hotplugFuncs + eventShell
 
-var hotplugCommand = hotplugShell + fmt.Sprintf(`vitrine --backend drm --session direct --log-level debug --socket wayland-hp -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+var hotplugCommand = hotplugShell + fmt.Sprintf(`vitrine --backend drm --session direct --log-level debug --log-format json --socket wayland-hp -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
 pid=$!
 awaitin $log '^first-frame ' 1 'the first frame'
 awaitin $log '^output-added Virtual-1 ' 1 'the client seeing Virtual-1'
@@ -100,7 +101,7 @@ while [ $c -le %[2]d ]; do
 	t0=$(now)
 	vitrine-lab guest-head virtio-dual:1 %[3]dx%[4]d || fail "plug head 1"
 	t1=$(now)
-	awaitin $log 'msg="output added" name=Virtual-2 ' $c "vitrine adding Virtual-2 (plug $c)"
+	awaitev $log output.added $c "vitrine adding Virtual-2 (plug $c)" '"name":"Virtual-2"'
 	t2=$(now)
 	awaitin $log '^output-added Virtual-2 ' $c "the client seeing Virtual-2 (plug $c)"
 	t3=$(now)
@@ -116,7 +117,7 @@ while [ $c -le %[2]d ]; do
 	t0=$(now)
 	vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
 	t1=$(now)
-	awaitin $log 'msg="output off" output=Virtual-2 ' $c "vitrine removing Virtual-2 (unplug $c)"
+	awaitev $log output.off $c "vitrine removing Virtual-2 (unplug $c)" '"output":"Virtual-2"'
 	t2=$(now)
 	awaitin $log '^output-removed Virtual-2$' $c "the client seeing Virtual-2 go (unplug $c)"
 	t3=$(now)
@@ -137,18 +138,17 @@ ls -l /proc/$pid/fd | sed 's/^/fds| /'
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "head 0 size"
 t0=$(now)
 vitrine-lab guest-head virtio-dual:0 off || fail "unplug head 0"
-awaitin $log 'msg="output off" output=Virtual-1 ' 1 "vitrine removing Virtual-1"
-awaitin $log '^output-removed Virtual-1$' 1 "the client seeing Virtual-1 go"
-echo "unplug-only request-to-client-ms=$(( $(now) - t0 ))"
+awaitev $log output.off 1 "vitrine removing Virtual-1" '"output":"Virtual-1"'
+awaitev $log output.placeholder 1 "a placeholder standing in for Virtual-1" '"output":"Virtual-1"'
+echo "unplug-only request-to-placeholder-ms=$(( $(now) - t0 ))"
 sleep 1
 kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left"
 lab-screendump gone >/dev/null || fail "screendump gone"
-frames=$(grep -c 'msg=frame' $log)
+frames=$(matchev $log frame)
 t0=$(now)
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
-awaitin $log 'msg="output added" name=Virtual-1 ' 2 "vitrine adding Virtual-1 again"
-awaitin $log '^output-added Virtual-1 ' 2 "the client seeing Virtual-1 again"
-awaitin $log 'msg=frame' $((frames + 1)) "a frame on Virtual-1 again"
+awaitev $log output.added 2 "vitrine adding Virtual-1 again" '"name":"Virtual-1"'
+awaitev $log frame $((frames + 1)) "a frame on Virtual-1 again"
 echo "replug-only request-to-frame-ms=$(( $(now) - t0 ))"
 sleep %[1]s
 lab-screendump back >/dev/null || fail "screendump back"
@@ -158,18 +158,18 @@ lab-screendump back >/dev/null || fail "screendump back"
 # return to the first.
 c=$((%[2]d + 1))
 vitrine-lab guest-head virtio-dual:1 %[3]dx%[4]d || fail "plug head 1"
-awaitin $log 'msg="output added" name=Virtual-2 ' $c "vitrine adding Virtual-2 (plug $c)"
+awaitev $log output.added $c "vitrine adding Virtual-2 (plug $c)" '"name":"Virtual-2"'
 awaitin $log '^output-added Virtual-2 ' $c "the client seeing Virtual-2 (plug $c)"
 vitrine-lab guest-head virtio-dual:0 off || fail "unplug head 0"
-awaitin $log 'msg="output off" output=Virtual-1 ' 2 "vitrine removing Virtual-1 while Virtual-2 stays"
+awaitev $log output.off 2 "vitrine removing Virtual-1 while Virtual-2 stays" '"output":"Virtual-1"'
 awaitin /tmp/second.log '^resized %[3]dx%[4]d$' 1 "the second client redrawn on Virtual-2"
 sleep %[1]s
 lab-screendump moved virtio-dual:1 >/dev/null || fail "screendump moved"
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
-awaitin $log 'msg="output added" name=Virtual-1 ' 3 "vitrine adding Virtual-1 beside Virtual-2"
-awaitin $log '^output-added Virtual-1 ' 3 "the client seeing Virtual-1 beside Virtual-2"
+awaitev $log output.added 3 "vitrine adding Virtual-1 beside Virtual-2" '"name":"Virtual-1"'
+awaitin $log '^output-added Virtual-1 ' 2 "the client seeing Virtual-1 beside Virtual-2"
 vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
-awaitin $log 'msg="output off" output=Virtual-2 ' $c "vitrine removing Virtual-2 (unplug $c)"
+awaitev $log output.off $c "vitrine removing Virtual-2 (unplug $c)" '"output":"Virtual-2"'
 awaitin /tmp/second.log '^resized %[5]dx%[6]d$' 2 "the second client back on Virtual-1"
 sleep %[1]s
 lab-screendump final >/dev/null || fail "screendump final"
@@ -185,7 +185,7 @@ lab-screendump uncovered >/dev/null || fail "screendump uncovered"
 kill -TERM $pid
 wait $pid
 echo "vitrine-exit=$?"
-grep -v 'msg=frame' $log | sed 's/^/vitrine| /'
+grep -vF '"event":"frame"' $log | sed 's/^/vitrine| /'
 sed 's/^/second| /' /tmp/second.log
 `, settle, hotplugCycles, hotplugHead1.X, hotplugHead1.Y, hotplugHead0.X, hotplugHead0.Y)
 
@@ -241,8 +241,10 @@ func judgeHotplugOutput(out string, cycles int) []string {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
 	}
 	vlog := tagged(out, "vitrine")
+	evs := vitrineEvents(vlog)
+	problems = append(problems, errorEvents(evs)...)
 	for _, l := range vlog {
-		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
+		if strings.Contains(l, "panic:") {
 			problems = append(problems, "vitrine logged: "+l)
 		}
 	}
@@ -259,8 +261,8 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	for range cycles {
 		want = append(want, head1, "output-removed Virtual-2")
 	}
-	// Virtual-1 alone goes and comes back.
-	want = append(want, "surface-leave Virtual-1", "output-removed Virtual-1", head0, "surface-enter Virtual-1")
+	// Virtual-1 alone goes and comes back: a placeholder stands in, so
+	// the client sees nothing at all (same wl_output, same size).
 	// Virtual-1 goes while Virtual-2 is there, comes back, then
 	// Virtual-2 goes.
 	want = append(want, head1, "surface-leave Virtual-1", "output-removed Virtual-1", "surface-enter Virtual-2",
@@ -268,27 +270,32 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	if strings.Join(client, "\n") != strings.Join(want, "\n") {
 		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
-	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(strings.Join(vlog, "\n"), -1)) }
 	// Virtual-2 is plugged once more than the cycles, and is unplugged
 	// as often.
-	if n := count(`msg="output added" name=Virtual-2 `); n != cycles+1 {
+	if n := countEvents(evs, "output.added", "name", "Virtual-2"); n != cycles+1 {
 		problems = append(problems, fmt.Sprintf("vitrine added Virtual-2 %d times, want %d", n, cycles+1))
 	}
-	if n := count(`msg="output on" .*output=Virtual-2 `); n != cycles+1 {
+	if n := countEvents(evs, "output.on", "output", "Virtual-2"); n != cycles+1 {
 		problems = append(problems, fmt.Sprintf("vitrine lit Virtual-2 %d times, want %d", n, cycles+1))
 	}
-	if n := count(`msg="output off" output=Virtual-2 `); n != cycles+1 {
+	if n := countEvents(evs, "output.off", "output", "Virtual-2"); n != cycles+1 {
 		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-2 off %d times, want %d", n, cycles+1))
 	}
 	// Virtual-1: lit at start and after each of its two returns, off
 	// when unplugged (twice) and at exit.
-	if n := count(`msg="output added" name=Virtual-1 `); n != 3 {
+	if n := countEvents(evs, "output.added", "name", "Virtual-1"); n != 3 {
 		problems = append(problems, fmt.Sprintf("vitrine added Virtual-1 %d times, want 3", n))
 	}
-	if n := count(`msg="output off" output=Virtual-1 `); n != 3 {
+	if n := countEvents(evs, "output.placeholder", "output", "Virtual-1"); n != 1 {
+		problems = append(problems, fmt.Sprintf("vitrine stood a placeholder in for Virtual-1 %d times, want 1 (when it was alone and went)", n))
+	}
+	if n := countEvents(evs, "output.added", "name", "Virtual-1", "replaces_placeholder", "Virtual-1"); n != 1 {
+		problems = append(problems, fmt.Sprintf("Virtual-1 took the placeholder's place %d times, want 1", n))
+	}
+	if n := countEvents(evs, "output.off", "output", "Virtual-1"); n != 3 {
 		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-1 off %d times, want 3 (two unplugs, exit)", n))
 	}
-	if !regexp.MustCompile(`(?m)^stats: output=Virtual-1 `).MatchString(strings.Join(vlog, "\n")) {
+	if countEvents(evs, "stats", "output", "Virtual-1") != 1 {
 		problems = append(problems, "no stats line for Virtual-1: vitrine did not exit cleanly")
 	}
 	// The second client, fullscreen on Virtual-2, moves to Virtual-1
@@ -360,10 +367,13 @@ var onlyOutputCards = []string{"bochs", "cirrus"}
 
 // onlyOutputScenario takes the only connector of bochs and of cirrus
 // away and gives it back, with vitrine and shm-client --watch-outputs
-// fullscreen on it: vitrine must remove its only output, keep running
-// with none, and show the client's quadrants again, pixel-exact, when
-// the connector returns; the client sees the output's global go and
-// come back and its window leave and enter it.
+// fullscreen on it: vitrine must switch its only output off, keep
+// running, and show the client's quadrants again, pixel-exact, when the
+// connector returns; meanwhile a placeholder keeps the client's
+// wl_output, so the client sees no output go or come (only a new mode
+// if the connector comes back with another). Then cirrus boots with
+// its connector off: the client must start on the placeholder and
+// show, once the connector is on, fullscreen at its mode.
 //
 // These drivers have no hotplug interrupt, QEMU cannot unplug their
 // monitor, and their probe helpers do not poll: the connector is forced
@@ -392,7 +402,7 @@ conn=$(ls -d /sys/class/drm/$card-* | head -n 1)
 name=${conn##*/$card-}
 echo "$tag-connector=$name"
 log=/tmp/$tag.log
-vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --log-format json --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
 pid=$!
 awaitin $log '^first-frame ' 1 "the first frame ($tag)"
 awaitin $log "^output-added $name " 1 "the client seeing $name ($tag)"
@@ -401,28 +411,55 @@ lab-screendump $tag-start $tag >/dev/null || fail "screendump $tag-start"
 t0=$(now)
 echo off >$conn/status || fail "force $name off"
 doorbell
-awaitin $log "msg=\"output off\" output=$name " 1 "vitrine removing $name ($tag)"
-awaitin $log "^output-removed $name\$" 1 "the client seeing $name go ($tag)"
+awaitev $log output.off 1 "vitrine removing $name ($tag)" "\"output\":\"$name\""
+awaitev $log output.placeholder 1 "a placeholder standing in for $name ($tag)" "\"output\":\"$name\""
 echo "$tag-off-ms=$(( $(now) - t0 ))"
 sleep 1
 kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left ($tag)"
 lab-screendump $tag-gone $tag >/dev/null || fail "screendump $tag-gone"
-frames=$(grep -c 'msg=frame' $log)
+frames=$(matchev $log frame)
 t0=$(now)
 echo detect >$conn/status || fail "$name back to detect"
 doorbell
-awaitin $log "msg=\"output added\" name=$name " 2 "vitrine adding $name again ($tag)"
-awaitin $log "^output-added $name " 2 "the client seeing $name again ($tag)"
-awaitin $log 'msg=frame' $((frames + 1)) "a frame on $name again ($tag)"
+awaitev $log output.added 2 "vitrine adding $name again ($tag)" "\"name\":\"$name\""
+awaitev $log frame $((frames + 1)) "a frame on $name again ($tag)"
 echo "$tag-back-ms=$(( $(now) - t0 ))"
 sleep %[3]s
 lab-screendump $tag-back $tag >/dev/null || fail "screendump $tag-back"
 kill -TERM $pid
 wait $pid
 echo "$tag-exit=$?"
-grep -v 'msg=frame' $log | sed "s/^/$tag| /"
+grep -vF '"event":"frame"' $log | sed "s/^/$tag| /"
 `, i+1, d, settle)
 	}
+	// cirrus (card2) again, its connector off before vitrine starts: a
+	// kiosk booted before its screen.
+	fmt.Fprintf(&b, `tag=%[1]s
+card=card2
+conn=$(ls -d /sys/class/drm/$card-* | head -n 1)
+name=${conn##*/$card-}
+log=/tmp/$tag.log
+echo off >$conn/status || fail "force $name off before the start"
+vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --log-format json --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+pid=$!
+awaitev $log output.placeholder 1 "a placeholder for $name ($tag)" "\"output\":\"$name\""
+awaitin $log '^first-frame ' 1 "the client's first frame on the placeholder ($tag)"
+sleep 1
+lab-screendump $tag-dark cirrus >/dev/null || fail "screendump $tag-dark"
+frames=$(matchev $log frame)
+t0=$(now)
+echo detect >$conn/status || fail "$name back to detect"
+doorbell
+awaitev $log output.added 1 "vitrine lighting $name ($tag)" "\"name\":\"$name\""
+awaitev $log frame $((frames + 1)) "a frame on $name ($tag)"
+echo "$tag-on-ms=$(( $(now) - t0 ))"
+sleep %[2]s
+lab-screendump $tag-on cirrus >/dev/null || fail "screendump $tag-on"
+kill -TERM $pid
+wait $pid
+echo "$tag-exit=$?"
+grep -vF '"event":"frame"' $log | sed "s/^/$tag| /"
+`, onlyOutputBootTag, settle)
 	return Scenario{
 		Name:         "kms-hotplug-only-output",
 		Displays:     append([]string{"virtio-dual"}, onlyOutputCards...),
@@ -444,6 +481,9 @@ func onlyOutputCheck(_ *Env, res *Result, runErr error) error {
 		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 	}
 	problems = append(problems, failLines.FindAllString(out, -1)...)
+	if err := judgeBootWithoutDisplay(res, out); err != nil {
+		problems = append(problems, onlyOutputBootTag+": "+err.Error())
+	}
 	for _, tag := range onlyOutputCards {
 		start, back, err := judgeOnlyOutput(out, tag)
 		if err != nil {
@@ -476,6 +516,69 @@ func onlyOutputCheck(_ *Env, res *Result, runErr error) error {
 	return nil
 }
 
+// onlyOutputBootTag tags the only-output row's start with the
+// connector off.
+const onlyOutputBootTag = "cirrus-boot"
+
+// judgeBootWithoutDisplay checks the start with cirrus's connector off:
+// the client saw one output, the placeholder (PlaceholderMode's
+// 1920x1080: a forced-off connector reports no modes), drew its first
+// frame there, and, once the connector was on, was shown fullscreen at
+// the connector's mode without seeing an output come or go.
+func judgeBootWithoutDisplay(res *Result, out string) error {
+	tag := onlyOutputBootTag
+	var problems []string
+	vlog := tagged(out, tag)
+	joined := strings.Join(vlog, "\n")
+	if !regexp.MustCompile(`(?m)^` + tag + `-exit=0$`).MatchString(out) {
+		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
+	}
+	evs := vitrineEvents(vlog)
+	problems = append(problems, errorEvents(evs)...)
+	ph := findEvents(evs, "output.placeholder")
+	if len(ph) == 0 {
+		return errors.New("no placeholder output at the start")
+	}
+	name := ph[0].Str("output")
+	if w, h, _ := eventSize(ph[0]); w != 1920 || h != 1080 {
+		problems = append(problems, fmt.Sprintf("placeholder %dx%d, want 1920x1080 (a forced-off connector reports no modes)", w, h))
+	}
+	if first, err := firstFrameSize(joined, ""); err != nil {
+		problems = append(problems, err.Error())
+	} else if first != image.Pt(1920, 1080) {
+		problems = append(problems, fmt.Sprintf("first frame %dx%d on the placeholder, want 1920x1080", first.X, first.Y))
+	}
+	var client []string
+	for _, l := range vlog {
+		if strings.HasPrefix(l, "output-") || strings.HasPrefix(l, "surface-") {
+			client = append(client, l)
+		}
+	}
+	want := []string{"output-added " + name + " 1920x1080", "surface-enter " + name}
+	if !slices.Equal(client, want) {
+		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
+	}
+	added := findEvents(evs, "output.added")
+	if len(added) != 1 || !added[0].is("output.added", "name", name, "replaces_placeholder", name) {
+		problems = append(problems, fmt.Sprintf("want one output.added event for %s replacing the placeholder, have %v", name, added))
+	} else {
+		w, h, _ := eventSize(added[0])
+		if !slices.Contains(vlog, fmt.Sprintf("resized %dx%d", w, h)) {
+			problems = append(problems, fmt.Sprintf("%s lit at %dx%d but the client never redrew at that size", name, w, h))
+		}
+		if err := compareScreendump(res, tag+"-on", quadrantsImage(w, h, quadrantColors)); err != nil {
+			problems = append(problems, err.Error())
+		}
+		if err := differsFromScreendump(res, tag+"-dark", quadrantsImage(w, h, quadrantColors)); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
 // judgeOnlyOutput checks one card's run of the only-output row and
 // returns the client's size before the connector went and after it
 // came back. The mode may differ: bochs has lost its EDID by then and
@@ -492,11 +595,8 @@ func judgeOnlyOutput(out, tag string) (start, back image.Point, err error) {
 	}
 	vlog := tagged(out, tag)
 	joined := strings.Join(vlog, "\n")
-	for _, l := range vlog {
-		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
-			problems = append(problems, "vitrine logged: "+l)
-		}
-	}
+	evs := vitrineEvents(vlog)
+	problems = append(problems, errorEvents(evs)...)
 	if start, err = firstFrameSize(joined, ""); err != nil {
 		return start, back, err
 	}
@@ -506,33 +606,30 @@ func judgeOnlyOutput(out, tag string) (start, back image.Point, err error) {
 			client = append(client, l)
 		}
 	}
-	added := regexp.MustCompile(`^output-added ` + regexp.QuoteMeta(name) + ` (\d+)x(\d+)$`)
-	want := []string{fmt.Sprintf("output-added %s %dx%d", name, start.X, start.Y), "surface-enter " + name, "surface-leave " + name, "output-removed " + name, "output-added " + name + " WxH", "surface-enter " + name}
-	got := slices.Clone(client)
-	if len(got) == len(want) {
-		if m := added.FindStringSubmatch(got[4]); m != nil {
-			back.X, _ = strconv.Atoi(m[1])
-			back.Y, _ = strconv.Atoi(m[2])
-			got[4] = "output-added " + name + " WxH"
-		}
-	}
-	if !slices.Equal(got, want) {
-		back = image.Point{}
+	// A placeholder keeps the client's wl_output while the connector
+	// is off: it sees the output once, and its window enter it once.
+	want := []string{fmt.Sprintf("output-added %s %dx%d", name, start.X, start.Y), "surface-enter " + name}
+	if !slices.Equal(client, want) {
 		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
+	}
+	if countEvents(evs, "output.placeholder", "output", name) == 0 {
+		problems = append(problems, "no placeholder stood in for "+name)
+	}
+	if added := findEvents(evs, "output.added", "name", name, "replaces_placeholder", name); len(added) == 1 {
+		back.X, back.Y, _ = eventSize(added[0])
 	}
 	// A connector back with another mode makes the client redraw at
 	// the new size.
 	if back != (image.Point{}) && back != start && !slices.Contains(vlog, fmt.Sprintf("resized %dx%d", back.X, back.Y)) {
 		problems = append(problems, fmt.Sprintf("%s came back at %dx%d but the client never redrew at that size", name, back.X, back.Y))
 	}
-	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(joined, -1)) }
-	if n := count(`msg="output added" name=` + regexp.QuoteMeta(name) + ` `); n != 2 {
+	if n := countEvents(evs, "output.added", "name", name); n != 2 {
 		problems = append(problems, fmt.Sprintf("vitrine added %s %d times, want 2 (start, return)", name, n))
 	}
-	if n := count(`msg="output off" output=` + regexp.QuoteMeta(name) + ` `); n != 2 {
+	if n := countEvents(evs, "output.off", "output", name); n != 2 {
 		problems = append(problems, fmt.Sprintf("vitrine switched %s off %d times, want 2 (forced off, exit)", name, n))
 	}
-	if !slices.ContainsFunc(vlog, func(l string) bool { return strings.HasPrefix(l, "stats: output="+name+" ") }) {
+	if countEvents(evs, "stats", "output", name) != 1 {
 		problems = append(problems, "no stats line for "+name+": vitrine did not exit cleanly")
 	}
 	if len(problems) > 0 {

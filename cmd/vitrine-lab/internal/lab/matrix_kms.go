@@ -42,6 +42,13 @@ type screenWant int
 const (
 	showQuadrants screenWant = iota // the quadrants pattern at the client's first-frame size
 	showFinalBox                    // the moving box where the client's final-box line puts it
+	// showQuadrantsNV12 is the quadrants as dmabuf-client --format nv12
+	// encodes them and render's reference decodes them, within ±1.
+	showQuadrantsNV12
+	// showBoxWithVideo is the final moving box with dmabuf-client's
+	// --video-subsurface (NV12 quadrants, scaled 2×) where its last
+	// video-at line puts it, within ±1.
+	showBoxWithVideo
 )
 
 // Which way a client's buffers reach the screen.
@@ -217,9 +224,23 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 
 	var want image.Image
 	frames := 0
+	tolerance := uint8(0)
 	switch r.want {
 	case showQuadrants:
 		want = quadrantsImage(size.X, size.Y, quadrantColors)
+	case showQuadrantsNV12:
+		want, tolerance = quadrantsImage(size.X, size.Y, nv12Colors(size)), 1
+	case showBoxWithVideo:
+		box, n, err := finalBox(log)
+		if err == nil {
+			var img *image.RGBA
+			if img, err = withVideo(boxImage(size.X, size.Y, box), log); err == nil {
+				want, frames, tolerance = img, n, 1
+			}
+		}
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
 	case showFinalBox:
 		box, n, err := finalBox(log)
 		if err != nil {
@@ -235,7 +256,7 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 		want = turnHalf(want)
 	}
 	if want != nil {
-		if err := compareScreendump(res, r.tag, want); err != nil {
+		if err := compareScreendumpWithin(res, r.tag, want, tolerance); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
