@@ -12,6 +12,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/protocol/sessionlock"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/seat/inputevent"
 )
 
@@ -530,4 +531,28 @@ func TestSessionLockKeepsTheQuitKey(t *testing.T) {
 	if err := checkCentred(r.screenshot(t), 32, 0x0000ff); err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
+}
+
+// TestSessionLockWhileBlanked: a lock made while the idle timeout has
+// switched the output off is confirmed at once (a dark display shows
+// nothing of the session, and frames wait until it is on), and the
+// input that wakes the display shows the lock, not the window.
+func TestSessionLockWhileBlanked(t *testing.T) {
+	r := startRigConfig(t, 64, 64, 60000, render.Rotate180, protocol.Options{}, func(c *scene.Config) { c.IdleTimeout = 300 * time.Millisecond })
+	win := newWindow(t, r.dial(t), 32)
+	win.draw(t, 0x00ff00)
+	waitLog(t, r, `msg="output power" output=HEADLESS-1 on=false`)
+	lc := newLockClient(t, r.dial(t))
+	if !lc.waitLock(t, lc.lock) {
+		t.Fatal("lock got finished")
+	}
+	surface, ls := lc.lockSurface(t)
+	must(t, lc.h.Send(ls, opLockSurfaceAck, lc.configSerial))
+	buf := lc.buffer(t, int(lc.configW), int(lc.configH), 0xff0000)
+	must(t, lc.h.Send(surface, 1, buf, int32(0), int32(0)))
+	must(t, lc.h.Send(surface, 6))
+	must(t, lc.h.Roundtrip(3*time.Second))
+	r.press(t)
+	waitLog(t, r, `msg="output power" output=HEADLESS-1 on=true`)
+	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0xff0000) })
 }
