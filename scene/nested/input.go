@@ -27,6 +27,7 @@ type inputForwarder struct {
 	keyboard    *wl.Keyboard
 
 	focus    *Output  // window under the parent's pointer
+	x, y     float64  // where in it (surface-local)
 	keys     []uint32 // keys pressed while a window had keyboard focus
 	discrete [2]int32 // axis_discrete steps waiting for their axis event
 	keymap   string   // the parent's, as it sent it
@@ -100,6 +101,7 @@ func (in *inputForwarder) pointerAt(o *Output, x, y float32) {
 	if o == nil || o.width <= 0 || o.height <= 0 {
 		return
 	}
+	in.x, in.y = float64(x), float64(y)
 	in.send(inputevent.PointerAbs{Header: header(pointerDevice), X: float64(x) / float64(o.width), Y: float64(y) / float64(o.height), Output: o.name})
 	if in.seatVersion < 5 {
 		in.frame()
@@ -110,16 +112,16 @@ func (in *inputForwarder) frame() {
 	in.send(inputevent.Frame{Header: header(pointerDevice)})
 }
 
-// HandlePointerEnter hides the parent's cursor over the window: vitrine
-// draws its clients' cursors itself.
+// HandlePointerEnter gives the parent's pointer vitrine's cursor over
+// the window (its client's, on the cursor plane, or none: then the
+// scene composites it).
 func (in *inputForwarder) HandlePointerEnter(ev wl.PointerEnterEvent) {
 	in.focus = in.b.outputFor(ev.Surface)
 	if in.focus == nil {
 		return
 	}
-	if err := in.pointer.SetCursor(ev.Serial, nil, 0, 0); err != nil {
-		in.b.log.Debug("wayland backend: hide the parent's cursor", "err", err)
-	}
+	in.b.cursor.serial = ev.Serial
+	in.showCursor()
 	in.pointerAt(in.focus, ev.SurfaceX, ev.SurfaceY)
 }
 

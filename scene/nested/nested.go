@@ -81,6 +81,7 @@ type Backend struct {
 
 	outputs []*Output
 	input   inputForwarder
+	cursor  cursorState
 
 	protoErr error
 	closed   bool
@@ -393,6 +394,12 @@ func (b *Backend) Close() error {
 	}
 	for _, o := range b.outputs {
 		o.release()
+	}
+	if b.cursor.buf != nil {
+		b.cursor.buf.destroy()
+	}
+	if b.cursor.surface != nil {
+		b.cursor.surface.Destroy()
 	}
 	return b.ctx.Close()
 }

@@ -264,6 +264,30 @@ func TestWindowFollowsParent(t *testing.T) {
 			r.has(inputevent.Button{Code: 0x110, Pressed: true}) && r.has(inputevent.Key{Code: 30, Pressed: true})
 	})
 
+	// The cursor plane: a client's cursor image becomes the parent's
+	// cursor at its pointer, which the parent draws (headless: into its
+	// frames); it can only be where the parent's pointer is.
+	red := render.NewImage(8, 8, render.ARGB8888)
+	render.Fill(red, red.Bounds(), 0xffff0000, red.Bounds())
+	if !o.SetCursor(red, image.Pt(0, 0)) {
+		t.Fatal("SetCursor refused an 8x8 cursor while the pointer is in the window")
+	}
+	if !o.MoveCursor(480, 120) || o.MoveCursor(100, 100) {
+		t.Fatal("MoveCursor: want true at the parent's pointer (480,120) only")
+	}
+	parentPixel := func(x, y int) uint32 {
+		var px uint32
+		p.do(func() {
+			img := p.out.Shadow()
+			off := y*img.Stride + x*4
+			px = uint32(img.Pix[off]) | uint32(img.Pix[off+1])<<8 | uint32(img.Pix[off+2])<<16 | 0xff000000
+		})
+		return px
+	}
+	r.until(t, "the parent to draw vitrine's cursor at its pointer", func() bool { return parentPixel(483, 123) == 0xffff0000 })
+	o.HideCursor()
+	r.until(t, "the parent to hide the cursor", func() bool { return parentPixel(483, 123) == 0xff00ff00 })
+
 	// The parent's output grows: its layout configures the window, and
 	// the output follows.
 	p.do(func() {
