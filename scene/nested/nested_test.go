@@ -31,7 +31,7 @@ type parent struct {
 	done chan error
 }
 
-func startParent(t *testing.T, w, h int) *parent {
+func startParent(t testing.TB, w, h int) *parent {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", dir)
@@ -110,7 +110,7 @@ type nestedRig struct {
 	closed  []error
 }
 
-func connectNested(t *testing.T, p *parent, w, h int) *nestedRig {
+func connectNested(t testing.TB, p *parent, w, h int) *nestedRig {
 	t.Helper()
 	loop, err := eventloop.New()
 	if err != nil {
@@ -394,5 +394,29 @@ func TestSocketPath(t *testing.T) {
 	env["XDG_RUNTIME_DIR"] = ""
 	if _, err := SocketPath("wayland-0", get); err == nil {
 		t.Fatal("no XDG_RUNTIME_DIR: want an error")
+	}
+}
+
+// BenchmarkPresentSmallDamage: one frame with a 64x64 damage into a
+// 640x480 window of a real parent, to its frame callback. It reports
+// the client library's allocations per frame (the scene's frame itself
+// allocates nothing; neurlang/wayland builds every request anew).
+func BenchmarkPresentSmallDamage(b *testing.B) {
+	p := startParent(b, 640, 480)
+	r := connectNested(b, p, 640, 480)
+	o := r.b.Outputs()[0]
+	damage := []image.Rectangle{image.Rect(100, 100, 164, 164)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		want := r.frames + 1
+		if err := o.Present(damage); err != nil {
+			b.Fatal(err)
+		}
+		for r.frames < want {
+			if err := r.loop.Dispatch(time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
