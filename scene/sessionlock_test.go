@@ -556,3 +556,42 @@ func TestSessionLockWhileBlanked(t *testing.T) {
 	waitLog(t, r, `msg="output power" output=HEADLESS-1 on=true`)
 	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0xff0000) })
 }
+
+// TestSessionLockSurfaceFollowsOutputSize: a mode change while locked
+// sends the lock surface a configure with the new size, and the new
+// buffer fills the resized output.
+func TestSessionLockSurfaceFollowsOutputSize(t *testing.T) {
+	r := lockRig(t)
+	lc := newLockClient(t, r.dial(t))
+	if !lc.waitLock(t, lc.lock) {
+		t.Fatal("lock got finished")
+	}
+	surface, ls := lc.lockSurface(t)
+	lc.show(t, surface, ls, 0xff0000)
+	r.onLoop(t, func() {
+		if err := r.out.SetMode(scene.Mode{Width: 80, Height: 48}); err != nil {
+			t.Error(err)
+		}
+		r.comp.OutputResized(r.out)
+	})
+	for {
+		e, err := lc.h.Read(3 * time.Second)
+		if err != nil {
+			t.Fatalf("no configure after the output was resized: %v", err)
+		}
+		if e.Object == ls && e.Opcode == evLockSurfaceConfig {
+			lc.configSerial, lc.configW, lc.configH = e.Uint(0), e.Uint(1), e.Uint(2)
+			break
+		}
+	}
+	if lc.configW != 80 || lc.configH != 48 {
+		t.Fatalf("configure %dx%d after the output became 80x48", lc.configW, lc.configH)
+	}
+	lc.show(t, surface, ls, 0x0000ff)
+	waitScreen(t, r, func(img *render.Image) error {
+		if img.Width != 80 || img.Height != 48 {
+			return fmt.Errorf("screen is %dx%d", img.Width, img.Height)
+		}
+		return checkFilled(img, 0x0000ff)
+	})
+}
