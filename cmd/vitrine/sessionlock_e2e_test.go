@@ -114,3 +114,46 @@ func TestSwaylockLocksTheSession(t *testing.T) {
 	tl.unlock(t)
 	checkQuadrants(t, waitForPixels(t, c, quadrantsOfSize(320, 240)))
 }
+
+// TestLockedSessionGivesClientsNoInput: foot has the keyboard; while
+// swaylock holds the session, keys typed with wtype (the virtual
+// keyboard) reach foot not at all (its WAYLAND_DEBUG shows the keyboard
+// leave and no key event); after the lock is taken over and unlocked,
+// foot gets the keyboard and the keys again.
+func TestLockedSessionGivesClientsNoInput(t *testing.T) {
+	need(t, "foot", "wtype", "swaylock", "grim")
+	c := startVitrine(t, "--output", "640x480")
+	c.run("wtype", "-k", "Shift_L") // the seat gets a keyboard
+	_, foot := c.debugClient("foot")
+	enter, leave, key := `wl_keyboard@\d+\.enter`, `wl_keyboard@\d+\.leave`, `wl_keyboard@\d+\.key\(`
+	foot.wait(t, enter, 10*time.Second)
+	c.run("wtype", "a")
+	foot.waitCount(t, key, 2, 5*time.Second)
+
+	lock, _ := c.client("swaylock", "-c", "ff0000")
+	foot.waitCount(t, leave, 1, 5*time.Second)
+	red := [3]uint8{0xff, 0, 0}
+	checkScreen(t, waitForPixels(t, c, filledWith(red)), func(int, int) [3]uint8 { return red })
+	keysBefore := foot.count(key)
+	c.run("wtype", "hunter2")
+	time.Sleep(300 * time.Millisecond)
+	if n := foot.count(key); n != keysBefore {
+		t.Fatalf("foot got %d key events while the session was locked", n-keysBefore)
+	}
+	if n := foot.count(enter); n != 1 {
+		t.Fatalf("foot got the keyboard %d times, want once (before the lock)", n)
+	}
+
+	lock.Process.Kill()
+	lock.Wait()
+	waitLog(t, c, "the session stays locked")
+	c.run("wtype", "x")
+	time.Sleep(200 * time.Millisecond)
+	if n := foot.count(key); n != keysBefore {
+		t.Fatalf("foot got %d key events after swaylock died, with the session still locked", n-keysBefore)
+	}
+	lockSession(t, c).unlock(t)
+	foot.waitCount(t, enter, 2, 5*time.Second)
+	c.run("wtype", "b")
+	foot.waitCount(t, key, keysBefore+2, 5*time.Second)
+}
