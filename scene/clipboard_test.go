@@ -130,16 +130,6 @@ func mustFind(t *testing.T, evs []protocoltest.Event, obj uint32, opcode uint16,
 	return e
 }
 
-// input feeds events to the compositor on its loop.
-func (r *rig) input(t *testing.T, evs ...inputevent.Event) {
-	t.Helper()
-	r.onLoop(t, func() {
-		for _, ev := range evs {
-			r.comp.HandleInput(ev)
-		}
-	})
-}
-
 // pointAt moves the pointer to (x, y) of the 64x64 rig output.
 func (r *rig) pointAt(t *testing.T, x, y float64) {
 	t.Helper()

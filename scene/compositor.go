@@ -87,6 +87,10 @@ type Config struct {
 	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
 	// if 0).
 	MaxBuffers int
+	// TextInputActive, if set, is called on the loop when a text field
+	// with keyboard focus starts (true) or stops (false) wanting text
+	// typed: the moment to show or hide an on-screen keyboard.
+	TextInputActive func(active bool)
 	// IdleTimeout switches the outputs off after this long without
 	// input (they come back at the next input); 0: never.
 	IdleTimeout time.Duration
@@ -108,7 +112,20 @@ type Compositor struct {
 
 	outputs   []*output
 	toplevels []*toplevel // bottom to top
-	clients   map[*protocol.Client]*clientState
+	// layers are the layer-shell surfaces in creation order; within a
+	// layer, later ones are drawn above earlier ones.
+	layers []*layerSurface
+	// arranging is true while arrangeLayers runs.
+	arranging bool
+	// textInputs are every client's zwp_text_input_v3; im is the input
+	// method (nil: none bound).
+	textInputs      []*textInput
+	im              *inputMethod
+	textInputActive bool
+	// tokens are the xdg-activation tokens handed out, oldest first.
+	tokens      []issuedToken
+	onTextInput func(active bool)
+	clients     map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop
 	pingAfter time.Duration
@@ -159,14 +176,15 @@ type clientState struct {
 // New makes a compositor and registers its globals on cfg.Server.
 func New(cfg Config) *Compositor {
 	c := &Compositor{
-		log:        cfg.Log,
-		srv:        cfg.Server,
-		layout:     cfg.Layout,
-		clients:    map[*protocol.Client]*clientState{},
-		loop:       cfg.Server.Loop(),
-		pingAfter:  cfg.PingTimeout,
-		active:     true,
-		privileged: cfg.Privileged,
+		log:         cfg.Log,
+		srv:         cfg.Server,
+		layout:      cfg.Layout,
+		clients:     map[*protocol.Client]*clientState{},
+		loop:        cfg.Server.Loop(),
+		pingAfter:   cfg.PingTimeout,
+		active:      true,
+		privileged:  cfg.Privileged,
+		onTextInput: cfg.TextInputActive,
 	}
 	c.outputMgmt.c = c
 	if c.log == nil {

@@ -245,6 +245,10 @@ func (c *Compositor) raise(t *toplevel) {
 	for _, p := range c.popupsOf(t.xs) {
 		c.damageSurfaceArea(p.xs.surface)
 	}
+	if !c.desktop() {
+		// The kiosk layout configures the new top window (activated).
+		c.relayout()
+	}
 }
 
 // toplevelOf is the toplevel a surface belongs to: its own, its

@@ -2,10 +2,14 @@ package scene
 
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/activation"
+	"github.com/vitrine-wm/vitrine/protocol/cursorshape"
 	"github.com/vitrine-wm/vitrine/protocol/datacontrol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol/idleinhibit"
 	"github.com/vitrine-wm/vitrine/protocol/idlenotify"
+	"github.com/vitrine-wm/vitrine/protocol/inputmethod"
+	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/outputpower"
 	"github.com/vitrine-wm/vitrine/protocol/pointerconstraints"
@@ -15,6 +19,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/sessionlock"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
+	"github.com/vitrine-wm/vitrine/protocol/textinput"
 	"github.com/vitrine-wm/vitrine/protocol/viewporter"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/protocol/xdg"
@@ -118,6 +123,12 @@ func (c *Compositor) registerGlobals() {
 	sc.Filter = c.privileged
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
+	s.AddGlobal(layershell.LayerShellV1Interface, layerShellVersion, c.bindLayerShell)
+	s.AddGlobal(textinput.TextInputManagerV3Interface, textInputManagerVersion, c.bindTextInputManager)
+	im := s.AddGlobal(inputmethod.InputMethodManagerV2Interface, inputMethodManagerVersion, c.bindInputMethodManager)
+	im.Filter = c.privileged
+	s.AddGlobal(activation.ActivationV1Interface, activationVersion, c.bindActivation)
+	s.AddGlobal(cursorshape.CursorShapeManagerV1Interface, cursorShapeVersion, c.bindCursorShapeManager)
 	c.registerVirtualInput()
 	s.AddGlobal(idlenotify.IdleNotifierV1Interface, idleNotifierVersion, c.bindIdleNotifier)
 	s.AddGlobal(idleinhibit.IdleInhibitManagerV1Interface, idleInhibitVersion, c.bindIdleInhibit)

@@ -33,6 +33,12 @@ type InputConfig struct {
 	// Super+Q, Super+drag...), for sessions whose clients want those
 	// keys and buttons themselves.
 	NoWindowBindings bool
+	// CursorTheme, CursorSize and CursorPath say where the cursors
+	// clients name by shape come from (XCURSOR_THEME, XCURSOR_SIZE,
+	// XCURSOR_PATH); "" and 0 mean "default" and 24.
+	CursorTheme string
+	CursorSize  int
+	CursorPath  []string
 }
 
 // inputState is the seat as the scene sees it: devices, focus, pointer.
@@ -49,6 +55,17 @@ type inputState struct {
 	touches   []*wl.Touch
 
 	kbFocus *surface
+	// layerFocus is an on-demand layer surface the user pressed on; it
+	// has the keyboard until the user presses elsewhere.
+	layerFocus *layerSurface
+	// enterSerial is the serial of the last wl_pointer.enter.
+	enterSerial uint32
+	// shapes are the cursor-shape cursors loaded so far.
+	shapes      [maxShape + 1]*surface
+	themeWarned bool
+	// serials are the last presses' serials, a ring (activation tokens).
+	serials    [inputSerials]inputSerial
+	nextSerial int
 	// vkActive is the virtual keyboard whose keymap clients have (nil:
 	// the seat's own).
 	vkActive *virtualKeyboard
@@ -116,6 +133,7 @@ func (c *Compositor) ConfigureInput(cfg InputConfig) {
 		cfg.RepeatDelay = xkb.DefaultRepeatDelay
 	}
 	c.in.cfg = cfg
+	c.in.shapes = [maxShape + 1]*surface{}
 	c.in.keymap = cfg.Keymap
 	c.in.keys = cfg.Keymap.NewState()
 }
@@ -148,7 +166,8 @@ func (h seatHandler) GetPointer(_ *wl.Seat, res *wl.Pointer) error {
 	res.OnDestroy(func() { in.pointers = slices.DeleteFunc(in.pointers, func(x *wl.Pointer) bool { return x == res }) })
 	if s := in.ptrFocus; s != nil && s.res.Client() == res.Client() {
 		x, y := in.pointer[0]-float64(in.ptrFocusPos.X), in.pointer[1]-float64(in.ptrFocusPos.Y)
-		res.SendEnter(h.c.srv.NextSerial(), s.res, protocol.FixedFromFloat(x), protocol.FixedFromFloat(y))
+		in.enterSerial = h.c.srv.NextSerial()
+		res.SendEnter(in.enterSerial, s.res, protocol.FixedFromFloat(x), protocol.FixedFromFloat(y))
 		res.SendFrame()
 	}
 	return nil
@@ -455,6 +474,7 @@ func (c *Compositor) updatePointerFocus(ms uint32) {
 			in.cursor = nil
 		}
 		in.ptrFocus, in.ptrFocusPos = s, origin
+		in.enterSerial = serial
 		if s != nil {
 			lx, ly := in.pointer[0]-float64(origin.X), in.pointer[1]-float64(origin.Y)
 			for _, p := range c.focusedPointers() {
@@ -499,6 +519,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	in := &c.in
 	if pressed {
 		in.buttons = append(in.buttons, code)
+		if len(in.buttons) == 1 && in.ptrFocus != nil {
+			c.focusLayerOnInput(in.ptrFocus)
+		}
 	} else {
 		in.buttons = slices.DeleteFunc(in.buttons, func(b uint32) bool { return b == code })
 	}
@@ -522,6 +545,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	}
 	for _, p := range c.focusedPointers() {
 		p.SendButton(serial, ms, code, state)
+	}
+	if pressed && in.ptrFocus != nil && !in.ptrFocus.destroyed {
+		c.noteInputSerial(serial, in.ptrFocus.res.Client())
 	}
 	in.pendingFrame = true
 	if !pressed && len(in.buttons) == 0 {
@@ -594,6 +620,11 @@ func (c *Compositor) deliverKey(code uint32, pressed bool, ms uint32, modsChange
 			return
 		}
 	}
+	// The input method grabs the seat's own keys only: a virtual
+	// keyboard (maybe the input method's own) types straight through.
+	if c.in.vkActive == nil && c.grabbedKey(code, pressed, modsChanged, ms) {
+		return
+	}
 	if s := in.kbFocus; s != nil && !s.destroyed {
 		state := uint32(wl.KeyboardKeyStateReleased)
 		if pressed {
@@ -602,6 +633,9 @@ func (c *Compositor) deliverKey(code uint32, pressed bool, ms uint32, modsChange
 		serial := c.srv.NextSerial()
 		for _, k := range c.focusedKeyboards() {
 			k.SendKey(serial, ms, code, state)
+		}
+		if pressed {
+			c.noteInputSerial(serial, s.res.Client())
 		}
 		if modsChanged {
 			c.sendModifiers()
@@ -760,6 +794,7 @@ func (c *Compositor) setKeyboardFocus(s *surface) {
 			c.keyboardEnter(k, s)
 		}
 	}
+	c.textInputFocus(s)
 }
 
 // --- touch ---
@@ -795,9 +830,11 @@ func (c *Compositor) touchDown(e inputevent.TouchDown, ms uint32) {
 		// with the surface it went down on.
 		c.raise(t)
 	}
+	c.focusLayerOnInput(s)
 	tp := touchPoint{s: s, origin: origin, touches: c.touchesOf(s)}
 	c.in.touchFocus[e.ID] = tp
 	serial := c.srv.NextSerial()
+	c.noteInputSerial(serial, s.res.Client())
 	for _, t := range tp.touches {
 		t.SendDown(serial, ms, s.res, e.ID, protocol.FixedFromFloat(x-float64(origin.X)), protocol.FixedFromFloat(y-float64(origin.Y)))
 	}
@@ -867,6 +904,9 @@ func (c *Compositor) focusChanged() {
 		top = c.lockFocus()
 	} else if t := c.topToplevel(); t != nil {
 		top = t.xs.surface
+	}
+	if ls := c.keyboardLayer(); ls != nil {
+		top = ls.surface
 	}
 	c.setKeyboardFocus(top)
 	if len(c.in.buttons) == 0 {

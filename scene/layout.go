@@ -125,7 +125,7 @@ func (c *Compositor) configuredSize(t *toplevel) image.Point {
 		return size
 	}
 	if o := c.outputForToplevel(t); o != nil && t.fills() {
-		return image.Pt(o.width, o.height)
+		return o.usableArea().Size()
 	}
 	return image.Point{}
 }
@@ -145,7 +145,7 @@ func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
 		if o == nil {
 			return image.Point{}, nil
 		}
-		return centre(g.Size(), o.bounds()).Sub(g.Min), o
+		return centre(g.Size(), o.usableArea()).Sub(g.Min), o
 	}
 	ppos, o := c.placement(p)
 	if o == nil {
@@ -153,7 +153,7 @@ func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
 	}
 	pg := p.xs.windowGeometry()
 	at := centre(g.Size(), pg.Add(ppos))
-	b := o.bounds()
+	b := o.usableArea()
 	// Slide back onto the output, the top-left corner winning when the
 	// dialog is larger than it.
 	at.X = max(min(at.X, b.Max.X-g.Dx()), b.Min.X)
@@ -177,6 +177,7 @@ func centre(size image.Point, r image.Rectangle) image.Point {
 // relayout places every toplevel and damages what moved. Parents come
 // before their dialogs in the stack, but placement does not rely on it.
 func (c *Compositor) relayout() {
+	c.arrangeLayers()
 	for _, t := range c.toplevels {
 		if t.minimized {
 			continue
@@ -268,8 +269,13 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 			p, o, ok := c.surfaceOrigin(parent)
 			return p.Add(s.sub.pos), o, ok
 		}
-		if ls, ok := s.role.(*lockSurface); ok {
-			return c.lockOrigin(ls)
+		switch r := s.role.(type) {
+		case *lockSurface:
+			return c.lockOrigin(r)
+		case *layerSurface:
+			return r.rect.Min, r.out, r.shown()
+		case *inputPopup:
+			return r.origin()
 		}
 		xs, _ := s.role.(*xdgSurface)
 		if xs == nil || !xs.mapped {
@@ -278,8 +284,8 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 		if t := xs.toplevel; t != nil {
 			return t.pos, t.out, t.out != nil && !t.minimized
 		}
-		if p := xs.popup; p != nil && p.parent != nil {
-			origin, o, ok := c.geometryOrigin(p.parent)
+		if p := xs.popup; p != nil {
+			origin, o, ok := p.parentOrigin()
 			return origin.Add(p.rect.Min).Sub(xs.windowGeometry().Min), o, ok
 		}
 		return image.Point{}, nil, false
@@ -322,6 +328,16 @@ func (c *Compositor) surfaceCommitted(s *surface) {
 
 func (c *Compositor) surfaceGone(s *surface) {
 	in := &c.in
+	for _, ti := range c.textInputs {
+		if ti.focus == s {
+			ti.focus = nil
+		}
+	}
+	if ls, ok := s.role.(*layerSurface); ok {
+		// Its role object outlives it: off the screen, it gives back
+		// the strip it reserved.
+		ls.unmap()
+	}
 	if in.kbFocus == s {
 		in.kbFocus = nil
 	}
@@ -351,6 +367,8 @@ func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 	if c.lock.active {
 		return c.appendLockList(list, o)
 	}
+	list = c.appendLayer(list, o, layerBackground)
+	list = c.appendLayer(list, o, layerBottom)
 	for _, t := range c.toplevels {
 		if t.out != o || !t.xs.mapped || t.minimized {
 			continue
@@ -358,6 +376,9 @@ func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 		list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
 		list = c.appendPopups(list, t.xs, o)
 	}
+	list = c.appendLayer(list, o, layerTop)
+	list = c.appendLayer(list, o, layerOverlay)
+	list = c.appendInputPopups(list, o)
 	full := image.Rect(0, 0, o.width, o.height)
 	for i := len(list) - 1; i > 0; i-- {
 		it := list[i]

@@ -28,6 +28,10 @@ type output struct {
 	// Logical size (rotated mode size).
 	width, height int
 	refresh       time.Duration
+	// usable is the part of the output windows are laid out in, global
+	// coordinates: the output less layer surfaces' exclusive zones
+	// (arrangeLayers); empty until first arranged.
+	usable image.Rectangle
 
 	damage   render.Damage // output coordinates, waiting for the next frame
 	inFlight bool
@@ -141,6 +145,11 @@ func (c *Compositor) AddOutput(dev Output) {
 				t.xs.surface.res.SendEnter(res)
 			}
 		}
+		for _, ls := range c.layers {
+			if ls.out == o && ls.res.Client() == pc && ls.shown() {
+				ls.surface.res.SendEnter(res)
+			}
+		}
 		return nil
 	})
 	// No initial damage: outputs start black (the KMS output clears its
@@ -177,6 +186,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
+	c.closeLayersOn(o)
 	o.failPowerControls()
 	o.repaintTimer.Stop()
 	o.idleTimer.Stop()

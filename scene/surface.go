@@ -156,6 +156,8 @@ type surface struct {
 	awaitedBy     *output
 	awaitGen      uint64
 	committedOnce bool
+	// shapeHot is the hotspot of a cursor-shape surface (no client's).
+	shapeHot image.Point
 }
 
 func (c *Compositor) newSurface(res *wl.Surface) *surface {

@@ -660,11 +660,12 @@ func (t *toplevel) sendConfigure() {
 		// Exactly the output: a filling toplevel is told it is
 		// fullscreen, which every xdg_toplevel version knows, so no
 		// client needs the maximized state instead.
-		size = image.Pt(o.width, o.height)
+		size = c.configuredSize(t)
 		states = append(states, xdg.ToplevelStateFullscreen)
 	} else if o != nil && t.res.Version() >= 4 {
 		// A dialog picks its own size; this is the most it can show.
-		t.res.SendConfigureBounds(int32(o.width), int32(o.height))
+		b := o.usableArea()
+		t.res.SendConfigureBounds(int32(b.Dx()), int32(b.Dy()))
 	}
 	if t.activated {
 		states = append(states, xdg.ToplevelStateActivated)
@@ -683,7 +684,10 @@ type popup struct {
 	xs     *xdgSurface
 	res    *xdg.Popup
 	parent *xdgSurface
-	state  positionerState
+	// layer is the layer surface that took the popup as its child
+	// (zwlr_layer_surface_v1.get_popup) when parent is nil.
+	layer *layerSurface
+	state positionerState
 	// geometry relative to the parent's window geometry origin.
 	rect image.Rectangle
 }
@@ -697,6 +701,19 @@ func (p *popup) Reposition(_ *xdg.Popup, pos *xdg.Positioner, token uint32) erro
 	return nil
 }
 
+// parentOrigin is the global position of the point the popup's
+// rectangle is relative to: its xdg parent's window geometry origin, or
+// its layer surface's top-left corner.
+func (p *popup) parentOrigin() (image.Point, *output, bool) {
+	switch {
+	case p.parent != nil:
+		return p.xs.c.geometryOrigin(p.parent)
+	case p.layer != nil && p.layer.shown():
+		return p.layer.rect.Min, p.layer.out, true
+	}
+	return image.Point{}, nil, false
+}
+
 func (p *popup) sendConfigure() {
 	p.rect = p.place()
 	p.res.SendConfigure(int32(p.rect.Min.X), int32(p.rect.Min.Y), int32(p.rect.Dx()), int32(p.rect.Dy()))
@@ -706,10 +723,8 @@ func (p *popup) sendConfigure() {
 // coordinates.
 func (p *popup) place() image.Rectangle {
 	bounds := image.Rect(-1<<20, -1<<20, 1<<20, 1<<20)
-	if p.parent != nil {
-		if origin, o, ok := p.xs.c.geometryOrigin(p.parent); ok {
-			bounds = o.bounds().Sub(origin)
-		}
+	if origin, o, ok := p.parentOrigin(); ok {
+		bounds = o.bounds().Sub(origin)
 	}
 	return p.state.place(bounds)
 }

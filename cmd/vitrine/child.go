@@ -24,6 +24,8 @@ type childProcess struct {
 	log     *slog.Logger
 	loop    *eventloop.Loop
 	exited  func(code int) // called on the loop
+	// onStart, if set, is told each new process's pid, on the loop.
+	onStart func(pid int)
 
 	cmd      *exec.Cmd
 	running  int // pid of the command while it runs, else 0
@@ -77,6 +79,9 @@ func (c *childProcess) run() {
 		return
 	}
 	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid, "event", "child.started")
+	if c.onStart != nil {
+		c.onStart(c.cmd.Process.Pid)
+	}
 }
 
 func (c *childProcess) spawn() error {

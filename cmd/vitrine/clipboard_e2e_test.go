@@ -204,6 +204,21 @@ func (g *gtkClipboard) quit() {
 	}
 }
 
+// pasteUntil pastes until the window pastes want or 5 s have passed, and
+// returns the last paste: wl-copy may return before the compositor has
+// handed its selection on (on a loaded machine it did).
+func (g *gtkClipboard) pasteUntil(cmd, want string) string {
+	g.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := g.do(cmd, "paste")
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func needGtkPython(t *testing.T) {
 	t.Helper()
 	if out, err := exec.Command("/usr/bin/python3", "-c", "import gi; gi.require_version('Gtk', '4.0'); from gi.repository import Gtk").CombinedOutput(); err != nil {
@@ -236,11 +251,11 @@ func TestClipboardBetweenGtkAndWlClipboard(t *testing.T) {
 	// B maps on top and takes keyboard focus; A is in the background.
 	b := startGtkClipboard(t, c, "B")
 	c.wlCopy("from wl-copy")
-	if got := b.do("paste", "paste"); got != "pasted: from wl-copy" {
+	if got := b.pasteUntil("paste", "pasted: from wl-copy"); got != "pasted: from wl-copy" {
 		t.Fatalf("the focused GTK window: %q, want %q", got, "pasted: from wl-copy")
 	}
 	c.wlCopy("--primary", "wl primary")
-	if got := b.do("primary-paste", "paste"); got != "pasted: wl primary" {
+	if got := b.pasteUntil("primary-paste", "pasted: wl primary"); got != "pasted: wl primary" {
 		t.Fatalf("the focused GTK window's primary paste: %q, want %q", got, "pasted: wl primary")
 	}
 	if got := a.do("paste", "paste"); strings.Contains(got, "from wl-copy") {

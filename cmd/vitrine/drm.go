@@ -153,6 +153,7 @@ func configureInput(opts *options, comp *scene.Compositor, sess seat.Session, lo
 // neither --keymap nor XKB names ask for one (nil: the built-in US).
 func configureInputWith(opts *options, comp *scene.Compositor, sess seat.Session, log *slog.Logger, fallback *xkb.Keymap) error {
 	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey, HideCursor: opts.hideCursor, NoWindowBindings: opts.noBindings}
+	cfg.CursorTheme, cfg.CursorSize, cfg.CursorPath = cursorTheme(os.Getenv)
 	km, err := keymapFor(opts, os.Getenv, log)
 	if err != nil {
 		return err

@@ -71,6 +71,7 @@ type options struct {
 	ping         time.Duration
 	idle         time.Duration
 	privileged   string
+	osk          string
 	layout       string
 	noBindings   bool
 	command      []string
@@ -117,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.privileged, "privileged-clients", "", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, output power, virtual keyboard and pointer) or read and set the selections at any time (wlr-data-control): child (the command's process tree), all, none, or program names separated by commas, e.g. grim,wlr-randr (default: child with a command, all without)")
 	fs.StringVar(&o.layout, "layout", "", "window layout: desktop (floating windows, click to focus, Alt+Tab) or kiosk (every window fills its output); default: kiosk with --restart, else desktop")
 	fs.BoolVar(&o.noBindings, "no-bindings", false, "turn off the desktop layout's bindings (Alt+Tab, Super+Q, Super+Shift+Q, Super+drag), so clients get those keys and buttons")
+	fs.StringVar(&o.osk, "osk", "", "on-screen keyboard command, shown while a text field has the keyboard focus (SIGUSR2) and hidden otherwise (SIGUSR1), e.g. \"wvkbd-mobintl --hidden\"")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -260,7 +262,21 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	privileged, _ := privilegedClients(opts.privileged, childPID) // checked by parseFlags
 	layout, _ := opts.sceneLayout()                               // checked by parseFlags
 	log.Info("layout selected", "layout", opts.layoutName(), "why", opts.layoutWhy())
-	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle})
+	var osk *onScreenKeyboard
+	if privileged != nil && opts.osk != "" {
+		// The on-screen keyboard types through the virtual keyboard: it
+		// is privileged whatever the flag says, or it could not work.
+		others := privileged
+		privileged = func(c *protocol.Client) bool {
+			return others(c) || osk.owns(c.PID)
+		}
+	}
+	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle,
+		TextInputActive: func(active bool) {
+			if osk != nil {
+				osk.show(active)
+			}
+		}})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
@@ -306,6 +322,14 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	}
 	defer srv.Close()
 	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName(), "event", "listening")
+
+	if argv := strings.Fields(opts.osk); len(argv) > 0 {
+		osk = newOnScreenKeyboard(argv, srv.SocketName(), loop, log)
+		if err := osk.start(); err != nil {
+			return 0, fmt.Errorf("--osk: %w", err)
+		}
+		defer osk.stop()
+	}
 
 	status := 0
 	if len(opts.command) > 0 {

@@ -9,7 +9,7 @@ import (
 // TestRenderDeviceMustBeADRMNode: a --render-device that is no DRM node
 // stops vitrine with one line naming the flag, the path and what to give.
 func TestRenderDeviceMustBeADRMNode(t *testing.T) {
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("XDG_RUNTIME_DIR", testRuntimeDir(t))
 	var stderr bytes.Buffer
 	code := run([]string{"--backend", "headless", "--output", "64x48", "--render-device", "/dev/null", "--", "true"}, &stderr)
 	if code != 1 {
