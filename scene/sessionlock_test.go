@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/protocol/sessionlock"
 	"github.com/vitrine-wm/vitrine/render"
@@ -594,4 +595,36 @@ func TestSessionLockSurfaceFollowsOutputSize(t *testing.T) {
 		}
 		return checkFilled(img, 0x0000ff)
 	})
+}
+
+// TestSessionLockHidesLayerSurfaces: an overlay layer surface (a panel
+// or on-screen keyboard) that wants the keyboard exclusively is hidden
+// behind the lock like any window, and the keys go to the lock surface.
+func TestSessionLockHidesLayerSurfaces(t *testing.T) {
+	r := lockRig(t)
+	addInputDevices(t, r)
+	layers := newLayerClient(t, r)
+	all := uint32(layershell.LayerSurfaceV1AnchorTop | layershell.LayerSurfaceV1AnchorBottom | layershell.LayerSurfaceV1AnchorLeft | layershell.LayerSurfaceV1AnchorRight)
+	overlay := layers.newLayer(t, 3, func(ls uint32) {
+		layers.h.Send(ls, layerSetAnchor, all)
+		layers.h.Send(ls, layerSetKeyboardInteractive, uint32(1))
+	})
+	overlay.show(t, 0x00ff00)
+	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0x00ff00) })
+
+	lc := newLockClient(t, r.dial(t))
+	if !lc.waitLock(t, lc.lock) {
+		t.Fatal("lock got finished")
+	}
+	surface, ls := lc.lockSurface(t)
+	lc.show(t, surface, ls, 0xff0000)
+	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0xff0000) })
+	overlay.show(t, 0x0000ff) // it keeps drawing; still hidden
+	typeAndPoint(t, r)
+	if keys, _, _ := inputEvents(t, lc.h, lc.keyboard, lc.pointer); keys == 0 {
+		t.Fatal("the lock surface got no keys with an exclusive-keyboard overlay below the lock")
+	}
+	if err := checkFilled(r.screenshot(t), 0xff0000); err != nil {
+		t.Fatalf("after the overlay drew while locked: %v", err)
+	}
 }
