@@ -318,8 +318,10 @@ func (b *Backend) roundtrip() error {
 // readable dispatches every event that has arrived whole. The library
 // reads a header and then its payload with two reads and takes a short
 // payload for a broken stream, so a message is only handed to it once
-// all its bytes are queued; the rest of a message the parent wrote in
-// two parts wakes the loop again.
+// all its bytes are queued. A message the parent wrote in two parts
+// (only when its socket buffer was full) keeps the level-triggered fd
+// readable, so the loop turns over until the rest arrives: a short
+// spin in a rare case, never a blocked loop.
 func (b *Backend) readable(ev eventloop.Events) {
 	for !b.closed {
 		var hdr [8]byte
