@@ -350,7 +350,9 @@ func (c *Compositor) damageDragIcon() {
 // the icon never takes input.
 func (o *output) withDragIcon(list []drawItem) []drawItem {
 	d := o.c.sel.drag
-	if d == nil || d.icon == nil || d.icon.destroyed {
+	if d == nil || d.icon == nil || d.icon.destroyed || o.c.lock.active {
+		// Behind the session lock nothing of a client but the lock
+		// screen is shown, a drag icon included.
 		return list
 	}
 	return o.c.appendTree(list, d.icon, o.c.dragIconOrigin().Sub(o.pos))

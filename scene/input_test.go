@@ -307,3 +307,33 @@ func waitRegistry(t *testing.T, h *protocoltest.Client, reg uint32, opcode uint1
 		}
 	}
 }
+
+// TestPointerAbsOnANamedOutput: an absolute position that names its
+// output (the wayland backend's windows) lands on that output; without
+// a name it is the first output's, as for a tablet.
+func TestPointerAbsOnANamedOutput(t *testing.T) {
+	p := startInProcess(t, 640, 480, render.Normal)
+	done := make(chan struct{})
+	p.comp.Post(func() {
+		var second *headless.Output
+		second, err := headless.New(p.comp.Loop(), "HEADLESS-2", 200, 100, 60000, render.Normal, func(i present.Info) { p.comp.PresentDone(second, i) })
+		if err != nil {
+			t.Error(err)
+		} else {
+			p.comp.AddOutput(second)
+		}
+		close(done)
+	})
+	<-done
+	p.input(inputevent.DeviceAdded{Header: inputevent.Header{Device: "tablet"}, Caps: inputevent.DeviceCaps{Pointer: true, Tablet: true}})
+	e := startEcho(t, p)
+	e.waitFor(t, "first-frame 640x480")
+	e.waitFor(t, "pointer-enter x=320.00 y=240.00")
+	// Onto the second output, right of the first: off the client.
+	p.input(inputevent.PointerAbs{X: 0.5, Y: 0.5, Output: "HEADLESS-2"}, inputevent.Frame{})
+	e.waitFor(t, "pointer-leave")
+	p.input(inputevent.PointerAbs{X: 0.25, Y: 0.5, Output: "HEADLESS-1"}, inputevent.Frame{})
+	e.waitFor(t, "pointer-enter x=160.00 y=240.00")
+	p.input(inputevent.PointerAbs{X: 0.5, Y: 0.25}, inputevent.Frame{})
+	e.waitFor(t, "pointer-motion x=320.00 y=120.00")
+}

@@ -85,7 +85,12 @@ func (c *Compositor) hideUnlockedSession() {
 	st.waiting, st.started = st.waiting[:0], st.started[:0]
 	for _, o := range c.outputs {
 		o.damage.Add(image.Rect(0, 0, o.width, o.height))
-		st.waiting = append(st.waiting, o)
+		// A display that is dark (switched off, or the session is on
+		// another VT) shows nothing of the session: it repaints in
+		// full, locked, when it comes back, so it is not waited for.
+		if dark := !c.active || (!o.powerOn && !o.inFlight); !dark {
+			st.waiting = append(st.waiting, o)
+		}
 	}
 	in := &c.in
 	if in.ptrFocus != nil {

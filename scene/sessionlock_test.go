@@ -9,9 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/protocol/sessionlock"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/seat/inputevent"
 )
 
@@ -529,5 +531,100 @@ func TestSessionLockKeepsTheQuitKey(t *testing.T) {
 	win.draw(t, 0x0000ff)
 	if err := checkCentred(r.screenshot(t), 32, 0x0000ff); err != nil {
 		t.Fatalf("after unlock: %v", err)
+	}
+}
+
+// TestSessionLockWhileBlanked: a lock made while the idle timeout has
+// switched the output off is confirmed at once (a dark display shows
+// nothing of the session, and frames wait until it is on), and the
+// input that wakes the display shows the lock, not the window.
+func TestSessionLockWhileBlanked(t *testing.T) {
+	r := startRigConfig(t, 64, 64, 60000, render.Rotate180, protocol.Options{}, func(c *scene.Config) { c.IdleTimeout = 300 * time.Millisecond })
+	win := newWindow(t, r.dial(t), 32)
+	win.draw(t, 0x00ff00)
+	waitLog(t, r, `msg="output power" output=HEADLESS-1 on=false`)
+	lc := newLockClient(t, r.dial(t))
+	if !lc.waitLock(t, lc.lock) {
+		t.Fatal("lock got finished")
+	}
+	surface, ls := lc.lockSurface(t)
+	must(t, lc.h.Send(ls, opLockSurfaceAck, lc.configSerial))
+	buf := lc.buffer(t, int(lc.configW), int(lc.configH), 0xff0000)
+	must(t, lc.h.Send(surface, 1, buf, int32(0), int32(0)))
+	must(t, lc.h.Send(surface, 6))
+	must(t, lc.h.Roundtrip(3*time.Second))
+	r.press(t)
+	waitLog(t, r, `msg="output power" output=HEADLESS-1 on=true`)
+	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0xff0000) })
+}
+
+// TestSessionLockSurfaceFollowsOutputSize: a mode change while locked
+// sends the lock surface a configure with the new size, and the new
+// buffer fills the resized output.
+func TestSessionLockSurfaceFollowsOutputSize(t *testing.T) {
+	r := lockRig(t)
+	lc := newLockClient(t, r.dial(t))
+	if !lc.waitLock(t, lc.lock) {
+		t.Fatal("lock got finished")
+	}
+	surface, ls := lc.lockSurface(t)
+	lc.show(t, surface, ls, 0xff0000)
+	r.onLoop(t, func() {
+		if err := r.out.SetMode(scene.Mode{Width: 80, Height: 48}); err != nil {
+			t.Error(err)
+		}
+		r.comp.OutputResized(r.out)
+	})
+	for {
+		e, err := lc.h.Read(3 * time.Second)
+		if err != nil {
+			t.Fatalf("no configure after the output was resized: %v", err)
+		}
+		if e.Object == ls && e.Opcode == evLockSurfaceConfig {
+			lc.configSerial, lc.configW, lc.configH = e.Uint(0), e.Uint(1), e.Uint(2)
+			break
+		}
+	}
+	if lc.configW != 80 || lc.configH != 48 {
+		t.Fatalf("configure %dx%d after the output became 80x48", lc.configW, lc.configH)
+	}
+	lc.show(t, surface, ls, 0x0000ff)
+	waitScreen(t, r, func(img *render.Image) error {
+		if img.Width != 80 || img.Height != 48 {
+			return fmt.Errorf("screen is %dx%d", img.Width, img.Height)
+		}
+		return checkFilled(img, 0x0000ff)
+	})
+}
+
+// TestSessionLockHidesLayerSurfaces: an overlay layer surface (a panel
+// or on-screen keyboard) that wants the keyboard exclusively is hidden
+// behind the lock like any window, and the keys go to the lock surface.
+func TestSessionLockHidesLayerSurfaces(t *testing.T) {
+	r := lockRig(t)
+	addInputDevices(t, r)
+	layers := newLayerClient(t, r)
+	all := uint32(layershell.LayerSurfaceV1AnchorTop | layershell.LayerSurfaceV1AnchorBottom | layershell.LayerSurfaceV1AnchorLeft | layershell.LayerSurfaceV1AnchorRight)
+	overlay := layers.newLayer(t, 3, func(ls uint32) {
+		layers.h.Send(ls, layerSetAnchor, all)
+		layers.h.Send(ls, layerSetKeyboardInteractive, uint32(1))
+	})
+	overlay.show(t, 0x00ff00)
+	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0x00ff00) })
+
+	lc := newLockClient(t, r.dial(t))
+	if !lc.waitLock(t, lc.lock) {
+		t.Fatal("lock got finished")
+	}
+	surface, ls := lc.lockSurface(t)
+	lc.show(t, surface, ls, 0xff0000)
+	waitScreen(t, r, func(img *render.Image) error { return checkFilled(img, 0xff0000) })
+	overlay.show(t, 0x0000ff) // it keeps drawing; still hidden
+	typeAndPoint(t, r)
+	if keys, _, _ := inputEvents(t, lc.h, lc.keyboard, lc.pointer); keys == 0 {
+		t.Fatal("the lock surface got no keys with an exclusive-keyboard overlay below the lock")
+	}
+	if err := checkFilled(r.screenshot(t), 0xff0000); err != nil {
+		t.Fatalf("after the overlay drew while locked: %v", err)
 	}
 }

@@ -146,11 +146,20 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 // configureInput applies --keymap (or the XKB names), --no-vt-switch
 // and --no-quit-key.
 func configureInput(opts *options, comp *scene.Compositor, sess seat.Session, log *slog.Logger) error {
+	return configureInputWith(opts, comp, sess, log, nil)
+}
+
+// configureInputWith is configureInput with the keymap to use when
+// neither --keymap nor XKB names ask for one (nil: the built-in US).
+func configureInputWith(opts *options, comp *scene.Compositor, sess seat.Session, log *slog.Logger, fallback *xkb.Keymap) error {
 	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey, HideCursor: opts.hideCursor, NoWindowBindings: opts.noBindings}
 	cfg.CursorTheme, cfg.CursorSize, cfg.CursorPath = cursorTheme(os.Getenv)
 	km, err := keymapFor(opts, os.Getenv, log)
 	if err != nil {
 		return err
+	}
+	if km == nil {
+		km = fallback
 	}
 	cfg.Keymap = km
 	if !opts.noVTSwitch && sess != nil {

@@ -397,9 +397,12 @@ func chooseBackend(opts *options) (string, string) {
 	// Inside a Wayland session the display belongs to that compositor:
 	// a window in it is the only way to show anything.
 	if d := os.Getenv("WAYLAND_DISPLAY"); d != "" {
-		if path, err := nested.SocketPath(d, os.Getenv); err == nil {
+		path, err := nested.SocketPath(d, os.Getenv)
+		if err == nil && nested.Listening(path) {
 			return "wayland", "WAYLAND_DISPLAY is set (" + path + "): running as a window in that compositor; --backend drm or headless to override"
 		}
+		// A stale WAYLAND_DISPLAY (left in a console's environment)
+		// falls through to the other backends.
 	}
 	cards, _ := filepathGlob("/dev/dri/card*")
 	if len(cards) == 0 {
@@ -436,7 +439,16 @@ func openNested(opts *options, log *slog.Logger, comp *scene.Compositor, loop *e
 	for _, o := range b.Outputs() {
 		comp.AddOutput(o)
 	}
-	if err := configureInput(opts, comp, nil, log); err != nil {
+	// Without --keymap or XKB names, keys mean what they mean in the
+	// parent: its keymap goes to vitrine's clients.
+	var parentKeymap *xkb.Keymap
+	if text := b.Keymap(); text != "" {
+		if parentKeymap, err = xkb.Parse(text); err != nil {
+			log.Warn("the parent compositor's keymap cannot be used; the built-in US keymap is", "err", err)
+			parentKeymap = nil
+		}
+	}
+	if err := configureInputWith(opts, comp, nil, log, parentKeymap); err != nil {
 		b.Close()
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package nested
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/neurlang/wayland/wl"
 	"golang.org/x/sys/unix"
@@ -26,8 +27,10 @@ type inputForwarder struct {
 	keyboard    *wl.Keyboard
 
 	focus    *Output  // window under the parent's pointer
+	x, y     float64  // where in it (surface-local)
 	keys     []uint32 // keys pressed while a window had keyboard focus
 	discrete [2]int32 // axis_discrete steps waiting for their axis event
+	keymap   string   // the parent's, as it sent it
 }
 
 func (in *inputForwarder) send(ev inputevent.Event) {
@@ -98,6 +101,7 @@ func (in *inputForwarder) pointerAt(o *Output, x, y float32) {
 	if o == nil || o.width <= 0 || o.height <= 0 {
 		return
 	}
+	in.x, in.y = float64(x), float64(y)
 	in.send(inputevent.PointerAbs{Header: header(pointerDevice), X: float64(x) / float64(o.width), Y: float64(y) / float64(o.height), Output: o.name})
 	if in.seatVersion < 5 {
 		in.frame()
@@ -108,16 +112,16 @@ func (in *inputForwarder) frame() {
 	in.send(inputevent.Frame{Header: header(pointerDevice)})
 }
 
-// HandlePointerEnter hides the parent's cursor over the window: vitrine
-// draws its clients' cursors itself.
+// HandlePointerEnter gives the parent's pointer vitrine's cursor over
+// the window (its client's, on the cursor plane, or none: then the
+// scene composites it).
 func (in *inputForwarder) HandlePointerEnter(ev wl.PointerEnterEvent) {
 	in.focus = in.b.outputFor(ev.Surface)
 	if in.focus == nil {
 		return
 	}
-	if err := in.pointer.SetCursor(ev.Serial, nil, 0, 0); err != nil {
-		in.b.log.Debug("wayland backend: hide the parent's cursor", "err", err)
-	}
+	in.b.cursor.serial = ev.Serial
+	in.showCursor()
 	in.pointerAt(in.focus, ev.SurfaceX, ev.SurfaceY)
 }
 
@@ -161,12 +165,28 @@ func (in *inputForwarder) HandlePointerFrame(wl.PointerFrameEvent) {
 	}
 }
 
-// HandleKeyboardKeymap closes the parent's keymap: vitrine sends its
-// clients its own.
+// maxKeymap bounds the parent's keymap text (real ones are 50-100 kB).
+const maxKeymap = 4 << 20
+
+// HandleKeyboardKeymap keeps the parent's keymap text, which vitrine
+// uses when it was given none (Keymap), and closes the fd.
 func (in *inputForwarder) HandleKeyboardKeymap(ev wl.KeyboardKeymapEvent) {
-	if ev.FdError == nil && isMemfd(int(ev.Fd)) {
-		unix.Close(int(ev.Fd))
+	if ev.FdError != nil || !isMemfd(int(ev.Fd)) {
+		return
 	}
+	fd := int(ev.Fd)
+	defer unix.Close(fd)
+	if ev.Format != wl.KeyboardKeymapFormatXkbV1 || ev.Size == 0 || ev.Size > maxKeymap {
+		return
+	}
+	buf := make([]byte, ev.Size)
+	n, err := unix.Pread(fd, buf, 0)
+	if err != nil {
+		in.b.log.Warn("wayland backend: read the parent's keymap", "err", err)
+		return
+	}
+	// The text ends in a NUL.
+	in.keymap = strings.TrimRight(string(buf[:n]), "\x00")
 }
 
 // HandleKeyboardEnter presses the keys already down, as wlroots' nested

@@ -81,6 +81,7 @@ type Backend struct {
 
 	outputs []*Output
 	input   inputForwarder
+	cursor  cursorState
 
 	protoErr error
 	closed   bool
@@ -171,6 +172,17 @@ func SocketPath(name string, getenv func(string) string) (string, error) {
 	return path, nil
 }
 
+// Listening reports whether a compositor accepts connections on the
+// socket at path: a socket file left by one that crashed does not.
+func Listening(path string) bool {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
 // connOf reaches the socket inside the library's connection state.
 // v0.4.3 keeps it in an unexported field and offers no accessor, yet the
 // loop needs the fd to watch. go.mod pins the version and
@@ -244,6 +256,12 @@ func (b *Backend) setup() error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	if b.input.keyboard != nil {
+		// Its keymap, asked for with the keyboard in the last round.
+		if err := b.roundtrip(); err != nil {
+			return err
+		}
+	}
 	for _, o := range b.outputs {
 		if err := o.showBlack(); err != nil {
 			return err
@@ -251,6 +269,11 @@ func (b *Backend) setup() error {
 	}
 	return nil
 }
+
+// Keymap is the parent compositor's keymap text (a compiled XKB
+// keymap) as it was at Connect, "" when it has no keyboard. Later
+// changes (a layout switch in the parent) are not followed.
+func (b *Backend) Keymap() string { return b.input.keymap }
 
 // configureTimeout bounds the wait for the windows' first configure.
 const configureTimeout = 5 * time.Second
@@ -282,7 +305,7 @@ func (b *Backend) roundtrip() error {
 	}
 	defer cb.Unregister()
 	for {
-		err := b.ctx.RunTill(cb)
+		err := guarded(func() error { return b.ctx.RunTill(cb) })
 		if b.protoErr != nil {
 			return b.protoErr
 		}
@@ -295,8 +318,10 @@ func (b *Backend) roundtrip() error {
 // readable dispatches every event that has arrived whole. The library
 // reads a header and then its payload with two reads and takes a short
 // payload for a broken stream, so a message is only handed to it once
-// all its bytes are queued; the rest of a message the parent wrote in
-// two parts wakes the loop again.
+// all its bytes are queued. A message the parent wrote in two parts
+// (only when its socket buffer was full) keeps the level-triggered fd
+// readable, so the loop turns over until the rest arrives: a short
+// spin in a rare case, never a blocked loop.
 func (b *Backend) readable(ev eventloop.Events) {
 	for !b.closed {
 		var hdr [8]byte
@@ -320,7 +345,7 @@ func (b *Backend) readable(ev eventloop.Events) {
 		if err != nil || queued < size {
 			return
 		}
-		if err := b.ctx.Run(); err != nil && !errors.Is(err, wl.ErrContextRunProxyNil) {
+		if err := b.dispatchOne(); err != nil && !errors.Is(err, wl.ErrContextRunProxyNil) {
 			b.fail(fmt.Errorf("parent connection: %w", err))
 			return
 		}
@@ -329,6 +354,21 @@ func (b *Backend) readable(ev eventloop.Events) {
 			return
 		}
 	}
+}
+
+// dispatchOne hands one queued message to the library. Its decoders
+// index the payload without checking its length, so a parent sending a
+// message shorter than its arguments would panic the compositor; that
+// ends the backend with an error instead.
+func (b *Backend) dispatchOne() error { return guarded(b.ctx.Run) }
+
+func guarded(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed message from the parent compositor: %v", p)
+		}
+	}()
+	return f()
 }
 
 // fail ends the backend once, telling the compositor why.
@@ -356,6 +396,12 @@ func (b *Backend) Close() error {
 	}
 	for _, o := range b.outputs {
 		o.release()
+	}
+	if b.cursor.buf != nil {
+		b.cursor.buf.destroy()
+	}
+	if b.cursor.surface != nil {
+		b.cursor.surface.Destroy()
 	}
 	return b.ctx.Close()
 }

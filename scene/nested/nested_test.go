@@ -4,9 +4,11 @@ import (
 	"context"
 	"image"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/vitrine-wm/vitrine/scene/headless"
 	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat/inputevent"
+	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
 
 // parent is a real vitrine (scene on a headless output) running on a
@@ -28,7 +31,7 @@ type parent struct {
 	done chan error
 }
 
-func startParent(t *testing.T, w, h int) *parent {
+func startParent(t testing.TB, w, h int) *parent {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", dir)
@@ -107,7 +110,7 @@ type nestedRig struct {
 	closed  []error
 }
 
-func connectNested(t *testing.T, p *parent, w, h int) *nestedRig {
+func connectNested(t testing.TB, p *parent, w, h int) *nestedRig {
 	t.Helper()
 	loop, err := eventloop.New()
 	if err != nil {
@@ -189,6 +192,13 @@ func TestWindowFollowsParent(t *testing.T) {
 	if w, h, _ := o.Mode(); w != 640 || h != 480 || o.Shadow().Width != 640 || o.Shadow().Height != 480 {
 		t.Fatalf("output is %dx%d (shadow %dx%d) after the parent configured 640x480", w, h, o.Shadow().Width, o.Shadow().Height)
 	}
+	// The parent's keymap (vitrine's built-in one) came with its keyboard.
+	if km := r.b.Keymap(); !strings.Contains(km, "xkb_keymap") || strings.ContainsRune(km, 0) {
+		t.Fatalf("the parent's keymap is %d bytes without an xkb_keymap block (or with a NUL)", len(km))
+	}
+	if _, err := xkb.Parse(r.b.Keymap()); err != nil {
+		t.Fatalf("the parent's keymap does not parse: %v", err)
+	}
 	r.until(t, "the parent's keyboard and pointer", func() bool {
 		return r.has(inputevent.DeviceAdded{Caps: inputevent.DeviceCaps{Keyboard: true}}) &&
 			r.has(inputevent.DeviceAdded{Caps: inputevent.DeviceCaps{Pointer: true, Tablet: true}})
@@ -254,6 +264,30 @@ func TestWindowFollowsParent(t *testing.T) {
 			r.has(inputevent.Button{Code: 0x110, Pressed: true}) && r.has(inputevent.Key{Code: 30, Pressed: true})
 	})
 
+	// The cursor plane: a client's cursor image becomes the parent's
+	// cursor at its pointer, which the parent draws (headless: into its
+	// frames); it can only be where the parent's pointer is.
+	red := render.NewImage(8, 8, render.ARGB8888)
+	render.Fill(red, red.Bounds(), 0xffff0000, red.Bounds())
+	if !o.SetCursor(red, image.Pt(0, 0)) {
+		t.Fatal("SetCursor refused an 8x8 cursor while the pointer is in the window")
+	}
+	if !o.MoveCursor(480, 120) || o.MoveCursor(100, 100) {
+		t.Fatal("MoveCursor: want true at the parent's pointer (480,120) only")
+	}
+	parentPixel := func(x, y int) uint32 {
+		var px uint32
+		p.do(func() {
+			img := p.out.Shadow()
+			off := y*img.Stride + x*4
+			px = uint32(img.Pix[off]) | uint32(img.Pix[off+1])<<8 | uint32(img.Pix[off+2])<<16 | 0xff000000
+		})
+		return px
+	}
+	r.until(t, "the parent to draw vitrine's cursor at its pointer", func() bool { return parentPixel(483, 123) == 0xffff0000 })
+	o.HideCursor()
+	r.until(t, "the parent to hide the cursor", func() bool { return parentPixel(483, 123) == 0xff00ff00 })
+
 	// The parent's output grows: its layout configures the window, and
 	// the output follows.
 	p.do(func() {
@@ -294,6 +328,55 @@ func TestConnOfFindsTheSocket(t *testing.T) {
 	}
 }
 
+func TestListening(t *testing.T) {
+	p := startParent(t, 64, 64)
+	if !Listening(p.path) {
+		t.Fatal("a running compositor's socket is not listening")
+	}
+	p.stop()
+	if Listening(p.path) || Listening(filepath.Join(t.TempDir(), "none")) {
+		t.Fatal("a closed or missing socket is listening")
+	}
+}
+
+// TestHostileParentStringPastItsMessage: a parent whose message claims a string
+// longer than the message (a wl_display.error whose message is 1 GB)
+// makes Connect fail with an error; the library's decoder slices past
+// the payload and would otherwise panic the compositor.
+func TestHostileParentStringPastItsMessage(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	path := filepath.Join(dir, "evil")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var buf [64]byte
+		c.Read(buf[:])
+		// wl_display@1.error(object 1, code 0, string of 1<<30 bytes)
+		// in a 20-byte message.
+		c.Write([]byte{1, 0, 0, 0, 0, 0, 20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40})
+		c.Read(buf[:])
+	}()
+	loop, err := eventloop.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loop.Close()
+	_, err = Connect(Config{Loop: loop, Display: path})
+	if err == nil || !strings.Contains(err.Error(), "malformed message") {
+		t.Fatalf("Connect to a parent sending a short message: %v, want a malformed message error", err)
+	}
+	t.Log(err)
+}
+
 func TestSocketPath(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"XDG_RUNTIME_DIR": dir}
@@ -311,5 +394,29 @@ func TestSocketPath(t *testing.T) {
 	env["XDG_RUNTIME_DIR"] = ""
 	if _, err := SocketPath("wayland-0", get); err == nil {
 		t.Fatal("no XDG_RUNTIME_DIR: want an error")
+	}
+}
+
+// BenchmarkPresentSmallDamage: one frame with a 64x64 damage into a
+// 640x480 window of a real parent, to its frame callback. It reports
+// the client library's allocations per frame (the scene's frame itself
+// allocates nothing; neurlang/wayland builds every request anew).
+func BenchmarkPresentSmallDamage(b *testing.B) {
+	p := startParent(b, 640, 480)
+	r := connectNested(b, p, 640, 480)
+	o := r.b.Outputs()[0]
+	damage := []image.Rectangle{image.Rect(100, 100, 164, 164)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		want := r.frames + 1
+		if err := o.Present(damage); err != nil {
+			b.Fatal(err)
+		}
+		for r.frames < want {
+			if err := r.loop.Dispatch(time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

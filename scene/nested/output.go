@@ -286,6 +286,10 @@ type shmBuffer struct {
 }
 
 func (o *Output) newBuffer(w, h int) (*shmBuffer, error) {
+	return o.newBufferFormat(w, h, wlShmXRGB8888, render.XRGB8888)
+}
+
+func (o *Output) newBufferFormat(w, h int, wlFormat uint32, format render.Format) (*shmBuffer, error) {
 	stride := w * 4
 	size := stride * h
 	fd, err := unix.MemfdCreate("vitrine-wayland-output", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
@@ -309,7 +313,7 @@ func (o *Output) newBuffer(w, h int) (*shmBuffer, error) {
 		unix.Munmap(mem)
 		return nil, fmt.Errorf("create shm pool: %w", err)
 	}
-	wb, err := pool.CreateBuffer(0, int32(w), int32(h), int32(stride), wlShmXRGB8888)
+	wb, err := pool.CreateBuffer(0, int32(w), int32(h), int32(stride), wlFormat)
 	// The buffer keeps the memory alive in the parent.
 	pool.Destroy()
 	pool.Unregister()
@@ -318,7 +322,7 @@ func (o *Output) newBuffer(w, h int) (*shmBuffer, error) {
 		return nil, fmt.Errorf("create shm buffer: %w", err)
 	}
 	buf := &shmBuffer{o: o, wl: wb, mem: mem,
-		img: &render.Image{Pix: mem, Stride: stride, Width: w, Height: h, Format: render.XRGB8888}}
+		img: &render.Image{Pix: mem, Stride: stride, Width: w, Height: h, Format: format}}
 	// A new buffer's memory is zero: black, what the scene has not
 	// painted yet; anything painted since must be copied.
 	buf.stale.Add(image.Rect(0, 0, w, h))
