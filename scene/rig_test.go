@@ -328,7 +328,12 @@ func openFDs(tb testing.TB) map[int]string {
 		if _, err := fmt.Sscan(e.Name(), &fd); err != nil {
 			continue
 		}
-		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			// Gone already: ReadDir's own descriptor of /proc/self/fd,
+			// which takes whatever number is free, or one closed since.
+			continue
+		}
 		fds[fd] = target
 	}
 	return fds
