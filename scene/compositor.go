@@ -101,7 +101,11 @@ type Compositor struct {
 
 	outputs   []*output
 	toplevels []*toplevel // bottom to top
-	clients   map[*protocol.Client]*clientState
+	// x11Overlays are the shown override-redirect X11 windows, bottom to
+	// top, above every toplevel; x11All every window with a surface.
+	x11Overlays []*toplevel
+	x11All      []*toplevel
+	clients     map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop
 	pingAfter time.Duration
@@ -128,6 +132,8 @@ type clientState struct {
 	wmBases      []*wmBase
 	outputs      map[*output][]protocolOutput
 	unresponsive bool
+	// surfaceCreated is OnSurfaceCreated's hook.
+	surfaceCreated func(id uint32)
 }
 
 // New makes a compositor and registers its globals on cfg.Server.

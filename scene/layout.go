@@ -35,12 +35,14 @@ func (c *Compositor) outputForToplevel(t *toplevel) *output {
 
 func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 	switch {
+	case xs.toplevel != nil && xs.toplevel.x11 != nil && xs.toplevel.x11.override:
+		c.x11OverrideMapped(xs.toplevel)
 	case xs.toplevel != nil:
 		t := xs.toplevel
 		c.toplevels = append(c.toplevels, t)
 		c.relayout()
 		c.restack()
-		for _, wm := range c.client(xs.res.Client()).wmBases {
+		for _, wm := range c.client(xs.surface.res.Client()).wmBases {
 			wm.ping()
 		}
 	case xs.popup != nil:
@@ -53,6 +55,7 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 	if t := xs.toplevel; t != nil {
 		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
+		c.x11Overlays = slices.DeleteFunc(c.x11Overlays, func(x *toplevel) bool { return x == t })
 		c.leaveOutputs(xs.surface)
 		c.restack()
 		// Its dialogs now stand above its own parent, or fill.
@@ -182,6 +185,9 @@ func (c *Compositor) relayout() {
 			c.damageSurfaceArea(t.xs.surface)
 		}
 		c.enterOutput(t.xs.surface, o)
+		if t.x11 != nil {
+			c.x11Sync(t)
+		}
 	}
 }
 
@@ -215,7 +221,7 @@ func (c *Compositor) leaveOutput(s *surface, o *output) {
 // popupsOf lists the popups whose parent is xs.
 func (c *Compositor) popupsOf(xs *xdgSurface) []*popup {
 	var out []*popup
-	for _, wm := range c.client(xs.res.Client()).wmBases {
+	for _, wm := range c.client(xs.surface.res.Client()).wmBases {
 		for _, other := range wm.surfaces {
 			if other.popup != nil && other.popup.parent == xs && other.mapped {
 				out = append(out, other.popup)
@@ -324,6 +330,11 @@ func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 		}
 		list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
 		list = c.appendPopups(list, t.xs, o)
+	}
+	for _, t := range c.x11Overlays {
+		if t.out == o && t.xs.mapped {
+			list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
+		}
 	}
 	full := image.Rect(0, 0, o.width, o.height)
 	for i := len(list) - 1; i > 0; i-- {

@@ -66,6 +66,7 @@ type options struct {
 	xkbNames   xkb.Names
 	ping       time.Duration
 	privileged string
+	xwayland   string
 	command    []string
 
 	// Per-client limits (README: Limits).
@@ -102,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen and configure outputs (screencopy, wlr-output-management): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.xwayland, "xwayland", "auto", "X11 clients through Xwayland, started when the first one connects: auto (when Xwayland is installed), on, or off")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -125,6 +127,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if _, err := privilegedClients(o.privileged); err != nil {
 		return nil, err
+	}
+	switch o.xwayland {
+	case "auto", "on", "off":
+	default:
+		return nil, fmt.Errorf("--xwayland %q: want auto, on or off", o.xwayland)
 	}
 	return o, nil
 }
@@ -216,10 +223,20 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	defer srv.Close()
 	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
 
+	x, err := startXwayland(opts.xwayland, log, comp, srv)
+	if err != nil {
+		return 0, err
+	}
+	xdisplay := ""
+	if x != nil {
+		defer x.Close()
+		xdisplay = x.Display()
+	}
+
 	status := 0
 	var child *childProcess
 	if len(opts.command) > 0 {
-		child = &childProcess{argv: opts.command, display: srv.SocketName(), restart: opts.restart, log: log,
+		child = &childProcess{argv: opts.command, display: srv.SocketName(), xdisplay: xdisplay, restart: opts.restart, log: log,
 			exited: func(code int) {
 				comp.Post(func() {
 					status = code

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"log/slog"
+	"net"
+
+	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/xwayland"
+	"github.com/vitrine-wm/vitrine/scene/xwm"
+)
+
+// startXwayland sets up the X display for --xwayland (nil for off, or
+// for auto without Xwayland installed) and exports DISPLAY so that
+// clients vitrine starts find it.
+func startXwayland(mode string, log *slog.Logger, comp *scene.Compositor, srv *protocol.Server) (*xwayland.Server, error) {
+	if mode == "off" {
+		return nil, nil
+	}
+	binary := "Xwayland"
+	if _, err := xwayland.LookBinary(binary); err != nil {
+		if mode == "auto" {
+			log.Warn("X11 clients disabled", "why", err.Error())
+			return nil, nil
+		}
+		return nil, err
+	}
+	var x *xwayland.Server
+	x, err := xwayland.New(xwayland.Config{
+		Log:     log,
+		Loop:    comp.Loop(),
+		Binary:  binary,
+		Connect: srv.AddClientFD,
+		Started: func(client *protocol.Client, conn net.Conn) {
+			xwm.Start(xwm.Config{Log: log, Scene: comp, Client: client, Conn: conn, Idle: x.StopIdle})
+		},
+	})
+	if err != nil {
+		if mode == "auto" {
+			log.Warn("X11 clients disabled", "why", err.Error())
+			return nil, nil
+		}
+		return nil, err
+	}
+	return x, nil
+}
