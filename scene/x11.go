@@ -65,9 +65,13 @@ var ErrNoSurface = errors.New("no such wl_surface")
 // surface of pc, or one that already has a role: the id comes from an X
 // client message, which any X client can forge.
 func (c *Compositor) AttachX11(pc *protocol.Client, id uint32, w X11Window, override bool, geom image.Rectangle) (*XWindow, error) {
-	ws, _ := pc.Object(id).(*wl.Surface)
-	if ws == nil {
+	obj := pc.Object(id)
+	if obj == nil {
 		return nil, fmt.Errorf("wl_surface#%d: %w", id, ErrNoSurface)
+	}
+	ws, _ := obj.(*wl.Surface)
+	if ws == nil {
+		return nil, fmt.Errorf("object %d is not a wl_surface", id)
 	}
 	s := surfaceOf(ws)
 	if s == nil || s.destroyed {

@@ -2,8 +2,10 @@ package xwm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
+	"log/slog"
 	"slices"
 
 	"github.com/jezek/xgb"
@@ -37,6 +39,8 @@ type window struct {
 	sent     image.Rectangle
 	sentOnce bool
 	focused  bool
+	// refusals counts WL_SURFACE_IDs refused for this window.
+	refusals int
 	// killTimer kills the client of a window that ignored
 	// WM_DELETE_WINDOW.
 	killTimer *eventloop.Timer
@@ -54,8 +58,15 @@ func (w *window) title() string {
 // pair shows the window through Xwayland's wl_surface id.
 func (w *window) pair(id uint32) {
 	wm := w.wm
-	if w.xw != nil {
-		wm.log.Warn("WL_SURFACE_ID for a window that already has a surface: ignored", "window", w.id, "surface", id)
+	switch {
+	case w.xw != nil:
+		w.refused("WL_SURFACE_ID for a window that already has a surface: ignored", id, nil)
+		return
+	case !w.mapped:
+		// Xwayland pairs a window when it maps it, after MapNotify; a
+		// message for a window not mapped is forged, and would let its
+		// sender show a surface that is not its own.
+		w.refused("WL_SURFACE_ID for a window that is not mapped: ignored", id, nil)
 		return
 	}
 	xw, err := sceneAttach(wm, id, w)
@@ -74,7 +85,7 @@ func (w *window) pair(id uint32) {
 			}
 			return
 		}
-		wm.log.Warn("WL_SURFACE_ID refused", "window", w.id, "surface", id, "err", err)
+		w.refused("WL_SURFACE_ID refused", id, err)
 		return
 	}
 	w.xw = xw
@@ -89,6 +100,18 @@ func (w *window) pair(id uint32) {
 	} else {
 		wm.log.Debug("X11 override-redirect window shown", "window", w.id, "geometry", w.geom.String())
 	}
+}
+
+// refused logs a WL_SURFACE_ID that was not taken: the first for a
+// window as a warning, the rest at debug level, so that a client
+// sending thousands cannot flood the log.
+func (w *window) refused(msg string, id uint32, err error) {
+	level := slog.LevelWarn
+	if w.refusals > 0 {
+		level = slog.LevelDebug
+	}
+	w.refusals++
+	w.wm.log.Log(context.Background(), level, msg, "window", w.id, "surface", id, "err", err, "refusals", w.refusals)
 }
 
 func sceneAttach(wm *WM, id uint32, w *window) (*scene.XWindow, error) {

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
+)
+
+// The X11 tests run real xterm through vitrine's Xwayland (Debian's
+// Xwayland 22) and judge grim's pixels, vitrine's log and /proc.
+
+// needXwayland skips without Xwayland or xterm on a developer machine
+// (CI installs them).
+func needXwayland(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"Xwayland", "xterm", "grim"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is not installed (CI must install it: see .ci/install)", tool)
+			}
+			t.Skipf("%s is not installed: apt-get install xwayland xterm grim", tool)
+		}
+	}
+}
+
+// waitLog waits until vitrine's log has a line matching re.
+func (c *compositor) waitLog(t *testing.T, re string, timeout time.Duration) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(timeout)
+	for {
+		if m := rx.FindStringSubmatch(c.log()); m != nil {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no line matching %q in vitrine's log within %v:\n%s", re, timeout, c.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// xDisplay is the DISPLAY vitrine logged.
+func (c *compositor) xDisplay(t *testing.T) string {
+	t.Helper()
+	return c.waitLog(t, `X11 display ready.* DISPLAY=(:\d+)`, 5*time.Second)[1]
+}
+
+// xClient starts an X11 client on vitrine's display.
+func (c *compositor) xClient(t *testing.T, display, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "XDG_RUNTIME_DIR="+c.runtime)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+// xwaylandPIDs lists the Xwayland processes serving display (from
+// /proc, not from vitrine's word).
+func xwaylandPIDs(display string) []int {
+	var pids []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range dirs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 1 && filepath.Base(args[0]) == "Xwayland" && args[1] == display {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+				if st, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat")); err == nil && !strings.Contains(string(st), ") Z ") {
+					pids = append(pids, pid)
+				}
+			}
+		}
+	}
+	return pids
+}
+
+// waitXwayland waits until the number of Xwayland processes for display
+// is want (0 or 1) and returns their pids.
+func waitXwayland(t *testing.T, display string, running bool, timeout time.Duration) []int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		pids := xwaylandPIDs(display)
+		if (len(pids) > 0) == running {
+			return pids
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Xwayland for %s: running=%v after %v, want %v (pids %v)", display, len(pids) > 0, timeout, running, pids)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// redShare is the fraction of img that is pure red.
+func redShare(img image.Image) float64 {
+	b := img.Bounds()
+	red := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if rgb(img.At(x, y)) == [3]uint8{0xff, 0, 0} {
+				red++
+			}
+		}
+	}
+	return float64(red) / float64(b.Dx()*b.Dy())
+}
+
+// waitRed takes screenshots until more than share of the output is red.
+func (c *compositor) waitRed(t *testing.T, share float64, timeout time.Duration) float64 {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got := redShare(c.screenshot())
+		if got > share {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("red covers %.1f %% of the output after %v, want more than %.0f %%", 100*got, timeout, 100*share)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// redXterm is an xterm with a red background whose shell sets the
+// window title at run time (OSC 2), as shells and editors do.
+func redXterm(t *testing.T, c *compositor, display, title string) *exec.Cmd {
+	return c.xClient(t, display, "xterm", "-bg", "#ff0000", "-fg", "#ff0000", "-e", "sh", "-c", fmt.Sprintf(`printf '\033]2;%s\007'; exec sleep 60`, title))
+}
+
+// TestXwaylandKioskXterm: no Xwayland until the first X client; xterm
+// fills the kiosk output; its run-time title reaches vitrine; once it
+// exits Xwayland goes away. Fails if Xwayland starts eagerly, the
+// window is not shown or not fullscreen (red under 95 %), the title is
+// not read, or Xwayland outlives its last client.
+func TestXwaylandKioskXterm(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	time.Sleep(200 * time.Millisecond)
+	if pids := xwaylandPIDs(display); len(pids) > 0 {
+		t.Fatalf("Xwayland runs (pids %v) before any X client connected", pids)
+	}
+	xterm := redXterm(t, c, display, "vitrine-x11-title")
+	waitXwayland(t, display, true, 5*time.Second)
+	c.waitLog(t, `X11 window shown`, 10*time.Second)
+	share := c.waitRed(t, 0.95, 10*time.Second)
+	t.Logf("red covers %.1f %% of the output", 100*share)
+	c.waitLog(t, `X11 window title.* title=vitrine-x11-title`, 5*time.Second)
+
+	xterm.Process.Kill()
+	xterm.Wait()
+	waitXwayland(t, display, false, 10*time.Second)
+	c.waitLog(t, `no X11 clients left; stopping Xwayland`, time.Second)
+	if strings.Contains(c.log(), "panic") {
+		t.Fatalf("vitrine panicked:\n%s", c.log())
+	}
+}
+
+// TestXwaylandCrashRestarts: killing Xwayland mid-session leaves vitrine
+// and a Wayland client running (the client's pattern is on screen
+// again), and the next X client gets a new Xwayland. Fails if vitrine
+// exits, the Wayland client dies or stops being drawn, or no second
+// Xwayland serves the second xterm.
+func TestXwaylandCrashRestarts(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	wl, _ := c.client("shm-client", "--pattern", "quadrants", "--fullscreen")
+	redXterm(t, c, display, "first")
+	first := waitXwayland(t, display, true, 5*time.Second)
+	c.waitRed(t, 0.95, 10*time.Second)
+
+	if err := syscall.Kill(first[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.waitLog(t, `Xwayland stopped`, 5*time.Second)
+	waitXwayland(t, display, false, 5*time.Second)
+	select {
+	case <-c.done:
+		t.Fatalf("vitrine exited when Xwayland was killed:\n%s", c.log())
+	default:
+	}
+	// The Wayland client is alive and drawn where xterm was.
+	deadline := time.Now().Add(5 * time.Second)
+	for redShare(c.screenshot()) > 0.5 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	checkQuadrants(t, c.screenshot())
+	if wl.ProcessState != nil || syscall.Kill(wl.Process.Pid, 0) != nil {
+		t.Fatal("the Wayland client died with Xwayland")
+	}
+
+	redXterm(t, c, display, "second")
+	second := waitXwayland(t, display, true, 5*time.Second)
+	if second[0] == first[0] {
+		t.Fatalf("the second X client got the killed Xwayland's pid %d", first[0])
+	}
+	c.waitLog(t, `Xwayland started.* start=2`, 5*time.Second)
+	c.waitRed(t, 0.95, 10*time.Second)
+}
+
+// TestHostileXwaylandSurfaceID: an X client forges WL_SURFACE_ID client
+// messages (any X client can send them to the root): for a window that
+// does not exist, for xterm's window, which already has its surface, and
+// for an unmapped window of its own, with every small id (no object,
+// objects that are not surfaces, surfaces of other windows). vitrine
+// must refuse each, stay up, keep xterm on screen and keep serving a
+// second client (grim still gets frames). The scene's own checks (a
+// surface with a role, an object that is no surface) are
+// TestHostileX11SurfaceID in package scene.
+func TestHostileXwaylandSurfaceID(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	redXterm(t, c, display, "victim")
+	m := c.waitLog(t, `X11 window shown.* window=(\d+)`, 10*time.Second)
+	victim, _ := strconv.Atoi(m[1])
+	c.waitRed(t, 0.95, 10*time.Second)
+
+	x, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", display, err)
+	}
+	defer x.Close()
+	atom, err := xproto.InternAtom(x, false, uint16(len("WL_SURFACE_ID")), "WL_SURFACE_ID").Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen := xproto.Setup(x).DefaultScreen(x)
+	own, _ := xproto.NewWindowId(x)
+	// Unmapped: Xwayland gives it no surface of its own.
+	xproto.CreateWindow(x, 0, own, screen.Root, 0, 0, 50, 50, 0, xproto.WindowClassInputOutput, screen.RootVisual, 0, nil)
+	forge := func(win xproto.Window, id uint32) {
+		ev := xproto.ClientMessageEvent{Format: 32, Window: win, Type: atom.Atom, Data: xproto.ClientMessageDataUnionData32New([]uint32{id, 0, 0, 0, 0})}
+		xproto.SendEvent(x, false, screen.Root, xproto.EventMaskSubstructureRedirect, string(ev.Bytes()))
+	}
+	forge(0x7fffffff, 5)
+	for id := uint32(0); id < 300; id++ {
+		forge(xproto.Window(victim), id)
+		forge(own, id)
+	}
+	forge(own, 0xffffffff)
+	if _, err := xproto.GetInputFocus(x).Reply(); err != nil { // all delivered
+		t.Fatal(err)
+	}
+	c.waitLog(t, `WL_SURFACE_ID for an unknown X window`, 5*time.Second)
+	c.waitLog(t, `WL_SURFACE_ID for a window that already has a surface`, 5*time.Second)
+	c.waitLog(t, `WL_SURFACE_ID for a window that is not mapped`, 5*time.Second)
+	select {
+	case <-c.done:
+		t.Fatalf("vitrine exited:\n%s", c.log())
+	default:
+	}
+	// Still up, xterm still shown, and grim (a second client) still
+	// gets frames.
+	c.waitRed(t, 0.95, 5*time.Second)
+	if n := strings.Count(c.log(), "WL_SURFACE_ID"); n > 10 {
+		t.Errorf("%d log lines about forged WL_SURFACE_IDs: a forger can flood the log", n)
+	}
+	if strings.Contains(c.log(), "panic") {
+		t.Fatalf("vitrine panicked:\n%s", c.log())
+	}
+}
