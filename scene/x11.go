@@ -30,6 +30,10 @@ type X11Window interface {
 	// SurfaceGone says Xwayland destroyed the window's wl_surface (the
 	// window was unmapped, or Xwayland went away).
 	SurfaceGone()
+	// Close asks the window to close, where an xdg_toplevel gets the
+	// close event (WM_DELETE_WINDOW, and the client killed when it does
+	// not close).
+	Close()
 }
 
 // XWindow is an X11 window the scene shows through a wl_surface of
@@ -207,6 +211,18 @@ func (x *XWindow) placeOverride() {
 	if x.t.out != nil {
 		x.c.enterOutput(x.xs.surface, x.t.out)
 	}
+}
+
+// requestClose asks a toplevel's client to close it, whichever shell it
+// is of; layouts with a close action (the desktop's) call it.
+func (t *toplevel) requestClose() {
+	if t.x11 != nil {
+		if !t.x11.gone {
+			t.x11.win.Close()
+		}
+		return
+	}
+	t.res.SendClose()
 }
 
 // x11Sync tells the window manager where t is shown and at what size,

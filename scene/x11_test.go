@@ -24,6 +24,7 @@ func (f *fakeX11Window) Configure(r image.Rectangle, fullscreen, _ bool) {
 	f.fullscreen = fullscreen
 }
 func (f *fakeX11Window) SurfaceGone() { f.gone = true }
+func (f *fakeX11Window) Close()       {}
 
 // TestHostileX11SurfaceID: the ids the X window manager hands to
 // AttachX11 come from X client messages any X client can forge. An id

@@ -285,3 +285,101 @@ func TestHostileXwaylandSurfaceID(t *testing.T) {
 		t.Fatalf("vitrine panicked:\n%s", c.log())
 	}
 }
+
+// xConn connects the test itself as an X client.
+func xConn(t *testing.T, display string) (*xgb.Conn, *xproto.ScreenInfo) {
+	t.Helper()
+	x, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", display, err)
+	}
+	t.Cleanup(x.Close)
+	return x, xproto.Setup(x).DefaultScreen(x)
+}
+
+func internAtom(t *testing.T, x *xgb.Conn, name string) xproto.Atom {
+	t.Helper()
+	r, err := xproto.InternAtom(x, false, uint16(len(name)), name).Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Atom
+}
+
+// netCloseWindow sends EWMH's _NET_CLOSE_WINDOW for win, as a pager or
+// taskbar does.
+func netCloseWindow(t *testing.T, x *xgb.Conn, root, win xproto.Window) {
+	t.Helper()
+	ev := xproto.ClientMessageEvent{Format: 32, Window: win, Type: internAtom(t, x, "_NET_CLOSE_WINDOW"),
+		Data: xproto.ClientMessageDataUnionData32New([]uint32{0, 2, 0, 0, 0})}
+	xproto.SendEvent(x, false, root, xproto.EventMaskSubstructureRedirect|xproto.EventMaskSubstructureNotify, string(ev.Bytes()))
+	xproto.GetInputFocus(x).Reply() // delivered
+}
+
+// TestXwaylandOverrideRedirectAndClose: an override-redirect window (a
+// menu) is shown at its X position above xterm; _NET_CLOSE_WINDOW closes
+// xterm through WM_DELETE_WINDOW, and kills the client of a window that
+// does not speak it. Fails if the menu is missing, misplaced or below
+// xterm, if xterm does not exit, or if the other client is not killed.
+func TestXwaylandOverrideRedirectAndClose(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	xterm := redXterm(t, c, display, "closable")
+	m := c.waitLog(t, `X11 window shown.* window=(\d+)`, 10*time.Second)
+	xtermWin, _ := strconv.Atoi(m[1])
+	c.waitRed(t, 0.95, 10*time.Second)
+
+	x, screen := xConn(t, display)
+	menu, _ := xproto.NewWindowId(x)
+	menuAt := image.Rect(100, 80, 160, 120)
+	green := [3]uint8{0, 0xff, 0}
+	xproto.CreateWindow(x, screen.RootDepth, menu, screen.Root, int16(menuAt.Min.X), int16(menuAt.Min.Y), uint16(menuAt.Dx()), uint16(menuAt.Dy()), 0,
+		xproto.WindowClassInputOutput, screen.RootVisual, xproto.CwBackPixel|xproto.CwOverrideRedirect, []uint32{0x00ff00, 1})
+	xproto.MapWindow(x, menu)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		img := c.screenshot()
+		inside, outside := rgb(img.At(menuAt.Min.X+5, menuAt.Min.Y+5)), rgb(img.At(menuAt.Max.X+5, menuAt.Min.Y+5))
+		corner, past := rgb(img.At(menuAt.Max.X-1, menuAt.Max.Y-1)), rgb(img.At(menuAt.Max.X, menuAt.Max.Y))
+		if inside == green && corner == green && outside == [3]uint8{0xff, 0, 0} && past == [3]uint8{0xff, 0, 0} {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("override-redirect window at %v: inside %v corner %v, beside %v past %v; want green inside, red beside", menuAt, inside, corner, outside, past)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// xterm speaks WM_DELETE_WINDOW and exits.
+	exited := make(chan struct{})
+	go func() { xterm.Wait(); close(exited) }()
+	netCloseWindow(t, x, screen.Root, xproto.Window(xtermWin))
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("xterm did not close on _NET_CLOSE_WINDOW:\n%s", c.log())
+	}
+
+	// A window without WM_DELETE_WINDOW in WM_PROTOCOLS: its client is
+	// killed.
+	plain, _ := xproto.NewWindowId(x)
+	xproto.CreateWindow(x, screen.RootDepth, plain, screen.Root, 0, 0, 100, 100, 0, xproto.WindowClassInputOutput, screen.RootVisual, xproto.CwBackPixel, []uint32{0x0000ff})
+	xproto.MapWindow(x, plain)
+	c.waitLog(t, fmt.Sprintf(`X11 window shown.* window=%d `, plain), 5*time.Second)
+	killed := make(chan struct{})
+	go func() {
+		for {
+			if ev, err := x.WaitForEvent(); ev == nil && err == nil {
+				close(killed)
+				return
+			}
+		}
+	}()
+	netCloseWindow(t, x, screen.Root, plain)
+	select {
+	case <-killed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client of a window without WM_DELETE_WINDOW was not killed on _NET_CLOSE_WINDOW")
+	}
+}

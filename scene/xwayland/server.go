@@ -210,7 +210,7 @@ func (s *Server) start() error {
 	}
 	// The socketpair's peer credentials name vitrine; the logs and the
 	// privileged-client check should see Xwayland.
-	client.PID = cmd.Process.Pid
+	client.SetProcess(cmd.Process.Pid)
 	s.proc = cmd.Process
 	s.starts++
 	started := time.Now()
