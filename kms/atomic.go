@@ -22,6 +22,18 @@ type AtomicRequest struct {
 	objs   []uint32
 	props  [][]uint32
 	values [][]uint64
+
+	// Commit's flattened arrays and pins, kept so that a request reused
+	// frame after frame (Reset) commits without allocating.
+	counts     []uint32
+	flatProps  []uint32
+	flatValues []uint64
+	pins       runtime.Pinner
+}
+
+// Reset empties the request but keeps its memory for the next frame.
+func (r *AtomicRequest) Reset() {
+	r.objs = r.objs[:0]
 }
 
 // Add sets property prop of object obj to value. A zero prop (a property the
@@ -33,8 +45,13 @@ func (r *AtomicRequest) Add(obj, prop uint32, value uint64) {
 	}
 	if i == len(r.objs) {
 		r.objs = append(r.objs, obj)
-		r.props = append(r.props, nil)
-		r.values = append(r.values, nil)
+		if i < len(r.props) {
+			// Reuse the lists a Reset left behind.
+			r.props[i], r.values[i] = r.props[i][:0], r.values[i][:0]
+		} else {
+			r.props = append(r.props, nil)
+			r.values = append(r.values, nil)
+		}
 	}
 	for j, p := range r.props[i] {
 		if p == prop {
@@ -49,7 +66,7 @@ func (r *AtomicRequest) Add(obj, prop uint32, value uint64) {
 // Len is the number of property changes in the request.
 func (r *AtomicRequest) Len() int {
 	n := 0
-	for _, p := range r.props {
+	for _, p := range r.props[:len(r.objs)] {
 		n += len(p)
 	}
 	return n
@@ -59,9 +76,9 @@ func (r *AtomicRequest) Len() int {
 // AtomicAllowModeset and PageFlipEvent; userData comes back in the
 // page-flip event of every CRTC in the request.
 func (d *Device) Commit(r *AtomicRequest, flags uint32, userData uint64) error {
-	counts := make([]uint32, len(r.objs))
-	var props []uint32
-	var values []uint64
+	counts := r.counts[:0]
+	props := r.flatProps[:0]
+	values := r.flatValues[:0]
 	for i := range r.objs {
 		for j, p := range r.props[i] {
 			if p == 0 {
@@ -70,17 +87,17 @@ func (d *Device) Commit(r *AtomicRequest, flags uint32, userData uint64) error {
 			props = append(props, p)
 			values = append(values, r.values[i][j])
 		}
-		counts[i] = uint32(len(r.props[i]))
+		counts = append(counts, uint32(len(r.props[i])))
 	}
-	objs := append([]uint32(nil), r.objs...)
-	a := modeAtomic{Flags: flags, CountObjs: uint32(len(objs)), UserData: userData}
-	var pins runtime.Pinner
-	a.ObjsPtr = addr(&pins, objs)
-	a.CountPropsPtr = addr(&pins, counts)
-	a.PropsPtr = addr(&pins, props)
-	a.PropValuesPtr = addr(&pins, values)
-	err := d.ioctl(ioctlModeAtomic, unsafe.Pointer(&a))
-	pins.Unpin()
+	r.counts, r.flatProps, r.flatValues = counts, props, values
+	a := &d.atomicArg
+	*a = modeAtomic{Flags: flags, CountObjs: uint32(len(r.objs)), UserData: userData}
+	a.ObjsPtr = addr(&r.pins, r.objs)
+	a.CountPropsPtr = addr(&r.pins, counts)
+	a.PropsPtr = addr(&r.pins, props)
+	a.PropValuesPtr = addr(&r.pins, values)
+	err := d.ioctl(ioctlModeAtomic, unsafe.Pointer(a))
+	r.pins.Unpin()
 	if err != nil {
 		what := "commit"
 		if flags&AtomicTestOnly != 0 {
@@ -113,8 +130,9 @@ func (d *Device) SetCRTC(crtc, fb uint32, x, y uint32, connectors []uint32, mode
 // PageFlip is the legacy flip: show fb on crtc at the next vblank. With
 // PageFlipEvent, a flip-complete event carrying userData follows.
 func (d *Device) PageFlip(crtc, fb uint32, flags uint32, userData uint64) error {
-	f := modeCrtcPageFlip{CrtcID: crtc, FbID: fb, Flags: flags, UserData: userData}
-	if err := d.ioctl(ioctlModePageFlip, unsafe.Pointer(&f)); err != nil {
+	f := &d.flipArg
+	*f = modeCrtcPageFlip{CrtcID: crtc, FbID: fb, Flags: flags, UserData: userData}
+	if err := d.ioctl(ioctlModePageFlip, unsafe.Pointer(f)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_PAGE_FLIP crtc %d fb %d: %w", d.path, crtc, fb, err)
 	}
 	return nil

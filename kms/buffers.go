@@ -2,7 +2,6 @@ package kms
 
 import (
 	"fmt"
-	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -153,18 +152,19 @@ func (d *Device) CloseHandle(handle uint32) error {
 // 256 clips are sent, the kernel's limit; more are merged into their
 // bounding box.
 func (d *Device) DirtyFB(fbID uint32, clips []Rect) error {
-	rects := make([]clipRect, 0, len(clips))
+	rects := d.dirtyRects[:0]
 	if len(clips) > maxDirtyClips {
 		clips = []Rect{boundingRect(clips)}
 	}
 	for _, r := range clips {
 		rects = append(rects, clipRect{X1: uint16(r.X1), Y1: uint16(r.Y1), X2: uint16(r.X2), Y2: uint16(r.Y2)})
 	}
-	c := modeFbDirtyCmd{FbID: fbID, NumClips: uint32(len(rects))}
-	var pins runtime.Pinner
-	c.ClipsPtr = addr(&pins, rects)
-	err := d.ioctl(ioctlModeDirtyFB, unsafe.Pointer(&c))
-	pins.Unpin()
+	d.dirtyRects = rects
+	c := &d.dirtyArg
+	*c = modeFbDirtyCmd{FbID: fbID, NumClips: uint32(len(rects))}
+	c.ClipsPtr = addr(&d.pins, rects)
+	err := d.ioctl(ioctlModeDirtyFB, unsafe.Pointer(c))
+	d.pins.Unpin()
 	if err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_DIRTYFB %d (%d clips): %w", d.path, fbID, len(rects), err)
 	}
@@ -189,12 +189,13 @@ func boundingRect(rs []Rect) Rect {
 }
 
 // damageClipsBlob encodes rectangles as an FB_DAMAGE_CLIPS blob (an array of
-// struct drm_mode_rect).
-func damageClipsBlob(clips []Rect) []byte {
-	rects := make([]modeRect, len(clips))
-	for i, r := range clips {
-		rects[i] = modeRect{X1: r.X1, Y1: r.Y1, X2: r.X2, Y2: r.Y2}
+// struct drm_mode_rect) in *scratch, which it grows as needed and keeps.
+func damageClipsBlob(scratch *[]modeRect, clips []Rect) []byte {
+	rects := (*scratch)[:0]
+	for _, r := range clips {
+		rects = append(rects, modeRect{X1: r.X1, Y1: r.Y1, X2: r.X2, Y2: r.Y2})
 	}
+	*scratch = rects
 	if len(rects) == 0 {
 		return nil
 	}

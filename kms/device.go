@@ -112,6 +112,18 @@ type Device struct {
 	handlers map[uint64]func(FlipEvent)
 	evbuf    []byte
 
+	// Scratch for the ioctls a frame makes (damage blobs, DIRTYFB), so a
+	// steady frame allocates nothing; only the loop calls them.
+	pins       runtime.Pinner
+	dirtyRects []clipRect
+	// The ioctl arguments of those calls: passed through d.ioctl (which
+	// may call a fake), a local one would escape to the heap every time.
+	atomicArg  modeAtomic
+	blobArg    modeCreateBlob
+	destroyArg modeDestroyBlob
+	dirtyArg   modeFbDirtyCmd
+	flipArg    modeCrtcPageFlip
+
 	// fake, in tests, stands in for the kernel so the frame logic (flips,
 	// scanout, deferred frees) can be checked without a DRM device.
 	fake func(req uintptr, arg unsafe.Pointer) error

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -41,6 +42,11 @@ type fakeKernel struct {
 
 	calls        []string
 	shownRemoved []uint32 // RMFB of a framebuffer on screen or pending
+
+	// parsed is the request being checked; last and cursor are copied
+	// from it, so that a steady frame allocates nothing in the fake either
+	// (the allocation tests measure the frame path, not the fake).
+	parsed map[uint32]uint64
 }
 
 // Dumb framebuffers are numbered below firstClientFB by the tests; the
@@ -56,6 +62,7 @@ func newFakeKernel() *fakeKernel {
 	return &fakeKernel{
 		objects: map[int32]int{}, handles: map[uint32]int{}, fbs: map[uint32]bool{},
 		nextID: firstClientFB,
+		parsed: map[uint32]uint64{}, last: map[uint32]uint64{}, cursor: map[uint32]uint64{},
 	}
 }
 
@@ -138,7 +145,8 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		}
 		props := field[uint32](&a.PropsPtr, total)
 		values := field[uint64](&a.PropValuesPtr, total)
-		state := map[uint32]uint64{}
+		state := k.parsed
+		clear(state)
 		for i, p := range props {
 			state[p] = values[i]
 		}
@@ -165,9 +173,11 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		if k.pending != 0 || k.cursorPending {
 			return unix.EBUSY
 		}
-		k.last = state
+		clear(k.last)
+		maps.Copy(k.last, state)
 		if hasCursor {
-			k.cursor = state
+			clear(k.cursor)
+			maps.Copy(k.cursor, state)
 		}
 		if a.Flags&AtomicNonblock == 0 {
 			k.screen = fb // a blocking commit is done when it returns
@@ -216,7 +226,8 @@ func (k *fakeKernel) cursorCommit(flags uint32, state map[uint32]uint64) error {
 	if k.pending != 0 || k.cursorPending {
 		return unix.EBUSY
 	}
-	k.cursor = state
+	clear(k.cursor)
+	maps.Copy(k.cursor, state)
 	k.cursorPending = flags&AtomicNonblock != 0
 	return nil
 }

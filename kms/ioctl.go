@@ -253,6 +253,13 @@ func ioc(dir, nr, size uintptr) uintptr {
 	return dir<<30 | size<<16 | drmIoctlBase<<8 | nr
 }
 
+// modeConnectorSetProperty is struct drm_mode_connector_set_property.
+type modeConnectorSetProperty struct {
+	Value       uint64
+	PropID      uint32
+	ConnectorID uint32
+}
+
 func iowr(nr, size uintptr) uintptr { return ioc(iocRead|iocWrite, nr, size) }
 func iow(nr, size uintptr) uintptr  { return ioc(iocWrite, nr, size) }
 func ioNone(nr uintptr) uintptr     { return ioc(iocNone, nr, 0) }
@@ -273,6 +280,7 @@ var (
 	ioctlModeGetEncoder     = iowr(0xa6, unsafe.Sizeof(modeGetEncoder{}))
 	ioctlModeGetConnector   = iowr(0xa7, unsafe.Sizeof(modeGetConnector{}))
 	ioctlModeGetProperty    = iowr(0xaa, unsafe.Sizeof(modeGetProperty{}))
+	ioctlModeSetProperty    = iowr(0xab, unsafe.Sizeof(modeConnectorSetProperty{}))
 	ioctlModeGetPropBlob    = iowr(0xac, unsafe.Sizeof(modeGetBlob{}))
 	ioctlModeRmFB           = iowr(0xaf, unsafe.Sizeof(uint32(0)))
 	ioctlModePageFlip       = iowr(0xb0, unsafe.Sizeof(modeCrtcPageFlip{}))

@@ -30,6 +30,7 @@ func TestIoctlNumbers(t *testing.T) {
 		{"MODE_GETENCODER", ioctlModeGetEncoder, 0xc01464a6},
 		{"MODE_GETCONNECTOR", ioctlModeGetConnector, 0xc05064a7},
 		{"MODE_GETPROPERTY", ioctlModeGetProperty, 0xc04064aa},
+		{"MODE_SETPROPERTY", ioctlModeSetProperty, 0xc01064ab},
 		{"MODE_GETPROPBLOB", ioctlModeGetPropBlob, 0xc01064ac},
 		{"MODE_RMFB", ioctlModeRmFB, 0xc00464af},
 		{"MODE_PAGE_FLIP", ioctlModePageFlip, 0xc01864b0},

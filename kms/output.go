@@ -141,6 +141,8 @@ type Output struct {
 	// flight; it is copied and committed when that commit's event comes.
 	queued render.Damage
 	closed bool
+	// off: SetPower switched the display off.
+	off bool
 
 	// Direct scanout (scanout.go). front/pending and frontImport/
 	// pendingImport are exclusive: the plane shows a dumb buffer or a
@@ -162,6 +164,11 @@ type Output struct {
 	// Per-frame scratch, kept so a steady frame allocates nothing.
 	clipped []image.Rectangle
 	clips   []Rect
+
+	// req and clipRects are reused by every commit of a frame (one at a
+	// time, on the loop), so a steady frame allocates nothing.
+	req       AtomicRequest
+	clipRects []modeRect
 
 	copiedBytes int64
 	frames      int64
@@ -663,7 +670,8 @@ func (o *Output) backBuffer() (*scanoutBuffer, error) {
 }
 
 func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
-	req := &AtomicRequest{}
+	req := &o.req
+	req.Reset()
 	if o.frontImport != nil {
 		// Back from direct scanout: the client's framebuffer may have had
 		// another size and no rotation.
@@ -676,7 +684,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
 	var blob uint32
 	if o.plane.Props.Has("FB_DAMAGE_CLIPS") && len(clips) > 0 {
-		id, err := o.dev.CreateBlob(damageClipsBlob(clips))
+		id, err := o.dev.CreateBlob(damageClipsBlob(&o.clipRects, clips))
 		if err != nil {
 			return err
 		}
@@ -895,6 +903,8 @@ func (o *Output) Resume() error {
 	if err := o.modeset(o.front); err != nil {
 		return fmt.Errorf("output %s: resume: %w", o.name, err)
 	}
+	// Lit again, whatever SetPower did before.
+	o.off = false
 	for _, imp := range []*importedFB{o.frontImport, o.pendingImport} {
 		o.leaveScreen(imp)
 	}

@@ -163,3 +163,33 @@ func (s *OutputSet) Close() error {
 	s.outputs = nil
 	return errors.Join(errs...)
 }
+
+// PlaceholderHint names the connector most likely to light up next and
+// its preferred mode, for the output clients see while none is
+// connected: the first connector (in probe order) that reports modes
+// although disconnected (virtual and some HDMI connectors keep their
+// EDID's), else the first connector with the zero Mode.
+func (s *OutputSet) PlaceholderHint() (name string, mode Mode) {
+	res, err := s.dev.Resources()
+	if err != nil {
+		return "", Mode{}
+	}
+	for _, id := range res.Connectors {
+		c, err := s.dev.Connector(id)
+		if err != nil {
+			continue
+		}
+		if name == "" {
+			name = c.Name
+		}
+		for _, m := range c.Modes {
+			if m.Preferred {
+				return c.Name, m
+			}
+		}
+		if len(c.Modes) > 0 {
+			return c.Name, c.Modes[0]
+		}
+	}
+	return name, Mode{}
+}

@@ -336,7 +336,7 @@ func TestAtomicRequestGroupsByObject(t *testing.T) {
 }
 
 func TestDamageClipsBlob(t *testing.T) {
-	b := damageClipsBlob([]Rect{{1, 2, 3, 4}, {10, 20, 30, 40}})
+	b := damageClipsBlob(new([]modeRect), []Rect{{1, 2, 3, 4}, {10, 20, 30, 40}})
 	if len(b) != 32 {
 		t.Fatalf("blob %d bytes, want 2×16", len(b))
 	}
@@ -347,7 +347,7 @@ func TestDamageClipsBlob(t *testing.T) {
 	if !reflect.DeepEqual(got, []int32{1, 2, 3, 4, 10, 20, 30, 40}) {
 		t.Errorf("blob %v", got)
 	}
-	if damageClipsBlob(nil) != nil {
+	if damageClipsBlob(new([]modeRect), nil) != nil {
 		t.Error("empty clip list gave a blob")
 	}
 }

@@ -505,11 +505,11 @@ func (d *Device) Blob(id uint32) ([]byte, error) {
 
 // CreateBlob registers a property blob (a mode, damage clips) and returns its id.
 func (d *Device) CreateBlob(data []byte) (uint32, error) {
-	c := modeCreateBlob{Length: uint32(len(data))}
-	var pins runtime.Pinner
-	c.Data = addr(&pins, data)
-	err := d.ioctl(ioctlModeCreatePropBlob, unsafe.Pointer(&c))
-	pins.Unpin()
+	c := &d.blobArg
+	*c = modeCreateBlob{Length: uint32(len(data))}
+	c.Data = addr(&d.pins, data)
+	err := d.ioctl(ioctlModeCreatePropBlob, unsafe.Pointer(c))
+	d.pins.Unpin()
 	if err != nil {
 		return 0, fmt.Errorf("%s: DRM_IOCTL_MODE_CREATEPROPBLOB: %w", d.path, err)
 	}
@@ -518,8 +518,9 @@ func (d *Device) CreateBlob(data []byte) (uint32, error) {
 
 // DestroyBlob releases a blob created with CreateBlob.
 func (d *Device) DestroyBlob(id uint32) error {
-	c := modeDestroyBlob{BlobID: id}
-	if err := d.ioctl(ioctlModeDestroyBlob, unsafe.Pointer(&c)); err != nil {
+	c := &d.destroyArg
+	*c = modeDestroyBlob{BlobID: id}
+	if err := d.ioctl(ioctlModeDestroyBlob, unsafe.Pointer(c)); err != nil {
 		return fmt.Errorf("%s: DRM_IOCTL_MODE_DESTROYPROPBLOB %d: %w", d.path, id, err)
 	}
 	return nil

@@ -183,7 +183,8 @@ func (r *scanoutRefusal) Error() string { return r.step + ": " + r.err.Error() }
 
 // scanoutRequest is the primary plane showing imp over the whole mode.
 func (o *Output) scanoutRequest(imp *importedFB) *AtomicRequest {
-	req := &AtomicRequest{}
+	req := &o.req
+	req.Reset()
 	// The client's buffer is in the framebuffer's own orientation (the
 	// scene only offers buffers whose buffer transform equals the output
 	// transform, at the mode's size), so the plane must not rotate it

@@ -134,6 +134,10 @@ func (s *Server) NextSerial() uint32 {
 	return s.serial
 }
 
+// Serial is the newest serial NextSerial handed out, for requests that
+// must carry a serial the compositor already sent.
+func (s *Server) Serial() uint32 { return s.serial }
+
 // Clients returns the connected clients.
 func (s *Server) Clients() []*Client { return s.clients }
 

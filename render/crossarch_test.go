@@ -32,13 +32,13 @@ func TestCopyOutOnArm64(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go test -c for arm64: %v\n%s", err, out)
 	}
-	run := exec.Command(emu, bin, "-test.run", "Transpose|CopyOut|PlatformKernels", "-test.v")
+	run := exec.Command(emu, bin, "-test.run", "Transpose|CopyOut|PlatformKernels|YUV", "-test.v")
 	out, err := run.CombinedOutput()
 	if err != nil {
 		t.Fatalf("arm64 tests under %s: %v\n%s", emu, err, out)
 	}
 	// The kernel tests must have run, not been filtered away.
-	for _, name := range []string{"TestTransposeKernels", "TestPlatformKernels"} {
+	for _, name := range []string{"TestTransposeKernels", "TestPlatformKernels", "TestYUVKernelsAgree", "TestYUVDrawMatchesReference"} {
 		if !strings.Contains(string(out), "--- PASS: "+name) {
 			t.Errorf("arm64 run did not pass %s:\n%s", name, out)
 		}

@@ -55,6 +55,14 @@ func (f Format) String() string {
 		return "ABGR8888"
 	case RGB565:
 		return "RGB565"
+	case NV12:
+		return "NV12"
+	case NV21:
+		return "NV21"
+	case YUV420:
+		return "YUV420"
+	case YVU420:
+		return "YVU420"
 	}
 	b := [4]byte{byte(f), byte(f >> 8), byte(f >> 16), byte(f >> 24)}
 	for _, c := range b {

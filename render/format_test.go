@@ -45,8 +45,8 @@ func TestFormatCodes(t *testing.T) {
 			t.Errorf("FormatFromWlShm(%#x) = %v, %v; want %v, true", tt.wlShm, got, ok, tt.f)
 		}
 	}
-	unknown := fourcc("NV12")
-	if got := unknown.String(); got != `Format("NV12")` {
+	unknown := fourcc("P010")
+	if got := unknown.String(); got != `Format("P010")` {
 		t.Errorf("unknown printable String() = %q", got)
 	}
 	if got := Format(0x01020304).String(); got != "Format(0x01020304)" {

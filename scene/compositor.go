@@ -75,7 +75,8 @@ type Config struct {
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
 	// Privileged says which clients may bind the globals that see or
-	// drive other clients (screencopy, output management); nil: all.
+	// drive other clients (screencopy, output management, virtual
+	// keyboard and pointer); nil: all.
 	Privileged func(*protocol.Client) bool
 	// MaxFrameCallbacks bounds a client's frame callbacks not yet done
 	// (DefaultMaxFrameCallbacks if 0).
@@ -83,6 +84,9 @@ type Config struct {
 	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
 	// if 0).
 	MaxBuffers int
+	// IdleTimeout switches the outputs off after this long without
+	// input (they come back at the next input); 0: never.
+	IdleTimeout time.Duration
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -125,6 +129,8 @@ type Compositor struct {
 
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
+	idle       idleState
+	sel        selectionState
 }
 
 // clientState is what the scene keeps per client.
@@ -165,6 +171,7 @@ func New(cfg Config) *Compositor {
 	c.srv.OnClientGone = func(pc *protocol.Client) { delete(c.clients, pc) }
 	c.loop.AfterDispatch(c.afterDispatch)
 	c.initInput()
+	c.initIdle(cfg.IdleTimeout)
 	c.registerGlobals()
 	return c
 }
@@ -242,7 +249,7 @@ func (c *Compositor) Stats() []Stats {
 	for _, o := range c.outputs {
 		s := o.stats
 		s.Output = o.dev.Name()
-		s.CopiedBytes = o.dev.CopiedBytes()
+		s.CopiedBytes = o.copiedBefore + o.dev.CopiedBytes()
 		out = append(out, s)
 	}
 	return out

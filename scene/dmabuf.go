@@ -42,9 +42,10 @@ type ImageScanouter interface {
 	ScanoutImage(img *render.Image) error
 }
 
-// copyFormats are what the copy path reads from a mapped dma-buf: linear
-// single-plane formats the renderer knows.
-var copyFormats = shmFormats
+// copyFormats are what the copy path reads from a mapped linear dma-buf:
+// the RGB formats of wl_shm, and the YUV 4:2:0 formats of video decoders,
+// which the renderer converts.
+var copyFormats = append(slices.Clip(shmFormats), render.NV12, render.NV21, render.YUV420, render.YVU420)
 
 const (
 	modLinear  = 0
@@ -59,6 +60,9 @@ type dmaBuffer struct {
 	key     uint64
 	mapping *dmabuf.Mapping
 	mapErr  error
+	// yuv is the mapping's view as the renderer reads YUV, for YUV
+	// formats.
+	yuv *render.YUVImage
 }
 
 func (d *dmaBuffer) close() {
@@ -74,7 +78,19 @@ func (d *dmaBuffer) close() {
 // mapped gives the copy path its view of the pixels, mapping once.
 func (d *dmaBuffer) mapped(f render.Format) (*dmabuf.Mapping, error) {
 	if d.mapping == nil && d.mapErr == nil {
-		d.mapping, d.mapErr = dmabuf.Map(&d.desc, f.BytesPerPixel())
+		d.mapping, d.mapErr = dmabuf.MapPlanes(&d.desc, func(i int) (int, int) { return f.PlaneSize(i, d.desc.Width, d.desc.Height) })
+		if d.mapErr == nil && f.IsYUV() {
+			pl := d.mapping.Planes
+			// A client cannot say which matrix its video uses (no
+			// color-representation protocol here): guess from the
+			// size, as players do.
+			d.yuv = &render.YUVImage{Format: f, Width: d.desc.Width, Height: d.desc.Height,
+				Y: pl[0].Pix, YStride: pl[0].Stride, C: pl[1].Pix, CStride: pl[1].Stride,
+				Color: render.DefaultColorimetry(d.desc.Width, d.desc.Height)}
+			if len(pl) == 3 {
+				d.yuv.C2, d.yuv.C2Stride = pl[2].Pix, pl[2].Stride
+			}
+		}
 	}
 	return d.mapping, d.mapErr
 }
@@ -326,21 +342,15 @@ func (p *bufferParams) Add(r *linuxdmabuf.LinuxBufferParamsV1, fd int, idx, offs
 	return nil
 }
 
-// planeCount is how many planes format has; 0 for formats vitrine does
-// not know (those are only accepted for direct scanout, single-plane).
-func planeCount(format uint32) int {
-	switch format {
-	case fourcc('N', 'V', '1', '2'), fourcc('N', 'V', '2', '1'):
-		return 2
-	case fourcc('Y', 'U', '1', '2'), fourcc('Y', 'V', '1', '2'):
-		return 3
-	}
-	return 1
-}
+// planeCount is how many planes format has: render knows the YUV
+// formats; anything else (accepted only for direct scanout) is taken as
+// single-plane.
+func planeCount(format uint32) int { return render.Format(format).Planes() }
 
-func fourcc(a, b, c, d byte) uint32 {
-	return uint32(a) | uint32(b)<<8 | uint32(c)<<16 | uint32(d)<<24
-}
+// maxPlaneStride bounds a plane's stride: the renderer refuses longer
+// rows (a 16384-pixel 32-bit row is 64 KiB), so a larger one can only be
+// a mistake or an attack.
+const maxPlaneStride = 1 << 20
 
 // validate checks the params against the protocol and the fds' real
 // sizes, returning a protocol error or the buffer description.
@@ -372,7 +382,8 @@ func (p *bufferParams) validate(w, h int32, format uint32) (*dmabuf.Buffer, erro
 		return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorInvalidFormat, "format %s with modifier 0x%016x is not supported", render.Format(format), mod)
 	}
 	b := &dmabuf.Buffer{Width: int(w), Height: int(h), Format: format, Modifier: mod}
-	bpp := int64(render.Format(format).BytesPerPixel())
+	f := render.Format(format)
+	linear := mod == modLinear || mod == modInvalid
 	for i := 0; i < n; i++ {
 		pl := p.planes[i]
 		size, err := dmabuf.Size(pl.FD)
@@ -387,14 +398,18 @@ func (p *bufferParams) validate(w, h int32, format uint32) (*dmabuf.Buffer, erro
 		if int64(pl.Offset) >= size {
 			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: offset %d is past the %d-byte buffer", i, pl.Offset, size)
 		}
-		// Linear layouts are checked exactly; tiled ones only as far as
-		// the stride and height go.
-		if n == 1 && (mod == modLinear || mod == modInvalid) && bpp > 0 {
-			if int64(pl.Stride) < int64(w)*bpp {
-				return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: stride %d is shorter than a row of %d pixels", i, pl.Stride, w)
+		if pl.Stride == 0 || pl.Stride > maxPlaneStride {
+			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: stride %d is not between 1 and %d", i, pl.Stride, maxPlaneStride)
+		}
+		// Linear layouts the renderer knows are checked exactly, each
+		// plane against its own dma-buf (planes may be disjoint); tiled
+		// ones only as far as the stride and height go.
+		if row, rows := f.PlaneSize(i, int(w), int(h)); linear && row > 0 {
+			if int64(pl.Stride) < int64(row) {
+				return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: stride %d is shorter than a row of %d pixels (%d bytes)", i, pl.Stride, w, row)
 			}
-			if int64(pl.Offset)+int64(pl.Stride)*int64(h-1)+int64(w)*bpp > size {
-				return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: %dx%d at offset %d, stride %d needs more than the %d-byte buffer", i, w, h, pl.Offset, pl.Stride, size)
+			if int64(pl.Offset)+int64(pl.Stride)*int64(rows-1)+int64(row) > size {
+				return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: %d rows of %d bytes at offset %d, stride %d need more than the %d-byte buffer", i, rows, row, pl.Offset, pl.Stride, size)
 			}
 		} else if int64(pl.Offset)+int64(pl.Stride)*int64(h) > size*2 {
 			return nil, protocol.NewError(r, linuxdmabuf.LinuxBufferParamsV1ErrorOutOfBounds, "plane %d: stride %d × height %d is far past the %d-byte buffer", i, pl.Stride, h, size)

@@ -2,9 +2,14 @@ package scene
 
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/datacontrol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/idleinhibit"
+	"github.com/vitrine-wm/vitrine/protocol/idlenotify"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
+	"github.com/vitrine-wm/vitrine/protocol/outputpower"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
+	"github.com/vitrine-wm/vitrine/protocol/primaryselection"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
 	"github.com/vitrine-wm/vitrine/protocol/viewporter"
@@ -31,6 +36,9 @@ const (
 	screencopyVersion    = 3
 	dmabufVersion        = 4
 	outputManagerVersion = 4
+	idleNotifierVersion  = 1
+	idleInhibitVersion   = 1
+	outputPowerVersion   = 1
 )
 
 func (c *Compositor) registerGlobals() {
@@ -55,7 +63,7 @@ func (c *Compositor) registerGlobals() {
 	s.AddGlobal(wl.DataDeviceManagerInterface, dataDeviceVersion, func(pc *protocol.Client, v, id uint32) error {
 		res, err := wl.NewDataDeviceManager(pc, id, v)
 		if err == nil {
-			res.Handler = dataDeviceManager{}
+			res.Handler = dataDeviceManager{c}
 		}
 		return err
 	})
@@ -107,6 +115,14 @@ func (c *Compositor) registerGlobals() {
 	sc.Filter = c.privileged
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
+	c.registerVirtualInput()
+	s.AddGlobal(idlenotify.IdleNotifierV1Interface, idleNotifierVersion, c.bindIdleNotifier)
+	s.AddGlobal(idleinhibit.IdleInhibitManagerV1Interface, idleInhibitVersion, c.bindIdleInhibit)
+	op := s.AddGlobal(outputpower.OutputPowerManagerV1Interface, outputPowerVersion, c.bindOutputPower)
+	op.Filter = c.privileged
+	s.AddGlobal(primaryselection.PrimarySelectionDeviceManagerV1Interface, primarySelectionVersion, c.bindPrimarySelection)
+	dc := s.AddGlobal(datacontrol.DataControlManagerV1Interface, dataControlVersion, c.bindDataControl)
+	dc.Filter = c.privileged
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.
@@ -241,41 +257,3 @@ func (d decoration) UnsetMode(*xdgdecoration.ToplevelDecorationV1) error {
 	d.configure()
 	return nil
 }
-
-// --- data device: enough for toolkits that require it; vitrine has no
-// clipboard manager of its own yet, so selections go nowhere ---
-
-type dataDeviceManager struct{}
-
-func (dataDeviceManager) CreateDataSource(_ *wl.DataDeviceManager, res *wl.DataSource) error {
-	res.Handler = dataSource{}
-	return nil
-}
-
-func (dataDeviceManager) GetDataDevice(_ *wl.DataDeviceManager, res *wl.DataDevice, _ *wl.Seat) error {
-	res.Handler = dataDevice{}
-	return nil
-}
-
-type dataSource struct{}
-
-func (dataSource) Offer(*wl.DataSource, string) error      { return nil }
-func (dataSource) Destroy(*wl.DataSource) error            { return nil }
-func (dataSource) SetActions(*wl.DataSource, uint32) error { return nil }
-
-type dataDevice struct{}
-
-func (dataDevice) StartDrag(r *wl.DataDevice, src *wl.DataSource, _ *wl.Surface, _ *wl.Surface, _ uint32) error {
-	// No pointer grab can start without input; cancel at once so the
-	// client does not wait for a drop.
-	if src != nil {
-		src.SendCancelled()
-	}
-	return nil
-}
-
-func (dataDevice) SetSelection(_ *wl.DataDevice, src *wl.DataSource, _ uint32) error {
-	return nil
-}
-
-func (dataDevice) Release(*wl.DataDevice) error { return nil }

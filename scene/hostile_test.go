@@ -17,6 +17,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/scene"
+	"github.com/vitrine-wm/vitrine/scene/headless"
 )
 
 // The hostile-client suite: each TestHostile case runs one misbehaving
@@ -706,5 +707,95 @@ func TestHostilePopupWithIncompletePositioner(t *testing.T) {
 		must(t, h.Send(w.wm, 2, xs, s))
 		must(t, h.Send(xs, 2, h.NewID(), w.xsurf, pos))
 		return w.wm
+	})
+}
+
+// --- idle, inhibit and output power ---
+
+func TestHostileOutputPowerInvalidMode(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: 1, msg: "invalid mode 2"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		reg := getRegistry(t, h)
+		mgr := reg.bind(t, "zwlr_output_power_manager_v1", 1)
+		out := reg.bind(t, "wl_output", 4)
+		power := h.NewID()
+		must(t, h.Send(mgr, 0, power, out))
+		must(t, h.Send(power, 0, uint32(2)))
+		return power
+	})
+}
+
+// A power control for a wl_output whose display is gone answers failed
+// and then ignores set_mode, as the protocol says; the client stays.
+func TestHostileOutputPowerForAGoneOutput(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{tolerated: true}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		second, err := headless.New(hs.srv.Loop(), "HEADLESS-2", 32, 32, 60000, render.Normal, nil)
+		must(t, err)
+		t.Cleanup(func() { second.Close() })
+		hs.onLoop(t, func() { hs.comp.AddOutput(second) })
+		reg := getRegistry(t, h)
+		var name uint32
+		// The second output's global is the newest wl_output.
+		g, _, err := h.Globals(3 * time.Second)
+		must(t, err)
+		name = g["wl_output"][0]
+		out := h.NewID()
+		must(t, h.Send(reg.id, 0, name, "wl_output", uint32(4), out))
+		must(t, h.Roundtrip(3*time.Second))
+		hs.onLoop(t, func() { hs.comp.RemoveOutput(second) })
+		mgr := reg.bind(t, "zwlr_output_power_manager_v1", 1)
+		power := h.NewID()
+		must(t, h.Send(mgr, 0, power, out))
+		for {
+			e, err := h.Read(3 * time.Second)
+			if err != nil {
+				t.Fatalf("no failed event for a gone output: %v", err)
+			}
+			if e.Object == power && e.Opcode == 0 {
+				t.Fatal("mode event for a gone output, want failed")
+			}
+			if e.Object == power && e.Opcode == 1 {
+				break
+			}
+		}
+		must(t, h.Send(power, 0, uint32(0)))
+		must(t, h.Send(power, 1)) // destroy
+		return 0
+	})
+}
+
+func TestHostileIdleNotificationWithoutASeat(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{code: protocol.ErrInvalidObject, msg: "wl_seat"}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		reg := getRegistry(t, h)
+		notifier := reg.bind(t, "ext_idle_notifier_v1", 1)
+		comp := reg.bind(t, "wl_compositor", 4)
+		// A wl_compositor where the wl_seat goes.
+		must(t, h.Send(notifier, 1, h.NewID(), uint32(1000), comp))
+		return 0
+	})
+}
+
+// Hundreds of notifications due at once, and an inhibitor whose surface
+// goes first: the client stays, and once it is gone nothing of it
+// remains armed (the bystander's frames and the fd check prove the loop
+// is healthy).
+func TestHostileIdleNotificationsAndOrphanInhibitor(t *testing.T) {
+	runHostile(t, protocol.Options{}, reaction{tolerated: true}, func(t *testing.T, hs *hostileRig, h *protocoltest.Client) uint32 {
+		reg := getRegistry(t, h)
+		notifier := reg.bind(t, "ext_idle_notifier_v1", 1)
+		seat := reg.bind(t, "wl_seat", 1)
+		for range 500 {
+			must(t, h.Send(notifier, 1, h.NewID(), uint32(0), seat))
+		}
+		comp := reg.bind(t, "wl_compositor", 4)
+		mgr := reg.bind(t, "zwp_idle_inhibit_manager_v1", 1)
+		surf, inhibitor := h.NewID(), h.NewID()
+		must(t, h.Send(comp, 0, surf))
+		must(t, h.Send(mgr, 1, inhibitor, surf))
+		must(t, h.Send(surf, 0)) // wl_surface.destroy before its inhibitor
+		must(t, h.Roundtrip(3*time.Second))
+		hs.press(t)
+		must(t, h.Send(inhibitor, 0))
+		must(t, h.Send(mgr, 0))
+		return 0
 	})
 }

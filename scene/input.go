@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/vitrine-wm/vitrine/protocol"
@@ -13,19 +14,6 @@ import (
 	"github.com/vitrine-wm/vitrine/render"
 	"github.com/vitrine-wm/vitrine/seat/inputevent"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
-)
-
-// Evdev codes the key bindings use.
-const (
-	keyBackspace = 14
-	keyLeftCtrl  = 29
-	keyLeftAlt   = 56
-	keyF1        = 59
-	keyF10       = 68
-	keyF11       = 87
-	keyF12       = 88
-	keyRightCtrl = 97
-	keyRightAlt  = 100
 )
 
 // InputConfig is how the compositor treats input devices.
@@ -57,16 +45,22 @@ type inputState struct {
 	touches   []*wl.Touch
 
 	kbFocus *surface
+	// vkActive is the virtual keyboard whose keymap clients have (nil:
+	// the seat's own).
+	vkActive *virtualKeyboard
 
 	// Pointer position in global layout coordinates.
-	pointer      [2]float64
-	ptrFocus     *surface
-	ptrFocusPos  image.Point // focus surface origin, global
-	cursor       *surface
-	cursorHot    image.Point
-	cursorShown  bool
-	cursorDirty  bool // the cursor image changed since the planes loaded it
-	buttons      []uint32
+	pointer     [2]float64
+	ptrFocus    *surface
+	ptrFocusPos image.Point // focus surface origin, global
+	cursor      *surface
+	cursorHot   image.Point
+	cursorShown bool
+	cursorDirty bool // the cursor image changed since the planes loaded it
+	buttons     []uint32
+	// grabSerial is the serial of the press that started the implicit
+	// grab: a drag must start with it.
+	grabSerial   uint32
 	pendingFrame bool
 
 	// swallowed are keys whose press ran a binding; their release is not
@@ -159,12 +153,9 @@ func (h seatHandler) GetKeyboard(_ *wl.Seat, res *wl.Keyboard) error {
 	res.Handler = keyboardHandler{}
 	in.keyboards = append(in.keyboards, res)
 	res.OnDestroy(func() { in.keyboards = slices.DeleteFunc(in.keyboards, func(x *wl.Keyboard) bool { return x == res }) })
-	f, size, err := in.keymap.File()
-	if err != nil {
+	if err := h.c.sendKeymap(res); err != nil {
 		return protocol.NewError(res, protocol.ErrNoMemory, "keymap: %v", err)
 	}
-	res.SendKeymap(wl.KeyboardKeymapFormatXkbV1, int(f.Fd()), uint32(size))
-	f.Close()
 	res.SendRepeatInfo(int32(in.cfg.RepeatRate), int32(in.cfg.RepeatDelay/time.Millisecond))
 	if s := in.kbFocus; s != nil && s.res.Client() == res.Client() {
 		h.c.keyboardEnter(res, s)
@@ -259,18 +250,23 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 		}
 		c.updateCaps()
 	case inputevent.Key:
+		c.noteActivity()
 		c.handleKey(e.Code, e.Pressed, ms)
 	case inputevent.PointerMotion:
+		c.noteActivity()
 		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
 	case inputevent.PointerAbs:
-		if o := c.primaryOutput(); o != nil {
+		c.noteActivity()
+		if o := c.outputNamed(e.Output); o != nil {
 			x, y := o.panelToGlobal(e.X, e.Y)
 			c.movePointer(x, y, ms)
 		}
 	case inputevent.Button:
+		c.noteActivity()
 		c.handleButton(e.Code, e.Pressed, ms)
 	case inputevent.Axis:
-		c.handleAxis(e, ms)
+		c.noteActivity()
+		c.handleAxis(e, ms, wl.PointerAxisSourceWheel)
 	case inputevent.Frame:
 		if in.pendingFrame {
 			for _, p := range c.focusedPointers() {
@@ -279,8 +275,10 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 			in.pendingFrame = false
 		}
 	case inputevent.TouchDown:
+		c.noteActivity()
 		c.touchDown(e, ms)
 	case inputevent.TouchMotion:
+		c.noteActivity()
 		c.touchMotion(e, ms)
 	case inputevent.TouchUp:
 		c.touchUp(e, ms)
@@ -317,6 +315,19 @@ func (c *Compositor) updateCaps() {
 	if caps&wl.SeatCapabilityPointer == 0 {
 		c.setCursorVisible(false)
 	}
+}
+
+// outputNamed is the output called name, the first one for "".
+func (c *Compositor) outputNamed(name string) *output {
+	if name == "" {
+		return c.primaryOutput()
+	}
+	for _, o := range c.outputs {
+		if o.dev.Name() == name {
+			return o
+		}
+	}
+	return nil
 }
 
 func (c *Compositor) primaryOutput() *output {
@@ -379,9 +390,11 @@ func (c *Compositor) movePointer(x, y float64, ms uint32) {
 		return
 	}
 	c.damageCursor()
+	c.damageDragIcon()
 	in.pointer = [2]float64{x, y}
 	c.setCursorVisible(true)
 	c.damageCursor()
+	c.damageDragIcon()
 	c.updatePointerFocus(ms)
 }
 
@@ -401,6 +414,10 @@ func (c *Compositor) clampToLayout(x, y float64) (float64, float64, bool) {
 // pointer.
 func (c *Compositor) updatePointerFocus(ms uint32) {
 	in := &c.in
+	if c.sel.drag != nil {
+		c.dragMotion(ms)
+		return
+	}
 	if len(in.buttons) > 0 && in.ptrFocus != nil && !in.ptrFocus.destroyed {
 		// An implicit grab: while a button is held, the surface that got
 		// the press keeps the pointer.
@@ -466,11 +483,21 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	} else {
 		in.buttons = slices.DeleteFunc(in.buttons, func(b uint32) bool { return b == code })
 	}
+	if c.sel.drag != nil {
+		// The drag has the pointer; releasing the last button drops.
+		if len(in.buttons) == 0 {
+			c.dragDrop()
+		}
+		return
+	}
 	state := uint32(wl.PointerButtonStateReleased)
 	if pressed {
 		state = wl.PointerButtonStatePressed
 	}
 	serial := c.srv.NextSerial()
+	if pressed && len(in.buttons) == 1 {
+		in.grabSerial = serial
+	}
 	for _, p := range c.focusedPointers() {
 		p.SendButton(serial, ms, code, state)
 	}
@@ -480,11 +507,13 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	}
 }
 
-func (c *Compositor) handleAxis(e inputevent.Axis, ms uint32) {
+// handleAxis sends scrolling from a device of the given
+// wl_pointer.axis_source.
+func (c *Compositor) handleAxis(e inputevent.Axis, ms uint32, source uint32) {
 	for _, p := range c.focusedPointers() {
 		axis := uint32(e.Orientation)
-		if p.Version() >= 5 {
-			p.SendAxisSource(wl.PointerAxisSourceWheel)
+		if p.Version() >= 5 && (source != wl.PointerAxisSourceWheelTilt || p.Version() >= 6) {
+			p.SendAxisSource(source)
 		}
 		if e.Value120 != 0 && p.Version() >= 8 {
 			p.SendAxisValue120(axis, e.Value120)
@@ -522,12 +551,18 @@ func (c *Compositor) surfaceAt(x, y float64) (*surface, image.Point) {
 
 // --- keyboard ---
 
+// handleKey takes a key of the seat's own keyboards.
 func (c *Compositor) handleKey(code uint32, pressed bool, ms uint32) {
+	c.useKeyboard(nil)
+	changed := c.in.keys.Update(code, pressed)
+	c.deliverKey(code, pressed, ms, changed)
+}
+
+// deliverKey runs a binding for a key, or sends the key to the client
+// with keyboard focus; the active keyboard's state already has it.
+func (c *Compositor) deliverKey(code uint32, pressed bool, ms uint32, modsChanged bool) {
 	in := &c.in
-	changed := in.keys.Update(code, pressed)
-	mods := in.keys.Mods().Effective()
-	ctrlAlt := mods&xkb.ModControl != 0 && mods&xkb.ModMod1 != 0
-	if pressed && ctrlAlt && c.keyBinding(code) {
+	if pressed && c.keyBinding(c.activeKeymap().Keysym(code), c.keyMods().Effective()) {
 		in.swallowed = append(in.swallowed, code)
 		return
 	}
@@ -546,28 +581,90 @@ func (c *Compositor) handleKey(code uint32, pressed bool, ms uint32) {
 		for _, k := range c.focusedKeyboards() {
 			k.SendKey(serial, ms, code, state)
 		}
-		if changed {
+		if modsChanged {
 			c.sendModifiers()
 		}
 	}
 }
 
-// keyBinding runs vitrine's own Ctrl+Alt bindings.
-func (c *Compositor) keyBinding(code uint32) bool {
+// keyBinding runs vitrine's own bindings for the key with level-one
+// keysym sym under the real modifiers mods. Keysyms rather than key
+// codes, because a virtual keyboard's codes mean what its keymap says.
+func (c *Compositor) keyBinding(sym string, mods uint32) bool {
 	cfg := c.in.cfg
+	ctrlAlt := mods&xkb.ModControl != 0 && mods&xkb.ModMod1 != 0
+	if !ctrlAlt {
+		return false
+	}
 	switch {
-	case code == keyBackspace && cfg.QuitKey:
+	case sym == "BackSpace" && cfg.QuitKey:
 		c.log.Info("Ctrl+Alt+Backspace: quitting")
 		c.Stop(nil)
 		return true
-	case cfg.SwitchVT != nil && code >= keyF1 && code <= keyF10:
-		c.switchVT(int(code-keyF1) + 1)
-		return true
-	case cfg.SwitchVT != nil && (code == keyF11 || code == keyF12):
-		c.switchVT(int(code-keyF11) + 11)
+	case cfg.SwitchVT != nil && len(sym) >= 2 && sym[0] == 'F':
+		vt, err := strconv.Atoi(sym[1:])
+		if err != nil || vt < 1 || vt > 12 {
+			return false
+		}
+		c.switchVT(vt)
 		return true
 	}
 	return false
+}
+
+// activeKeymap is the keymap clients were last sent: the seat's, or
+// that of the virtual keyboard typing.
+func (c *Compositor) activeKeymap() *xkb.Keymap {
+	if vk := c.in.vkActive; vk != nil {
+		return vk.keymap
+	}
+	return c.in.keymap
+}
+
+// keyMods is the active keyboard's modifier state.
+func (c *Compositor) keyMods() xkb.ModState {
+	if vk := c.in.vkActive; vk != nil {
+		return vk.mods
+	}
+	return c.in.keys.Mods()
+}
+
+// keysHeld is what the active keyboard holds down.
+func (c *Compositor) keysHeld() []uint32 {
+	if vk := c.in.vkActive; vk != nil {
+		return vk.held
+	}
+	return c.in.keys.Pressed()
+}
+
+// useKeyboard makes vk (nil: the seat's keyboards) the one whose keys
+// clients get, sending its keymap and modifiers when that changes.
+func (c *Compositor) useKeyboard(vk *virtualKeyboard) {
+	if c.in.vkActive == vk {
+		return
+	}
+	c.in.vkActive = vk
+	c.sendKeymapToAll()
+	c.sendModifiers()
+}
+
+func (c *Compositor) sendKeymapToAll() {
+	for _, k := range c.in.keyboards {
+		if err := c.sendKeymap(k); err != nil {
+			c.log.Warn("send keymap", "err", err)
+			return
+		}
+	}
+}
+
+func (c *Compositor) sendKeymap(k *wl.Keyboard) error {
+	f, size, err := c.activeKeymap().File()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	k.SendKeymap(wl.KeyboardKeymapFormatXkbV1, int(f.Fd()), uint32(size))
+	return nil
 }
 
 func (c *Compositor) switchVT(vt int) {
@@ -591,7 +688,7 @@ func (c *Compositor) focusedKeyboards() []*wl.Keyboard {
 }
 
 func (c *Compositor) sendModifiers() {
-	m := c.in.keys.Mods()
+	m := c.keyMods()
 	serial := c.srv.NextSerial()
 	for _, k := range c.focusedKeyboards() {
 		k.SendModifiers(serial, m.Depressed, m.Latched, m.Locked, m.Group)
@@ -600,11 +697,11 @@ func (c *Compositor) sendModifiers() {
 
 func (c *Compositor) keyboardEnter(k *wl.Keyboard, s *surface) {
 	var keys []byte
-	for _, code := range c.in.keys.Pressed() {
+	for _, code := range c.keysHeld() {
 		keys = binary.LittleEndian.AppendUint32(keys, code)
 	}
 	k.SendEnter(c.srv.NextSerial(), s.res, keys)
-	m := c.in.keys.Mods()
+	m := c.keyMods()
 	k.SendModifiers(c.srv.NextSerial(), m.Depressed, m.Latched, m.Locked, m.Group)
 }
 
@@ -621,6 +718,7 @@ func (c *Compositor) setKeyboardFocus(s *surface) {
 		}
 	}
 	in.kbFocus = s
+	c.selectionFocusChanged()
 	if s != nil {
 		for _, k := range c.focusedKeyboards() {
 			c.keyboardEnter(k, s)

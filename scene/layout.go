@@ -244,6 +244,9 @@ func (c *Compositor) geometryOrigin(xs *xdgSurface) (image.Point, *output, bool)
 // output it is shown on; ok is false when it is not shown.
 func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 	for depth := 0; s != nil && depth < 64; depth++ {
+		if d := c.sel.drag; d != nil && d.icon == s {
+			return c.dragIconOrigin(), c.outputAt(c.in.pointer[0], c.in.pointer[1]), len(c.outputs) > 0
+		}
 		if s.sub != nil {
 			parent := s.sub.parent
 			if parent == nil {
@@ -310,6 +313,7 @@ func (c *Compositor) surfaceGone(s *surface) {
 		c.damageCursor()
 		in.cursor = nil
 	}
+	c.dragSurfaceGone(s)
 	for _, o := range c.outputs {
 		// Drop callbacks of a destroyed surface queued on a frame.
 		o.doneFrames = slices.DeleteFunc(o.doneFrames, func(cb *wl.Callback) bool { return !cb.Alive() })

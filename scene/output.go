@@ -57,8 +57,11 @@ type output struct {
 	copyWaiters   []func()
 
 	stats Stats
-	seq   uint64
-	gone  bool
+	// copiedBefore is what displays this output stood for before the
+	// current one (a placeholder's predecessor) copied.
+	copiedBefore int64
+	seq          uint64
+	gone         bool
 
 	// xdgOutputs are the clients' xdg_output objects for this output,
 	// told again when it moves in the layout.
@@ -76,6 +79,15 @@ type output struct {
 	fullPresent bool
 
 	cursor cursorPlaneState
+	// yuv converts YUV client buffers into the shadow, keeping its
+	// buffers between frames.
+	yuv render.YUVConverter
+
+	// Power (idle.go): off for idleness or because a client said so;
+	// powerOn is what the display was last set to.
+	offIdle, offClient bool
+	powerOn            bool
+	powerControls      []*powerControl
 }
 
 // protocolOutput is one client's wl_output for an output.
@@ -83,8 +95,17 @@ type protocolOutput = *wl.Output
 
 // AddOutput makes dev part of the layout and advertises it. Outputs are
 // laid out left to right in the order they are added, without gaps.
+//
+// While a placeholder stands in for a display that is gone, dev takes
+// its place instead: clients keep the wl_output they have.
 func (c *Compositor) AddOutput(dev Output) {
-	o := &output{c: c, dev: dev}
+	if len(c.outputs) == 1 && c.outputs[0].isPlaceholder() {
+		if _, ok := dev.(*placeholderDisplay); !ok {
+			c.adoptDisplay(c.outputs[0], dev)
+			return
+		}
+	}
+	o := &output{c: c, dev: dev, powerOn: true}
 	// The deadline only has to wake the loop: repaintOutputs, run at
 	// the end of every iteration, does the work.
 	o.repaintTimer = c.loop.NewTimer(func() {})
@@ -124,23 +145,38 @@ func (c *Compositor) AddOutput(dev Output) {
 	})
 	// No initial damage: outputs start black (the KMS output clears its
 	// buffers), so painting black again would only copy a screenful.
-	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform())
+	if o.isPlaceholder() {
+		c.log.Info("placeholder output", "output", dev.Name(), "size", image.Pt(w, h), "refresh_mhz", mhz,
+			"why", "no display connected; clients see this output until one is", "event", "output.placeholder")
+	} else {
+		c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform(), "event", "output.added")
+	}
 	c.relayout()
 	c.outputMgmt.outputsChanged()
+	if c.idle.blanked {
+		o.offIdle = true
+		c.applyPower(o)
+	}
 }
 
-// RemoveOutput withdraws dev (unplugged connector).
+// RemoveOutput withdraws dev (unplugged connector). The last output
+// stays, for clients, as a placeholder (see placeholder.go).
 func (c *Compositor) RemoveOutput(dev Output) {
 	i := slices.IndexFunc(c.outputs, func(o *output) bool { return o.dev == dev })
 	if i < 0 {
 		return
 	}
 	o := c.outputs[i]
+	if len(c.outputs) == 1 {
+		c.becomePlaceholder(o)
+		return
+	}
 	if o.inFlight {
 		// Its completion will never come: answer what waits on it.
 		o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
+	o.failPowerControls()
 	o.repaintTimer.Stop()
 	o.idleTimer.Stop()
 	c.outputs = slices.Delete(c.outputs, i, i+1)
@@ -293,6 +329,19 @@ func (c *Compositor) repaintOutputs() {
 		if len(o.damage) == 0 && !o.wantFrame && len(o.copyWaiters) == 0 {
 			continue
 		}
+		if o.off() {
+			// Switched off: frames wait until it is on again (which
+			// repaints everything), screen copies get the last frame.
+			if len(o.copyWaiters) == 0 {
+				continue
+			}
+			o.damage = o.damage[:0]
+		}
+		if o.isPlaceholder() {
+			// Drawn nowhere: what it owes clients is frame pacing, at
+			// its refresh, and only while they draw.
+			o.damage = o.damage[:0]
+		}
 		if now == 0 {
 			now = eventloop.Now()
 		}
@@ -358,7 +407,7 @@ func (o *output) noteRepaintCost(d time.Duration) {
 // when the output can take it, else the damage composited into the
 // shadow and presented.
 func (o *output) repaint() {
-	list := o.withCursor(o.c.appendDrawList(o.frameList[:0], o))
+	list := o.withCursor(o.withDragIcon(o.c.appendDrawList(o.frameList[:0], o)))
 	o.frameList = list
 	if o.tryScanout(list) {
 		return
@@ -534,6 +583,11 @@ func (c *Compositor) SetActive(active bool) {
 			o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 		}
 		o.damage.Add(image.Rect(0, 0, o.width, o.height))
+		if !o.powerOn {
+			// The backend lit every display again on resume.
+			o.powerOn = true
+			c.applyPower(o)
+		}
 	}
 	c.restoreCursorPlanes()
 }
@@ -573,7 +627,7 @@ func (o *output) frameDone(info present.Info) {
 		prev.unref()
 	}
 	o.pendingScreen = nil
-	if o.c.started != 0 && len(o.doneFrames) > 0 {
+	if o.c.started != 0 && len(o.doneFrames) > 0 && !o.isPlaceholder() {
 		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond))
 		o.c.started = 0
 	}
@@ -609,6 +663,10 @@ func (o *output) frameDone(info present.Info) {
 	o.copyWaiters = nil
 	for _, f := range waiters {
 		f()
+	}
+	if o.powerOn == o.off() {
+		// A power change waited for this frame.
+		o.c.applyPower(o)
 	}
 }
 
@@ -659,6 +717,10 @@ func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Recta
 			o.c.log.Debug("dma-buf sync", "err", err)
 		}
 		defer m.EndRead()
+		if y := b.dma.yuv; y != nil {
+			o.yuv.Draw(shadow, render.YUVLayer{Src: y, SrcRect: s.srcRect(), Transform: s.transform, Dst: dst}, clip)
+			return
+		}
 		img = &render.Image{Pix: m.Pix, Stride: m.Stride, Width: b.width, Height: b.height, Format: b.format}
 	}
 	if img == nil {

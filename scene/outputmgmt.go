@@ -93,7 +93,9 @@ func (c *Compositor) bindOutputManager(pc *protocol.Client, version, id uint32) 
 	om.managers = append(om.managers, m)
 	res.OnDestroy(func() { om.managers = slices.DeleteFunc(om.managers, func(x *outputManager) bool { return x == m }) })
 	for _, o := range c.outputs {
-		m.addHead(o)
+		if !o.isPlaceholder() {
+			m.addHead(o)
+		}
 	}
 	res.SendDone(om.serial)
 	return nil
@@ -203,12 +205,15 @@ func (om *outputManagement) outputsChanged() {
 	om.serial++
 	for _, m := range om.managers {
 		for o, h := range m.heads {
-			if o.gone {
+			if o.gone || o.isPlaceholder() {
 				h.finish()
 				delete(m.heads, o)
 			}
 		}
 		for _, o := range om.c.outputs {
+			if o.isPlaceholder() {
+				continue
+			}
 			h := m.heads[o]
 			if h == nil {
 				m.addHead(o)
@@ -425,6 +430,18 @@ func (c *Compositor) applyOutputChanges(changes []outputChange) error {
 		}
 	}
 	return err
+}
+
+// OutputResized tells the scene that dev changed its mode on its own
+// (the wayland backend's window was resized by the parent compositor):
+// clients are told the new size and the output is repainted whole.
+func (c *Compositor) OutputResized(dev Output) {
+	for _, o := range c.outputs {
+		if o.dev == dev {
+			c.outputResized(o)
+			return
+		}
+	}
 }
 
 // outputResized follows a change of o's mode or transform: its logical

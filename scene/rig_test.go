@@ -56,6 +56,13 @@ func (b *syncBuffer) String() string {
 // (millihertz), turned by rot.
 func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options) *rig {
 	tb.Helper()
+	return startRigConfig(tb, w, h, mhz, rot, opts, nil)
+}
+
+// startRigConfig is startRig with the compositor's Config adjusted by
+// configure (nil: as startRig).
+func startRigConfig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options, configure func(*scene.Config)) *rig {
+	tb.Helper()
 	dir := tb.TempDir()
 	tb.Setenv("XDG_RUNTIME_DIR", dir)
 	r := &rig{log: &syncBuffer{}, socket: filepath.Join(dir, "wl-rig")}
@@ -66,7 +73,11 @@ func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.
 		tb.Fatal(err)
 	}
 	r.srv = srv
-	r.comp = scene.New(scene.Config{Log: log, Server: srv})
+	cfg := scene.Config{Log: log, Server: srv}
+	if configure != nil {
+		configure(&cfg)
+	}
+	r.comp = scene.New(cfg)
 	r.out, err = headless.New(srv.Loop(), "HEADLESS-1", w, h, mhz, rot, func(i present.Info) {
 		r.comp.PresentDone(r.out, i)
 	})

@@ -1,18 +1,22 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vitrine-wm/vitrine/protocol/eventloop"
+	"golang.org/x/sys/unix"
 )
 
 // childProcess is the client vitrine was asked to run: its exit ends the
 // compositor (like cage), or with restart it is started again (kiosk).
+// It lives on the compositor's loop: the child's exit is a pidfd becoming
+// readable and the restart back-off is a loop timer, so supervising it
+// takes no goroutine, lock or sleeping thread.
 type childProcess struct {
 	argv    []string
 	display string
@@ -20,10 +24,15 @@ type childProcess struct {
 	xdisplay string
 	restart  bool
 	log      *slog.Logger
-	exited   func(code int)
+	loop     *eventloop.Loop
+	exited   func(code int) // called on the loop
 
-	mu       sync.Mutex
 	cmd      *exec.Cmd
+	pidfd    int
+	source   *eventloop.Source
+	started  time.Time
+	backoff  time.Duration
+	retry    *eventloop.Timer
 	stopping bool
 }
 
@@ -38,11 +47,31 @@ func (c *childProcess) start() error {
 	if _, err := exec.LookPath(c.argv[0]); err != nil {
 		return fmt.Errorf("command %q: %w", c.argv[0], err)
 	}
-	go c.supervise()
+	c.backoff = minBackoff
+	c.retry = c.loop.NewTimer(c.run)
+	c.run()
 	return nil
 }
 
-func (c *childProcess) spawn() (*exec.Cmd, error) {
+// run starts the command once; on failure it exits or schedules a retry.
+func (c *childProcess) run() {
+	if c.stopping {
+		return
+	}
+	c.started = time.Now()
+	if err := c.spawn(); err != nil {
+		c.log.Error("start command", "command", c.argv, "err", err)
+		if !c.restart {
+			c.exited(127)
+			return
+		}
+		c.scheduleRestart()
+		return
+	}
+	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid)
+}
+
+func (c *childProcess) spawn() error {
 	cmd := exec.Command(c.argv[0], c.argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	env := []string{"WAYLAND_DISPLAY=" + c.display}
@@ -56,51 +85,61 @@ func (c *childProcess) spawn() (*exec.Cmd, error) {
 		}
 	}
 	cmd.Env = env
-	// Its own process group, so stopping vitrine stops what it started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.stopping {
-		return nil, errors.New("stopping")
-	}
+	pidfd := -1
+	// Its own process group, so stopping vitrine stops what it started;
+	// a pidfd, so its exit is an fd on the loop.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	c.cmd = cmd
-	return cmd, nil
+	if pidfd < 0 {
+		// Kernels before 5.3 have no pidfd: fall back to a goroutine in
+		// Wait, handing the exit to the loop.
+		go func() {
+			err := cmd.Wait()
+			c.loop.Post(func() { c.reap(err) })
+		}()
+		return nil
+	}
+	src, err := c.loop.AddFD(pidfd, eventloop.Readable, c.pidfdReady)
+	if err != nil {
+		unix.Close(pidfd)
+		go func() {
+			err := cmd.Wait()
+			c.loop.Post(func() { c.reap(err) })
+		}()
+		return nil
+	}
+	c.pidfd, c.source = pidfd, src
+	return nil
 }
 
-func (c *childProcess) supervise() {
-	backoff := minBackoff
-	for {
-		started := time.Now()
-		cmd, err := c.spawn()
-		if err != nil {
-			c.log.Error("start command", "command", c.argv, "err", err)
-			if !c.restart {
-				c.exited(127)
-				return
-			}
-		} else {
-			c.log.Info("command started", "command", c.argv, "pid", cmd.Process.Pid)
-			err = cmd.Wait()
-			code := exitCode(cmd, err)
-			c.log.Info("command exited", "command", c.argv, "status", code)
-			c.mu.Lock()
-			stopping := c.stopping
-			c.mu.Unlock()
-			if !c.restart || stopping {
-				c.exited(code)
-				return
-			}
-		}
-		if time.Since(started) > stableAfter {
-			backoff = minBackoff
-		}
-		c.log.Info("restarting command", "in", backoff)
-		time.Sleep(backoff)
-		backoff = min(backoff*2, maxBackoff)
+// pidfdReady: the child exited, so Wait returns at once.
+func (c *childProcess) pidfdReady(eventloop.Events) {
+	c.source.Remove()
+	unix.Close(c.pidfd)
+	c.source, c.pidfd = nil, -1
+	c.reap(c.cmd.Wait())
+}
+
+func (c *childProcess) reap(err error) {
+	code := exitCode(c.cmd, err)
+	c.log.Info("command exited", "command", c.argv, "status", code)
+	if !c.restart || c.stopping {
+		c.exited(code)
+		return
 	}
+	c.scheduleRestart()
+}
+
+func (c *childProcess) scheduleRestart() {
+	if time.Since(c.started) > stableAfter {
+		c.backoff = minBackoff
+	}
+	c.log.Info("restarting command", "in", c.backoff)
+	c.retry.SetAfter(c.backoff)
+	c.backoff = min(c.backoff*2, maxBackoff)
 }
 
 // exitCode follows the shell: the status, or 128+signal.
@@ -115,12 +154,13 @@ func exitCode(cmd *exec.Cmd, err error) int {
 }
 
 // stop terminates the command's process group, then kills it if it
-// lingers.
+// lingers. It runs after the loop has stopped (vitrine is exiting).
 func (c *childProcess) stop() {
-	c.mu.Lock()
 	c.stopping = true
+	if c.retry != nil {
+		c.retry.Stop()
+	}
 	cmd := c.cmd
-	c.mu.Unlock()
 	if cmd == nil || cmd.Process == nil || cmd.ProcessState != nil {
 		return
 	}
@@ -129,6 +169,12 @@ func (c *childProcess) stop() {
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
 		if syscall.Kill(pgid, 0) != nil {
+			return
+		}
+		// The child is a zombie until reaped: Kill(pid, 0) still finds
+		// it, so reap it here once it has exited.
+		var ws syscall.WaitStatus
+		if pid, _ := syscall.Wait4(pgid, &ws, syscall.WNOHANG, nil); pid == pgid {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

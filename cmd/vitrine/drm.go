@@ -100,8 +100,12 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		return nil, fmt.Errorf("%s: %w", b.dev.Path(), err)
 	}
 	if len(b.set.Outputs()) == 0 {
-		b.close()
-		return nil, fmt.Errorf("%s (%s): no connected display", b.dev.Path(), b.dev.Driver())
+		// A kiosk booted before its screen, or a TV switched off: the
+		// clients start anyway, on a placeholder output, and move to
+		// the display when its connector is plugged.
+		name, m := b.set.PlaceholderHint()
+		log.Warn("no display connected; clients see a placeholder output until one is", "device", b.dev.Path(), "driver", b.dev.Driver(), "placeholder", name, "event", "output.none_connected")
+		comp.AddPlaceholder(name, scene.Mode{Width: m.Width, Height: m.Height, RefreshMilliHz: m.RefreshMilliHz})
 	}
 	for _, o := range b.set.Outputs() {
 		comp.AddOutput(o)
@@ -187,6 +191,10 @@ func (b *drmBackend) openDevice(path string) (*kms.Device, error) {
 		}
 	}
 	var errs []error
+	// fallback is the first device that could be opened but shows
+	// nothing yet: with no display connected anywhere, vitrine starts on
+	// it and waits for a monitor.
+	var fallback *kms.Device
 	for _, p := range candidates {
 		f, err := b.sess.OpenDevice(p)
 		if err != nil {
@@ -205,12 +213,23 @@ func (b *drmBackend) openDevice(path string) (*kms.Device, error) {
 			continue
 		}
 		if path == "" && !hasConnectedConnector(dev) {
-			dev.Close()
+			if fallback == nil && dev.Node() == kms.NodePrimary {
+				fallback = dev
+			} else {
+				dev.Close()
+			}
 			errs = append(errs, fmt.Errorf("%s (%s): no connected display", p, dev.Driver()))
 			continue
 		}
-		b.log.Info("display device", "path", p, "driver", dev.Driver())
+		if fallback != nil {
+			fallback.Close()
+		}
+		b.log.Info("display device", "path", p, "driver", dev.Driver(), "event", "drm.device")
 		return dev, nil
+	}
+	if fallback != nil {
+		b.log.Info("display device", "path", fallback.Path(), "driver", fallback.Driver(), "why", "no card has a connected display; waiting on the first for one", "event", "drm.device")
+		return fallback, nil
 	}
 	return nil, errors.Join(errs...)
 }

@@ -141,14 +141,20 @@ var socketSeq int
 // in -- command...).
 func startVitrine(t *testing.T, args ...string) *compositor {
 	t.Helper()
+	return launchVitrine(t, t.TempDir(), nil, append([]string{"--backend", "headless"}, args...)...)
+}
+
+// launchVitrine runs vitrine with args in runtime (its XDG_RUNTIME_DIR),
+// with env added to the test's environment.
+func launchVitrine(t *testing.T, runtime string, env []string, args ...string) *compositor {
+	t.Helper()
 	bin := binaries(t)
-	runtime := t.TempDir()
 	socketSeq++
 	display := fmt.Sprintf("wl-e2e-%d-%d", os.Getpid(), socketSeq)
-	full := append([]string{"--backend", "headless", "--socket", display}, args...)
+	full := append([]string{"--socket", display}, args...)
 	c := &compositor{t: t, display: display, runtime: runtime, stdout: newLineWaiter(), done: make(chan struct{})}
 	c.cmd = exec.Command(filepath.Join(bin, "vitrine"), full...)
-	c.cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtime, "PATH="+bin+":"+os.Getenv("PATH"))
+	c.cmd.Env = append(append(os.Environ(), "XDG_RUNTIME_DIR="+runtime, "PATH="+bin+":"+os.Getenv("PATH")), env...)
 	c.cmd.Stdout = c.stdout
 	c.cmd.Stderr = &lockedWriter{mu: &c.mu, w: &c.stderr}
 	if err := c.cmd.Start(); err != nil {

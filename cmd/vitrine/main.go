@@ -26,6 +26,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/headless"
+	"github.com/vitrine-wm/vitrine/scene/nested"
 	"github.com/vitrine-wm/vitrine/scene/present"
 	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
@@ -65,9 +66,12 @@ type options struct {
 	hideCursor bool
 	xkbNames   xkb.Names
 	ping       time.Duration
+	idle       time.Duration
 	privileged string
 	xwayland   string
 	command    []string
+	// wlOutputs is how many windows the wayland backend opens.
+	wlOutputs int
 
 	// Per-client limits (README: Limits).
 	maxObjects, maxFDs, maxBuffers, maxFrameCallbacks int
@@ -80,8 +84,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	fs := flag.NewFlagSet("vitrine", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.backend, "backend", "auto", "output backend: auto, drm or headless")
-	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]")
+	fs.StringVar(&o.backend, "backend", "auto", "output backend: auto, drm, headless or wayland (windows in the Wayland compositor WAYLAND_DISPLAY names)")
+	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]; with --backend wayland, the windows' size until the parent compositor picks one")
+	fs.IntVar(&o.wlOutputs, "wayland-outputs", 1, "with --backend wayland, how many windows (outputs) to open")
 	fs.StringVar(&o.drmDevice, "drm-device", "", "DRM device to display on (default: the first card with a connected display)")
 	fs.Var(o.rotate, "rotate", "output rotation in degrees, 0, 90, 180 or 270, counter-clockwise: DEGREES for every output or NAME=DEGREES for one (repeatable; e.g. --rotate HDMI-A-1=90)")
 	fs.StringVar(&o.socket, "socket", "", "Wayland socket name in $XDG_RUNTIME_DIR (default: first free wayland-N)")
@@ -101,8 +106,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.xkbNames.Rules, "xkb-rules", "", "XKB rules (default $XKB_DEFAULT_RULES, else evdev)")
 	fs.BoolVar(&o.hideCursor, "hide-cursor", false, "never show a pointer cursor (touch kiosks); without it the cursor shows once a pointer has moved")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
+	fs.DurationVar(&o.idle, "idle-timeout", 0, "switch the displays off after this long without input (e.g. 10m), back on at the next input; a visible window with an idle inhibitor (a video playing) keeps them on; 0: never")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
-	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen and configure outputs (screencopy, wlr-output-management): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer): all, none, or program names separated by commas, e.g. grim,wlr-randr")
 	fs.StringVar(&o.xwayland, "xwayland", "auto", "X11 clients through Xwayland, started when the first one connects: auto (when Xwayland is installed), on, or off")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
@@ -118,9 +124,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o.command = fs.Args()
 	switch o.backend {
-	case "auto", "drm", "headless":
+	case "auto", "drm", "headless", "wayland":
 	default:
-		return nil, fmt.Errorf("--backend %q: want auto, drm or headless", o.backend)
+		return nil, fmt.Errorf("--backend %q: want auto, drm, headless or wayland", o.backend)
+	}
+	if o.wlOutputs < 1 || o.wlOutputs > 16 {
+		return nil, fmt.Errorf("--wayland-outputs %d: want 1 to 16", o.wlOutputs)
 	}
 	if _, _, _, err := headless.ParseMode(o.output); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
@@ -132,6 +141,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case "auto", "on", "off":
 	default:
 		return nil, fmt.Errorf("--xwayland %q: want auto, on or off", o.xwayland)
+	}
+	if o.idle < 0 {
+		return nil, fmt.Errorf("--idle-timeout %v: want a positive duration such as 10m, or 0 for never", o.idle)
 	}
 	return o, nil
 }
@@ -182,7 +194,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		return 0, err
 	}
 	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks})
+	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
@@ -204,6 +216,12 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		if err := configureInput(opts, comp, nil, log); err != nil {
 			return 0, err
 		}
+	case "wayland":
+		b, err := openNested(opts, log, comp, loop)
+		if err != nil {
+			return 0, err
+		}
+		defer b.Close()
 	case "drm":
 		b, err := openDRM(ctx, opts, log, comp, loop)
 		if err != nil {
@@ -236,7 +254,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	status := 0
 	var child *childProcess
 	if len(opts.command) > 0 {
-		child = &childProcess{argv: opts.command, display: srv.SocketName(), xdisplay: xdisplay, restart: opts.restart, log: log,
+		child = &childProcess{argv: opts.command, display: srv.SocketName(), xdisplay: xdisplay, restart: opts.restart, log: log, loop: loop,
 			exited: func(code int) {
 				comp.Post(func() {
 					status = code
@@ -265,6 +283,13 @@ func chooseBackend(opts *options) (string, string) {
 	if opts.drmDevice != "" {
 		return "drm", "--drm-device given"
 	}
+	// Inside a Wayland session the display belongs to that compositor:
+	// a window in it is the only way to show anything.
+	if d := os.Getenv("WAYLAND_DISPLAY"); d != "" {
+		if path, err := nested.SocketPath(d, os.Getenv); err == nil {
+			return "wayland", "WAYLAND_DISPLAY is set (" + path + "): running as a window in that compositor; --backend drm or headless to override"
+		}
+	}
 	cards, _ := filepathGlob("/dev/dri/card*")
 	if len(cards) == 0 {
 		return "headless", "no DRM display device (/dev/dri/card* is missing)"
@@ -273,6 +298,38 @@ func chooseBackend(opts *options) (string, string) {
 		return "headless", "no session with a seat (XDG_SEAT and XDG_SESSION_ID unset); start vitrine from a console login, or pass --backend drm --session direct as root"
 	}
 	return "drm", "found " + strings.Join(cards, ", ") + " and a seat"
+}
+
+// openNested connects to the parent compositor and adds one output per
+// window.
+func openNested(opts *options, log *slog.Logger, comp *scene.Compositor, loop *eventloop.Loop) (*nested.Backend, error) {
+	w, h, mhz, _ := headless.ParseMode(opts.output) // checked by parseFlags
+	if opts.rotate.String() != "0" {
+		log.Warn("--rotate is ignored by the wayland backend: the parent compositor rotates its windows")
+	}
+	b, err := nested.Connect(nested.Config{
+		Log: log, Loop: loop, Outputs: opts.wlOutputs, Width: w, Height: h, RefreshMilliHz: mhz,
+		PresentDone: func(o *nested.Output, info present.Info) { comp.PresentDone(o, info) },
+		Resized:     func(o *nested.Output) { comp.OutputResized(o) },
+		Input:       comp.HandleInput,
+		Closed: func(err error) {
+			if err != nil {
+				log.Error("wayland backend stopped", "err", err)
+			}
+			comp.Stop(err)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range b.Outputs() {
+		comp.AddOutput(o)
+	}
+	if err := configureInput(opts, comp, nil, log); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
 }
 
 // ensureRuntimeDir gives vitrine a private runtime directory when the

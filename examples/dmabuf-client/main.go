@@ -4,6 +4,12 @@
 //	dmabuf-client --alloc vgem[:CARD]|udmabuf|dma-heap[:NAME]|dumb:/dev/dri/cardN
 //	              [--pattern quadrants|moving-box] [--fullscreen] [--seconds S]
 //	              [--size WxH] [--frames N] [--create immed|async]
+//	              [--format xrgb8888|argb8888|nv12]
+//
+// --format nv12 draws the pattern in RGB and converts it into an NV12
+// buffer (luma, then interleaved chroma, in one dma-buf) with the
+// colorimetry a compositor assumes of a video that says nothing:
+// limited range, BT.709 from 1280x720 up, BT.601 below.
 //
 // Lines on stdout, in this order (tests and the lab parse them):
 //
@@ -81,6 +87,7 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	createMode := fs.String("create", "immed", "wl_buffer creation: immed (create_immed) or async (create, wait for created/failed)")
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
+	formatName := fs.String("format", "xrgb8888", "buffer format: xrgb8888, argb8888 or nv12")
 	allocOnly := fs.Bool("alloc-only", false, "only allocate one --size buffer, draw --pattern frame 0 into it with CPU access syncs, verify it and exit (no compositor needed)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -109,6 +116,11 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	}
 	if *createMode != "immed" && *createMode != "async" {
 		fmt.Fprintf(stderr, "%s: --create must be immed or async\n", name)
+		return 2
+	}
+	format, ok := map[string]uint32{"xrgb8888": dmabuf.FormatXRGB8888, "argb8888": dmabuf.FormatARGB8888, "nv12": dmabuf.FormatNV12}[*formatName]
+	if !ok {
+		fmt.Fprintf(stderr, "%s: --format must be xrgb8888, argb8888 or nv12\n", name)
 		return 2
 	}
 	level := slog.LevelWarn
@@ -143,7 +155,7 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	}
 	defer conn.Close()
 
-	c := &client{conn: conn, out: out, log: log}
+	c := &client{conn: conn, out: out, log: log, format: format}
 	if err := c.bind(); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
@@ -185,6 +197,8 @@ type client struct {
 	surfaceFB *dmabuf.FeedbackState
 	modifiers []dmabuf.FormatModifier
 	formats   []uint32
+	// format is the --format to allocate.
+	format uint32
 }
 
 func (c *client) HandleZwpDmabufV1Format(ev linux.ZwpDmabufV1FormatEvent) {
@@ -234,18 +248,18 @@ func (c *client) bind() error {
 func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 	if c.version < 4 {
 		if c.version == 3 {
-			ch, err := dmabuf.ChooseFromModifiers(c.modifiers)
+			ch, err := dmabuf.ChooseFormatFromModifiers(c.modifiers, c.format)
 			c.printChoice("modifiers", ch, err)
 			return ch, err
 		}
 		for _, f := range c.formats {
-			if f == dmabuf.FormatXRGB8888 {
+			if f == c.format {
 				ch := dmabuf.Choice{Tranche: -1, Format: f, Modifier: dmabuf.ModInvalid}
 				c.printChoice("formats", ch, nil)
 				return ch, nil
 			}
 		}
-		return dmabuf.Choice{}, fmt.Errorf("compositor does not list XR24 (XRGB8888) among %d dma-buf formats", len(c.formats))
+		return dmabuf.Choice{}, fmt.Errorf("compositor does not list %s (%s) among %d dma-buf formats", dmabuf.FourCC(c.format), dmabuf.FormatName(c.format), len(c.formats))
 	}
 	fb := dmabuf.NewFeedback(c.conn.Context())
 	fb.OnDone = func(s dmabuf.FeedbackState) {
@@ -263,7 +277,7 @@ func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 	if fb.Err != nil {
 		c.log.Warn("surface feedback unusable", "err", fb.Err)
 	} else if c.surfaceFB != nil {
-		if ch, err := dmabuf.Choose(*c.surfaceFB); err == nil {
+		if ch, err := dmabuf.ChooseFormat(*c.surfaceFB, c.format); err == nil {
 			c.printChoice("surface-feedback", ch, nil)
 			return ch, nil
 		}
@@ -271,7 +285,7 @@ func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 	if c.defaultFB == nil {
 		return dmabuf.Choice{}, fmt.Errorf("compositor sent no dma-buf feedback")
 	}
-	ch, err := dmabuf.Choose(*c.defaultFB)
+	ch, err := dmabuf.ChooseFormat(*c.defaultFB, c.format)
 	c.printChoice("feedback", ch, err)
 	return ch, err
 }

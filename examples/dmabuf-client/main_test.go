@@ -13,6 +13,7 @@ func TestUsageErrors(t *testing.T) {
 		{"--alloc", "udmabuf", "--create", "later"},
 		{"--alloc", "udmabuf", "--size", "0x0"},
 		{"--alloc", "udmabuf", "stray"},
+		{"--alloc", "udmabuf", "--format", "yuyv"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 2 {

@@ -29,6 +29,10 @@ const (
 	Writable Events = unix.EPOLLOUT
 	Hangup   Events = unix.EPOLLHUP | unix.EPOLLRDHUP
 	Error    Events = unix.EPOLLERR
+
+	// edgeTriggered is for the loop's own timerfd only: sources must be
+	// level-triggered, or input a handler left unread would be lost.
+	edgeTriggered Events = unix.EPOLLET
 )
 
 // Source is one registered file descriptor.
@@ -90,7 +94,7 @@ func New() (*Loop, error) {
 		l.Close()
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	if _, err := l.AddFD(l.timerfd, Readable, l.timerReady); err != nil {
+	if _, err := l.AddFD(l.timerfd, Readable|edgeTriggered, l.timerReady); err != nil {
 		l.Close()
 		return nil, err
 	}

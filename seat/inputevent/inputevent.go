@@ -49,6 +49,10 @@ type PointerMotion struct {
 type PointerAbs struct {
 	Header
 	X, Y float64
+	// Output names the output the position is on (a window of the
+	// wayland backend); "" is the first output, where a tablet or
+	// touchscreen is mapped.
+	Output string
 }
 
 // Button is a pointer button with its evdev code (BTN_LEFT = 0x110), the

@@ -79,6 +79,9 @@ type Keymap struct {
 	Text string
 
 	keys map[uint32]keyInfo // by evdev code
+	// syms are the level-one keysym names by evdev code, for key
+	// bindings.
+	syms map[uint32]string
 }
 
 // Bytes is the keymap as wl_keyboard.keymap sends it: NUL-terminated.
@@ -168,6 +171,24 @@ func section(text, name string) (string, bool) {
 // modifier map, which is all vitrine needs to track modifiers. The text
 // itself is kept for clients.
 func Parse(text string) (*Keymap, error) {
+	k, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(k.keys) == 0 {
+		return nil, errors.New("no modifier_map: modifiers could not be tracked")
+	}
+	return k, nil
+}
+
+// ParseKeysyms reads a keymap whose modifier state vitrine is told
+// rather than tracks, such as a virtual keyboard's (zwp_virtual_keyboard_v1
+// sends modifiers itself, and wtype's keymaps have no modifier_map):
+// the key names and level-one keysyms must be there, the modifier map
+// may not be.
+func ParseKeysyms(text string) (*Keymap, error) { return parse(text) }
+
+func parse(text string) (*Keymap, error) {
 	clean := reComment.ReplaceAllString(text, "")
 	if !strings.Contains(clean, "xkb_keymap") {
 		return nil, errors.New("not a compiled XKB keymap (no xkb_keymap block)")
@@ -227,7 +248,7 @@ func Parse(text string) (*Keymap, error) {
 		}
 	}
 
-	k := &Keymap{Text: strings.TrimRight(text, "\x00"), keys: make(map[uint32]keyInfo)}
+	k := &Keymap{Text: strings.TrimRight(text, "\x00"), keys: make(map[uint32]keyInfo), syms: firstSym}
 	for _, m := range reModMap.FindAllStringSubmatch(sym, -1) {
 		mask, ok := realMods[strings.ToLower(m[1])]
 		if !ok {
@@ -283,11 +304,12 @@ func Parse(text string) (*Keymap, error) {
 		}
 		k.keys[c] = ki
 	}
-	if len(k.keys) == 0 {
-		return nil, errors.New("no modifier_map: modifiers could not be tracked")
-	}
 	return k, nil
 }
+
+// Keysym is the name of the level-one keysym of a key ("Tab", "q",
+// "BackSpace"), "" for a key the keymap does not have.
+func (k *Keymap) Keysym(evdevCode uint32) string { return k.syms[evdevCode] }
 
 // ModifierKey reports the real modifiers a key changes (0 if none).
 func (k *Keymap) ModifierKey(evdevCode uint32) uint32 { return k.keys[evdevCode].mods }

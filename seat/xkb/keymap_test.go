@@ -193,3 +193,46 @@ func TestKeymapFileSealed(t *testing.T) {
 		t.Fatal("sealed keymap memfd is writable")
 	}
 }
+
+// wtype writes keymaps like this one: its own keycodes, one keysym per
+// key, no modifier map (it sends modifiers itself).
+const wtypeStyleKeymap = `xkb_keymap {
+xkb_keycodes "(unnamed)" {
+minimum = 8;
+maximum = 11;
+<K1> = 9;
+<K2> = 10;
+};
+xkb_types "(unnamed)" { include "complete" };
+xkb_compatibility "(unnamed)" { include "complete" };
+xkb_symbols "(unnamed)" {
+key <K1> {[Tab]};
+key <K2> {[q]};
+};
+};
+`
+
+func TestParseKeysymsWithoutModifierMap(t *testing.T) {
+	if _, err := Parse(wtypeStyleKeymap); err == nil {
+		t.Fatal("Parse took a keymap without a modifier map; it cannot track modifiers with it")
+	}
+	k, err := ParseKeysyms(wtypeStyleKeymap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[uint32]string{1: "Tab", 2: "q", 3: ""} {
+		if got := k.Keysym(code); got != want {
+			t.Errorf("Keysym(%d) = %q, want %q", code, got, want)
+		}
+	}
+}
+
+func TestUSKeymapKeysyms(t *testing.T) {
+	k := USKeymap()
+	// Evdev codes: KEY_TAB, KEY_Q, KEY_BACKSPACE, KEY_F1, KEY_F12.
+	for code, want := range map[uint32]string{15: "Tab", 16: "q", 14: "BackSpace", 59: "F1", 88: "F12"} {
+		if got := k.Keysym(code); got != want {
+			t.Errorf("Keysym(%d) = %q, want %q", code, got, want)
+		}
+	}
+}

@@ -189,10 +189,13 @@ type Choice struct {
 	Modifier uint64
 }
 
-// Choose picks XRGB8888 in the compositor's most preferred tranche that
-// takes a linear buffer: the LINEAR modifier, or else INVALID (implicit
-// modifier, which for dumb, udmabuf and heap memory means linear).
-func Choose(fb FeedbackState) (Choice, error) {
+// Choose picks XRGB8888 from feedback: ChooseFormat(fb, FormatXRGB8888).
+func Choose(fb FeedbackState) (Choice, error) { return ChooseFormat(fb, FormatXRGB8888) }
+
+// ChooseFormat picks format with a linear modifier (or, failing that,
+// the implicit one) from the first tranche that offers it: tranches come
+// in the compositor's order of preference.
+func ChooseFormat(fb FeedbackState, format uint32) (Choice, error) {
 	for ti, tr := range fb.Tranches {
 		implicit := false
 		for _, idx := range tr.Indices {
@@ -200,7 +203,7 @@ func Choose(fb FeedbackState) (Choice, error) {
 				continue
 			}
 			e := fb.Table[idx]
-			if e.Format != FormatXRGB8888 {
+			if e.Format != format {
 				continue
 			}
 			switch e.Modifier {
@@ -211,18 +214,23 @@ func Choose(fb FeedbackState) (Choice, error) {
 			}
 		}
 		if implicit {
-			return Choice{Tranche: ti, Format: FormatXRGB8888, Modifier: ModInvalid}, nil
+			return Choice{Tranche: ti, Format: format, Modifier: ModInvalid}, nil
 		}
 	}
-	return Choice{}, fmt.Errorf("no tranche offers XR24 (XRGB8888) with a linear or implicit modifier (%d tranches, %d table entries)", len(fb.Tranches), len(fb.Table))
+	return Choice{}, fmt.Errorf("no tranche offers %s (%s) with a linear or implicit modifier (%d tranches, %d table entries)", FourCC(format), FormatName(format), len(fb.Tranches), len(fb.Table))
 }
 
-// ChooseFromModifiers does the same for version 3 compositors, which list
-// format/modifier pairs instead of sending feedback.
+// ChooseFromModifiers picks XRGB8888 for version 3 compositors, which
+// list format/modifier pairs instead of sending feedback.
 func ChooseFromModifiers(pairs []FormatModifier) (Choice, error) {
+	return ChooseFormatFromModifiers(pairs, FormatXRGB8888)
+}
+
+// ChooseFormatFromModifiers is ChooseFormat for version 3 compositors.
+func ChooseFormatFromModifiers(pairs []FormatModifier, format uint32) (Choice, error) {
 	implicit := false
 	for _, p := range pairs {
-		if p.Format != FormatXRGB8888 {
+		if p.Format != format {
 			continue
 		}
 		if p.Modifier == ModLinear {
@@ -233,9 +241,29 @@ func ChooseFromModifiers(pairs []FormatModifier) (Choice, error) {
 		}
 	}
 	if implicit {
-		return Choice{Tranche: -1, Format: FormatXRGB8888, Modifier: ModInvalid}, nil
+		return Choice{Tranche: -1, Format: format, Modifier: ModInvalid}, nil
 	}
-	return Choice{}, fmt.Errorf("compositor does not list XR24 (XRGB8888) with a linear or implicit modifier (%d pairs)", len(pairs))
+	return Choice{}, fmt.Errorf("compositor does not list %s (%s) with a linear or implicit modifier (%d pairs)", FourCC(format), FormatName(format), len(pairs))
+}
+
+// The formats dmabuf-client can draw (drm_fourcc.h).
+const (
+	FormatARGB8888 = 0x34325241 // AR24
+	FormatNV12     = 0x3231564e // NV12
+)
+
+// FormatName is the DRM name of the formats this package knows, else the
+// fourcc.
+func FormatName(f uint32) string {
+	switch f {
+	case FormatXRGB8888:
+		return "XRGB8888"
+	case FormatARGB8888:
+		return "ARGB8888"
+	case FormatNV12:
+		return "NV12"
+	}
+	return FourCC(f)
 }
 
 // FourCC renders a DRM format code, e.g. "XR24".

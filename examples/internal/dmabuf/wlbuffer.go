@@ -31,7 +31,16 @@ func (a *Allocator) Allocate(w, h int) (*window.Buffer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s: %w", a.Source.Kind(), a.Source.Device(), err)
 	}
-	wlb, err := a.create(d)
+	planes := []planeLayout{{offset: 0, stride: d.Stride}}
+	if a.Choice.Format == FormatNV12 {
+		// NV12 in the same dma-buf: luma rows, then interleaved
+		// chroma rows, each at half the XRGB stride (at least the
+		// width; the chroma of a row pair is a row of w bytes too).
+		// The XRGB-sized buffer holds both: (h + ceil(h/2)) half rows.
+		ys := d.Stride / 2
+		planes = []planeLayout{{offset: 0, stride: ys}, {offset: ys * h, stride: ys}}
+	}
+	wlb, err := a.create(d, planes)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -41,7 +50,22 @@ func (a *Allocator) Allocate(w, h int) (*window.Buffer, error) {
 		mode = "async"
 	}
 	a.Out.Printf("buffer width=%d height=%d stride=%d bytes=%d format=%s modifier=0x%x create=%s",
-		w, h, d.Stride, d.Size, FourCC(a.Choice.Format), a.Choice.Modifier, mode)
+		w, h, planes[0].stride, d.Size, FourCC(a.Choice.Format), a.Choice.Modifier, mode)
+	if a.Choice.Format == FormatNV12 {
+		// The pattern is drawn in RGB into system memory and
+		// converted into the dma-buf when the frame is done.
+		img := pattern.NewImage(w, h)
+		return &window.Buffer{
+			WL:       wlb,
+			Image:    img,
+			BeginCPU: d.BeginWrite,
+			EndCPU: func() error {
+				writeNV12(d.Pix, planes[0].stride, planes[1].offset, img)
+				return d.EndWrite()
+			},
+			Free: d.Close,
+		}, nil
+	}
 	return &window.Buffer{
 		WL:       wlb,
 		Image:    &pattern.Image{Pix: d.Pix, Stride: d.Stride, Width: w, Height: h},
@@ -51,14 +75,19 @@ func (a *Allocator) Allocate(w, h int) (*window.Buffer, error) {
 	}, nil
 }
 
-func (a *Allocator) create(d *Buf) (window.WLBuffer, error) {
+// planeLayout is where one plane of a buffer lies in its dma-buf.
+type planeLayout struct{ offset, stride int }
+
+func (a *Allocator) create(d *Buf, planes []planeLayout) (window.WLBuffer, error) {
 	params, err := a.Dmabuf.CreateParams()
 	if err != nil {
 		return nil, fmt.Errorf("create_params: %w", err)
 	}
 	mod := a.Choice.Modifier
-	if err := params.Add(uintptr(d.FD), 0, 0, uint32(d.Stride), uint32(mod>>32), uint32(mod)); err != nil {
-		return nil, fmt.Errorf("params add: %w", err)
+	for i, p := range planes {
+		if err := params.Add(uintptr(d.FD), uint32(i), uint32(p.offset), uint32(p.stride), uint32(mod>>32), uint32(mod)); err != nil {
+			return nil, fmt.Errorf("params add plane %d: %w", i, err)
+		}
 	}
 	res := &createResult{}
 	params.AddCreatedHandler(res)

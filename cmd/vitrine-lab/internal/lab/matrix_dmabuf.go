@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vitrine-wm/vitrine/cmd/vitrine-lab/internal/screencheck"
+	"github.com/vitrine-wm/vitrine/render"
 )
 
 // dmabufScenarios prove linux-dmabuf: direct scanout where the display imports the
@@ -30,10 +32,17 @@ func dmabufScenarios() []Scenario {
 			vitrineRun{tag: "quadrants", client: quadrants("vgem"), want: showQuadrants, path: scanoutPath}),
 	}
 	for _, d := range []string{"bochs", "virtio"} {
-		rows = append(rows, vitrineScenario("dmabuf-vgem-"+d+"-copy", []string{d}, "vgem",
-			vitrineRun{tag: "quadrants", client: quadrants("vgem"), want: showQuadrants, path: copyPath, refusal: refusal[d]},
-			vitrineRun{tag: "box", client: movingBox("vgem", 200), until: finalBoxLine, want: showFinalBox,
-				path: copyPath, refusal: refusal[d], damageRule: true}))
+		runs := []vitrineRun{
+			{tag: "quadrants", client: quadrants("vgem"), want: showQuadrants, path: copyPath, refusal: refusal[d]},
+			{tag: "box", client: movingBox("vgem", 200), until: finalBoxLine, want: showFinalBox,
+				path: copyPath, refusal: refusal[d], damageRule: true},
+		}
+		if d == "virtio" {
+			// NV12 through the copy path, in the same boot: vitrine
+			// converts it; virtio-gpu shows what it was sent.
+			runs = append(runs, vitrineRun{tag: "nv12", client: quadrants("vgem") + " --format nv12", want: showQuadrantsNV12, path: copyPath})
+		}
+		rows = append(rows, vitrineScenario("dmabuf-vgem-"+d+"-copy", []string{d}, "vgem", runs...))
 	}
 	for _, alloc := range []struct{ name, flag string }{{"udmabuf", "udmabuf"}, {"heap", "dma-heap"}} {
 		for _, d := range []string{"virtio", "bochs", "cirrus"} {
@@ -60,6 +69,20 @@ func dmabufScenarios() []Scenario {
 			vitrineRun{tag: "box", client: movingBox("vgem", 100), until: finalBoxLine, want: showFinalBox, path: copyPath, refusal: "ENODEV", mid: 3}),
 	)
 	return rows
+}
+
+// nv12Colors are the quadrant colours after dmabuf-client's NV12
+// encoding at size and render's decoding (the conversion's reference):
+// what vitrine must show, within ±1.
+func nv12Colors(size image.Point) [4]color.RGBA {
+	c := render.DefaultColorimetry(size.X, size.Y)
+	var out [4]color.RGBA
+	for i, q := range quadrantColors {
+		y, u, v := render.RGBToYUV(c, q.R, q.G, q.B)
+		r, g, b := render.YUVToRGB(c, y, u, v)
+		out[i] = color.RGBA{r, g, b, 0xff}
+	}
+	return out
 }
 
 // switchTopFrames is how many frames the shm client on top shows.

@@ -39,8 +39,9 @@ var (
 // screendump must be its quadrants at the new mode, and when the
 // monitor goes, that client must move to the first head and redraw at
 // its size. Then the first head's monitor is pulled while it is the
-// only one: vitrine must survive having no output and show the clients
-// again when it comes back. Last, the first monitor goes while the
+// only one: vitrine must survive having no display, keep the clients'
+// wl_output (a placeholder stands in: they see no change at all) and
+// show them again when it comes back. Last, the first monitor goes while the
 // second is there (both windows move to the second and redraw at its
 // size), comes back, and the second goes (they return). Throughout,
 // the first head's screendump is the quadrants pixel for pixel.
@@ -138,8 +139,8 @@ vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "head 0 size"
 t0=$(now)
 vitrine-lab guest-head virtio-dual:0 off || fail "unplug head 0"
 awaitin $log 'msg="output off" output=Virtual-1 ' 1 "vitrine removing Virtual-1"
-awaitin $log '^output-removed Virtual-1$' 1 "the client seeing Virtual-1 go"
-echo "unplug-only request-to-client-ms=$(( $(now) - t0 ))"
+awaitin $log 'msg="placeholder output" output=Virtual-1 ' 1 "a placeholder standing in for Virtual-1"
+echo "unplug-only request-to-placeholder-ms=$(( $(now) - t0 ))"
 sleep 1
 kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left"
 lab-screendump gone >/dev/null || fail "screendump gone"
@@ -147,7 +148,6 @@ frames=$(grep -c 'msg=frame' $log)
 t0=$(now)
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
 awaitin $log 'msg="output added" name=Virtual-1 ' 2 "vitrine adding Virtual-1 again"
-awaitin $log '^output-added Virtual-1 ' 2 "the client seeing Virtual-1 again"
 awaitin $log 'msg=frame' $((frames + 1)) "a frame on Virtual-1 again"
 echo "replug-only request-to-frame-ms=$(( $(now) - t0 ))"
 sleep %[1]s
@@ -167,7 +167,7 @@ sleep %[1]s
 lab-screendump moved virtio-dual:1 >/dev/null || fail "screendump moved"
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
 awaitin $log 'msg="output added" name=Virtual-1 ' 3 "vitrine adding Virtual-1 beside Virtual-2"
-awaitin $log '^output-added Virtual-1 ' 3 "the client seeing Virtual-1 beside Virtual-2"
+awaitin $log '^output-added Virtual-1 ' 2 "the client seeing Virtual-1 beside Virtual-2"
 vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
 awaitin $log 'msg="output off" output=Virtual-2 ' $c "vitrine removing Virtual-2 (unplug $c)"
 awaitin /tmp/second.log '^resized %[5]dx%[6]d$' 2 "the second client back on Virtual-1"
@@ -259,8 +259,8 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	for range cycles {
 		want = append(want, head1, "output-removed Virtual-2")
 	}
-	// Virtual-1 alone goes and comes back.
-	want = append(want, "surface-leave Virtual-1", "output-removed Virtual-1", head0, "surface-enter Virtual-1")
+	// Virtual-1 alone goes and comes back: a placeholder stands in, so
+	// the client sees nothing at all (same wl_output, same size).
 	// Virtual-1 goes while Virtual-2 is there, comes back, then
 	// Virtual-2 goes.
 	want = append(want, head1, "surface-leave Virtual-1", "output-removed Virtual-1", "surface-enter Virtual-2",
@@ -284,6 +284,12 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	// when unplugged (twice) and at exit.
 	if n := count(`msg="output added" name=Virtual-1 `); n != 3 {
 		problems = append(problems, fmt.Sprintf("vitrine added Virtual-1 %d times, want 3", n))
+	}
+	if n := count(`msg="placeholder output" output=Virtual-1 `); n != 1 {
+		problems = append(problems, fmt.Sprintf("vitrine stood a placeholder in for Virtual-1 %d times, want 1 (when it was alone and went)", n))
+	}
+	if n := count(`msg="output added" name=Virtual-1 .*replaces_placeholder=Virtual-1`); n != 1 {
+		problems = append(problems, fmt.Sprintf("Virtual-1 took the placeholder's place %d times, want 1", n))
 	}
 	if n := count(`msg="output off" output=Virtual-1 `); n != 3 {
 		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-1 off %d times, want 3 (two unplugs, exit)", n))
@@ -360,10 +366,13 @@ var onlyOutputCards = []string{"bochs", "cirrus"}
 
 // onlyOutputScenario takes the only connector of bochs and of cirrus
 // away and gives it back, with vitrine and shm-client --watch-outputs
-// fullscreen on it: vitrine must remove its only output, keep running
-// with none, and show the client's quadrants again, pixel-exact, when
-// the connector returns; the client sees the output's global go and
-// come back and its window leave and enter it.
+// fullscreen on it: vitrine must switch its only output off, keep
+// running, and show the client's quadrants again, pixel-exact, when the
+// connector returns; meanwhile a placeholder keeps the client's
+// wl_output, so the client sees no output go or come (only a new mode
+// if the connector comes back with another). Then cirrus boots with
+// its connector off: the client must start on the placeholder and
+// show, once the connector is on, fullscreen at its mode.
 //
 // These drivers have no hotplug interrupt, QEMU cannot unplug their
 // monitor, and their probe helpers do not poll: the connector is forced
@@ -402,7 +411,7 @@ t0=$(now)
 echo off >$conn/status || fail "force $name off"
 doorbell
 awaitin $log "msg=\"output off\" output=$name " 1 "vitrine removing $name ($tag)"
-awaitin $log "^output-removed $name\$" 1 "the client seeing $name go ($tag)"
+awaitin $log "msg=\"placeholder output\" output=$name " 1 "a placeholder standing in for $name ($tag)"
 echo "$tag-off-ms=$(( $(now) - t0 ))"
 sleep 1
 kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left ($tag)"
@@ -412,7 +421,6 @@ t0=$(now)
 echo detect >$conn/status || fail "$name back to detect"
 doorbell
 awaitin $log "msg=\"output added\" name=$name " 2 "vitrine adding $name again ($tag)"
-awaitin $log "^output-added $name " 2 "the client seeing $name again ($tag)"
 awaitin $log 'msg=frame' $((frames + 1)) "a frame on $name again ($tag)"
 echo "$tag-back-ms=$(( $(now) - t0 ))"
 sleep %[3]s
@@ -423,6 +431,34 @@ echo "$tag-exit=$?"
 grep -v 'msg=frame' $log | sed "s/^/$tag| /"
 `, i+1, d, settle)
 	}
+	// cirrus (card2) again, its connector off before vitrine starts: a
+	// kiosk booted before its screen.
+	fmt.Fprintf(&b, `tag=%[1]s
+card=card2
+conn=$(ls -d /sys/class/drm/$card-* | head -n 1)
+name=${conn##*/$card-}
+log=/tmp/$tag.log
+echo off >$conn/status || fail "force $name off before the start"
+vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+pid=$!
+awaitin $log "msg=\"placeholder output\" output=$name " 1 "a placeholder for $name ($tag)"
+awaitin $log '^first-frame ' 1 "the client's first frame on the placeholder ($tag)"
+sleep 1
+lab-screendump $tag-dark cirrus >/dev/null || fail "screendump $tag-dark"
+frames=$(grep -c 'msg=frame' $log)
+t0=$(now)
+echo detect >$conn/status || fail "$name back to detect"
+doorbell
+awaitin $log "msg=\"output added\" name=$name " 1 "vitrine lighting $name ($tag)"
+awaitin $log 'msg=frame' $((frames + 1)) "a frame on $name ($tag)"
+echo "$tag-on-ms=$(( $(now) - t0 ))"
+sleep %[2]s
+lab-screendump $tag-on cirrus >/dev/null || fail "screendump $tag-on"
+kill -TERM $pid
+wait $pid
+echo "$tag-exit=$?"
+grep -v 'msg=frame' $log | sed "s/^/$tag| /"
+`, onlyOutputBootTag, settle)
 	return Scenario{
 		Name:         "kms-hotplug-only-output",
 		Displays:     append([]string{"virtio-dual"}, onlyOutputCards...),
@@ -444,6 +480,9 @@ func onlyOutputCheck(_ *Env, res *Result, runErr error) error {
 		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 	}
 	problems = append(problems, failLines.FindAllString(out, -1)...)
+	if err := judgeBootWithoutDisplay(res, out); err != nil {
+		problems = append(problems, onlyOutputBootTag+": "+err.Error())
+	}
 	for _, tag := range onlyOutputCards {
 		start, back, err := judgeOnlyOutput(out, tag)
 		if err != nil {
@@ -472,6 +511,73 @@ func onlyOutputCheck(_ *Env, res *Result, runErr error) error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(nonFrameLines(out), 40)))
+	}
+	return nil
+}
+
+// onlyOutputBootTag tags the only-output row's start with the
+// connector off.
+const onlyOutputBootTag = "cirrus-boot"
+
+// addedSize is vitrine's "output added" line: name, width, height.
+var addedSize = regexp.MustCompile(`(?m)msg="output added" .*name=(\S+) .*size="?\((\d+),(\d+)\)`)
+
+// judgeBootWithoutDisplay checks the start with cirrus's connector off:
+// the client saw one output, the placeholder (PlaceholderMode's
+// 1920x1080: a forced-off connector reports no modes), drew its first
+// frame there, and, once the connector was on, was shown fullscreen at
+// the connector's mode without seeing an output come or go.
+func judgeBootWithoutDisplay(res *Result, out string) error {
+	tag := onlyOutputBootTag
+	var problems []string
+	vlog := tagged(out, tag)
+	joined := strings.Join(vlog, "\n")
+	if !regexp.MustCompile(`(?m)^` + tag + `-exit=0$`).MatchString(out) {
+		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
+	}
+	for _, l := range vlog {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
+			problems = append(problems, "vitrine logged: "+l)
+		}
+	}
+	m := regexp.MustCompile(`msg="placeholder output" output=(\S+) `).FindStringSubmatch(joined)
+	if m == nil {
+		return errors.New("no placeholder output at the start")
+	}
+	name := m[1]
+	if first, err := firstFrameSize(joined, ""); err != nil {
+		problems = append(problems, err.Error())
+	} else if first != image.Pt(1920, 1080) {
+		problems = append(problems, fmt.Sprintf("first frame %dx%d on the placeholder, want 1920x1080", first.X, first.Y))
+	}
+	var client []string
+	for _, l := range vlog {
+		if strings.HasPrefix(l, "output-") || strings.HasPrefix(l, "surface-") {
+			client = append(client, l)
+		}
+	}
+	want := []string{"output-added " + name + " 1920x1080", "surface-enter " + name}
+	if !slices.Equal(client, want) {
+		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
+	}
+	sizes := addedSize.FindAllStringSubmatch(joined, -1)
+	if len(sizes) != 1 || sizes[0][1] != name || !strings.Contains(joined, "replaces_placeholder="+name) {
+		problems = append(problems, fmt.Sprintf("want one \"output added\" line for %s replacing the placeholder, have %q", name, sizes))
+	} else {
+		w, _ := strconv.Atoi(sizes[0][2])
+		h, _ := strconv.Atoi(sizes[0][3])
+		if !slices.Contains(vlog, fmt.Sprintf("resized %dx%d", w, h)) {
+			problems = append(problems, fmt.Sprintf("%s lit at %dx%d but the client never redrew at that size", name, w, h))
+		}
+		if err := compareScreendump(res, tag+"-on", quadrantsImage(w, h, quadrantColors)); err != nil {
+			problems = append(problems, err.Error())
+		}
+		if err := differsFromScreendump(res, tag+"-dark", quadrantsImage(w, h, quadrantColors)); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
 	}
 	return nil
 }
@@ -506,19 +612,19 @@ func judgeOnlyOutput(out, tag string) (start, back image.Point, err error) {
 			client = append(client, l)
 		}
 	}
-	added := regexp.MustCompile(`^output-added ` + regexp.QuoteMeta(name) + ` (\d+)x(\d+)$`)
-	want := []string{fmt.Sprintf("output-added %s %dx%d", name, start.X, start.Y), "surface-enter " + name, "surface-leave " + name, "output-removed " + name, "output-added " + name + " WxH", "surface-enter " + name}
-	got := slices.Clone(client)
-	if len(got) == len(want) {
-		if m := added.FindStringSubmatch(got[4]); m != nil {
-			back.X, _ = strconv.Atoi(m[1])
-			back.Y, _ = strconv.Atoi(m[2])
-			got[4] = "output-added " + name + " WxH"
-		}
-	}
-	if !slices.Equal(got, want) {
-		back = image.Point{}
+	// A placeholder keeps the client's wl_output while the connector
+	// is off: it sees the output once, and its window enter it once.
+	want := []string{fmt.Sprintf("output-added %s %dx%d", name, start.X, start.Y), "surface-enter " + name}
+	if !slices.Equal(client, want) {
 		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
+	}
+	if !strings.Contains(joined, `msg="placeholder output" output=`+name+" ") {
+		problems = append(problems, "no placeholder stood in for "+name)
+	}
+	sizes := addedSize.FindAllStringSubmatch(joined, -1)
+	if len(sizes) == 2 && sizes[1][1] == name {
+		back.X, _ = strconv.Atoi(sizes[1][2])
+		back.Y, _ = strconv.Atoi(sizes[1][3])
 	}
 	// A connector back with another mode makes the client redraw at
 	// the new size.

@@ -30,11 +30,11 @@ vitrine| level=INFO msg="output added" name=%s description="virtio_gpu %s (RHT Q
 		b.WriteString(off("Virtual-2"))
 		b.WriteString("vitrine| output-removed Virtual-2\n")
 	}
-	b.WriteString("vitrine| surface-leave Virtual-1\n")
+	// Virtual-1 alone goes and comes back: the client sees nothing.
 	b.WriteString(off("Virtual-1"))
-	b.WriteString("vitrine| output-removed Virtual-1\n")
-	b.WriteString(on("Virtual-1", "1280x800"))
-	b.WriteString("vitrine| output-added Virtual-1 1280x800\nvitrine| surface-enter Virtual-1\n")
+	b.WriteString("vitrine| level=INFO msg=\"placeholder output\" output=Virtual-1 size=(1280,800) refresh_mhz=74994\n")
+	b.WriteString("vitrine| level=INFO msg=\"output on\" output=Virtual-1 mode=1280x800@74.994\n")
+	b.WriteString("vitrine| level=INFO msg=\"output added\" name=Virtual-1 size=(1280,800) refresh_mhz=74994 transform=normal replaces_placeholder=Virtual-1\n")
 	// Virtual-1 goes while Virtual-2 is there, comes back, Virtual-2 goes.
 	b.WriteString(on("Virtual-2", "1024x768"))
 	b.WriteString("vitrine| output-added Virtual-2 1024x768\n")
@@ -80,7 +80,10 @@ func TestJudgeHotplugOutput(t *testing.T) {
 	}{
 		{"a missed global_remove", "vitrine| output-removed Virtual-2\n", "", "the client saw"},
 		{"no leave for the unplugged output", "vitrine| surface-leave Virtual-1\n", "", "the client saw"},
-		{"a client that never saw the output back", "vitrine| output-added Virtual-1 1280x800\nvitrine| surface-enter Virtual-1\n", "", "the client saw"},
+		{"the client seeing the only output go", "replaces_placeholder=Virtual-1\n", "replaces_placeholder=Virtual-1\nvitrine| output-removed Virtual-1\n", "the client saw"},
+		{"the window leaving the only output", "replaces_placeholder=Virtual-1\n", "replaces_placeholder=Virtual-1\nvitrine| surface-leave Virtual-1\n", "the client saw"},
+		{"no placeholder", "msg=\"placeholder output\"", "msg=\"no placeholder\"", "placeholder in for Virtual-1 0 times"},
+		{"a new output instead of the placeholder", " replaces_placeholder=Virtual-1", "", "took the placeholder's place 0 times"},
 		{"a wrong mode", "vitrine| output-added Virtual-2 1024x768", "vitrine| output-added Virtual-2 1280x800", "the client saw"},
 		{"vitrine not lighting the output", `vitrine| level=INFO msg="output on" output=Virtual-2`, `vitrine| level=INFO msg="output on" output=Virtual-3`, "lit Virtual-2 3 times"},
 		{"the hidden client never redrawn", "vitrine| resized 1280x800\n", "", "the first client"},
@@ -118,18 +121,16 @@ func onlyOutputRun(tag, name, start, back string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s-connector=%s\n%s-off-ms=80\n%s-back-ms=240\n%s-exit=0\n", tag, name, tag, tag, tag)
 	line := func(format string, args ...any) { fmt.Fprintf(&b, tag+"| "+format+"\n", args...) }
+	size := func(mode string) string { return "(" + strings.Replace(mode, "x", ",", 1) + ")" }
 	line(`level=INFO msg="output on" output=%s mode=%s@60.004 crtc=36 atomic=true`, name, start)
-	line(`level=INFO msg="output added" name=%s size=(1,1)`, name)
+	line(`level=INFO msg="output added" name=%s size=%s`, name, size(start))
 	line("output-added %s %s", name, start)
 	line("surface-enter %s", name)
 	line("first-frame %s", start)
 	line(`level=INFO msg="output off" output=%s frames=2 scanouts=0 copied_bytes=12288000`, name)
-	line("surface-leave %s", name)
-	line("output-removed %s", name)
+	line(`level=INFO msg="placeholder output" output=%s size=%s`, name, size(start))
 	line(`level=INFO msg="output on" output=%s mode=%s@60.004 crtc=36 atomic=true`, name, back)
-	line(`level=INFO msg="output added" name=%s size=(1,1)`, name)
-	line("output-added %s %s", name, back)
-	line("surface-enter %s", name)
+	line(`level=INFO msg="output added" name=%s size=%s refresh_mhz=60004 transform=normal replaces_placeholder=%s`, name, size(back), name)
 	if back != start {
 		line("resized %s", back)
 	}
@@ -153,12 +154,13 @@ func TestJudgeOnlyOutput(t *testing.T) {
 	for _, tc := range []struct {
 		what, from, to, want string
 	}{
-		{"no global_remove", "bochs| output-removed Virtual-3\n", "", "the client saw"},
-		{"no leave", "bochs| surface-leave Virtual-3\n", "", "the client saw"},
-		{"never back", "bochs| output-added Virtual-3 1024x768\n", "", "the client saw"},
+		{"a global_remove", "bochs| first-frame 1280x800\n", "bochs| first-frame 1280x800\nbochs| output-removed Virtual-3\n", "the client saw"},
+		{"a leave", "bochs| first-frame 1280x800\n", "bochs| first-frame 1280x800\nbochs| surface-leave Virtual-3\n", "the client saw"},
+		{"a second wl_output", "bochs| first-frame 1280x800\n", "bochs| first-frame 1280x800\nbochs| output-added Virtual-3 1024x768\n", "the client saw"},
+		{"no placeholder", "msg=\"placeholder output\"", "msg=\"no placeholder\"", "no placeholder"},
 		{"not redrawn at the new mode", "bochs| resized 1024x768\n", "", "never redrew"},
 		{"vitrine not removing it", `bochs| level=INFO msg="output off" output=Virtual-3 frames=2 scanouts=0 copied_bytes=12288000`, "", "switched Virtual-3 off 1 times"},
-		{"vitrine not adding it back", "bochs| level=INFO msg=\"output added\" name=Virtual-3 size=(1,1)\nbochs| output-added Virtual-3 1024x768", "bochs| output-added Virtual-3 1024x768", "added Virtual-3 1 times"},
+		{"vitrine not adding it back", "bochs| level=INFO msg=\"output added\" name=Virtual-3 size=(1024,768)", "", "added Virtual-3 1 times"},
 		{"an error", "bochs-exit=0\n", "bochs-exit=0\nbochs| level=ERROR msg=\"rescan connectors\"\n", "vitrine logged"},
 		{"a crash", "bochs-exit=0", "bochs-exit=2", "did not exit 0"},
 		{"no stats", "bochs| stats:", "bochs| nostats:", "no stats line"},

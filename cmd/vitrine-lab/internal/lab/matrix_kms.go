@@ -42,6 +42,9 @@ type screenWant int
 const (
 	showQuadrants screenWant = iota // the quadrants pattern at the client's first-frame size
 	showFinalBox                    // the moving box where the client's final-box line puts it
+	// showQuadrantsNV12 is the quadrants as dmabuf-client --format nv12
+	// encodes them and render's reference decodes them, within ±1.
+	showQuadrantsNV12
 )
 
 // Which way a client's buffers reach the screen.
@@ -217,9 +220,12 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 
 	var want image.Image
 	frames := 0
+	tolerance := uint8(0)
 	switch r.want {
 	case showQuadrants:
 		want = quadrantsImage(size.X, size.Y, quadrantColors)
+	case showQuadrantsNV12:
+		want, tolerance = quadrantsImage(size.X, size.Y, nv12Colors(size)), 1
 	case showFinalBox:
 		box, n, err := finalBox(log)
 		if err != nil {
@@ -235,7 +241,7 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 		want = turnHalf(want)
 	}
 	if want != nil {
-		if err := compareScreendump(res, r.tag, want); err != nil {
+		if err := compareScreendumpWithin(res, r.tag, want, tolerance); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}

@@ -52,6 +52,12 @@ func screendumpPath(res *Result, name string) (string, error) {
 // compareScreendump wants screendump name to equal want exactly; on a
 // difference it saves the difference mask as NAME-diff.png beside it.
 func compareScreendump(res *Result, name string, want image.Image) error {
+	return compareScreendumpWithin(res, name, want, 0)
+}
+
+// compareScreendumpWithin is compareScreendump allowing each channel to
+// differ by tolerance.
+func compareScreendumpWithin(res *Result, name string, want image.Image, tolerance uint8) error {
 	path, err := screendumpPath(res, name)
 	if err != nil {
 		return err
@@ -60,7 +66,7 @@ func compareScreendump(res *Result, name string, want image.Image) error {
 	if err != nil {
 		return fmt.Errorf("screendump %s: %w", name, err)
 	}
-	d := screencheck.CompareImages(got, want, 0)
+	d := screencheck.CompareImages(got, want, tolerance)
 	if err := d.Err(); err != nil {
 		if d.Mask != nil {
 			screencheck.WritePNG(strings.TrimSuffix(path, ".png")+"-diff.png", d.Mask)
