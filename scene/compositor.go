@@ -109,6 +109,8 @@ type Compositor struct {
 	// top, above every toplevel; x11All every window with a surface.
 	x11Overlays []*toplevel
 	x11All      []*toplevel
+	// x11Bridge is the X window manager's selection bridge, if one runs.
+	x11Bridge X11SelectionBridge
 	clients     map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop

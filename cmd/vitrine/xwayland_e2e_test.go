@@ -383,3 +383,112 @@ func TestXwaylandOverrideRedirectAndClose(t *testing.T) {
 		t.Fatal("the client of a window without WM_DELETE_WINDOW was not killed on _NET_CLOSE_WINDOW")
 	}
 }
+
+// TestXwaylandSelections: text an X client owns as CLIPBOARD or PRIMARY
+// pastes in Wayland (wl-paste, both selections), and text copied in
+// Wayland (wl-copy) converts for an X client. Fails if either direction
+// gives anything but the exact text.
+func TestXwaylandSelections(t *testing.T) {
+	needXwayland(t)
+	need(t, "wl-copy", "wl-paste")
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	x, screen := xConn(t, display)
+	utf8 := internAtom(t, x, "UTF8_STRING")
+	targets := internAtom(t, x, "TARGETS")
+	clipboard := internAtom(t, x, "CLIPBOARD")
+	prop := internAtom(t, x, "VITRINE_TEST")
+	win, _ := xproto.NewWindowId(x)
+	xproto.CreateWindow(x, 0, win, screen.Root, 0, 0, 1, 1, 0, xproto.WindowClassInputOnly, screen.RootVisual, 0, nil)
+
+	// The X side: owns both selections and converts them on request.
+	texts := map[xproto.Atom]string{clipboard: "copied in X11: ünïcode ✓", xproto.AtomPrimary: "primary from X11"}
+	notified := make(chan xproto.SelectionNotifyEvent, 4)
+	go func() {
+		for {
+			ev, err := x.WaitForEvent()
+			if ev == nil && err == nil {
+				return
+			}
+			switch e := ev.(type) {
+			case xproto.SelectionRequestEvent:
+				reply := xproto.SelectionNotifyEvent{Time: e.Time, Requestor: e.Requestor, Selection: e.Selection, Target: e.Target, Property: e.Property}
+				switch e.Target {
+				case utf8:
+					s := texts[e.Selection]
+					xproto.ChangeProperty(x, xproto.PropModeReplace, e.Requestor, e.Property, utf8, 8, uint32(len(s)), []byte(s))
+				case targets:
+					buf := make([]byte, 8)
+					xgb.Put32(buf, uint32(targets))
+					xgb.Put32(buf[4:], uint32(utf8))
+					xproto.ChangeProperty(x, xproto.PropModeReplace, e.Requestor, e.Property, xproto.AtomAtom, 32, 2, buf)
+				default:
+					reply.Property = 0
+				}
+				xproto.SendEvent(x, false, e.Requestor, xproto.EventMaskNoEvent, string(reply.Bytes()))
+			case xproto.SelectionNotifyEvent:
+				notified <- e
+			}
+		}
+	}()
+	xproto.SetSelectionOwner(x, win, clipboard, xproto.TimeCurrentTime)
+	xproto.SetSelectionOwner(x, win, xproto.AtomPrimary, xproto.TimeCurrentTime)
+	xproto.GetInputFocus(x).Reply()
+
+	paste := func(args ...string) string {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			cmd := exec.Command("wl-paste", append([]string{"--no-newline"}, args...)...)
+			cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+c.runtime, "WAYLAND_DISPLAY="+c.display)
+			cmd.WaitDelay = time.Second
+			out, err := cmd.Output()
+			if err == nil && len(out) > 0 || time.Now().After(deadline) {
+				return string(out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if got := paste(); got != texts[clipboard] {
+		t.Errorf("wl-paste of X11's CLIPBOARD = %q, want %q", got, texts[clipboard])
+	}
+	if got := paste("--primary"); got != texts[xproto.AtomPrimary] {
+		t.Errorf("wl-paste --primary of X11's PRIMARY = %q, want %q", got, texts[xproto.AtomPrimary])
+	}
+
+	// The Wayland side copies; X converts.
+	const fromWayland = "copied in Wayland: ✓ ok"
+	// In the foreground, so that it is this test's child to stop.
+	cp := exec.Command("wl-copy", "--foreground", fromWayland)
+	cp.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+c.runtime, "WAYLAND_DISPLAY="+c.display)
+	if err := cp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cp.Process.Kill(); cp.Wait() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r, err := xproto.GetSelectionOwner(x, clipboard).Reply()
+		if err == nil && r.Owner != win && r.Owner != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("X11's CLIPBOARD did not change owner after wl-copy:\n%s", c.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	xproto.ConvertSelection(x, win, clipboard, utf8, prop, xproto.TimeCurrentTime)
+	select {
+	case e := <-notified:
+		if e.Property == 0 {
+			t.Fatalf("the conversion of the Wayland clipboard was refused:\n%s", c.log())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no SelectionNotify for the Wayland clipboard:\n%s", c.log())
+	}
+	r, err := xproto.GetProperty(x, true, win, prop, xproto.GetPropertyTypeAny, 0, 1<<16).Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.Value); got != fromWayland {
+		t.Errorf("X11 conversion of the Wayland clipboard = %q, want %q", got, fromWayland)
+	}
+}

@@ -17,6 +17,12 @@ type atoms struct {
 	wmS0                        xproto.Atom
 	netWMCMS0                   xproto.Atom
 	utf8String                  xproto.Atom
+	clipboard                   xproto.Atom
+	targets                     xproto.Atom
+	text                        xproto.Atom
+	incr                        xproto.Atom
+	vitrineClipboard            xproto.Atom
+	vitrinePrimary              xproto.Atom
 	netSupported                xproto.Atom
 	netSupportingWMCheck        xproto.Atom
 	netWMName                   xproto.Atom
@@ -50,6 +56,12 @@ func (a *atoms) named() []namedAtom {
 		{"WM_S0", &a.wmS0},
 		{"_NET_WM_CM_S0", &a.netWMCMS0},
 		{"UTF8_STRING", &a.utf8String},
+		{"CLIPBOARD", &a.clipboard},
+		{"TARGETS", &a.targets},
+		{"TEXT", &a.text},
+		{"INCR", &a.incr},
+		{"_VITRINE_CLIPBOARD", &a.vitrineClipboard},
+		{"_VITRINE_PRIMARY", &a.vitrinePrimary},
 		{"_NET_SUPPORTED", &a.netSupported},
 		{"_NET_SUPPORTING_WM_CHECK", &a.netSupportingWMCheck},
 		{"_NET_WM_NAME", &a.netWMName},

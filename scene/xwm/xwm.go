@@ -25,6 +25,7 @@ import (
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/composite"
 	"github.com/jezek/xgb/res"
+	"github.com/jezek/xgb/xfixes"
 	"github.com/jezek/xgb/xproto"
 
 	"github.com/vitrine-wm/vitrine/protocol"
@@ -40,6 +41,10 @@ type Scene interface {
 	Loop() *eventloop.Loop
 	AttachX11(pc *protocol.Client, id uint32, w scene.X11Window, override bool, geom image.Rectangle) (*scene.XWindow, error)
 	OnSurfaceCreated(pc *protocol.Client, f func(id uint32))
+	// The selection bridge (scene.X11SelectionBridge).
+	SetX11SelectionBridge(b scene.X11SelectionBridge)
+	SetX11Selection(pc *protocol.Client, kind scene.Selection, mimes []string)
+	ReadSelection(kind scene.Selection, mime string, fd int) bool
 }
 
 // Config is what Start needs.
@@ -80,6 +85,7 @@ type WM struct {
 	// out once a second.
 	idleCheck *eventloop.Timer
 	counting  bool
+	sel       selections
 }
 
 // Start connects to Xwayland in the background and manages its windows
@@ -92,6 +98,7 @@ func Start(cfg Config) {
 		cfg.CloseTimeout = 5 * time.Second
 	}
 	wm := &WM{cfg: cfg, log: cfg.Log.With("component", "xwm"), windows: map[xproto.Window]*window{}, unpaired: map[uint32]*window{}}
+	wm.sel.wm = wm
 	go wm.connect()
 }
 
@@ -160,6 +167,9 @@ func (wm *WM) handshake() (*setup, error) {
 	}
 	wm.announce(screen)
 	wm.rootCursor()
+	if err := wm.sel.setup(screen); err != nil {
+		return nil, fmt.Errorf("X selections (XFixes): %w", err)
+	}
 	// Owning the ICCCM manager selection is what Xwayland waits for
 	// before it accepts X clients on its listening sockets.
 	xproto.SetSelectionOwner(x, wm.check, wm.atoms.wmS0, xproto.TimeCurrentTime)
@@ -170,7 +180,7 @@ func (wm *WM) handshake() (*setup, error) {
 	}
 	st := &setup{}
 	for _, id := range tree.Children {
-		if id == wm.check {
+		if wm.own(id) {
 			continue
 		}
 		a, err1 := xproto.GetWindowAttributes(x, id).Reply()
@@ -234,6 +244,7 @@ func (wm *WM) ready(st *setup) {
 		return
 	}
 	wm.cfg.Scene.OnSurfaceCreated(wm.cfg.Client, wm.surfaceCreated)
+	wm.cfg.Scene.SetX11SelectionBridge(&wm.sel)
 	wm.idleCheck = wm.cfg.Scene.Loop().NewTimer(wm.countClients)
 	for _, e := range st.existing {
 		w := wm.add(e.id, e.override, e.geom)
@@ -301,6 +312,8 @@ func (wm *WM) connectionClosed() {
 	if wm.cfg.Client.Alive() {
 		wm.cfg.Scene.OnSurfaceCreated(wm.cfg.Client, nil)
 	}
+	wm.cfg.Scene.SetX11SelectionBridge(nil)
+	wm.sel.dropAll()
 	for _, w := range wm.windows {
 		w.forget()
 	}
@@ -322,7 +335,7 @@ func (wm *WM) handle(ev xgb.Event, xerr xgb.Error) {
 	}
 	switch e := ev.(type) {
 	case xproto.CreateNotifyEvent:
-		if e.Parent == wm.root && e.Window != wm.check {
+		if e.Parent == wm.root && !wm.own(e.Window) {
 			wm.add(e.Window, e.OverrideRedirect, image.Rect(int(e.X), int(e.Y), int(e.X)+int(e.Width), int(e.Y)+int(e.Height)))
 		}
 	case xproto.DestroyNotifyEvent:
@@ -371,8 +384,17 @@ func (wm *WM) handle(ev xgb.Event, xerr xgb.Error) {
 		}
 	case xproto.ClientMessageEvent:
 		wm.clientMessage(e)
+	case xfixes.SelectionNotifyEvent:
+		wm.sel.ownerChanged(e)
+	case xproto.SelectionRequestEvent:
+		wm.sel.request(e)
+	case xproto.SelectionNotifyEvent:
+		wm.sel.converted(e)
 	}
 }
+
+// own says whether a window is one of the window manager's own.
+func (wm *WM) own(id xproto.Window) bool { return id == wm.check || id == wm.sel.win }
 
 func (wm *WM) add(id xproto.Window, override bool, geom image.Rectangle) *window {
 	if w := wm.windows[id]; w != nil {
