@@ -111,7 +111,7 @@ type Compositor struct {
 	x11All      []*toplevel
 	// x11Bridge is the X window manager's selection bridge, if one runs.
 	x11Bridge X11SelectionBridge
-	clients     map[*protocol.Client]*clientState
+	clients   map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop
 	pingAfter time.Duration
