@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"image"
 	"os"
@@ -490,5 +491,64 @@ func TestXwaylandSelections(t *testing.T) {
 	}
 	if got := string(r.Value); got != fromWayland {
 		t.Errorf("X11 conversion of the Wayland clipboard = %q, want %q", got, fromWayland)
+	}
+}
+
+// TestXtermClipboardBothWays: text xterm copies (OSC 52, which xterm
+// turns into owning CLIPBOARD) pastes in Wayland (wl-paste), and text
+// copied in Wayland (wl-copy) is what xterm pastes (an OSC 52 query
+// answered from CLIPBOARD, read by a script in a second xterm). Fails if
+// either direction gives anything but the exact text.
+func TestXtermClipboardBothWays(t *testing.T) {
+	needXwayland(t)
+	need(t, "wl-copy", "wl-paste", "python3")
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	const fromXterm, toXterm = "copied in xterm ✓", "pasted in xterm ✓"
+	set := base64.StdEncoding.EncodeToString([]byte(fromXterm))
+	c.xClient(t, display, "xterm", "-xrm", "XTerm*allowWindowOps: true", "-e", "sh", "-c", `printf '\033]52;c;`+set+`\007'; exec sleep 60`)
+	c.waitLog(t, `X11 window shown`, 10*time.Second)
+	wlEnv := append(os.Environ(), "XDG_RUNTIME_DIR="+c.runtime, "WAYLAND_DISPLAY="+c.display)
+	paste := func(want string) string {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			cmd := exec.Command("wl-paste", "--no-newline")
+			cmd.Env, cmd.WaitDelay = wlEnv, time.Second
+			out, _ := cmd.Output()
+			if string(out) == want || time.Now().After(deadline) {
+				return string(out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if got := paste(fromXterm); got != fromXterm {
+		t.Fatalf("wl-paste after xterm copied = %q, want %q", got, fromXterm)
+	}
+
+	cp := exec.Command("wl-copy", "--foreground", toXterm)
+	cp.Env = wlEnv
+	if err := cp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cp.Process.Kill(); cp.Wait() }()
+	if got := paste(toXterm); got != toXterm {
+		t.Fatalf("wl-paste after wl-copy = %q, want %q", got, toXterm)
+	}
+	out := filepath.Join(t.TempDir(), "pasted")
+	script, _ := filepath.Abs("testdata/osc52-read.py")
+	reader := c.xClient(t, display, "xterm", "-xrm", "XTerm*allowWindowOps: true", "-e", "python3", script, out)
+	exited := make(chan error, 1)
+	go func() { exited <- reader.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("xterm's OSC 52 query got no answer within 10 s:\n%s", c.log())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("xterm's clipboard reader wrote nothing: %v", err)
+	}
+	if got := string(b); got != toXterm {
+		t.Fatalf("xterm pasted %q, want %q", got, toXterm)
 	}
 }
