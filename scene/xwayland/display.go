@@ -35,8 +35,16 @@ func (d *display) Name() string { return ":" + strconv.Itoa(d.number) }
 
 // openDisplay takes the first free display number from first on.
 func openDisplay(first int) (*display, error) {
-	if err := os.MkdirAll(socketDir, 0o1777); err != nil {
-		return nil, fmt.Errorf("create %s: %w", socketDir, err)
+	if _, err := os.Lstat(socketDir); errors.Is(err, os.ErrNotExist) {
+		// Every user's X servers put sockets there: world-writable and
+		// sticky, whatever the umask, as X servers make it.
+		if err := os.Mkdir(socketDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create %s: %w", socketDir, err)
+		} else if err == nil {
+			if err := os.Chmod(socketDir, 0o777|os.ModeSticky); err != nil {
+				return nil, fmt.Errorf("chmod %s: %w", socketDir, err)
+			}
+		}
 	}
 	var errs []error
 	for n := first; n < first+maxDisplay; n++ {
