@@ -50,13 +50,17 @@ type XWindow struct {
 	geom image.Rectangle
 	// sent is the last Configure, so layout passes that change nothing
 	// send nothing.
-	sent         image.Rectangle
-	sentFull     bool
-	sentActive   bool
-	sentOnce     bool
-	gone         bool
-	wantFull     bool
-	parentWindow *XWindow
+	sent       image.Rectangle
+	sentFull   bool
+	sentActive bool
+	sentOnce   bool
+	gone       bool
+	wantFull   bool
+	wantMax    bool
+	// floating: the window keeps its own size, centred, instead of
+	// filling the output in the kiosk layout (splash screens, dialogs
+	// without WM_TRANSIENT_FOR, fixed-size windows).
+	floating bool
 }
 
 // ErrNoSurface says the id names no wl_surface of that client (yet: the
@@ -155,6 +159,41 @@ func (x *XWindow) SetFullscreen(on bool) {
 	x.wantFull = on
 	if !x.gone {
 		x.t.reconfigure()
+	}
+}
+
+// SetMaximized records _NET_WM_STATE_MAXIMIZED_*; as for fullscreen,
+// the layout decides and the window manager hears it as Configure.
+func (x *XWindow) SetMaximized(on bool) {
+	x.wantMax = on
+	if !x.gone {
+		x.t.reconfigure()
+	}
+}
+
+// SetFloating keeps the window at its own size, centred on its output
+// (or, with a parent, on the parent), instead of filling it.
+func (x *XWindow) SetFloating(on bool) {
+	if x.gone || x.override || x.floating == on {
+		return
+	}
+	x.floating = on
+	if x.xs.mapped {
+		x.c.relayout()
+	}
+	x.t.reconfigure()
+}
+
+// SetSizeHints is WM_NORMAL_HINTS' minimum and maximum size (0: none),
+// kept as an xdg_toplevel's are, for layouts that size windows.
+func (x *XWindow) SetSizeHints(minSize, maxSize image.Point) {
+	if x.gone {
+		return
+	}
+	x.t.pendingMin, x.t.pendingMax = minSize, maxSize
+	if maxSize.X > 0 && minSize.X > maxSize.X || maxSize.Y > 0 && minSize.Y > maxSize.Y {
+		// X does not forbid it; the xdg rule would fail a commit.
+		x.t.pendingMax = image.Point{}
 	}
 }
 

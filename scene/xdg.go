@@ -507,7 +507,7 @@ func (t *toplevel) shownParent() *toplevel {
 // fills reports whether t covers its output in the kiosk layout: every
 // toplevel but a dialog does, whatever it asked for.
 func (t *toplevel) fills() bool {
-	return t.shownParent() == nil && (t.x11 == nil || !t.x11.override)
+	return t.shownParent() == nil && (t.x11 == nil || !t.x11.override && !t.x11.floating)
 }
 
 func (t *toplevel) SetTitle(_ *xdg.Toplevel, title string) error {

@@ -552,3 +552,58 @@ func TestXtermClipboardBothWays(t *testing.T) {
 		t.Fatalf("xterm pasted %q, want %q", got, toXterm)
 	}
 }
+
+// TestXwaylandKioskSplashCentred: in the kiosk layout an ordinary X
+// window fills the output, and a splash screen (_NET_WM_WINDOW_TYPE)
+// keeps its own size, centred above it. Fails if the splash is
+// stretched or misplaced, or the ordinary window does not fill.
+func TestXwaylandKioskSplashCentred(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	x, screen := xConn(t, display)
+	window := func(pixel uint32, w, h int, types ...xproto.Atom) xproto.Window {
+		id, _ := xproto.NewWindowId(x)
+		xproto.CreateWindow(x, screen.RootDepth, id, screen.Root, 0, 0, uint16(w), uint16(h), 0, xproto.WindowClassInputOutput, screen.RootVisual, xproto.CwBackPixel, []uint32{pixel})
+		if len(types) > 0 {
+			buf := make([]byte, 4*len(types))
+			for i, a := range types {
+				xgb.Put32(buf[4*i:], uint32(a))
+			}
+			xproto.ChangeProperty(x, xproto.PropModeReplace, id, internAtom(t, x, "_NET_WM_WINDOW_TYPE"), xproto.AtomAtom, 32, uint32(len(types)), buf)
+		}
+		xproto.MapWindow(x, id)
+		return id
+	}
+	green, blue := [3]uint8{0, 0xff, 0}, [3]uint8{0, 0, 0xff}
+	main := window(0x00ff00, 300, 200)
+	c.waitLog(t, fmt.Sprintf(`X11 window shown.* window=%d `, main), 5*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		img := c.screenshot()
+		if rgb(img.At(0, 0)) == green && rgb(img.At(639, 479)) == green {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ordinary X window does not fill the output: corners %v %v", rgb(img.At(0, 0)), rgb(img.At(639, 479)))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	window(0x0000ff, 200, 100, internAtom(t, x, "_NET_WM_WINDOW_TYPE_SPLASH"))
+	want := image.Rect(220, 190, 420, 290) // 200x100 centred on 640x480
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		img := c.screenshot()
+		ok := rgb(img.At(want.Min.X, want.Min.Y)) == blue && rgb(img.At(want.Max.X-1, want.Max.Y-1)) == blue &&
+			rgb(img.At(want.Min.X-1, want.Min.Y)) == green && rgb(img.At(want.Max.X, want.Max.Y-1)) == green &&
+			rgb(img.At(want.Min.X, want.Min.Y-1)) == green && rgb(img.At(want.Min.X, want.Max.Y)) == green
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("splash not shown at %v over the filling window: corners %v %v, outside %v %v\n%s", want,
+				rgb(img.At(want.Min.X, want.Min.Y)), rgb(img.At(want.Max.X-1, want.Max.Y-1)), rgb(img.At(want.Min.X-1, want.Min.Y)), rgb(img.At(want.Max.X, want.Max.Y-1)), c.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

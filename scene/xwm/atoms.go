@@ -38,6 +38,7 @@ type atoms struct {
 	netWMWindowTypeDialog       xproto.Atom
 	netWMWindowTypeUtility      xproto.Atom
 	netWMWindowTypeSplash       xproto.Atom
+	netWMWindowTypeToolbar      xproto.Atom
 	netWMWindowTypeMenu         xproto.Atom
 	netWMWindowTypeDropdownMenu xproto.Atom
 	netWMWindowTypePopupMenu    xproto.Atom
@@ -77,6 +78,7 @@ func (a *atoms) named() []namedAtom {
 		{"_NET_WM_WINDOW_TYPE_DIALOG", &a.netWMWindowTypeDialog},
 		{"_NET_WM_WINDOW_TYPE_UTILITY", &a.netWMWindowTypeUtility},
 		{"_NET_WM_WINDOW_TYPE_SPLASH", &a.netWMWindowTypeSplash},
+		{"_NET_WM_WINDOW_TYPE_TOOLBAR", &a.netWMWindowTypeToolbar},
 		{"_NET_WM_WINDOW_TYPE_MENU", &a.netWMWindowTypeMenu},
 		{"_NET_WM_WINDOW_TYPE_DROPDOWN_MENU", &a.netWMWindowTypeDropdownMenu},
 		{"_NET_WM_WINDOW_TYPE_POPUP_MENU", &a.netWMWindowTypePopupMenu},

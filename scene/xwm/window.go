@@ -35,6 +35,7 @@ type window struct {
 	acceptsFocus      bool
 	minSize, maxSize  image.Point
 	wantFullscreen    bool
+	wantMaximized     bool
 	// sent is the geometry last given with ConfigureWindow.
 	sent     image.Rectangle
 	sentOnce bool
@@ -94,7 +95,11 @@ func (w *window) pair(id uint32) {
 	if w.wantFullscreen {
 		xw.SetFullscreen(true)
 	}
+	if w.wantMaximized {
+		xw.SetMaximized(true)
+	}
 	w.applyTransient()
+	w.applyHints()
 	if !w.override {
 		wm.log.Info("X11 window shown", "window", w.id, "title", w.title(), "class", w.class, "geometry", w.geom.String(), "types", len(w.types))
 	} else {
@@ -190,7 +195,9 @@ func (w *window) configureRequest(e xproto.ConfigureRequestEvent) {
 	if e.ValueMask&xproto.ConfigWindowHeight != 0 {
 		want.Max.Y = want.Min.Y + max(int(e.Height), 1)
 	}
-	if w.xw != nil && w.sentOnce && !w.override {
+	// A floating window keeps its own size: granted, and the layout
+	// centres it again once its buffer has the new size.
+	if w.xw != nil && w.sentOnce && !w.override && !w.floats() {
 		w.configureWindow(w.sent, true)
 		w.syntheticConfigureNotify(w.sent)
 		return
@@ -293,6 +300,36 @@ func (w *window) Close() {
 	w.killTimer.SetAfter(wm.cfg.CloseTimeout)
 }
 
+// floats says whether the window keeps its own size rather than fill
+// the output: splash screens, dialogs, utility windows and toolbars, and
+// windows whose size hints fix their size.
+func (w *window) floats() bool {
+	a := &w.wm.atoms
+	for _, t := range w.types {
+		switch t {
+		case a.netWMWindowTypeDialog, a.netWMWindowTypeUtility, a.netWMWindowTypeSplash, a.netWMWindowTypeToolbar:
+			return true
+		}
+	}
+	return w.minSize.X > 0 && w.minSize == w.maxSize
+}
+
+// applyHints passes the size hints and window type to the scene.
+func (w *window) applyHints() {
+	if w.xw == nil {
+		return
+	}
+	w.xw.SetSizeHints(w.minSize, w.maxSize)
+	w.xw.SetFloating(w.floats())
+}
+
+func (w *window) setWantMaximized(on bool) {
+	w.wantMaximized = on
+	if w.xw != nil {
+		w.xw.SetMaximized(on)
+	}
+}
+
 func (w *window) setWantFullscreen(on bool) {
 	w.wantFullscreen = on
 	if w.xw != nil {
@@ -358,6 +395,7 @@ func (w *window) applyProperty(p xproto.Atom, r *xproto.GetPropertyReply) {
 				w.maxSize = image.Pt(int(int32(v[7])), int(int32(v[8])))
 			}
 		}
+		w.applyHints()
 	case xproto.AtomWmHints:
 		// flags, input, ...: a window that says it takes no input gets
 		// only WM_TAKE_FOCUS.
@@ -368,8 +406,11 @@ func (w *window) applyProperty(p xproto.Atom, r *xproto.GetPropertyReply) {
 		w.protocols = atomList(r)
 	case a.netWMWindowType:
 		w.types = atomList(r)
+		w.applyHints()
 	case a.netWMState:
-		w.wantFullscreen = slices.Contains(atomList(r), a.netWMStateFullscreen)
+		states := atomList(r)
+		w.wantFullscreen = slices.Contains(states, a.netWMStateFullscreen)
+		w.wantMaximized = slices.Contains(states, a.netWMStateMaximizedV) && slices.Contains(states, a.netWMStateMaximizedH)
 	}
 }
 

@@ -428,9 +428,11 @@ func (wm *WM) clientMessage(e xproto.ClientMessageEvent) {
 		}
 		// data: action (0 remove, 1 add, 2 toggle), two properties.
 		for _, p := range d[1:3] {
-			if xproto.Atom(p) == a.netWMStateFullscreen {
-				on := d[0] == 1 || d[0] == 2 && !w.wantFullscreen
-				w.setWantFullscreen(on)
+			switch xproto.Atom(p) {
+			case a.netWMStateFullscreen:
+				w.setWantFullscreen(d[0] == 1 || d[0] == 2 && !w.wantFullscreen)
+			case a.netWMStateMaximizedV, a.netWMStateMaximizedH:
+				w.setWantMaximized(d[0] == 1 || d[0] == 2 && !w.wantMaximized)
 			}
 		}
 	case a.netActiveWindow:
