@@ -10,9 +10,9 @@ import (
 	"github.com/vitrine-wm/vitrine/scene/xwm"
 )
 
-// startXwayland sets up the X display for --xwayland (nil for off, or
-// for auto without Xwayland installed) and exports DISPLAY so that
-// clients vitrine starts find it.
+// startXwayland sets up the X display for --xwayland: nil for off, and
+// for auto where Xwayland is not installed or no display is free. The
+// command vitrine runs gets the display as DISPLAY (childProcess).
 func startXwayland(mode string, log *slog.Logger, comp *scene.Compositor, srv *protocol.Server) (*xwayland.Server, error) {
 	if mode == "off" {
 		return nil, nil
@@ -20,7 +20,9 @@ func startXwayland(mode string, log *slog.Logger, comp *scene.Compositor, srv *p
 	binary := "Xwayland"
 	if _, err := xwayland.LookBinary(binary); err != nil {
 		if mode == "auto" {
-			log.Warn("X11 clients disabled", "why", err.Error())
+			// Optional in auto: one line at info level, so that the
+			// machines without X11 on purpose see no warning.
+			log.Info("X11 clients disabled", "why", err.Error())
 			return nil, nil
 		}
 		return nil, err
