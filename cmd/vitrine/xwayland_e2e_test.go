@@ -17,6 +17,8 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
+
+	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 )
 
 // The X11 tests run real xterm through vitrine's Xwayland (Debian's
@@ -606,4 +608,76 @@ func TestXwaylandKioskSplashCentred(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestXtermPointerSelectsPrimary: a virtual pointer's double-click
+// reaches xterm through Xwayland's wl_pointer at the right place (the X
+// window's position agrees with where vitrine shows it), xterm selects
+// the word under it as PRIMARY, and a Wayland client pastes it. Fails
+// if pointer events do not reach X, land elsewhere (another word or
+// none), or the selection does not cross.
+func TestXtermPointerSelectsPrimary(t *testing.T) {
+	needXwayland(t)
+	need(t, "wl-paste")
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	// Word two starts at column 9; xterm's default font here is the
+	// 6x13 "fixed", with a 2 pixel border.
+	c.xClient(t, display, "xterm", "-bg", "#ff0000", "-e", "sh", "-c", `printf 'firstword SELECTED last\n'; exec sleep 60`)
+	c.waitLog(t, `X11 window shown`, 10*time.Second)
+	c.waitRed(t, 0.9, 10*time.Second)
+
+	h, err := protocoltest.Dial(c.socketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := bind(h, g, reg, "zwlr_virtual_pointer_manager_v1", 2)
+	ptr := h.NewID()
+	h.Send(mgr, 0, uint32(0), ptr) // create_virtual_pointer(seat: null)
+	const motionAbsolute, button, frame = 1, 2, 4
+	const btnLeft = 0x110
+	x, y := 2+12*6+3, 2+6 // inside "SELECTED"
+	ms := uint32(1000)
+	doubleClick := func() {
+		for _, at := range [][2]int{{300, 300}, {x, y}} {
+			ms += 20
+			h.Send(ptr, motionAbsolute, ms, uint32(at[0]), uint32(at[1]), uint32(640), uint32(480))
+			h.Send(ptr, frame)
+		}
+		for range 2 {
+			ms += 40
+			h.Send(ptr, button, ms, uint32(btnLeft), uint32(1))
+			h.Send(ptr, frame)
+			ms += 40
+			h.Send(ptr, button, ms, uint32(btnLeft), uint32(0))
+			h.Send(ptr, frame)
+		}
+		if err := h.Roundtrip(3 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first virtual pointer gives the seat a pointer, which
+	// Xwayland binds once it hears of it: until then clicks are lost,
+	// so the double-click is repeated (it selects the same word).
+	deadline := time.Now().Add(10 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		doubleClick()
+		for range 5 {
+			cmd := exec.Command("wl-paste", "--primary", "--no-newline")
+			cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+c.runtime, "WAYLAND_DISPLAY="+c.display)
+			cmd.WaitDelay = time.Second
+			out, _ := cmd.Output()
+			if got = string(out); got == "SELECTED" {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	t.Fatalf("wl-paste --primary after a double-click on xterm's word = %q, want %q\n%s", got, "SELECTED", c.log())
 }
