@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	stdlog "log"
 	"log/slog"
 	"net"
+	"strings"
+
+	"github.com/jezek/xgb"
 
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/scene"
@@ -27,6 +32,10 @@ func startXwayland(mode string, log *slog.Logger, comp *scene.Compositor, srv *p
 		}
 		return nil, err
 	}
+	// xgb prints to stderr what is routine for the window manager's
+	// connection (no X authority needed, EOF when Xwayland stops); it
+	// goes to the log at debug level instead.
+	xgb.Logger = stdlog.New(debugWriter{log}, "", 0)
 	var x *xwayland.Server
 	x, err := xwayland.New(xwayland.Config{
 		Log:     log,
@@ -45,4 +54,13 @@ func startXwayland(mode string, log *slog.Logger, comp *scene.Compositor, srv *p
 		return nil, err
 	}
 	return x, nil
+}
+
+// debugWriter logs each write as one debug record of the X11 window
+// manager's library.
+type debugWriter struct{ log *slog.Logger }
+
+func (w debugWriter) Write(p []byte) (int, error) {
+	w.log.Log(context.Background(), slog.LevelDebug, "xgb", "line", strings.TrimSpace(string(p)))
+	return len(p), nil
 }

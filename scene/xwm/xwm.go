@@ -85,6 +85,10 @@ type WM struct {
 	// out once a second.
 	idleCheck *eventloop.Timer
 	counting  bool
+	// idleEvery is the pause before the next count: it doubles up to a
+	// minute while windowless clients stay, so a daemon that never makes
+	// a window costs a wake-up a minute, not one a second.
+	idleEvery time.Duration
 	sel       selections
 }
 
@@ -254,6 +258,7 @@ func (wm *WM) ready(st *setup) {
 	if wm.cfg.Idle != nil {
 		// Not at once: the client that started Xwayland may still wait
 		// in the listening socket's backlog, uncounted.
+		wm.idleEvery = time.Second
 		wm.idleCheck.SetAfter(time.Second)
 	}
 }
@@ -261,6 +266,7 @@ func (wm *WM) ready(st *setup) {
 // maybeIdle starts counting clients when the last window is gone.
 func (wm *WM) maybeIdle() {
 	if len(wm.windows) == 0 && wm.cfg.Idle != nil && !wm.closed && !wm.counting && !wm.idleCheck.Armed() {
+		wm.idleEvery = time.Second
 		wm.countClients()
 	}
 }
@@ -295,7 +301,8 @@ func (wm *WM) countClients() {
 				wm.cfg.Idle()
 				return
 			}
-			wm.idleCheck.SetAfter(time.Second)
+			wm.idleCheck.SetAfter(wm.idleEvery)
+			wm.idleEvery = min(2*wm.idleEvery, time.Minute)
 		})
 	}()
 }
