@@ -681,3 +681,42 @@ func TestXtermPointerSelectsPrimary(t *testing.T) {
 	}
 	t.Fatalf("wl-paste --primary after a double-click on xterm's word = %q, want %q\n%s", got, "SELECTED", c.log())
 }
+
+// TestXwaylandKioskTransientDialog: an X window with WM_TRANSIENT_FOR
+// is a dialog: its own size, centred above the window it belongs to,
+// which fills the output. Fails if the dialog fills, is misplaced, or
+// is hidden below its parent.
+func TestXwaylandKioskTransientDialog(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	x, screen := xConn(t, display)
+	create := func(pixel uint32, w, h int) xproto.Window {
+		id, _ := xproto.NewWindowId(x)
+		xproto.CreateWindow(x, screen.RootDepth, id, screen.Root, 0, 0, uint16(w), uint16(h), 0, xproto.WindowClassInputOutput, screen.RootVisual, xproto.CwBackPixel, []uint32{pixel})
+		return id
+	}
+	parent := create(0x00ff00, 300, 200)
+	xproto.MapWindow(x, parent)
+	c.waitLog(t, fmt.Sprintf(`X11 window shown.* window=%d `, parent), 5*time.Second)
+	dialog := create(0xff00ff, 120, 80)
+	buf := make([]byte, 4)
+	xgb.Put32(buf, uint32(parent))
+	xproto.ChangeProperty(x, xproto.PropModeReplace, dialog, xproto.AtomWmTransientFor, xproto.AtomWindow, 32, 1, buf)
+	xproto.MapWindow(x, dialog)
+	green, magenta := [3]uint8{0, 0xff, 0}, [3]uint8{0xff, 0, 0xff}
+	want := image.Rect(260, 200, 380, 280)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		img := c.screenshot()
+		in1, in2 := rgb(img.At(want.Min.X, want.Min.Y)), rgb(img.At(want.Max.X-1, want.Max.Y-1))
+		out1, out2, corner := rgb(img.At(want.Min.X-1, want.Min.Y)), rgb(img.At(want.Max.X, want.Max.Y)), rgb(img.At(0, 0))
+		if in1 == magenta && in2 == magenta && out1 == green && out2 == green && corner == green {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dialog not at %v above its filling parent: inside %v %v, outside %v %v, corner %v\n%s", want, in1, in2, out1, out2, corner, c.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
