@@ -19,6 +19,7 @@ import (
 	"github.com/jezek/xgb/xproto"
 
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
+	"github.com/vitrine-wm/vitrine/seat/xkb"
 )
 
 // The X11 tests run real xterm through vitrine's Xwayland (Debian's
@@ -719,4 +720,112 @@ func TestXwaylandKioskTransientDialog(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestXtermMenuBesidePointer: Ctrl and a left click (a virtual keyboard
+// with vitrine's US keymap and a virtual pointer) open xterm's Main
+// Options menu, an override-redirect window, which must show where X
+// put it: beside the pointer, above xterm. Fails if the modifier or the
+// click does not reach X, or the menu is missing or far from the
+// pointer.
+func TestXtermMenuBesidePointer(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	c.xClient(t, display, "xterm", "-bg", "#ff0000", "-fg", "#ff0000", "-e", "sleep", "60")
+	c.waitLog(t, `X11 window shown`, 10*time.Second)
+	c.waitRed(t, 0.95, 10*time.Second)
+
+	h, err := protocoltest.Dial(c.socketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A keyboard with the full US keymap: a minimal one (wtype's) makes
+	// xterm fail in GetKeyboardMapping.
+	seat := bind(h, g, reg, "wl_seat", 1)
+	kb := h.NewID()
+	h.Send(bind(h, g, reg, "zwp_virtual_keyboard_manager_v1", 1), 0, seat, kb)
+	f, size, err := xkb.USKeymap().File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h.SendFDs([]int{int(f.Fd())}, kb, 0, uint32(1), uint32(size))
+	ptr := h.NewID()
+	h.Send(bind(h, g, reg, "zwlr_virtual_pointer_manager_v1", 2), 0, seat, ptr)
+	const vkKey, vkModifiers = 1, 2
+	const vpMotionAbsolute, vpButton, vpFrame = 1, 2, 4
+	const keyLeftCtrl, btnLeft, ctrlMask = 29, 0x110, 4
+	at := image.Pt(300, 250)
+	ms := uint32(1000)
+	press := func(down bool) {
+		state := uint32(0)
+		if down {
+			state = 1
+		}
+		ms += 30
+		if down {
+			h.Send(kb, vkKey, ms, uint32(keyLeftCtrl), state)
+			h.Send(kb, vkModifiers, uint32(ctrlMask), uint32(0), uint32(0), uint32(0))
+			h.Send(ptr, vpMotionAbsolute, ms, uint32(at.X-50), uint32(at.Y-50), uint32(640), uint32(480))
+			h.Send(ptr, vpFrame)
+			h.Send(ptr, vpMotionAbsolute, ms+10, uint32(at.X), uint32(at.Y), uint32(640), uint32(480))
+			h.Send(ptr, vpFrame)
+		}
+		h.Send(ptr, vpButton, ms+20, uint32(btnLeft), state)
+		h.Send(ptr, vpFrame)
+		if !down {
+			h.Send(kb, vkModifiers, uint32(0), uint32(0), uint32(0), uint32(0))
+			h.Send(kb, vkKey, ms+30, uint32(keyLeftCtrl), state)
+		}
+		if err := h.Roundtrip(3 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Xwayland binds the seat's new keyboard and pointer once it hears
+	// of them; presses before that are lost, so they are repeated.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		press(true)
+		var menu image.Rectangle
+		for range 5 {
+			time.Sleep(100 * time.Millisecond)
+			menu = nonRed(c.screenshot(), image.Rect(0, 30, 640, 480))
+			if !menu.Empty() {
+				break
+			}
+		}
+		press(false)
+		if !menu.Empty() {
+			t.Logf("menu at %v, pointer at %v", menu, at)
+			near := menu.Inset(-24)
+			if !at.In(near) || menu.Dx() < 40 || menu.Dy() < 40 || menu.Dx() > 400 {
+				t.Fatalf("xterm's menu at %v, want a menu-sized window beside the pointer at %v", menu, at)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no menu appeared on Ctrl+click within 15 s:\n%s", c.log())
+		}
+	}
+}
+
+// nonRed is the bounding box of the pixels within r that are not pure
+// red.
+func nonRed(img image.Image, r image.Rectangle) image.Rectangle {
+	var box image.Rectangle
+	r = r.Intersect(img.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if rgb(img.At(x, y)) != [3]uint8{0xff, 0, 0} {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	return box
 }
