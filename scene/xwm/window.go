@@ -76,11 +76,7 @@ func (w *window) pair(id uint32) {
 			// The client message overtook create_surface; pair it when
 			// the surface comes. A forged id waits here harmlessly,
 			// replaced by the window's next message or dropped with it.
-			for sid, u := range wm.unpaired {
-				if u == w {
-					delete(wm.unpaired, sid)
-				}
-			}
+			w.dropUnpaired()
 			if len(wm.unpaired) < 1024 {
 				wm.unpaired[id] = w
 			}
@@ -90,6 +86,9 @@ func (w *window) pair(id uint32) {
 		return
 	}
 	w.xw = xw
+	// An id still waiting for this window (a forged one, or one
+	// overtaken) must not pair it with some later surface.
+	w.dropUnpaired()
 	xw.SetTitle(w.title())
 	xw.SetAppID(w.class)
 	if w.wantFullscreen {
@@ -136,6 +135,15 @@ func (w *window) applyTransient() {
 	w.xw.SetParent(parent)
 }
 
+// dropUnpaired forgets the surface id this window waits for, if any.
+func (w *window) dropUnpaired() {
+	for sid, u := range w.wm.unpaired {
+		if u == w {
+			delete(w.wm.unpaired, sid)
+		}
+	}
+}
+
 // SurfaceGone is the scene saying the wl_surface went.
 func (w *window) SurfaceGone() {
 	w.xw = nil
@@ -147,11 +155,7 @@ func (w *window) forget() {
 	if w.killTimer != nil {
 		w.killTimer.Stop()
 	}
-	for sid, u := range w.wm.unpaired {
-		if u == w {
-			delete(w.wm.unpaired, sid)
-		}
-	}
+	w.dropUnpaired()
 	if w.wm.active == w.id {
 		w.wm.active = 0
 	}
