@@ -51,7 +51,7 @@ func (o *Output) initCursor() {
 		}
 	}
 	if found == nil {
-		o.log.Debug("no cursor plane; the cursor is composited")
+		o.log.Debug("no cursor plane; the cursor is composited", "event", "cursor.composited")
 		return
 	}
 	c := &cursorPlane{plane: found, w: 64, h: 64, shown: -1}

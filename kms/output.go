@@ -337,7 +337,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	o.unregister = dev.HandleEvents(uint64(crtcID), o.handleFlip)
 	o.log.Info("output on", "description", o.desc, "mode", o.mode.String(), "crtc", crtcID,
 		"atomic", o.atomic, "transform", o.transform.String(), "plane_rotation", o.planeRotated,
-		"buffers", o.maxBuffers, "format", o.format.String())
+		"buffers", o.maxBuffers, "format", o.format.String(), "event", "output.on")
 	return o, nil
 }
 
@@ -465,12 +465,23 @@ func (o *Output) allocBuffer(w, h int) (*scanoutBuffer, error) {
 	}, nil
 }
 
+// warnUnlessGone logs a failed clean-up; on a device that went away
+// (ENODEV: driver unbound) every clean-up fails and the kernel frees it
+// all with the file anyway, so that is only worth a debug line.
+func (o *Output) warnUnlessGone(msg string, err error) {
+	if errors.Is(err, unix.ENODEV) {
+		o.log.Debug(msg+": the device is gone", "err", err)
+		return
+	}
+	o.log.Warn(msg, "err", err)
+}
+
 func (o *Output) destroyBuffer(b *scanoutBuffer) {
 	if err := o.dev.RmFB(b.fb); err != nil {
-		o.log.Warn("free framebuffer", "err", err)
+		o.warnUnlessGone("free framebuffer", err)
 	}
 	if err := o.dev.DestroyDumb(b.dumb); err != nil {
-		o.log.Warn("free dumb buffer", "err", err)
+		o.warnUnlessGone("free dumb buffer", err)
 	}
 }
 
@@ -622,7 +633,7 @@ func (o *Output) presentNow(clipped []image.Rectangle) error {
 		if prevSeq != 0 {
 			age = o.ring.Seq() - prevSeq
 		}
-		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", age)
+		o.log.Debug("frame", "damage", clipped, "copied", rects, "bytes", n, "buffer_age", age, "event", "frame")
 	}
 	buf.seq = o.ring.Seq()
 	o.copiedBytes += int64(n)
@@ -932,7 +943,7 @@ func (o *Output) Close() error {
 	if o.modeBlob != 0 {
 		o.dev.DestroyBlob(o.modeBlob)
 	}
-	o.log.Info("output off", "frames", o.Frames(), "scanouts", o.Scanouts(), "copied_bytes", o.CopiedBytes())
+	o.log.Info("output off", "frames", o.Frames(), "scanouts", o.Scanouts(), "copied_bytes", o.CopiedBytes(), "event", "output.off")
 	return err
 }
 
@@ -949,7 +960,7 @@ func (o *Output) restore() error {
 		if err == nil {
 			return nil
 		}
-		o.log.Warn("restore previous CRTC configuration", "err", err)
+		o.warnUnlessGone("restore previous CRTC configuration", err)
 	}
 	// Nothing to restore (or it is gone): switch the CRTC off rather than
 	// leave our framebuffer, which is about to be freed, on it.

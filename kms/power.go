@@ -47,7 +47,7 @@ func (o *Output) SetPower(on bool) error {
 		if err != nil {
 			o.off = true
 		}
-		o.log.Info("output power", "on", true, "atomic", true)
+		o.log.Debug("display power", "on", true, "atomic", true)
 		return err
 	case o.connProps.Has("DPMS"):
 		v := uint64(dpmsOff)
@@ -62,6 +62,6 @@ func (o *Output) SetPower(on bool) error {
 		return fmt.Errorf("output %s: power %v: %w", o.name, on, err)
 	}
 	o.off = !on
-	o.log.Info("output power", "on", on, "atomic", o.atomic)
+	o.log.Debug("display power", "on", on, "atomic", o.atomic)
 	return nil
 }

@@ -19,6 +19,12 @@ type ProbeReport struct {
 	// Allocators: buffers from the system-memory allocators a client
 	// without a GPU uses (udmabuf, dma-heaps) imported into each display.
 	Allocators []ImportResult `json:"allocators"`
+	// PlaneTests: for each display, plane, format (XRGB8888, ARGB8888,
+	// NV12 where the plane lists it) and allocator (dumb buffers of
+	// every card, udmabuf, dma-heaps), whether the buffer imports and
+	// the plane takes it in a TEST_ONLY commit. Needs DRM master: run
+	// it with no compositor on the devices.
+	PlaneTests []PlaneTest `json:"plane_tests"`
 }
 
 // DeviceReport is one DRM node.
@@ -136,6 +142,11 @@ func ProbeDevices(infos []DeviceInfo) *ProbeReport {
 			rep.Allocators = append(rep.Allocators, tryAllocator("dma-heap:"+heap, to, func(size int) (int, error) {
 				return dmabuf.HeapAlloc(heap, size)
 			}))
+		}
+	}
+	for _, to := range open {
+		if to.hasKMS() {
+			rep.PlaneTests = append(rep.PlaneTests, testPlanes(to, open)...)
 		}
 	}
 	return rep
@@ -397,6 +408,16 @@ func (rep *ProbeReport) WriteText(w io.Writer) error {
 				verdict = "copy path (" + r.Outcome() + ")"
 			}
 			fmt.Fprintf(&b, "  %s -> %s (%s): %s\n", r.From, r.To, r.ToDriver, verdict)
+		}
+	}
+	if len(rep.PlaneTests) > 0 {
+		b.WriteString("planes (a buffer of the format from the allocator on the plane, TEST_ONLY with the mode set):\n")
+		for _, t := range rep.PlaneTests {
+			if t.Plane == 0 {
+				fmt.Fprintf(&b, "  %s (%s): not tested (%s)\n", t.Device, t.Driver, t.TestOnly)
+				continue
+			}
+			fmt.Fprintf(&b, "  %s plane %d %s %s %s from %s: %s\n", t.Device, t.Plane, t.PlaneType, t.Format, t.Size, t.Allocator, t.Outcome())
 		}
 	}
 	_, err := io.WriteString(w, b.String())

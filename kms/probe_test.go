@@ -103,3 +103,31 @@ func TestCompareImportMatrixReportsMismatch(t *testing.T) {
 		t.Errorf("diffs %q", diffs)
 	}
 }
+
+func TestPlaneTestOutcome(t *testing.T) {
+	for _, c := range []struct {
+		t    PlaneTest
+		want string
+	}{
+		{PlaneTest{Alloc: "ok", Import: "ok", AddFB2: "ok", TestOnly: "ok"}, "ok"},
+		{PlaneTest{Alloc: "ok", Import: "EINVAL"}, "EINVAL"},
+		{PlaneTest{Alloc: "ok", Import: "ok", AddFB2: "ok", TestOnly: "EACCES"}, "EACCES"},
+		{PlaneTest{Alloc: "ENOENT"}, "ENOENT"},
+		{PlaneTest{}, "skipped"},
+	} {
+		if got := c.t.Outcome(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.t, got, c.want)
+		}
+	}
+}
+
+func TestTestLayout(t *testing.T) {
+	planes, size := testLayout(FormatNV12, 300, 101, 256)
+	if len(planes) != 2 || planes[0].Pitch != 512 || planes[1].Offset != 512*101 || size != 512*(101+51) {
+		t.Errorf("NV12 300x101: %+v %d", planes, size)
+	}
+	planes, size = testLayout(FormatXRGB8888, 64, 64, 256)
+	if len(planes) != 1 || planes[0].Pitch != 256 || size != 256*64 {
+		t.Errorf("XRGB 64x64: %+v %d", planes, size)
+	}
+}

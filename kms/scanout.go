@@ -211,7 +211,7 @@ func (o *Output) commitScanout(imp *importedFB) error {
 // framebuffer, if it got one.
 func (o *Output) refuse(key uint64, imp *importedFB, r *scanoutRefusal) error {
 	o.refused[key] = r
-	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", r.step, "errno", errnoName(r.err), "err", r.err)
+	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", r.step, "errno", errnoName(r.err), "err", r.err, "event", "scanout.refused")
 	if imp != nil {
 		delete(o.imports, key)
 		o.freeImport(imp)

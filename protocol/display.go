@@ -101,14 +101,16 @@ func (reg *registry) Dispatch(op uint16, r *Reader) error {
 		return &Error{ObjectID: reg.id, Code: ErrInvalidObject, Msg: fmt.Sprintf("invalid global %d (%s)", name, ifaceName)}
 	}
 	g := c.server.globals[i]
+	// Before the interface check: the error for a hidden global must not
+	// say what it is.
+	if !g.visible(c) {
+		return &Error{ObjectID: reg.id, Code: ErrInvalidObject, Msg: fmt.Sprintf("invalid global %d (%s)", name, ifaceName)}
+	}
 	if ifaceName != g.iface.Name {
 		return &Error{ObjectID: reg.id, Code: ErrInvalidObject, Msg: fmt.Sprintf("invalid interface for global %d: have %s, wanted %s", name, g.iface.Name, ifaceName)}
 	}
 	if version == 0 || version > g.version {
 		return &Error{ObjectID: reg.id, Code: ErrInvalidObject, Msg: fmt.Sprintf("invalid version for global %s (%d): have %d, wanted %d", g.iface.Name, name, g.version, version)}
-	}
-	if !g.visible(c) {
-		return &Error{ObjectID: reg.id, Code: ErrInvalidObject, Msg: fmt.Sprintf("invalid global %d (%s)", name, ifaceName)}
 	}
 	return g.bind(c, version, id)
 }

@@ -52,6 +52,10 @@ type Server struct {
 
 	listenFD  int
 	reserveFD int // spent to refuse a client when out of fds
+	// dir is the socket's directory and dirFull whether it was last
+	// seen (nearly) full: see checkDirSpace.
+	dir       string
+	dirFull   bool
 	listenSrc *eventloop.Source
 	lockFile  *os.File
 	path      string
@@ -159,6 +163,7 @@ func (s *Server) AddClientFD(fd int) (*Client, error) {
 	}
 	s.clients = append(s.clients, c)
 	s.log.Debug("client connected", "pid", c.PID)
+	s.checkDirSpace()
 	return c, nil
 }
 
@@ -207,18 +212,19 @@ func (s *Server) listenAt(dir, name string) error {
 	if len(path) >= 108 {
 		return fmt.Errorf("socket path %s is too long for a unix socket", path)
 	}
-	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o660)
+	lock, err := openLock(path + ".lock")
 	if err != nil {
-		return fmt.Errorf("open lock file: %w", err)
+		return err
 	}
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		lock.Close()
 		return fmt.Errorf("socket %s is in use by another compositor (lock %s.lock held)", path, path)
 	}
-	// The lock is ours, so a socket file left there is stale.
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// The lock is ours, so a socket left there belongs to a compositor
+	// that died. Anything else in its place is not ours to delete.
+	if err := removeStaleSocket(path); err != nil {
 		lock.Close()
-		return fmt.Errorf("remove stale socket: %w", err)
+		return err
 	}
 	fd, err := listenUnix(path)
 	if err != nil {
@@ -233,9 +239,94 @@ func (s *Server) listenAt(dir, name string) error {
 		return err
 	}
 	s.listenFD, s.listenSrc, s.lockFile, s.path, s.socket = fd, src, lock, path, name
+	s.dir = filepath.Dir(path)
+	s.checkDirSpace()
 	return nil
 }
 
+// minDirFree is the free space below which the socket's directory counts
+// as full: less than one window's shm buffer.
+const minDirFree = 1 << 20
+
+// checkDirSpace logs once when the socket's directory (XDG_RUNTIME_DIR)
+// fills up and once when it has room again. vitrine itself needs no
+// space there after the socket exists, but clients that keep their
+// buffers or files in XDG_RUNTIME_DIR then fail in ways that do not say
+// why, so the compositor's log does. Checked when a client connects: no
+// timer, one statfs per connection.
+func (s *Server) checkDirSpace() {
+	if s.dir == "" {
+		return
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(s.dir, &st); err != nil {
+		return
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	full := free < minDirFree || (st.Files > 0 && st.Ffree == 0)
+	switch {
+	case full && !s.dirFull:
+		s.log.Warn("the socket's directory is full: clients that keep buffers or files in XDG_RUNTIME_DIR may fail to start or draw; free space there", "dir", s.dir, "free_bytes", free, "free_inodes", st.Ffree)
+	case !full && s.dirFull:
+		s.log.Info("the socket's directory has space again", "dir", s.dir, "free_bytes", free)
+	}
+	s.dirFull = full
+}
+
+// openLock opens (creating if needed) the lock file beside a socket.
+// O_NOFOLLOW: a symlink planted there must not make vitrine create or
+// lock a file elsewhere; the checks after open refuse a file that is
+// not a regular file of this user (a hard link to someone else's).
+func openLock(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("lock file %s is a symlink: refusing to follow it (remove it, and check who can write to its directory)", path)
+	}
+	if errors.Is(err, unix.ENOSPC) {
+		return nil, fmt.Errorf("create lock file %s: %w: its directory is full; free space there or set XDG_RUNTIME_DIR to another private directory", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open lock file %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock file %s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != uint32(os.Geteuid()) {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock file %s is not a regular file of uid %d (owner %d, mode %o): remove it", path, os.Geteuid(), st.Uid, st.Mode)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// removeStaleSocket deletes a socket a dead compositor left at path,
+// refusing anything else (a symlink, a file) found there.
+func removeStaleSocket(path string) error {
+	var st unix.Stat_t
+	err := unix.Lstat(path, &st)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("socket path %s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		what := "not a socket"
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			what = "a symlink"
+		}
+		return fmt.Errorf("socket path %s is %s: refusing to replace it (remove it, and check who can write to its directory)", path, what)
+	}
+	if err := unix.Unlink(path); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove stale socket %s: %w", path, err)
+	}
+	return nil
+}
+
+// listenUnix binds a new socket at path. bind creates the file itself
+// and fails if anything exists there, so no one can swap in a file
+// between the check for a stale socket and the bind.
 func listenUnix(path string) (int, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -380,3 +380,26 @@ func TestRGBToYUVRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestYUVDrawAllocatesNothing: after the first frame (which sizes the
+// converter's buffers) an unscaled frame allocates nothing. (A scaled or
+// turned one allocates what Draw's sampled path does for any layer: its
+// column table.)
+func TestYUVDrawAllocatesNothing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, f := range []Format{NV12, YUV420} {
+		src := randomYUV(rng, f, 64, 48, Colorimetry{BT601, Limited})
+		dst := NewImage(128, 96, XRGB8888)
+		var cv YUVConverter
+		for _, l := range []YUVLayer{
+			{Src: src, SrcRect: image.Rect(0, 0, 64, 48), Dst: image.Rect(3, 5, 67, 53)},
+			{Src: src, SrcRect: image.Rect(1, 1, 63, 47), Dst: image.Rect(0, 0, 62, 46)},
+		} {
+			clip := image.Rect(5, 7, 41, 30)
+			cv.Draw(dst, l, clip)
+			if n := testing.AllocsPerRun(20, func() { cv.Draw(dst, l, clip) }); n != 0 {
+				t.Errorf("%v %v: %v allocations per frame", f, l.Transform, n)
+			}
+		}
+	}
+}

@@ -51,6 +51,9 @@ type Layout int
 const (
 	// LayoutKiosk: every toplevel fullscreen on its output, newest on top.
 	LayoutKiosk Layout = iota
+	// LayoutDesktop: floating windows, click to focus, move and resize
+	// (desktop.go).
+	LayoutDesktop
 )
 
 // DefaultRepaintWindow is weston's default: enough for a full-screen
@@ -75,8 +78,8 @@ type Config struct {
 	// before it is reported unresponsive.
 	PingTimeout time.Duration
 	// Privileged says which clients may bind the globals that see or
-	// drive other clients (screencopy, output management, virtual
-	// keyboard and pointer); nil: all.
+	// drive other clients (screencopy, output management and power,
+	// virtual keyboard and pointer, data control); nil: all.
 	Privileged func(*protocol.Client) bool
 	// MaxFrameCallbacks bounds a client's frame callbacks not yet done
 	// (DefaultMaxFrameCallbacks if 0).
@@ -84,6 +87,10 @@ type Config struct {
 	// MaxBuffers bounds a client's live wl_buffers (DefaultMaxBuffers
 	// if 0).
 	MaxBuffers int
+	// TextInputActive, if set, is called on the loop when a text field
+	// with keyboard focus starts (true) or stops (false) wanting text
+	// typed: the moment to show or hide an on-screen keyboard.
+	TextInputActive func(active bool)
 	// IdleTimeout switches the outputs off after this long without
 	// input (they come back at the next input); 0: never.
 	IdleTimeout time.Duration
@@ -111,7 +118,20 @@ type Compositor struct {
 	x11All      []*toplevel
 	// x11Bridge is the X window manager's selection bridge, if one runs.
 	x11Bridge X11SelectionBridge
-	clients   map[*protocol.Client]*clientState
+	// layers are the layer-shell surfaces in creation order; within a
+	// layer, later ones are drawn above earlier ones.
+	layers []*layerSurface
+	// arranging is true while arrangeLayers runs.
+	arranging bool
+	// textInputs are every client's zwp_text_input_v3; im is the input
+	// method (nil: none bound).
+	textInputs      []*textInput
+	im              *inputMethod
+	textInputActive bool
+	// tokens are the xdg-activation tokens handed out, oldest first.
+	tokens      []issuedToken
+	onTextInput func(active bool)
+	clients     map[*protocol.Client]*clientState
 
 	loop      *eventloop.Loop
 	pingAfter time.Duration
@@ -133,7 +153,24 @@ type Compositor struct {
 	outputMgmt outputManagement
 	idle       idleState
 	sel        selectionState
+
+	relPointers []*relativePointer
+	constraints []*pointerConstraint
+
+	// mainDevice is the dev_t clients are told to allocate and render
+	// with (SetMainDevice); 0 until set.
+	mainDev uint64
+	// displayEpoch counts changes of the displays (outputs added or
+	// removed, modes changed): what a display refused to scan out
+	// before may be taken after.
+	displayEpoch uint64
+	lock         sessionLockState
 }
+
+// SetMainDevice sets the device linux-dmabuf feedback names as the main
+// device (a render node clients can render with, chosen by the caller:
+// kms.ChooseMainDevice). Call it before clients connect.
+func (c *Compositor) SetMainDevice(dev uint64) { c.mainDev = dev }
 
 // clientState is what the scene keeps per client.
 type clientState struct {
@@ -147,14 +184,15 @@ type clientState struct {
 // New makes a compositor and registers its globals on cfg.Server.
 func New(cfg Config) *Compositor {
 	c := &Compositor{
-		log:        cfg.Log,
-		srv:        cfg.Server,
-		layout:     cfg.Layout,
-		clients:    map[*protocol.Client]*clientState{},
-		loop:       cfg.Server.Loop(),
-		pingAfter:  cfg.PingTimeout,
-		active:     true,
-		privileged: cfg.Privileged,
+		log:         cfg.Log,
+		srv:         cfg.Server,
+		layout:      cfg.Layout,
+		clients:     map[*protocol.Client]*clientState{},
+		loop:        cfg.Server.Loop(),
+		pingAfter:   cfg.PingTimeout,
+		active:      true,
+		privileged:  cfg.Privileged,
+		onTextInput: cfg.TextInputActive,
 	}
 	c.outputMgmt.c = c
 	if c.log == nil {

@@ -143,7 +143,7 @@ func (c *Compositor) placeCursor(o *output, show bool, pos image.Point, dirty bo
 			return false
 		}
 		if !o.cursor.on {
-			c.log.Debug("cursor on the cursor plane", "output", o.dev.Name(), "size", (*img).Bounds().Size())
+			c.log.Debug("cursor on the cursor plane", "output", o.dev.Name(), "size", (*img).Bounds().Size(), "event", "cursor.plane")
 		}
 		o.cursor.on = true
 		if !cp.MoveCursor(pos.X, pos.Y) {

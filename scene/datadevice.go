@@ -56,9 +56,10 @@ type dataSource struct {
 	actions    uint32
 	// action is the drag action last sent to the source.
 	action uint32
-	// dropped: the drop was performed; the drag's offer may still read
-	// and must finish.
-	dropped bool
+	// dropped: the drop was performed on dropOffer, which may still
+	// read and must finish.
+	dropped   bool
+	dropOffer *dataOffer
 }
 
 func (s *dataSource) owner() *protocol.Client  { return s.res.Client() }
@@ -211,8 +212,11 @@ func (o *dataOffer) current() bool {
 	if o.src == nil || !o.src.res.Alive() || o.finished {
 		return false
 	}
+	if o.src.dropped {
+		return o.src.dropOffer == o
+	}
 	d := o.c.sel.drag
-	return o.src.dropped || (d != nil && slices.Contains(d.offers, o))
+	return d != nil && slices.Contains(d.offers, o)
 }
 
 func (o *dataOffer) Accept(r *wl.DataOffer, serial uint32, mime string) error {
@@ -239,7 +243,7 @@ func (o *dataOffer) Finish(r *wl.DataOffer) error {
 	switch {
 	case !o.dnd:
 		return protocol.NewError(r, wl.DataOfferErrorInvalidOffer, "finish on a selection offer")
-	case o.src == nil || !o.src.dropped || o.finished:
+	case o.src == nil || o.src.dropOffer != o || o.finished:
 		return protocol.NewError(r, wl.DataOfferErrorInvalidFinish, "finish before the drop")
 	case o.action == 0:
 		return protocol.NewError(r, wl.DataOfferErrorInvalidFinish, "finish with no action chosen")
@@ -443,12 +447,19 @@ func (c *Compositor) dragMotion(ms uint32) {
 	}
 }
 
-// dragLeave tells the target the drag left it.
+// dragLeave tells the target the drag left it, and the source that no
+// target accepts its data any more.
 func (c *Compositor) dragLeave() {
 	d := c.sel.drag
 	if d.target != nil && !d.target.destroyed {
 		for _, dev := range c.dataDevicesOf(d.target.res.Client()) {
 			dev.res.SendLeave()
+		}
+	}
+	for _, o := range d.offers {
+		if o.accepted != "" && d.src != nil && !d.src.dropped {
+			d.src.sendTarget("")
+			break
 		}
 	}
 	d.target, d.offers = nil, nil
@@ -470,7 +481,7 @@ func (c *Compositor) dragDrop() {
 	d := c.sel.drag
 	var accepted *dataOffer
 	for _, o := range d.offers {
-		if o.accepted != "" && (o.res.Version() < 3 || o.action != 0) {
+		if o.res.Alive() && o.accepted != "" && (o.res.Version() < 3 || o.action != 0) {
 			accepted = o
 		}
 	}
@@ -483,13 +494,14 @@ func (c *Compositor) dragDrop() {
 		for _, dev := range c.dataDevicesOf(d.target.res.Client()) {
 			dev.res.SendDrop()
 		}
-		d.src.dropped = true
+		d.src.dropped, d.src.dropOffer = true, accepted
 		d.src.res.SendDndDropPerformed()
 		if accepted.res.Version() < 3 {
 			// Such a target never finishes; the transfer is its business.
 			d.src.res.SendDndFinished()
 		}
 	case d.src != nil:
+		c.dragLeave()
 		d.src.res.SendCancelled()
 	}
 	c.endDrag()
@@ -525,16 +537,4 @@ func (c *Compositor) dragSurfaceGone(s *surface) {
 			c.endDrag()
 		}
 	}
-}
-
-// outputAt is the output showing a global point (the first output when
-// none does).
-func (c *Compositor) outputAt(x, y float64) *output {
-	pt := image.Pt(int(math.Floor(x)), int(math.Floor(y)))
-	for _, o := range c.outputs {
-		if pt.In(o.bounds()) {
-			return o
-		}
-	}
-	return c.primaryOutput()
 }

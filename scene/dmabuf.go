@@ -95,19 +95,16 @@ func (d *dmaBuffer) mapped(f render.Format) (*dmabuf.Mapping, error) {
 	return d.mapping, d.mapErr
 }
 
-// mainDevice is the device clients should allocate for: the first
-// scanout-capable output's display device, or the first DRM node on the
-// machine for the headless backend.
+// mainDevice is the device clients should allocate for: what
+// SetMainDevice set, else the first scanout-capable output's display
+// device; 0 when there is none (headless without DRM devices).
 func (c *Compositor) mainDevice() uint64 {
+	if c.mainDev != 0 {
+		return c.mainDev
+	}
 	for _, o := range c.outputs {
 		if so, ok := o.dev.(Scanouter); ok {
 			return so.DeviceID()
-		}
-	}
-	for _, p := range []string{"/dev/dri/renderD128", "/dev/dri/card0"} {
-		var st unix.Stat_t
-		if unix.Stat(p, &st) == nil {
-			return st.Rdev
 		}
 	}
 	return 0
@@ -219,7 +216,7 @@ func (c *Compositor) scanoutTarget(s *surface) Scanouter {
 		return nil
 	}
 	xs, _ := s.role.(*xdgSurface)
-	if xs == nil || xs.toplevel == nil || !xs.toplevel.fills() || s.scanoutRefused {
+	if xs == nil || xs.toplevel == nil || !xs.toplevel.fills() {
 		return nil
 	}
 	o := c.outputForToplevel(xs.toplevel)
@@ -253,23 +250,16 @@ func (c *Compositor) sendFeedback(res *linuxdmabuf.LinuxDmabufFeedbackV1, s *sur
 	res.SendFormatTable(fd, uint32(len(buf)))
 	main := c.mainDevice()
 	res.SendMainDevice(devBytes(main))
-	if so := c.scanoutTarget(s); so != nil {
-		var idx []byte
-		fmts := so.ScanoutFormats()
-		for i, fm := range table {
-			if slices.Contains(fmts[fm.format], fm.modifier) {
-				idx = binary.LittleEndian.AppendUint16(idx, uint16(i))
-			}
-		}
-		if len(idx) > 0 {
-			res.SendTrancheTargetDevice(devBytes(so.DeviceID()))
-			res.SendTrancheFlags(linuxdmabuf.LinuxDmabufFeedbackV1TrancheFlagsScanout)
-			res.SendTrancheFormats(idx)
-			res.SendTrancheDone()
-		}
-		s.feedbackScanout = true
+	if so, idx := c.scanoutTranche(s, table); len(idx) > 0 {
+		// The display device's own tranche: what its plane takes and
+		// has not refused for this surface.
+		res.SendTrancheTargetDevice(devBytes(so.DeviceID()))
+		res.SendTrancheFlags(linuxdmabuf.LinuxDmabufFeedbackV1TrancheFlagsScanout)
+		res.SendTrancheFormats(idx)
+		res.SendTrancheDone()
+		s.feedbackScanout = string(idx)
 	} else if s != nil {
-		s.feedbackScanout = false
+		s.feedbackScanout = ""
 	}
 	var idx []byte
 	for i := range copyFormats {
@@ -283,10 +273,56 @@ func (c *Compositor) sendFeedback(res *linuxdmabuf.LinuxDmabufFeedbackV1, s *sur
 	return nil
 }
 
-// refreshFeedback re-sends surface feedback when whether the surface
-// could be scanned out changed.
+// scanoutTranche is the format table indices (little-endian uint16s)
+// of s's scanout tranche and the output it is for: the pairs the plane
+// takes, less those refused for s since the displays last changed.
+func (c *Compositor) scanoutTranche(s *surface, table []formatMod) (Scanouter, []byte) {
+	so := c.scanoutTarget(s)
+	if so == nil {
+		return nil, nil
+	}
+	if s.refusedEpoch != c.displayEpoch {
+		s.refused = s.refused[:0]
+	}
+	var idx []byte
+	fmts := so.ScanoutFormats()
+	for i, fm := range table {
+		if slices.Contains(fmts[fm.format], fm.modifier) && !slices.Contains(s.refused, fm) {
+			idx = binary.LittleEndian.AppendUint16(idx, uint16(i))
+		}
+	}
+	return so, idx
+}
+
+// refuseScanout records that the display would not scan out s's buffer
+// of format/modifier, and tells s's client to allocate otherwise.
+func (c *Compositor) refuseScanout(s *surface, format uint32, modifier uint64) {
+	if s.refusedEpoch != c.displayEpoch {
+		s.refused, s.refusedEpoch = s.refused[:0], c.displayEpoch
+	}
+	if fm := (formatMod{format, modifier}); !slices.Contains(s.refused, fm) {
+		s.refused = append(s.refused, fm)
+		c.refreshFeedback(s)
+	}
+}
+
+// displaysChanged follows an output added or removed or a mode change:
+// scanout refusals no longer hold, and every surface's scanout tranche
+// is worked out again.
+func (c *Compositor) displaysChanged() {
+	c.displayEpoch++
+	for _, t := range c.toplevels {
+		c.refreshFeedback(t.xs.surface)
+	}
+}
+
+// refreshFeedback re-sends surface feedback when its scanout tranche
+// changed.
 func (c *Compositor) refreshFeedback(s *surface) {
-	if len(s.dmabufFeedbacks) == 0 || (c.scanoutTarget(s) != nil) == s.feedbackScanout {
+	if len(s.dmabufFeedbacks) == 0 {
+		return
+	}
+	if _, idx := c.scanoutTranche(s, c.formatTable()); string(idx) == s.feedbackScanout {
 		return
 	}
 	for _, res := range s.dmabufFeedbacks {

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
 	"github.com/vitrine-wm/vitrine/render"
 )
@@ -33,7 +34,7 @@ type frameClient struct {
 func BenchmarkFrame(b *testing.B) {
 	for _, bc := range frameCases {
 		b.Run(bc.name, func(b *testing.B) {
-			fc := startFrameClient(b, 64, 64, bc.buffer)
+			fc := startFrameClient(b, 64, 64, bc.buffer, bc.layer)
 			for range 10 { // warm up: buffers, slices and maps reach their size
 				fc.drawFrame(b)
 			}
@@ -49,14 +50,17 @@ func BenchmarkFrame(b *testing.B) {
 var frameCases = []struct {
 	name   string
 	buffer int // square buffer size on the 64x64 output
-}{{"composite", 32}, {"direct", 64}}
+	// layer adds an on-screen keyboard (a layer surface reserving the
+	// bottom 8 rows) beside the window.
+	layer bool
+}{{"composite", 32, false}, {"direct", 64, false}, {"composite-with-keyboard", 32, true}}
 
 // TestFrameAllocatesNothing is BenchmarkFrame's goal as a check, so a
 // change that brings allocations back to the frame path fails.
 func TestFrameAllocatesNothing(t *testing.T) {
 	for _, bc := range frameCases {
 		t.Run(bc.name, func(t *testing.T) {
-			fc := startFrameClient(t, 64, 64, bc.buffer)
+			fc := startFrameClient(t, 64, 64, bc.buffer, bc.layer)
 			for range 10 {
 				fc.drawFrame(t)
 			}
@@ -73,11 +77,15 @@ func TestFrameAllocatesNothing(t *testing.T) {
 // of each frame reuses the previous one's memory).
 const maxFrameAllocs = 0
 
-func startFrameClient(tb testing.TB, w, h, bufSize int) *frameClient {
+func startFrameClient(tb testing.TB, w, h, bufSize int, layer bool) *frameClient {
 	tb.Helper()
 	// 1 kHz: the repaint deadline never holds a frame back, so the
 	// benchmark is not paced by a 60 Hz clock.
 	r := startRig(tb, w, h, 1000000, render.Normal, protocol.Options{})
+	if layer {
+		lc := newLayerClient(tb, r)
+		lc.newLayer(tb, layershell.LayerShellV1LayerTop, bottomBar(lc.h, 8)).show(tb, 0x0000ff)
+	}
 	fd := r.dialFD(tb)
 	tb.Cleanup(func() { unix.Close(fd) })
 	h0 := rawConn(tb, fd)

@@ -24,8 +24,12 @@ const fuzzSyncID = 0xfe000000
 const (
 	fuzzWithFD = 0x80
 	// fuzzSerial: first read what the compositor sent so far and put the
-	// last serial-looking event argument (an xdg_surface.configure) in
-	// word 0, as a client answering a configure does.
+	// serial of the last configure-looking event (opcode 0, one word:
+	// xdg_surface.configure) on the message's own object in word 0, as a
+	// client answering a configure does. A serial already used that way
+	// is not used again: the message is skipped (a recorded client
+	// acked a configure that, replayed, the compositor merged with an
+	// earlier one).
 	fuzzSerial = 0x40
 )
 
@@ -62,7 +66,7 @@ func decodeFuzzInput(data []byte) (msgs [][]byte, flags []byte) {
 // fuzzRead reads the fuzz client's events, remembering the last
 // serial, until the sync with id arrives; false if the client was
 // disconnected.
-func fuzzRead(t *testing.T, h *protocoltest.Client, id uint32, serial *uint32) bool {
+func fuzzRead(t *testing.T, h *protocoltest.Client, id uint32, serials map[uint32]uint32) bool {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		e, err := h.Read(time.Until(deadline))
@@ -82,7 +86,7 @@ func fuzzRead(t *testing.T, h *protocoltest.Client, id uint32, serial *uint32) b
 		case e.Object == id:
 			return true
 		case e.Opcode == 0 && len(e.Args) == 4 && e.Object < fuzzSyncID:
-			*serial = e.Uint(0)
+			serials[e.Object] = e.Uint(0)
 		}
 	}
 }
@@ -165,6 +169,28 @@ func FuzzRequests(f *testing.F) {
 		fuzzMessage(0x60, 3, 0, 0x61, 32, 32, 0x34325258, 0),
 	))
 
+	// The clipboard, drag-and-drop and pointer constraints: "text" is
+	// one offer's MIME type.
+	ddm, seat, dc := idOf["wl_data_device_manager"], uint32(idOf["wl_seat"]), idOf["zwlr_data_control_manager_v1"]
+	f.Add(slices.Concat(window,
+		fuzzMessage(ddm, 0, 0, 0x70),
+		fuzzMessage(0x70, 0, 0, 5, 0x74786574, 0),
+		fuzzMessage(ddm, 1, 0, 0x71, seat),
+		fuzzMessage(0x71, 1, 0, 0x70, 0),
+		fuzzMessage(dc, 1, 0, 0x72, seat),
+		fuzzMessage(dc, 0, 0, 0x73),
+		fuzzMessage(0x73, 0, 0, 5, 0x74786574, 0),
+		fuzzMessage(0x72, 2, 0, 0x73),
+		fuzzMessage(ddm, 0, 0, 0x74),
+		fuzzMessage(0x74, 2, 0, 3),
+		fuzzMessage(0x71, 0, 0, 0x74, surf, surf, 0),
+		fuzzMessage(byte(seat), 0, 0, 0x75),
+		fuzzMessage(idOf["zwp_pointer_constraints_v1"], 1, 0, 0x76, surf, 0x75, 0, 2),
+		fuzzMessage(0x76, 2, 0, 0),
+		fuzzMessage(surf, 6, 0),
+		fuzzMessage(idOf["zwp_relative_pointer_manager_v1"], 1, 0, 0x77, 0x75),
+	))
+
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msgs, flags := decodeFuzzInput(data)
 		h, err := protocoltest.Dial(r.socket)
@@ -182,17 +208,26 @@ func FuzzRequests(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer unix.Close(mem)
-		must(t, unix.Ftruncate(mem, 64*64*4))
-		var serial uint32
+		// Large enough for the pools of recorded real clients (sparse:
+		// costs nothing until written).
+		must(t, unix.Ftruncate(mem, 1<<30))
+		serials := map[uint32]uint32{}
+		used := map[[2]uint32]bool{}
 		syncs := uint32(fuzzSyncID)
 	send:
 		for i, m := range msgs {
 			var err error
 			if flags[i]&fuzzSerial != 0 && len(m) >= 12 {
 				syncs++
-				if h.Send(1, 0, syncs) != nil || !fuzzRead(t, h, syncs, &serial) {
+				if h.Send(1, 0, syncs) != nil || !fuzzRead(t, h, syncs, serials) {
 					break send
 				}
+				obj := binary.LittleEndian.Uint32(m)
+				serial, ok := serials[obj]
+				if ok && used[[2]uint32{obj, serial}] {
+					continue
+				}
+				used[[2]uint32{obj, serial}] = true
 				binary.LittleEndian.PutUint32(m[8:], serial)
 			}
 			if flags[i]&fuzzWithFD != 0 {
@@ -206,7 +241,7 @@ func FuzzRequests(f *testing.F) {
 		}
 		syncs++
 		h.Send(1, 0, syncs)
-		if fuzzRead(t, h, syncs, &serial) {
+		if fuzzRead(t, h, syncs, serials) {
 			t.Log("sync answered")
 		}
 		h.Close()

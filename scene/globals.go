@@ -2,16 +2,24 @@ package scene
 
 import (
 	"github.com/vitrine-wm/vitrine/protocol"
+	"github.com/vitrine-wm/vitrine/protocol/activation"
+	"github.com/vitrine-wm/vitrine/protocol/cursorshape"
 	"github.com/vitrine-wm/vitrine/protocol/datacontrol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol/idleinhibit"
 	"github.com/vitrine-wm/vitrine/protocol/idlenotify"
+	"github.com/vitrine-wm/vitrine/protocol/inputmethod"
+	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/outputpower"
+	"github.com/vitrine-wm/vitrine/protocol/pointerconstraints"
 	"github.com/vitrine-wm/vitrine/protocol/presentation"
 	"github.com/vitrine-wm/vitrine/protocol/primaryselection"
+	"github.com/vitrine-wm/vitrine/protocol/relativepointer"
 	"github.com/vitrine-wm/vitrine/protocol/screencopy"
+	"github.com/vitrine-wm/vitrine/protocol/sessionlock"
 	"github.com/vitrine-wm/vitrine/protocol/singlepixel"
+	"github.com/vitrine-wm/vitrine/protocol/textinput"
 	"github.com/vitrine-wm/vitrine/protocol/viewporter"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/protocol/xdg"
@@ -115,6 +123,12 @@ func (c *Compositor) registerGlobals() {
 	sc.Filter = c.privileged
 	om := s.AddGlobal(outputmgmt.OutputManagerV1Interface, outputManagerVersion, c.bindOutputManager)
 	om.Filter = c.privileged
+	s.AddGlobal(layershell.LayerShellV1Interface, layerShellVersion, c.bindLayerShell)
+	s.AddGlobal(textinput.TextInputManagerV3Interface, textInputManagerVersion, c.bindTextInputManager)
+	im := s.AddGlobal(inputmethod.InputMethodManagerV2Interface, inputMethodManagerVersion, c.bindInputMethodManager)
+	im.Filter = c.privileged
+	s.AddGlobal(activation.ActivationV1Interface, activationVersion, c.bindActivation)
+	s.AddGlobal(cursorshape.CursorShapeManagerV1Interface, cursorShapeVersion, c.bindCursorShapeManager)
 	c.registerVirtualInput()
 	s.AddGlobal(idlenotify.IdleNotifierV1Interface, idleNotifierVersion, c.bindIdleNotifier)
 	s.AddGlobal(idleinhibit.IdleInhibitManagerV1Interface, idleInhibitVersion, c.bindIdleInhibit)
@@ -123,6 +137,9 @@ func (c *Compositor) registerGlobals() {
 	s.AddGlobal(primaryselection.PrimarySelectionDeviceManagerV1Interface, primarySelectionVersion, c.bindPrimarySelection)
 	dc := s.AddGlobal(datacontrol.DataControlManagerV1Interface, dataControlVersion, c.bindDataControl)
 	dc.Filter = c.privileged
+	s.AddGlobal(relativepointer.RelativePointerManagerV1Interface, relativePointerVersion, c.bindRelativePointer)
+	s.AddGlobal(pointerconstraints.PointerConstraintsV1Interface, pointerConstraintsVersion, c.bindPointerConstraints)
+	s.AddGlobal(sessionlock.SessionLockManagerV1Interface, sessionLockVersion, c.bindSessionLock)
 }
 
 // clockMonotonicID is CLOCK_MONOTONIC's clockid_t.

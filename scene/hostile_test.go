@@ -43,9 +43,9 @@ type hostileRig struct {
 	windows []*window
 }
 
-func startHostile(t *testing.T, opts protocol.Options) *hostileRig {
+func startHostile(t *testing.T, opts protocol.Options, configure func(*scene.Config)) *hostileRig {
 	t.Helper()
-	hs := &hostileRig{rig: startRig(t, 64, 64, 60000, render.Normal, opts), colour: 0x102030}
+	hs := &hostileRig{rig: startRigConfig(t, 64, 64, 60000, render.Normal, opts, configure), colour: 0x102030}
 	hs.bystander = newWindow(t, hs.dial(t), bystanderSize)
 	hs.checkBystander(t)
 	return hs
@@ -100,12 +100,23 @@ type reaction struct {
 	// tolerated: the client is within the protocol and stays connected;
 	// the case checks what it needs itself.
 	tolerated bool
+	// unlock: the hostile client locked the session, which stays locked
+	// after it is gone (ext-session-lock requires it); a new lock client
+	// unlocks before the bystander is judged.
+	unlock bool
 }
 
 // runHostile runs one hostile client and checks the three things.
 func runHostile(t *testing.T, opts protocol.Options, want reaction, do func(t *testing.T, hs *hostileRig, h *protocoltest.Client) (blame uint32)) {
 	t.Helper()
-	hs := startHostile(t, opts)
+	runHostileConfig(t, opts, nil, want, do)
+}
+
+// runHostileConfig is runHostile with the compositor's Config adjusted
+// by configure.
+func runHostileConfig(t *testing.T, opts protocol.Options, configure func(*scene.Config), want reaction, do func(t *testing.T, hs *hostileRig, h *protocoltest.Client) (blame uint32)) {
+	t.Helper()
+	hs := startHostile(t, opts, configure)
 	before := openFDs(t)
 	h, err := protocoltest.Dial(hs.socket)
 	if err != nil {
@@ -144,6 +155,10 @@ func runHostile(t *testing.T, opts protocol.Options, want reaction, do func(t *t
 	// The hostile client's window must be gone before the bystander's
 	// pixels can be judged.
 	waitClients(t, hs.rig, 1)
+	if want.unlock {
+		recoverLock(t, hs.rig)
+		waitClients(t, hs.rig, 1)
+	}
 	hs.checkBystander(t)
 	checkNoLeak(t, hs.rig, before)
 }

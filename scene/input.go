@@ -29,6 +29,16 @@ type InputConfig struct {
 	QuitKey bool
 	// HideCursor never shows a cursor (touch kiosks).
 	HideCursor bool
+	// NoWindowBindings turns off the desktop layout's bindings (Alt+Tab,
+	// Super+Q, Super+drag...), for sessions whose clients want those
+	// keys and buttons themselves.
+	NoWindowBindings bool
+	// CursorTheme, CursorSize and CursorPath say where the cursors
+	// clients name by shape come from (XCURSOR_THEME, XCURSOR_SIZE,
+	// XCURSOR_PATH); "" and 0 mean "default" and 24.
+	CursorTheme string
+	CursorSize  int
+	CursorPath  []string
 }
 
 // inputState is the seat as the scene sees it: devices, focus, pointer.
@@ -45,6 +55,17 @@ type inputState struct {
 	touches   []*wl.Touch
 
 	kbFocus *surface
+	// layerFocus is an on-demand layer surface the user pressed on; it
+	// has the keyboard until the user presses elsewhere.
+	layerFocus *layerSurface
+	// enterSerial is the serial of the last wl_pointer.enter.
+	enterSerial uint32
+	// shapes are the cursor-shape cursors loaded so far.
+	shapes      [maxShape + 1]*surface
+	themeWarned bool
+	// serials are the last presses' serials, a ring (activation tokens).
+	serials    [inputSerials]inputSerial
+	nextSerial int
 	// vkActive is the virtual keyboard whose keymap clients have (nil:
 	// the seat's own).
 	vkActive *virtualKeyboard
@@ -62,6 +83,8 @@ type inputState struct {
 	// grab: a drag must start with it.
 	grabSerial   uint32
 	pendingFrame bool
+	// grab is the move or resize the pointer is doing (desktop layout).
+	grab *grab
 
 	// swallowed are keys whose press ran a binding; their release is not
 	// the client's business either.
@@ -110,6 +133,7 @@ func (c *Compositor) ConfigureInput(cfg InputConfig) {
 		cfg.RepeatDelay = xkb.DefaultRepeatDelay
 	}
 	c.in.cfg = cfg
+	c.in.shapes = [maxShape + 1]*surface{}
 	c.in.keymap = cfg.Keymap
 	c.in.keys = cfg.Keymap.NewState()
 }
@@ -142,7 +166,8 @@ func (h seatHandler) GetPointer(_ *wl.Seat, res *wl.Pointer) error {
 	res.OnDestroy(func() { in.pointers = slices.DeleteFunc(in.pointers, func(x *wl.Pointer) bool { return x == res }) })
 	if s := in.ptrFocus; s != nil && s.res.Client() == res.Client() {
 		x, y := in.pointer[0]-float64(in.ptrFocusPos.X), in.pointer[1]-float64(in.ptrFocusPos.Y)
-		res.SendEnter(h.c.srv.NextSerial(), s.res, protocol.FixedFromFloat(x), protocol.FixedFromFloat(y))
+		in.enterSerial = h.c.srv.NextSerial()
+		res.SendEnter(in.enterSerial, s.res, protocol.FixedFromFloat(x), protocol.FixedFromFloat(y))
 		res.SendFrame()
 	}
 	return nil
@@ -254,11 +279,19 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 		c.handleKey(e.Code, e.Pressed, ms)
 	case inputevent.PointerMotion:
 		c.noteActivity()
-		c.movePointer(in.pointer[0]+e.DX, in.pointer[1]+e.DY, ms)
+		c.relativeMotion(e)
+		if k := c.activeConstraint(); k != nil && k.locked != nil {
+			break
+		}
+		x, y := c.constrain(in.pointer[0]+e.DX, in.pointer[1]+e.DY)
+		c.movePointer(x, y, ms)
 	case inputevent.PointerAbs:
 		c.noteActivity()
+		if k := c.activeConstraint(); k != nil && k.locked != nil {
+			break
+		}
 		if o := c.outputNamed(e.Output); o != nil {
-			x, y := o.panelToGlobal(e.X, e.Y)
+			x, y := c.constrain(o.panelToGlobal(e.X, e.Y))
 			c.movePointer(x, y, ms)
 		}
 	case inputevent.Button:
@@ -414,8 +447,13 @@ func (c *Compositor) clampToLayout(x, y float64) (float64, float64, bool) {
 // pointer.
 func (c *Compositor) updatePointerFocus(ms uint32) {
 	in := &c.in
+	defer c.updateConstraints()
 	if c.sel.drag != nil {
 		c.dragMotion(ms)
+		return
+	}
+	if in.grab != nil {
+		c.grabMotion()
 		return
 	}
 	if len(in.buttons) > 0 && in.ptrFocus != nil && !in.ptrFocus.destroyed {
@@ -436,6 +474,7 @@ func (c *Compositor) updatePointerFocus(ms uint32) {
 			in.cursor = nil
 		}
 		in.ptrFocus, in.ptrFocusPos = s, origin
+		in.enterSerial = serial
 		if s != nil {
 			lx, ly := in.pointer[0]-float64(origin.X), in.pointer[1]-float64(origin.Y)
 			for _, p := range c.focusedPointers() {
@@ -480,6 +519,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	in := &c.in
 	if pressed {
 		in.buttons = append(in.buttons, code)
+		if len(in.buttons) == 1 && in.ptrFocus != nil {
+			c.focusLayerOnInput(in.ptrFocus)
+		}
 	} else {
 		in.buttons = slices.DeleteFunc(in.buttons, func(b uint32) bool { return b == code })
 	}
@@ -488,6 +530,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 		if len(in.buttons) == 0 {
 			c.dragDrop()
 		}
+		return
+	}
+	if !c.lock.active && c.desktop() && c.desktopButton(code, pressed, ms) {
 		return
 	}
 	state := uint32(wl.PointerButtonStateReleased)
@@ -500,6 +545,9 @@ func (c *Compositor) handleButton(code uint32, pressed bool, ms uint32) {
 	}
 	for _, p := range c.focusedPointers() {
 		p.SendButton(serial, ms, code, state)
+	}
+	if pressed && in.ptrFocus != nil && !in.ptrFocus.destroyed {
+		c.noteInputSerial(serial, in.ptrFocus.res.Client())
 	}
 	in.pendingFrame = true
 	if !pressed && len(in.buttons) == 0 {
@@ -572,6 +620,11 @@ func (c *Compositor) deliverKey(code uint32, pressed bool, ms uint32, modsChange
 			return
 		}
 	}
+	// The input method grabs the seat's own keys only: a virtual
+	// keyboard (maybe the input method's own) types straight through.
+	if c.in.vkActive == nil && c.grabbedKey(code, pressed, modsChanged, ms) {
+		return
+	}
 	if s := in.kbFocus; s != nil && !s.destroyed {
 		state := uint32(wl.KeyboardKeyStateReleased)
 		if pressed {
@@ -580,6 +633,9 @@ func (c *Compositor) deliverKey(code uint32, pressed bool, ms uint32, modsChange
 		serial := c.srv.NextSerial()
 		for _, k := range c.focusedKeyboards() {
 			k.SendKey(serial, ms, code, state)
+		}
+		if pressed {
+			c.noteInputSerial(serial, s.res.Client())
 		}
 		if modsChanged {
 			c.sendModifiers()
@@ -594,9 +650,19 @@ func (c *Compositor) keyBinding(sym string, mods uint32) bool {
 	cfg := c.in.cfg
 	ctrlAlt := mods&xkb.ModControl != 0 && mods&xkb.ModMod1 != 0
 	if !ctrlAlt {
-		return false
+		if c.lock.active {
+			// Behind a lock screen no binding may close, raise or
+			// cycle the session's windows: the keys are the lock's.
+			return false
+		}
+		return c.desktopBinding(sym, mods)
 	}
 	switch {
+	case sym == "BackSpace" && cfg.QuitKey && c.lock.active:
+		// Quitting would end the session the lock protects and drop the
+		// user to the console vitrine was started from.
+		c.log.Info("Ctrl+Alt+Backspace ignored: the session is locked")
+		return false
 	case sym == "BackSpace" && cfg.QuitKey:
 		c.log.Info("Ctrl+Alt+Backspace: quitting")
 		c.Stop(nil)
@@ -669,7 +735,7 @@ func (c *Compositor) sendKeymap(k *wl.Keyboard) error {
 
 func (c *Compositor) switchVT(vt int) {
 	if err := c.in.cfg.SwitchVT(vt); err != nil {
-		c.log.Warn("switch VT", "vt", vt, "err", err)
+		c.log.Warn("switch VT", "vt", vt, "err", err, "event", "vt.switch_failed")
 	}
 }
 
@@ -708,6 +774,10 @@ func (c *Compositor) keyboardEnter(k *wl.Keyboard, s *surface) {
 // setKeyboardFocus moves keyboard focus (kiosk: the topmost toplevel).
 func (c *Compositor) setKeyboardFocus(s *surface) {
 	in := &c.in
+	if c.lock.active && s != nil && !c.isLockSurface(s) {
+		// Nothing but the lock screen takes keys while locked.
+		s = c.lockFocus()
+	}
 	if in.kbFocus == s {
 		return
 	}
@@ -724,6 +794,7 @@ func (c *Compositor) setKeyboardFocus(s *surface) {
 			c.keyboardEnter(k, s)
 		}
 	}
+	c.textInputFocus(s)
 }
 
 // --- touch ---
@@ -754,9 +825,16 @@ func (c *Compositor) touchDown(e inputevent.TouchDown, ms uint32) {
 	if s == nil {
 		return
 	}
+	if t := c.toplevelOf(s); c.desktop() && t != nil && t != c.topToplevel() {
+		// A touch focuses and raises as a click does; the point stays
+		// with the surface it went down on.
+		c.raise(t)
+	}
+	c.focusLayerOnInput(s)
 	tp := touchPoint{s: s, origin: origin, touches: c.touchesOf(s)}
 	c.in.touchFocus[e.ID] = tp
 	serial := c.srv.NextSerial()
+	c.noteInputSerial(serial, s.res.Client())
 	for _, t := range tp.touches {
 		t.SendDown(serial, ms, s.res, e.ID, protocol.FixedFromFloat(x-float64(origin.X)), protocol.FixedFromFloat(y-float64(origin.Y)))
 	}
@@ -822,8 +900,13 @@ func (c *Compositor) setCursorVisible(v bool) {
 // pointer on what is under it after the stacking changed.
 func (c *Compositor) focusChanged() {
 	var top *surface
-	if n := len(c.toplevels); n > 0 {
-		top = c.toplevels[n-1].xs.surface
+	if c.lock.active {
+		top = c.lockFocus()
+	} else if t := c.topToplevel(); t != nil {
+		top = t.xs.surface
+	}
+	if ls := c.keyboardLayer(); ls != nil {
+		top = ls.surface
 	}
 	c.setKeyboardFocus(top)
 	if len(c.in.buttons) == 0 {

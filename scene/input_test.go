@@ -36,6 +36,7 @@ func startInProcess(t *testing.T, w, h int, rot render.Transform) *inProcess {
 
 // echo is input-echo's output, line by line.
 type echo struct {
+	cmd   *exec.Cmd
 	mu    sync.Mutex
 	lines []string
 }
@@ -75,7 +76,7 @@ func startEcho(t *testing.T, p *inProcess) *echo {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	e := &echo{}
+	e := &echo{cmd: cmd}
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {

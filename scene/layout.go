@@ -2,6 +2,7 @@ package scene
 
 import (
 	"image"
+	"math"
 	"slices"
 
 	"github.com/vitrine-wm/vitrine/protocol/wl"
@@ -39,6 +40,10 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 		c.x11OverrideMapped(xs.toplevel)
 	case xs.toplevel != nil:
 		t := xs.toplevel
+		if c.desktop() && !t.placed && !t.fullscreen && !t.maximized {
+			// Placed against the window on top before t is.
+			c.placeNew(t)
+		}
 		c.toplevels = append(c.toplevels, t)
 		c.relayout()
 		c.restack()
@@ -54,6 +59,9 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 
 func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 	if t := xs.toplevel; t != nil {
+		if gr := c.in.grab; gr != nil && gr.t == t {
+			c.in.grab = nil
+		}
 		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
 		c.x11Overlays = slices.DeleteFunc(c.x11Overlays, func(x *toplevel) bool { return x == t })
 		c.leaveOutputs(xs.surface)
@@ -74,8 +82,9 @@ func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 // toplevel and deactivates the others; keyboard focus follows.
 func (c *Compositor) restack() {
 	c.dialogsAboveParents()
-	for i, t := range c.toplevels {
-		active := i == len(c.toplevels)-1
+	top := c.topToplevel()
+	for _, t := range c.toplevels {
+		active := t == top
 		if active != t.activated {
 			t.activated = active
 			t.reconfigure()
@@ -114,8 +123,12 @@ func (c *Compositor) dialogsAboveParents() {
 // configuredSize is what t is told to be: its output's size when it
 // fills it, else 0x0 (a dialog picks its own).
 func (c *Compositor) configuredSize(t *toplevel) image.Point {
+	if c.desktop() {
+		size, _, _ := c.desktopConfigure(t)
+		return size
+	}
 	if o := c.outputForToplevel(t); o != nil && t.fills() {
-		return image.Pt(o.width, o.height)
+		return o.usableArea().Size()
 	}
 	return image.Point{}
 }
@@ -125,6 +138,9 @@ func (c *Compositor) configuredSize(t *toplevel) image.Point {
 // window centred on its parent's window and kept on the parent's output
 // as far as it fits.
 func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
+	if c.desktop() {
+		return c.desktopPlacement(t)
+	}
 	g := t.xs.windowGeometry()
 	p := t.shownParent()
 	if p == nil {
@@ -132,7 +148,7 @@ func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
 		if o == nil {
 			return image.Point{}, nil
 		}
-		return centre(g.Size(), o.bounds()).Sub(g.Min), o
+		return centre(g.Size(), o.usableArea()).Sub(g.Min), o
 	}
 	ppos, o := c.placement(p)
 	if o == nil {
@@ -140,7 +156,7 @@ func (c *Compositor) placement(t *toplevel) (image.Point, *output) {
 	}
 	pg := p.xs.windowGeometry()
 	at := centre(g.Size(), pg.Add(ppos))
-	b := o.bounds()
+	b := o.usableArea()
 	// Slide back onto the output, the top-left corner winning when the
 	// dialog is larger than it.
 	at.X = max(min(at.X, b.Max.X-g.Dx()), b.Min.X)
@@ -164,7 +180,11 @@ func centre(size image.Point, r image.Rectangle) image.Point {
 // relayout places every toplevel and damages what moved. Parents come
 // before their dialogs in the stack, but placement does not rely on it.
 func (c *Compositor) relayout() {
+	c.arrangeLayers()
 	for _, t := range c.toplevels {
+		if t.minimized {
+			continue
+		}
 		pos, o := c.placement(t)
 		if o == nil {
 			// No output at all: windows keep the size they were given
@@ -245,7 +265,7 @@ func (c *Compositor) geometryOrigin(xs *xdgSurface) (image.Point, *output, bool)
 func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 	for depth := 0; s != nil && depth < 64; depth++ {
 		if d := c.sel.drag; d != nil && d.icon == s {
-			return c.dragIconOrigin(), c.outputAt(c.in.pointer[0], c.in.pointer[1]), len(c.outputs) > 0
+			return c.dragIconOrigin(), c.outputAt(image.Pt(int(math.Floor(c.in.pointer[0])), int(math.Floor(c.in.pointer[1])))), len(c.outputs) > 0
 		}
 		if s.sub != nil {
 			parent := s.sub.parent
@@ -255,15 +275,23 @@ func (c *Compositor) surfaceOrigin(s *surface) (image.Point, *output, bool) {
 			p, o, ok := c.surfaceOrigin(parent)
 			return p.Add(s.sub.pos), o, ok
 		}
+		switch r := s.role.(type) {
+		case *lockSurface:
+			return c.lockOrigin(r)
+		case *layerSurface:
+			return r.rect.Min, r.out, r.shown()
+		case *inputPopup:
+			return r.origin()
+		}
 		xs, _ := s.role.(*xdgSurface)
 		if xs == nil || !xs.mapped {
 			return image.Point{}, nil, false
 		}
 		if t := xs.toplevel; t != nil {
-			return t.pos, t.out, t.out != nil
+			return t.pos, t.out, t.out != nil && !t.minimized
 		}
-		if p := xs.popup; p != nil && p.parent != nil {
-			origin, o, ok := c.geometryOrigin(p.parent)
+		if p := xs.popup; p != nil {
+			origin, o, ok := p.parentOrigin()
 			return origin.Add(p.rect.Min).Sub(xs.windowGeometry().Min), o, ok
 		}
 		return image.Point{}, nil, false
@@ -299,10 +327,23 @@ func (c *Compositor) surfaceCommitted(s *surface) {
 	if len(s.frames) > 0 || len(s.feedbacks) > 0 {
 		o.wantFrame = true
 	}
+	if len(c.constraints) > 0 {
+		c.constraintsCommitted(s)
+	}
 }
 
 func (c *Compositor) surfaceGone(s *surface) {
 	in := &c.in
+	for _, ti := range c.textInputs {
+		if ti.focus == s {
+			ti.focus = nil
+		}
+	}
+	if ls, ok := s.role.(*layerSurface); ok {
+		// Its role object outlives it: off the screen, it gives back
+		// the strip it reserved.
+		ls.unmap()
+	}
 	if in.kbFocus == s {
 		in.kbFocus = nil
 	}
@@ -314,6 +355,7 @@ func (c *Compositor) surfaceGone(s *surface) {
 		in.cursor = nil
 	}
 	c.dragSurfaceGone(s)
+	c.constraintsSurfaceGone(s)
 	for _, o := range c.outputs {
 		// Drop callbacks of a destroyed surface queued on a frame.
 		o.doneFrames = slices.DeleteFunc(o.doneFrames, func(cb *wl.Callback) bool { return !cb.Alive() })
@@ -328,18 +370,28 @@ func (c *Compositor) drawList(o *output) []drawItem {
 
 // appendDrawList is drawList into a caller's buffer.
 func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
+	if c.lock.active {
+		return c.appendLockList(list, o)
+	}
+	list = c.appendLayer(list, o, layerBackground)
+	list = c.appendLayer(list, o, layerBottom)
 	for _, t := range c.toplevels {
-		if t.out != o || !t.xs.mapped {
+		if t.out != o || !t.xs.mapped || t.minimized {
 			continue
 		}
 		list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
 		list = c.appendPopups(list, t.xs, o)
 	}
+	// X11 menus and tooltips above the windows, below the top and
+	// overlay layers (panels, on-screen keyboards, lock screens).
 	for _, t := range c.x11Overlays {
 		if t.out == o && t.xs.mapped {
 			list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
 		}
 	}
+	list = c.appendLayer(list, o, layerTop)
+	list = c.appendLayer(list, o, layerOverlay)
+	list = c.appendInputPopups(list, o)
 	full := image.Rect(0, 0, o.width, o.height)
 	for i := len(list) - 1; i > 0; i-- {
 		it := list[i]

@@ -28,6 +28,10 @@ type output struct {
 	// Logical size (rotated mode size).
 	width, height int
 	refresh       time.Duration
+	// usable is the part of the output windows are laid out in, global
+	// coordinates: the output less layer surfaces' exclusive zones
+	// (arrangeLayers); empty until first arranged.
+	usable image.Rectangle
 
 	damage   render.Damage // output coordinates, waiting for the next frame
 	inFlight bool
@@ -141,6 +145,11 @@ func (c *Compositor) AddOutput(dev Output) {
 				t.xs.surface.res.SendEnter(res)
 			}
 		}
+		for _, ls := range c.layers {
+			if ls.out == o && ls.res.Client() == pc && ls.shown() {
+				ls.surface.res.SendEnter(res)
+			}
+		}
 		return nil
 	})
 	// No initial damage: outputs start black (the KMS output clears its
@@ -157,6 +166,7 @@ func (c *Compositor) AddOutput(dev Output) {
 		o.offIdle = true
 		c.applyPower(o)
 	}
+	c.displaysChanged()
 }
 
 // RemoveOutput withdraws dev (unplugged connector). The last output
@@ -176,6 +186,7 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})
 	}
 	o.gone = true
+	c.closeLayersOn(o)
 	o.failPowerControls()
 	o.repaintTimer.Stop()
 	o.idleTimer.Stop()
@@ -192,9 +203,11 @@ func (c *Compositor) RemoveOutput(dev Output) {
 		delete(cs.outputs, o)
 	}
 	o.xdgOutputs = nil
+	c.lockOutputGone(o)
 	c.closeGap()
 	c.relayout()
 	c.outputMgmt.outputsChanged()
+	c.displaysChanged()
 }
 
 // closeGap moves the outputs right of an unplugged one left, as other
@@ -481,13 +494,10 @@ func (o *output) tryScanout(list []drawItem) bool {
 		o.c.log.Warn("direct scanout failed; compositing", "output", o.dev.Name(), "err", err)
 	}
 	if !shown {
-		// Stop advertising the plane's formats to this surface: its
-		// client should allocate for the copy path instead.
-		s := list[0].s
-		if !s.scanoutRefused {
-			s.scanoutRefused = true
-			o.c.refreshFeedback(s)
-		}
+		// Stop advertising this format and modifier on the plane to
+		// this surface: its client should allocate for the copy path
+		// instead (until the displays change).
+		o.c.refuseScanout(list[0].s, b.dma.desc.Format, b.dma.desc.Modifier)
 		return false
 	}
 	o.scannedOut(list, b)
@@ -564,6 +574,9 @@ func (o *output) collectFrameWork(list []drawItem) {
 		s.frames, s.feedbacks = emptied(s.frames), emptied(s.feedbacks)
 	}
 	o.c.cursorFrameWork(o)
+	if len(o.c.lock.waiting) > 0 {
+		o.c.lockFrameStarted(o)
+	}
 }
 
 // SetActive pauses drawing (another VT has the display; clients stay
@@ -573,7 +586,7 @@ func (c *Compositor) SetActive(active bool) {
 		return
 	}
 	c.active = active
-	c.log.Info("session", "active", active)
+	c.log.Info("session", "active", active, "event", "session.active")
 	if !active {
 		return
 	}
@@ -628,7 +641,7 @@ func (o *output) frameDone(info present.Info) {
 	}
 	o.pendingScreen = nil
 	if o.c.started != 0 && len(o.doneFrames) > 0 && !o.isPlaceholder() {
-		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond))
+		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond), "event", "frame.first")
 		o.c.started = 0
 	}
 	o.gen++
@@ -659,6 +672,9 @@ func (o *output) frameDone(info present.Info) {
 		fb.Destroy()
 	}
 	o.doneFrames, o.doneFeedbacks = o.doneFrames[:0], o.doneFeedbacks[:0]
+	if len(o.c.lock.started) > 0 {
+		o.c.lockFrameDone(o)
+	}
 	waiters := o.copyWaiters
 	o.copyWaiters = nil
 	for _, f := range waiters {

@@ -474,7 +474,9 @@ func (c *Compositor) outputResized(o *output) {
 			x.SendDone()
 		}
 	}
+	c.lockOutputResized(o)
 	c.relayout()
+	c.displaysChanged()
 }
 
 // readMode takes o's logical size and refresh period from its display.

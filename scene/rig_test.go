@@ -54,9 +54,13 @@ func (b *syncBuffer) String() string {
 
 // startRig starts a compositor with a w×h output refreshing at mhz
 // (millihertz), turned by rot.
-func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options) *rig {
+func startRig(tb testing.TB, w, h, mhz int, rot render.Transform, opts protocol.Options, configs ...func(*scene.Config)) *rig {
 	tb.Helper()
-	return startRigConfig(tb, w, h, mhz, rot, opts, nil)
+	return startRigConfig(tb, w, h, mhz, rot, opts, func(c *scene.Config) {
+		for _, f := range configs {
+			f(c)
+		}
+	})
 }
 
 // startRigConfig is startRig with the compositor's Config adjusted by

@@ -142,15 +142,22 @@ type surface struct {
 	damage          render.Damage // surface coordinates, since last repaint
 	entered         map[*output]bool
 	dmabufFeedbacks []*linuxdmabuf.LinuxDmabufFeedbackV1
-	feedbackScanout bool
-	// scanoutRefused: the display would not take this surface's buffer.
-	scanoutRefused bool
-	destroyed      bool
+	// feedbackScanout is the scanout tranche last sent in this surface's
+	// feedback (format table indices; "" for none).
+	feedbackScanout string
+	// refused are the format/modifier pairs a display would not scan
+	// out for this surface, during displayEpoch refusedEpoch: they leave
+	// its scanout tranche until the displays change.
+	refused      []formatMod
+	refusedEpoch uint64
+	destroyed    bool
 	// awaitedBy is the output that sent this surface frame callbacks at
 	// its frame awaitGen and waits for its next commit to repaint early.
 	awaitedBy     *output
 	awaitGen      uint64
 	committedOnce bool
+	// shapeHot is the hotspot of a cursor-shape surface (no client's).
+	shapeHot image.Point
 }
 
 func (c *Compositor) newSurface(res *wl.Surface) *surface {

@@ -279,6 +279,20 @@ func TestVirtualInputReachesFocusedClient(t *testing.T) {
 	e.waitFor(t, "key code=1 state=pressed")
 	e.waitFor(t, "pointer-motion x=160.00 y=360.00")
 	e.waitFor(t, "button code=272 state=pressed")
+	e.waitFor(t, "repeat-info rate=25 delay=600")
+
+	// Scrolling: a touchpad's (finger) source and a wheel detent's
+	// high-resolution value come through.
+	const vpAxisDiscrete = 7
+	must(t, h.Send(ptr, vpAxisSource, uint32(1)))
+	must(t, h.Send(ptr, vpAxis, uint32(8), uint32(0), int32(640))) // 2.5 in fixed
+	must(t, h.Send(ptr, vpFrame))
+	must(t, h.Send(ptr, vpAxisDiscrete, uint32(9), uint32(1), int32(15*256), int32(-2)))
+	must(t, h.Send(ptr, vpFrame))
+	must(t, h.Roundtrip(3*time.Second))
+	e.waitFor(t, "axis-source source=finger")
+	e.waitFor(t, "axis axis=vertical value=2.50")
+	e.waitFor(t, "axis-value120 axis=horizontal value120=-240")
 
 	h.Close()
 	e.waitFor(t, "key code=1 state=released")

@@ -157,18 +157,28 @@ func (x *XWindow) SetParent(p *XWindow) {
 // the output anyway; the window manager hears the answer as Configure.
 func (x *XWindow) SetFullscreen(on bool) {
 	x.wantFull = on
-	if !x.gone {
-		x.t.reconfigure()
+	if x.gone {
+		return
 	}
+	if x.c.desktop() && !x.override {
+		x.c.fullscreen(x.t, on, nil)
+		return
+	}
+	x.t.reconfigure()
 }
 
 // SetMaximized records _NET_WM_STATE_MAXIMIZED_*; as for fullscreen,
 // the layout decides and the window manager hears it as Configure.
 func (x *XWindow) SetMaximized(on bool) {
 	x.wantMax = on
-	if !x.gone {
-		x.t.reconfigure()
+	if x.gone {
+		return
 	}
+	if x.c.desktop() && !x.override {
+		x.c.maximize(x.t, on)
+		return
+	}
+	x.t.reconfigure()
 }
 
 // SetFloating keeps the window at its own size, centred on its output
@@ -214,17 +224,17 @@ func (x *XWindow) SetGeometry(r image.Rectangle) {
 // Activate raises a managed window to the top and gives it the focus
 // (_NET_ACTIVE_WINDOW from a client, or a map).
 func (x *XWindow) Activate() {
-	c := x.c
 	if x.gone || x.override || !x.xs.mapped {
 		return
 	}
-	i := slices.Index(c.toplevels, x.t)
-	if i < 0 || i == len(c.toplevels)-1 {
-		return
-	}
-	c.toplevels = append(slices.Delete(c.toplevels, i, i+1), x.t)
-	c.damageSurfaceArea(x.xs.surface)
-	c.restack()
+	x.c.raise(x.t)
+}
+
+// OwnSize reports whether the layout lets the window pick its own size
+// (a dialog, a floating desktop window), so that its ConfigureRequests
+// are granted; otherwise the layout's size stands.
+func (x *XWindow) OwnSize() bool {
+	return !x.gone && x.c.configuredSize(x.t) == (image.Point{})
 }
 
 // Shown reports whether the window is on screen, and where.
@@ -265,8 +275,9 @@ func (t *toplevel) requestClose() {
 }
 
 // x11Sync tells the window manager where t is shown and at what size,
-// if that changed since it was last told. A filling window is told its
-// output's rectangle even while its buffer is still the old size.
+// if that changed since it was last told. In the kiosk layout a filling
+// window is told its output's usable area even while its buffer is still
+// the old size; in the desktop layout it is where the layout placed it.
 func (c *Compositor) x11Sync(t *toplevel) {
 	x := t.x11
 	if x == nil || x.gone || x.override {
@@ -274,22 +285,29 @@ func (c *Compositor) x11Sync(t *toplevel) {
 	}
 	size := c.configuredSize(t)
 	pos := t.pos
-	fills := false
-	if o := c.outputForToplevel(t); o != nil && t.fills() {
-		pos, fills = o.bounds().Min, true
-	} else if !t.xs.mapped {
+	fullscreen := false
+	o := c.outputForToplevel(t)
+	switch {
+	case c.desktop():
+		fullscreen = t.fullscreen
+		if !t.xs.mapped {
+			pos = x.geom.Min
+		}
+	case o != nil && t.fills():
+		pos, fullscreen = o.usableArea().Min, true
+	case !t.xs.mapped:
 		pos = x.geom.Min
 	}
 	if size == (image.Point{}) {
 		size = x.geom.Size()
 	}
 	r := image.Rectangle{Min: pos, Max: pos.Add(size)}
-	if x.sentOnce && r == x.sent && fills == x.sentFull && t.activated == x.sentActive {
+	if x.sentOnce && r == x.sent && fullscreen == x.sentFull && t.activated == x.sentActive {
 		return
 	}
-	x.sent, x.sentFull, x.sentActive, x.sentOnce = r, fills, t.activated, true
+	x.sent, x.sentFull, x.sentActive, x.sentOnce = r, fullscreen, t.activated, true
 	t.sentSize, t.sentActive = c.configuredSize(t), t.activated
-	x.win.Configure(r, fills, t.activated)
+	x.win.Configure(r, fullscreen, t.activated)
 }
 
 // x11Mapped puts a newly shown override-redirect window above everything.

@@ -257,6 +257,7 @@ type xdgSurface struct {
 	// configure serials sent and not yet acknowledged, oldest first.
 	sent       []uint32
 	acked      bool
+	lastAck    uint32
 	configured bool // the first configure was sent
 	mapped     bool
 
@@ -333,6 +334,7 @@ func (xs *xdgSurface) AckConfigure(r *xdg.Surface, serial uint32) error {
 	}
 	xs.sent = xs.sent[i+1:]
 	xs.acked = true
+	xs.lastAck = serial
 	return nil
 }
 
@@ -438,6 +440,21 @@ type toplevel struct {
 	// x11 is set for an X11 window, which has no xdg objects (res is
 	// nil): configures go to the X window manager instead.
 	x11 *XWindow
+
+	// The desktop layout's state (desktop.go): where the window
+	// geometry's origin is (global), the size it was last dragged to
+	// or had before it was maximized (0: its own choice), and its
+	// states.
+	placed                           bool
+	geomPos                          image.Point
+	floatSize                        image.Point
+	maximized, fullscreen, minimized bool
+	// placeAt is the configure that first lets a window that was never
+	// floating pick its size: it is placed once the client answered it
+	// (0: no such wait).
+	placeAt uint32
+	// closeAsked is when Super+Q sent close (0: never).
+	closeAsked time.Duration
 }
 
 func (t *toplevel) Destroy(*xdg.Toplevel) error { return nil }
@@ -521,8 +538,29 @@ func (t *toplevel) SetAppId(_ *xdg.Toplevel, id string) error {
 }
 
 func (t *toplevel) ShowWindowMenu(*xdg.Toplevel, *wl.Seat, uint32, int32, int32) error { return nil }
-func (t *toplevel) Move(*xdg.Toplevel, *wl.Seat, uint32) error                         { return nil }
-func (t *toplevel) Resize(*xdg.Toplevel, *wl.Seat, uint32, uint32) error               { return nil }
+
+// Move and Resize start an interactive grab in the desktop layout, if
+// the pointer is pressed on the window; a kiosk window stays put.
+func (t *toplevel) Move(*xdg.Toplevel, *wl.Seat, uint32) error {
+	if c := t.xs.c; c.desktop() {
+		c.requestGrab(t, false, 0)
+	}
+	return nil
+}
+
+func (t *toplevel) Resize(r *xdg.Toplevel, _ *wl.Seat, _ uint32, edges uint32) error {
+	switch edges {
+	case xdg.ToplevelResizeEdgeNone, xdg.ToplevelResizeEdgeTop, xdg.ToplevelResizeEdgeBottom,
+		xdg.ToplevelResizeEdgeLeft, xdg.ToplevelResizeEdgeTopLeft, xdg.ToplevelResizeEdgeBottomLeft,
+		xdg.ToplevelResizeEdgeRight, xdg.ToplevelResizeEdgeTopRight, xdg.ToplevelResizeEdgeBottomRight:
+	default:
+		return protocol.NewError(r, xdg.ToplevelErrorInvalidResizeEdge, "resize edge %d is not an xdg_toplevel.resize_edge", edges)
+	}
+	if c := t.xs.c; c.desktop() && edges != xdg.ToplevelResizeEdgeNone {
+		c.requestGrab(t, true, edges)
+	}
+	return nil
+}
 
 func (t *toplevel) SetMaxSize(r *xdg.Toplevel, w, h int32) error {
 	if w < 0 || h < 0 {
@@ -555,17 +593,53 @@ func (t *toplevel) checkSizeHints() error {
 // they map, and a kiosk app must not end up as a small window on black.
 // Each request still gets the configure the protocol promises, which
 // repeats the fullscreen state and the output's size.
-func (t *toplevel) SetMaximized(*xdg.Toplevel) error   { t.reconfigure(); return nil }
-func (t *toplevel) UnsetMaximized(*xdg.Toplevel) error { t.reconfigure(); return nil }
-func (t *toplevel) SetFullscreen(_ *xdg.Toplevel, o *wl.Output) error {
-	t.wantOutput = t.xs.c.outputFor(o)
-	t.xs.c.relayout()
+// The desktop layout does what they ask (desktop.go).
+func (t *toplevel) SetMaximized(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.maximize(t, true)
+		return nil
+	}
 	t.reconfigure()
-	t.xs.c.refreshFeedback(t.xs.surface)
 	return nil
 }
-func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error { t.reconfigure(); return nil }
-func (t *toplevel) SetMinimized(*xdg.Toplevel) error    { return nil }
+
+func (t *toplevel) UnsetMaximized(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.maximize(t, false)
+		return nil
+	}
+	t.reconfigure()
+	return nil
+}
+
+func (t *toplevel) SetFullscreen(_ *xdg.Toplevel, o *wl.Output) error {
+	c := t.xs.c
+	if c.desktop() {
+		c.fullscreen(t, true, c.outputFor(o))
+		return nil
+	}
+	t.wantOutput = c.outputFor(o)
+	c.relayout()
+	t.reconfigure()
+	c.refreshFeedback(t.xs.surface)
+	return nil
+}
+
+func (t *toplevel) UnsetFullscreen(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.fullscreen(t, false, nil)
+		return nil
+	}
+	t.reconfigure()
+	return nil
+}
+
+func (t *toplevel) SetMinimized(*xdg.Toplevel) error {
+	if c := t.xs.c; c.desktop() {
+		c.minimize(t)
+	}
+	return nil
+}
 
 func (t *toplevel) reconfigure() {
 	if t.xs.configured {
@@ -588,19 +662,30 @@ func (t *toplevel) sendConfigure() {
 	if !t.capsSent && t.res.Version() >= 5 {
 		// Sent once, before the first configure, as xdg-shell asks.
 		t.capsSent = true
-		t.res.SendWmCapabilities(wmCapabilities)
+		if c.desktop() {
+			t.res.SendWmCapabilities(desktopCapabilities)
+		} else {
+			t.res.SendWmCapabilities(wmCapabilities)
+		}
 	}
 	size := image.Point{}
 	var states []uint32
-	if o != nil && t.fills() {
+	if c.desktop() {
+		var bounds image.Point
+		size, states, bounds = c.desktopConfigure(t)
+		if bounds != (image.Point{}) && t.res.Version() >= 4 {
+			t.res.SendConfigureBounds(int32(bounds.X), int32(bounds.Y))
+		}
+	} else if o != nil && t.fills() {
 		// Exactly the output: a filling toplevel is told it is
 		// fullscreen, which every xdg_toplevel version knows, so no
 		// client needs the maximized state instead.
-		size = image.Pt(o.width, o.height)
+		size = c.configuredSize(t)
 		states = append(states, xdg.ToplevelStateFullscreen)
 	} else if o != nil && t.res.Version() >= 4 {
 		// A dialog picks its own size; this is the most it can show.
-		t.res.SendConfigureBounds(int32(o.width), int32(o.height))
+		b := o.usableArea()
+		t.res.SendConfigureBounds(int32(b.Dx()), int32(b.Dy()))
 	}
 	if t.activated {
 		states = append(states, xdg.ToplevelStateActivated)
@@ -619,7 +704,10 @@ type popup struct {
 	xs     *xdgSurface
 	res    *xdg.Popup
 	parent *xdgSurface
-	state  positionerState
+	// layer is the layer surface that took the popup as its child
+	// (zwlr_layer_surface_v1.get_popup) when parent is nil.
+	layer *layerSurface
+	state positionerState
 	// geometry relative to the parent's window geometry origin.
 	rect image.Rectangle
 }
@@ -633,6 +721,19 @@ func (p *popup) Reposition(_ *xdg.Popup, pos *xdg.Positioner, token uint32) erro
 	return nil
 }
 
+// parentOrigin is the global position of the point the popup's
+// rectangle is relative to: its xdg parent's window geometry origin, or
+// its layer surface's top-left corner.
+func (p *popup) parentOrigin() (image.Point, *output, bool) {
+	switch {
+	case p.parent != nil:
+		return p.xs.c.geometryOrigin(p.parent)
+	case p.layer != nil && p.layer.shown():
+		return p.layer.rect.Min, p.layer.out, true
+	}
+	return image.Point{}, nil, false
+}
+
 func (p *popup) sendConfigure() {
 	p.rect = p.place()
 	p.res.SendConfigure(int32(p.rect.Min.X), int32(p.rect.Min.Y), int32(p.rect.Dx()), int32(p.rect.Dy()))
@@ -642,10 +743,8 @@ func (p *popup) sendConfigure() {
 // coordinates.
 func (p *popup) place() image.Rectangle {
 	bounds := image.Rect(-1<<20, -1<<20, 1<<20, 1<<20)
-	if p.parent != nil {
-		if origin, o, ok := p.xs.c.geometryOrigin(p.parent); ok {
-			bounds = o.bounds().Sub(origin)
-		}
+	if origin, o, ok := p.parentOrigin(); ok {
+		bounds = o.bounds().Sub(origin)
 	}
 	return p.state.place(bounds)
 }

@@ -248,7 +248,7 @@ func (l *Logind) OpenDevice(path string) (*os.File, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	l.devices[key] = &logindDevice{path: path, major: major, minor: minor, file: f, paused: inactive}
-	l.log.Debug("logind: took device", "path", path, "major", major, "minor", minor, "inactive", inactive)
+	l.log.Debug("logind: took device", "path", path, "major", major, "minor", minor, "inactive", inactive, "event", "logind.took_device")
 	return f, nil
 }
 

@@ -200,7 +200,7 @@ func OpenWith(ctx context.Context, kind string, opt Options) (Session, error) {
 	var reasons []string
 	l, err := OpenLogind(ctx, opt)
 	if err == nil {
-		log.Info("session: using logind", "session", l.id, "seat", l.seat)
+		log.Info("session: using logind", "session", l.id, "seat", l.seat, "event", "session.logind")
 		return l, nil
 	}
 	if errors.Is(err, ErrDeviceBusy) {
@@ -212,7 +212,7 @@ func OpenWith(ctx context.Context, kind string, opt Options) (Session, error) {
 	log.Info("session: logind not used", "reason", err)
 	s, err := OpenSeatd(ctx, opt)
 	if err == nil {
-		log.Info("session: using seatd", "seat", s.SeatName(), "why_not_logind", reasons[0])
+		log.Info("session: using seatd", "seat", s.SeatName(), "why_not_logind", reasons[0], "event", "session.seatd")
 		return s, nil
 	}
 	reasons = append(reasons, "seatd: "+err.Error())
@@ -221,7 +221,7 @@ func OpenWith(ctx context.Context, kind string, opt Options) (Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no session available (%s; direct: %w)", strings.Join(reasons, "; "), err)
 	}
-	log.Info("session: using direct device access (no session manager)", "why_not", strings.Join(reasons, "; "))
+	log.Info("session: using direct device access (no session manager)", "why_not", strings.Join(reasons, "; "), "event", "session.direct")
 	return d, nil
 }
 

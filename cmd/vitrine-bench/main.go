@@ -3,13 +3,16 @@
 //
 //	vitrine-bench compare [--seconds S] [--workloads LIST] [--vitrine PATH]
 //	                      [--compositors LIST] [--json FILE]
+//	vitrine-bench soak [--duration D] [--vitrine PATH] [--json FILE]
 //
 // Each workload runs under each compositor in turn (headless, CPU
 // rendering, 1920x1080). The clients connect through a proxy in this
 // process that counts wl_surface.commit requests and frame-callback done
 // events the same way for every compositor; the compositor's CPU time,
 // context switches and memory come from /proc. See README.md,
-// "Benchmarks: vitrine-bench compare".
+// "Benchmarks: vitrine-bench compare". soak runs vitrine under clients
+// that come and go and fails on growth of its memory, fds or goroutines
+// (README.md, "Soak: vitrine-bench soak").
 package main
 
 import (
@@ -35,6 +38,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
 		return runCompare(ctx, args[1:], stdout, stderr)
+	case "soak":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		return runSoak(ctx, args[1:], stdout, stderr)
 	case fullscreenClientCommand:
 		return runFullscreenClient(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -49,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, `usage: vitrine-bench compare [--seconds S] [--workloads LIST] [--vitrine PATH] [--compositors LIST] [--json FILE]
+       vitrine-bench soak [--duration D] [--vitrine PATH] [--json FILE]
 
 workloads:   %s
 compositors: %s

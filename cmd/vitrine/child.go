@@ -26,8 +26,11 @@ type childProcess struct {
 	log      *slog.Logger
 	loop     *eventloop.Loop
 	exited   func(code int) // called on the loop
+	// onStart, if set, is told each new process's pid, on the loop.
+	onStart func(pid int)
 
 	cmd      *exec.Cmd
+	running  int // pid of the command while it runs, else 0
 	pidfd    int
 	source   *eventloop.Source
 	started  time.Time
@@ -53,6 +56,15 @@ func (c *childProcess) start() error {
 	return nil
 }
 
+// pid is the running command's process id, 0 when none runs (not yet
+// started, between restarts, or exited). Safe on a nil childProcess.
+func (c *childProcess) pid() int {
+	if c == nil {
+		return 0
+	}
+	return c.running
+}
+
 // run starts the command once; on failure it exits or schedules a retry.
 func (c *childProcess) run() {
 	if c.stopping {
@@ -68,7 +80,10 @@ func (c *childProcess) run() {
 		c.scheduleRestart()
 		return
 	}
-	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid)
+	c.log.Info("command started", "command", c.argv, "pid", c.cmd.Process.Pid, "event", "child.started")
+	if c.onStart != nil {
+		c.onStart(c.cmd.Process.Pid)
+	}
 }
 
 func (c *childProcess) spawn() error {
@@ -92,7 +107,7 @@ func (c *childProcess) spawn() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	c.cmd = cmd
+	c.cmd, c.running = cmd, cmd.Process.Pid
 	if pidfd < 0 {
 		// Kernels before 5.3 have no pidfd: fall back to a goroutine in
 		// Wait, handing the exit to the loop.
@@ -124,8 +139,9 @@ func (c *childProcess) pidfdReady(eventloop.Events) {
 }
 
 func (c *childProcess) reap(err error) {
+	c.running = 0
 	code := exitCode(c.cmd, err)
-	c.log.Info("command exited", "command", c.argv, "status", code)
+	c.log.Info("command exited", "command", c.argv, "status", code, "event", "child.exited")
 	if !c.restart || c.stopping {
 		c.exited(code)
 		return

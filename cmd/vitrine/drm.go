@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/vitrine-wm/vitrine/kms"
+	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
 	"github.com/vitrine-wm/vitrine/scene/present"
@@ -52,16 +53,28 @@ type drmBackend struct {
 	// paused is true while another VT has the display. It is only read
 	// and written on the loop.
 	paused bool
+
+	// What reopen needs to take a device again after one went away
+	// (drmdevice.go): dev, set and events are nil in between.
+	srv        clientLister
+	devicePath string
+	kopts      kms.Options
+	presented  func(*kms.Output, present.Info)
 }
+
+// clientLister is the part of the protocol server the backend logs from.
+type clientLister interface{ Clients() []*protocol.Client }
+
+var errNoConnectedDisplay = errors.New("no connected display")
 
 // openDRM opens the display device through the session and lights every
 // connected connector. Input devices, the session's events and hotplug
 // are handled on loop.
-func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor, loop *eventloop.Loop) (*drmBackend, error) {
+func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor, srv clientLister, loop *eventloop.Loop) (*drmBackend, error) {
 	if os.Geteuid() == 0 && opts.session != seat.KindDirect {
 		return nil, errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
 	}
-	b := &drmBackend{log: log, comp: comp, loop: seatLoop{loop: loop}}
+	b := &drmBackend{log: log, comp: comp, loop: seatLoop{loop: loop}, srv: srv, devicePath: opts.drmDevice}
 	sess, err := seat.OpenWith(ctx, opts.session, seat.Options{
 		Log:  log,
 		Loop: b.loop,
@@ -94,7 +107,9 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 	}
 	// Completions come from the device's events or a kms timer, both on
 	// the loop: straight in, no queue.
-	b.set, err = kms.NewOutputs(b.dev, kopts, func(o *kms.Output, info present.Info) { comp.PresentDone(o, info) })
+	b.kopts = kopts
+	b.presented = func(o *kms.Output, info present.Info) { comp.PresentDone(o, info) }
+	b.set, err = kms.NewOutputs(b.dev, kopts, b.presented)
 	if err != nil {
 		b.close()
 		return nil, fmt.Errorf("%s: %w", b.dev.Path(), err)
@@ -110,6 +125,10 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 	for _, o := range b.set.Outputs() {
 		comp.AddOutput(o)
 		log.Info("kms output", "name", o.Name(), "atomic", o.Atomic(), "plane_rotation", o.PlaneRotation())
+	}
+	if err := setMainDevice(opts, comp, b.dev, log); err != nil {
+		b.close()
+		return nil, err
 	}
 	if err := configureInput(opts, comp, sess, log); err != nil {
 		b.close()
@@ -127,7 +146,8 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 // configureInput applies --keymap (or the XKB names), --no-vt-switch
 // and --no-quit-key.
 func configureInput(opts *options, comp *scene.Compositor, sess seat.Session, log *slog.Logger) error {
-	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey, HideCursor: opts.hideCursor}
+	cfg := scene.InputConfig{QuitKey: !opts.noQuitKey, HideCursor: opts.hideCursor, NoWindowBindings: opts.noBindings}
+	cfg.CursorTheme, cfg.CursorSize, cfg.CursorPath = cursorTheme(os.Getenv)
 	km, err := keymapFor(opts, os.Getenv, log)
 	if err != nil {
 		return err
@@ -267,13 +287,24 @@ func (b *drmBackend) watchHotplug() {
 // readUevents rescans the connectors once for all the DRM hotplug
 // notices queued.
 func (b *drmBackend) readUevents(m *evdev.UeventMonitor) {
-	changed := false
+	changed, gone := false, ""
 	err := m.Dispatch(func(msg []byte) {
-		if ev, err := kms.ParseUevent(msg); err == nil {
-			_, ok := kms.HotplugFromUevent(ev)
-			changed = changed || ok
+		ev, err := kms.ParseUevent(msg)
+		if err != nil {
+			return
+		}
+		h, ok := kms.HotplugFromUevent(ev)
+		switch {
+		case !ok:
+		case h.Action == "remove" && b.isOurCard(h):
+			gone = "the kernel removed " + h.DevName + " (driver unbound or device unplugged)"
+		default:
+			changed = true
 		}
 	})
+	if gone != "" {
+		b.deviceGone(gone)
+	}
 	switch {
 	case errors.Is(err, evdev.ErrUeventOverrun):
 		b.log.Warn("uevents lost; rescanning connectors")
@@ -283,6 +314,10 @@ func (b *drmBackend) readUevents(m *evdev.UeventMonitor) {
 		b.stopUevents()
 	}
 	if !changed {
+		return
+	}
+	if b.dev == nil {
+		b.reopen()
 		return
 	}
 	if b.paused {
@@ -324,6 +359,11 @@ func (b *drmBackend) resume() {
 		return
 	}
 	b.paused = false
+	if b.dev == nil {
+		b.comp.SetActive(true)
+		b.reopen()
+		return
+	}
 	b.rescan()
 	if err := b.set.Resume(); err != nil {
 		b.log.Error("resume outputs", "err", err)
@@ -344,14 +384,14 @@ func (b *drmBackend) handleSession(ev seat.Event) {
 	case seat.Resumed:
 		b.resume()
 	case seat.DevicePaused:
-		if ev.Path == b.dev.Path() {
+		if b.dev != nil && ev.Path == b.dev.Path() {
 			b.pause()
 		}
 	case seat.DeviceResumed:
 		// DRM fds survive a pause (only master is dropped): the
 		// session keeps the device's file (seat never hands a new one
 		// for DRM), so only the outputs need resuming.
-		if ev.Path == b.dev.Path() {
+		if b.dev != nil && ev.Path == b.dev.Path() {
 			b.resume()
 		}
 	case seat.Lost:

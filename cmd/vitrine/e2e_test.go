@@ -139,7 +139,9 @@ func TestWaylandInfoListsGlobals(t *testing.T) {
 		"wl_data_device_manager": 3, "xdg_wm_base": 5, "zxdg_decoration_manager_v1": 1,
 		"wp_viewporter": 1, "wp_presentation": 1, "wp_single_pixel_buffer_manager_v1": 1,
 		"zxdg_output_manager_v1": 3, "zwlr_screencopy_manager_v1": 3, "zwp_linux_dmabuf_v1": 4,
-		"zwlr_output_manager_v1": 4,
+		"zwlr_output_manager_v1": 4, "zwp_primary_selection_device_manager_v1": 1,
+		"zwlr_data_control_manager_v1": 2, "zwp_relative_pointer_manager_v1": 1,
+		"zwp_pointer_constraints_v1": 1,
 	}
 	re := regexp.MustCompile(`interface: '([a-z0-9_]+)',\s+version:\s+(\d+)`)
 	got := map[string]int{}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,10 +139,21 @@ func (w *lineWaiter) waitAt(t *testing.T, re string, timeout time.Duration) ([]s
 var socketSeq int
 
 // startVitrine runs vitrine --backend headless with args (which may end
-// in -- command...).
+// in -- command...). The tests take screenshots with grim from outside
+// the command's process tree, so unless args say otherwise every client
+// is privileged.
 func startVitrine(t *testing.T, args ...string) *compositor {
 	t.Helper()
-	return launchVitrine(t, t.TempDir(), nil, append([]string{"--backend", "headless"}, args...)...)
+	if !slices.Contains(args, "--privileged-clients") {
+		args = append([]string{"--privileged-clients", "all"}, args...)
+	}
+	return startVitrineAsIs(t, args...)
+}
+
+// startVitrineAsIs is startVitrine with vitrine's own defaults.
+func startVitrineAsIs(t *testing.T, args ...string) *compositor {
+	t.Helper()
+	return launchVitrine(t, testRuntimeDir(t), nil, append([]string{"--backend", "headless"}, args...)...)
 }
 
 // launchVitrine runs vitrine with args in runtime (its XDG_RUNTIME_DIR),
@@ -151,7 +163,13 @@ func launchVitrine(t *testing.T, runtime string, env []string, args ...string) *
 	bin := binaries(t)
 	socketSeq++
 	display := fmt.Sprintf("wl-e2e-%d-%d", os.Getpid(), socketSeq)
-	full := append([]string{"--socket", display}, args...)
+	full := []string{"--socket", display}
+	if !slices.Contains(args, "--layout") {
+		// The tests written before the desktop layout expect every
+		// window to fill the output; the desktop's own tests ask for it.
+		full = append(full, "--layout", "kiosk")
+	}
+	full = append(full, args...)
 	c := &compositor{t: t, display: display, runtime: runtime, stdout: newLineWaiter(), done: make(chan struct{})}
 	c.cmd = exec.Command(filepath.Join(bin, "vitrine"), full...)
 	c.cmd.Env = append(append(os.Environ(), "XDG_RUNTIME_DIR="+runtime, "PATH="+bin+":"+os.Getenv("PATH")), env...)
@@ -185,6 +203,17 @@ func launchVitrine(t *testing.T, runtime string, env []string, args ...string) *
 	}
 	t.Fatalf("vitrine did not create %s:\n%s", sock, c.log())
 	return nil
+}
+
+// testRuntimeDir is a directory vitrine accepts as XDG_RUNTIME_DIR
+// (t.TempDir makes them 0755).
+func testRuntimeDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 type lockedWriter struct {

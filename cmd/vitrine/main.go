@@ -16,12 +16,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
 	"github.com/vitrine-wm/vitrine/scene"
@@ -55,21 +55,27 @@ type options struct {
 	restart    bool
 	session    string
 	logLevel   string
+	logFormat  string
 	trace      bool
 	maxQueue   int
 	mode       *outputFlag
 	legacyKMS  bool
 	noPlaneRot bool
-	keymap     string
-	noVTSwitch bool
-	noQuitKey  bool
-	hideCursor bool
-	xkbNames   xkb.Names
-	ping       time.Duration
-	idle       time.Duration
-	privileged string
-	xwayland   string
-	command    []string
+	// renderDevice is --render-device: the feedback's main device.
+	renderDevice string
+	keymap       string
+	noVTSwitch   bool
+	noQuitKey    bool
+	hideCursor   bool
+	xkbNames     xkb.Names
+	ping         time.Duration
+	idle         time.Duration
+	privileged   string
+	osk          string
+	layout       string
+	noBindings   bool
+	xwayland     string
+	command      []string
 	// wlOutputs is how many windows the wayland backend opens.
 	wlOutputs int
 
@@ -88,11 +94,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.output, "output", "1920x1080@60", "headless output mode WIDTHxHEIGHT[@HZ]; with --backend wayland, the windows' size until the parent compositor picks one")
 	fs.IntVar(&o.wlOutputs, "wayland-outputs", 1, "with --backend wayland, how many windows (outputs) to open")
 	fs.StringVar(&o.drmDevice, "drm-device", "", "DRM device to display on (default: the first card with a connected display)")
+	fs.StringVar(&o.renderDevice, "render-device", "", "DRM node clients are told to render with (linux-dmabuf main device), e.g. /dev/dri/renderD128 (default: the render node whose buffers the display imports, else the display's own render node, else the first render node)")
 	fs.Var(o.rotate, "rotate", "output rotation in degrees, 0, 90, 180 or 270, counter-clockwise: DEGREES for every output or NAME=DEGREES for one (repeatable; e.g. --rotate HDMI-A-1=90)")
 	fs.StringVar(&o.socket, "socket", "", "Wayland socket name in $XDG_RUNTIME_DIR (default: first free wayland-N)")
 	fs.BoolVar(&o.restart, "restart", false, "restart the command when it exits instead of exiting (kiosk)")
 	fs.StringVar(&o.session, "session", "auto", "session manager: auto, logind, seatd or direct")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text (key=value) or json (one object a line, with stable event names: README, Logs)")
 	fs.BoolVar(&o.trace, "trace-protocol", false, "log every client request (at debug level)")
 	fs.Var(o.mode, "mode", "drm mode WIDTHxHEIGHT[@HZ] for every output, or NAME=WIDTHxHEIGHT[@HZ] for one (repeatable; default: each display's preferred mode)")
 	fs.BoolVar(&o.legacyKMS, "legacy-kms", false, "use legacy KMS (SETCRTC, PAGE_FLIP, DIRTYFB) even where atomic works, for testing drivers")
@@ -108,7 +116,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
 	fs.DurationVar(&o.idle, "idle-timeout", 0, "switch the displays off after this long without input (e.g. 10m), back on at the next input; a visible window with an idle inhibitor (a video playing) keeps them on; 0: never")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
-	fs.StringVar(&o.privileged, "privileged-clients", "all", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, virtual keyboard and pointer): all, none, or program names separated by commas, e.g. grim,wlr-randr")
+	fs.StringVar(&o.privileged, "privileged-clients", "", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, output power, virtual keyboard and pointer) or read and set the selections at any time (wlr-data-control): child (the command's process tree), all, none, or program names separated by commas, e.g. grim,wlr-randr (default: child with a command, all without)")
+	fs.StringVar(&o.layout, "layout", "", "window layout: desktop (floating windows, click to focus, Alt+Tab) or kiosk (every window fills its output); default: kiosk with --restart, else desktop")
+	fs.BoolVar(&o.noBindings, "no-bindings", false, "turn off the desktop layout's bindings (Alt+Tab, Super+Q, Super+Shift+Q, Super+drag), so clients get those keys and buttons")
+	fs.StringVar(&o.osk, "osk", "", "on-screen keyboard command, shown while a text field has the keyboard focus (SIGUSR2) and hidden otherwise (SIGUSR1), e.g. \"wvkbd-mobintl --hidden\"")
 	fs.StringVar(&o.xwayland, "xwayland", "auto", "X11 clients through Xwayland, started when the first one connects: auto (when Xwayland is installed), on, or off")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
@@ -134,7 +145,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if _, _, _, err := headless.ParseMode(o.output); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
 	}
-	if _, err := privilegedClients(o.privileged); err != nil {
+	if o.privileged == "" {
+		o.privileged = defaultPrivileged(o.command)
+	}
+	var childPID func() int
+	if len(o.command) > 0 {
+		childPID = func() int { return 0 }
+	}
+	if _, err := privilegedClients(o.privileged, childPID); err != nil {
 		return nil, err
 	}
 	switch o.xwayland {
@@ -145,15 +163,59 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.idle < 0 {
 		return nil, fmt.Errorf("--idle-timeout %v: want a positive duration such as 10m, or 0 for never", o.idle)
 	}
+	if _, err := o.sceneLayout(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+// sceneLayout is --layout, or the default: a command restarted with
+// --restart is a kiosk, anything else a session with several windows.
+func (o *options) sceneLayout() (scene.Layout, error) {
+	switch o.layout {
+	case "desktop":
+		return scene.LayoutDesktop, nil
+	case "kiosk":
+		return scene.LayoutKiosk, nil
+	case "":
+		if o.restart {
+			return scene.LayoutKiosk, nil
+		}
+		return scene.LayoutDesktop, nil
+	}
+	return 0, fmt.Errorf("--layout %q: want desktop or kiosk", o.layout)
+}
+
+func (o *options) layoutName() string {
+	if l, _ := o.sceneLayout(); l == scene.LayoutKiosk {
+		return "kiosk"
+	}
+	return "desktop"
+}
+
+func (o *options) layoutWhy() string {
+	switch {
+	case o.layout != "":
+		return "--layout " + o.layout
+	case o.restart:
+		return "--restart without --layout"
+	}
+	return "no --restart and no --layout"
+}
+
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -169,7 +231,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vitrine:", err)
 		return 2
 	}
-	log, err := newLogger(opts.logLevel, stderr)
+	log, err := newLogger(opts.logLevel, opts.logFormat, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "vitrine:", err)
 		return 2
@@ -184,6 +246,10 @@ func run(args []string, stderr io.Writer) int {
 
 // serve runs the compositor until the command exits or a signal arrives.
 func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) {
+	// Checked before any device is opened: a refusal leaves nothing to undo.
+	if err := ensureRuntimeDir(log); err != nil {
+		return 0, err
+	}
 	loop, err := eventloop.New()
 	if err != nil {
 		return 0, err
@@ -193,14 +259,37 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	privileged, _ := privilegedClients(opts.privileged) // checked by parseFlags
-	comp := scene.New(scene.Config{Log: log, Server: srv, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle})
+	// The child starts after the socket exists; until then, and between
+	// restarts, no process heads its tree.
+	var child *childProcess
+	var childPID func() int
+	if len(opts.command) > 0 {
+		childPID = func() int { return child.pid() }
+	}
+	privileged, _ := privilegedClients(opts.privileged, childPID) // checked by parseFlags
+	layout, _ := opts.sceneLayout()                               // checked by parseFlags
+	log.Info("layout selected", "layout", opts.layoutName(), "why", opts.layoutWhy())
+	var osk *onScreenKeyboard
+	if privileged != nil && opts.osk != "" {
+		// The on-screen keyboard types through the virtual keyboard: it
+		// is privileged whatever the flag says, or it could not work.
+		others := privileged
+		privileged = func(c *protocol.Client) bool {
+			return others(c) || osk.owns(c.PID)
+		}
+	}
+	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle,
+		TextInputActive: func(active bool) {
+			if osk != nil {
+				osk.show(active)
+			}
+		}})
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
 
 	backend, why := chooseBackend(opts)
-	log.Info("backend selected", "backend", backend, "why", why)
+	log.Info("backend selected", "backend", backend, "why", why, "event", "backend.selected")
 	switch backend {
 	case "headless":
 		w, h, mhz, _ := headless.ParseMode(opts.output)
@@ -213,6 +302,9 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		}
 		comp.AddOutput(out)
 		defer out.Close()
+		if err := setMainDevice(opts, comp, nil, log); err != nil {
+			return 0, err
+		}
 		if err := configureInput(opts, comp, nil, log); err != nil {
 			return 0, err
 		}
@@ -223,7 +315,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		}
 		defer b.Close()
 	case "drm":
-		b, err := openDRM(ctx, opts, log, comp, loop)
+		b, err := openDRM(ctx, opts, log, comp, srv, loop)
 		if err != nil {
 			return 0, err
 		}
@@ -232,14 +324,19 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		defer b.close()
 	}
 
-	if err := ensureRuntimeDir(log); err != nil {
-		return 0, err
-	}
 	if err := srv.Listen(opts.socket); err != nil {
 		return 0, err
 	}
 	defer srv.Close()
-	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName())
+	log.Info("listening", "WAYLAND_DISPLAY", srv.SocketName(), "event", "listening")
+
+	if argv := strings.Fields(opts.osk); len(argv) > 0 {
+		osk = newOnScreenKeyboard(argv, srv.SocketName(), loop, log)
+		if err := osk.start(); err != nil {
+			return 0, fmt.Errorf("--osk: %w", err)
+		}
+		defer osk.stop()
+	}
 
 	x, err := startXwayland(opts.xwayland, log, comp, srv)
 	if err != nil {
@@ -252,7 +349,6 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 	}
 
 	status := 0
-	var child *childProcess
 	if len(opts.command) > 0 {
 		child = &childProcess{argv: opts.command, display: srv.SocketName(), xdisplay: xdisplay, restart: opts.restart, log: log, loop: loop,
 			exited: func(code int) {
@@ -265,14 +361,46 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 			return 0, err
 		}
 	}
+	stopStatus := statusOnSignal(comp, srv, log)
 	err = comp.Run(ctx)
+	stopStatus()
 	if child != nil {
 		child.stop()
 	}
 	for _, s := range comp.Stats() {
+		// The stats: line is a contract in both formats; JSON logs also
+		// get it as an event.
 		fmt.Fprintln(os.Stderr, s.String())
+		if opts.logFormat == "json" {
+			log.Info("stats", "output", s.Output, "frames", s.Frames, "scanout", s.Scanout, "composited", s.Composited, "copied_bytes", s.CopiedBytes, "event", "stats")
+		}
 	}
 	return status, err
+}
+
+// setMainDevice tells the scene which device clients should render with:
+// --render-device, else kms.ChooseMainDevice's pick for display (nil on
+// the headless backend).
+func setMainDevice(opts *options, comp *scene.Compositor, display *kms.Device, log *slog.Logger) error {
+	if opts.renderDevice != "" {
+		id, err := kms.NodeID(opts.renderDevice)
+		if err != nil {
+			return fmt.Errorf("--render-device %s: %w", opts.renderDevice, err)
+		}
+		comp.SetMainDevice(id)
+		log.Info("main device for clients", "path", opts.renderDevice, "why", "--render-device")
+		return nil
+	}
+	infos, err := kms.ListDevices("/sys", "/dev")
+	if err != nil {
+		// No DRM at all (a container): nothing to name.
+		log.Debug("no DRM devices for the dma-buf main device", "err", err)
+		return nil
+	}
+	m := kms.ChooseMainDevice(display, infos)
+	comp.SetMainDevice(m.ID)
+	log.Info("main device for clients", "path", m.Path, "why", m.Why)
+	return nil
 }
 
 // chooseBackend resolves --backend auto and says why.
@@ -332,22 +460,25 @@ func openNested(opts *options, log *slog.Logger, comp *scene.Compositor, loop *e
 	return b, nil
 }
 
-// ensureRuntimeDir gives vitrine a private runtime directory when the
-// session did not (a root shell on a fresh machine, a container), so the
-// headless backend works anywhere; clients it starts inherit it.
-func ensureRuntimeDir(log *slog.Logger) error {
-	if os.Getenv("XDG_RUNTIME_DIR") != "" {
-		return nil
+// statusOnSignal logs one status line each time vitrine gets SIGUSR1:
+// what a long run (vitrine-bench soak) watches for leaks that /proc does
+// not show, without a debug server any client could reach. The line is
+// written on the loop, so the client count is consistent with it.
+func statusOnSignal(comp *scene.Compositor, srv *protocol.Server, log *slog.Logger) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	go func() {
+		for range sig {
+			comp.Post(func() {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				log.Info("status", "goroutines", runtime.NumGoroutine(), "clients", len(srv.Clients()),
+					"heap_inuse_bytes", ms.HeapInuse, "heap_objects", ms.HeapObjects, "gc_cycles", ms.NumGC)
+			})
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(sig)
 	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("vitrine-runtime-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("XDG_RUNTIME_DIR is not set and creating %s failed: %w", dir, err)
-	}
-	var st syscall.Stat_t
-	if err := syscall.Lstat(dir, &st); err != nil || st.Uid != uint32(os.Getuid()) || st.Mode&0o077 != 0 || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
-		return fmt.Errorf("XDG_RUNTIME_DIR is not set and %s is not a private directory of this user; set XDG_RUNTIME_DIR to one (mkdir -m 700 DIR)", dir)
-	}
-	os.Setenv("XDG_RUNTIME_DIR", dir)
-	log.Warn("XDG_RUNTIME_DIR is not set; using a private directory", "dir", dir, "hint", "export XDG_RUNTIME_DIR="+dir+" to reach vitrine from other shells")
-	return nil
 }

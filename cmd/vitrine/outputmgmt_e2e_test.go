@@ -94,15 +94,18 @@ func TestWlrRandrListsAndChangesTheOutput(t *testing.T) {
 }
 
 // TestPrivilegedClientsOnly: with --privileged-clients grim, grim still
-// captures the screen and wlr-randr (not named) finds no output
-// management.
+// captures the screen, wlr-randr (not named) finds no output
+// management and wayland-info no data control.
 func TestPrivilegedClientsOnly(t *testing.T) {
-	need(t, "grim", "wlr-randr")
+	need(t, "grim", "wlr-randr", "wayland-info")
 	c := startVitrine(t, "--output", "320x240", "--privileged-clients", "grim", "--", "shm-client", "--pattern", "quadrants", "--fullscreen")
 	c.stdout.wait(t, `^first-frame 320x240$`, 10*time.Second)
 	checkQuadrants(t, c.screenshot())
 	out, ok := c.wlrRandr()
 	if ok || !strings.Contains(out, "doesn't support wlr-output-management") {
 		t.Fatalf("wlr-randr, not a privileged client, exited ok=%v with:\n%s", ok, out)
+	}
+	if info := c.run("wayland-info"); strings.Contains(info, "zwlr_data_control_manager_v1") || !strings.Contains(info, "wl_data_device_manager") {
+		t.Fatalf("wayland-info, not a privileged client, is offered data control (or no data device):\n%s", info)
 	}
 }

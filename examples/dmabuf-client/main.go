@@ -4,7 +4,14 @@
 //	dmabuf-client --alloc vgem[:CARD]|udmabuf|dma-heap[:NAME]|dumb:/dev/dri/cardN
 //	              [--pattern quadrants|moving-box] [--fullscreen] [--seconds S]
 //	              [--size WxH] [--frames N] [--create immed|async]
-//	              [--format xrgb8888|argb8888|nv12]
+//	              [--format xrgb8888|argb8888|nv12] [--video-subsurface]
+//
+// --video-subsurface adds a subsurface to the toplevel (which shows the
+// --pattern in XRGB8888): the quadrants in a 320x180 --format buffer,
+// viewported to 640x360 and moved every frame; it prints
+//
+//	video-subsurface size=320x180 destination=640x360 format=NV12
+//	video-at frame=N x=X y=Y                 before each toplevel commit
 //
 // --format nv12 draws the pattern in RGB and converts it into an NV12
 // buffer (luma, then interleaved chroma, in one dma-buf) with the
@@ -88,6 +95,7 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	display := fs.String("display", "", "wayland display name or socket path (default $WAYLAND_DISPLAY)")
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
 	formatName := fs.String("format", "xrgb8888", "buffer format: xrgb8888, argb8888 or nv12")
+	videoSub := fs.Bool("video-subsurface", false, "add a moving, viewported subsurface showing the quadrants in the --format (the toplevel then uses XRGB8888)")
 	allocOnly := fs.Bool("alloc-only", false, "only allocate one --size buffer, draw --pattern frame 0 into it with CPU access syncs, verify it and exit (no compositor needed)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -155,13 +163,24 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	}
 	defer conn.Close()
 
-	c := &client{conn: conn, out: out, log: log, format: format}
+	uiFormat := format
+	if *videoSub {
+		uiFormat = dmabuf.FormatXRGB8888
+	}
+	c := &client{conn: conn, out: out, log: log, format: uiFormat}
 	if err := c.bind(); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	alloc := &dmabuf.Allocator{Conn: conn, Dmabuf: c.dmabuf, Source: src, Async: *createMode == "async", Out: out}
+	var vid *video
 	win, err := window.New(conn, alloc, painter, out, log, window.Options{
+		BeforeCommit: func(n int) error {
+			if vid == nil {
+				return nil
+			}
+			return vid.beforeCommit(n)
+		},
 		Title:        name,
 		AppID:        name,
 		Fullscreen:   *fullscreen,
@@ -177,6 +196,12 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	if alloc.Choice, err = c.choose(win); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
+	}
+	if *videoSub {
+		if vid, err = c.startVideo(win, src, format); err != nil {
+			fmt.Fprintf(stderr, "%s: --video-subsurface: %v\n", name, err)
+			return 1
+		}
 	}
 	if err := win.Run(time.Duration(*seconds * float64(time.Second))); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -288,6 +313,23 @@ func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 	ch, err := dmabuf.ChooseFormat(*c.defaultFB, c.format)
 	c.printChoice("feedback", ch, err)
 	return ch, err
+}
+
+// startVideo makes the --video-subsurface with buffers of format, chosen
+// from the default feedback (or the modifier list).
+func (c *client) startVideo(win *window.Window, src dmabuf.Source, format uint32) (*video, error) {
+	var ch dmabuf.Choice
+	var err error
+	if c.defaultFB != nil {
+		ch, err = dmabuf.ChooseFormat(*c.defaultFB, format)
+	} else {
+		ch, err = dmabuf.ChooseFormatFromModifiers(c.modifiers, format)
+	}
+	if err != nil {
+		return nil, err
+	}
+	alloc := &dmabuf.Allocator{Conn: c.conn, Dmabuf: c.dmabuf, Source: src, Choice: ch, Out: c.out}
+	return newVideo(c.conn, win.Surface, alloc, c.out)
 }
 
 func (c *client) printChoice(from string, ch dmabuf.Choice, err error) {

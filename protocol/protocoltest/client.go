@@ -20,6 +20,10 @@ type Client struct {
 	buf  []byte
 	// NextID is the next client object id to hand out.
 	NextID uint32
+	// KeepFDs keeps the fds events carry in FDs, in arrival order, for
+	// the test to take; without it they are closed as they arrive.
+	KeepFDs bool
+	FDs     []int
 }
 
 // Dial connects to the socket at path.
@@ -31,8 +35,24 @@ func Dial(path string) (*Client, error) {
 	return &Client{conn: conn, NextID: 2}, nil
 }
 
-// Close closes the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+// Close closes the connection and the fds kept from events.
+func (c *Client) Close() error {
+	for _, fd := range c.FDs {
+		unix.Close(fd)
+	}
+	c.FDs = nil
+	return c.conn.Close()
+}
+
+// TakeFD removes and returns the oldest fd kept from an event.
+func (c *Client) TakeFD() (int, bool) {
+	if len(c.FDs) == 0 {
+		return -1, false
+	}
+	fd := c.FDs[0]
+	c.FDs = c.FDs[1:]
+	return fd, true
+}
 
 // Conn exposes the socket, for tests that stop reading it.
 func (c *Client) Conn() *net.UnixConn { return c.conn }
@@ -132,12 +152,17 @@ func (c *Client) Read(timeout time.Duration) (Event, error) {
 		n, oobn, _, _, err := c.conn.ReadMsgUnix(tmp, oob)
 		n = max(n, 0) // some errors come with n = -1
 		if oobn > 0 {
-			// Events with fds (keymaps) are not inspected; don't leak them.
+			// Unless the test keeps them, events with fds (keymaps) are
+			// not inspected; don't leak them.
 			if msgs, perr := unix.ParseSocketControlMessage(oob[:oobn]); perr == nil {
 				for _, m := range msgs {
 					if fds, ferr := unix.ParseUnixRights(&m); ferr == nil {
 						for _, fd := range fds {
-							unix.Close(fd)
+							if c.KeepFDs {
+								c.FDs = append(c.FDs, fd)
+							} else {
+								unix.Close(fd)
+							}
 						}
 					}
 				}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -226,20 +227,33 @@ func (b *Backend) setup() error {
 		}
 		b.outputs = append(b.outputs, o)
 	}
-	// The first configures, the seat's capabilities.
-	if err := b.roundtrip(); err != nil {
-		return err
+	// The first configures and the seat's capabilities. weston sends a
+	// configure from an idle callback, after the sync is answered, so
+	// one round trip is not always enough.
+	deadline := time.Now().Add(configureTimeout)
+	for {
+		if err := b.roundtrip(); err != nil {
+			return err
+		}
+		waiting := slices.IndexFunc(b.outputs, func(o *Output) bool { return !o.configured })
+		if waiting < 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the parent compositor did not configure window %s within %v", b.outputs[waiting].name, configureTimeout)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	for _, o := range b.outputs {
-		if !o.configured {
-			return fmt.Errorf("window %s was never configured", o.name)
-		}
 		if err := o.showBlack(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// configureTimeout bounds the wait for the windows' first configure.
+const configureTimeout = 5 * time.Second
 
 func (b *Backend) bind(iface string, minVersion, maxVersion uint32, p wl.Proxy) error {
 	g, ok := b.globals[iface]

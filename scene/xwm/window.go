@@ -199,9 +199,10 @@ func (w *window) configureRequest(e xproto.ConfigureRequestEvent) {
 	if e.ValueMask&xproto.ConfigWindowHeight != 0 {
 		want.Max.Y = want.Min.Y + max(int(e.Height), 1)
 	}
-	// A floating window keeps its own size: granted, and the layout
-	// centres it again once its buffer has the new size.
-	if w.xw != nil && w.sentOnce && !w.override && !w.floats() {
+	// A window that picks its own size (a dialog, a floating window)
+	// is granted it, and the layout places it again once its buffer
+	// has the new size.
+	if w.xw != nil && w.sentOnce && !w.override && !w.xw.OwnSize() {
 		w.configureWindow(w.sent, true)
 		w.syntheticConfigureNotify(w.sent)
 		return

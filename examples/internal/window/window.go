@@ -89,6 +89,11 @@ type Options struct {
 	// ToggleOnUSR1 makes SIGUSR1 toggle fullscreen (set/unset), for
 	// tests that move a client between direct scanout and compositing.
 	ToggleOnUSR1 bool
+	// BeforeCommit, when set, runs before each frame's wl_surface.commit
+	// with the frame number, on the dispatch goroutine: what it does to
+	// subsurfaces (their position is the parent's state) lands with the
+	// frame.
+	BeforeCommit func(frame int) error
 }
 
 // Window is one xdg_toplevel showing a Painter's frames.
@@ -463,6 +468,11 @@ func (w *Window) commit(b *Buffer, damage []image.Rectangle) error {
 	size := w.size
 	cb.AddDoneHandler(&callbackFunc{cb: cb, f: func(uint32) { w.frameDone(size) }})
 	w.callbackOpen = true
+	if w.opts.BeforeCommit != nil {
+		if err := w.opts.BeforeCommit(w.frame); err != nil {
+			return err
+		}
+	}
 	if err := w.Surface.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

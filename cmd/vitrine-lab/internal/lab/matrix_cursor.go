@@ -39,7 +39,7 @@ func cursorScenario() Scenario {
 	}
 }
 
-var cursorCommand = awaitShell + fmt.Sprintf(`log=/tmp/virtio.log
+var cursorCommand = awaitShell + eventShell + fmt.Sprintf(`log=/tmp/virtio.log
 vitrine --backend drm --session direct --drm-device /dev/dri/card0 --log-level debug -- input-echo --cursor >$log 2>&1 &
 pid=$!
 await '^first-frame' 1 'input-echo first frame (virtio)'
@@ -79,7 +79,32 @@ sleep 1
 lab-screendump cirrus cirrus >/dev/null || fail "screendump cirrus"
 kill $pid; wait $pid
 grep -v 'msg=frame' $log | sed 's/^/cirrus| /'
-`, cursorMoves, tabletX, tabletY)
+pid=
+log=/tmp/blank.log
+vitrine --backend drm --session direct --drm-device /dev/dri/card0 --idle-timeout %[4]s --log-level debug --log-format json -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+pid=$!
+await '^first-frame' 1 'shm-client first frame (blank)'
+sleep %[5]s
+lab-screendump blank-lit >/dev/null || fail "screendump blank-lit"
+awaitev $log output.power 1 'Virtual-1 switched off after %[4]s without input' '"output":"Virtual-1"' '"on":false'
+sleep 1
+lab-screendump blank-dark >/dev/null || fail "screendump blank-dark"
+frames=$(matchev $log frame)
+lab-input <<EOF || fail "lab-input"
+key shift
+EOF
+awaitev $log output.power 1 'Virtual-1 on again after a key' '"output":"Virtual-1"' '"on":true'
+awaitev $log frame $((frames + 1)) 'a frame after waking'
+sleep %[5]s
+lab-screendump blank-back >/dev/null || fail "screendump blank-back"
+kill $pid; wait $pid
+grep -vF '"event":"frame"' $log | sed 's/^/blank| /'
+`, cursorMoves, tabletX, tabletY, blankAfter, settle)
+
+// blankAfter is the blanking phase's --idle-timeout: long enough for
+// the lit screendump after the first frame (TCG is slow), short for
+// the row's time.
+const blankAfter = "3s"
 
 // cursorCheck judges cursorScenario's output.
 func cursorCheck(_ *Env, res *Result, runErr error) error {
@@ -105,6 +130,7 @@ func cursorCheck(_ *Env, res *Result, runErr error) error {
 	if err := cursorAtPointer(res, tagged(out, "cirrus")); err != nil {
 		problems = append(problems, "cirrus: "+err.Error())
 	}
+	problems = append(problems, blankProblems(res, out)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(out, 25)))
 	}
@@ -159,6 +185,69 @@ func cursorAtPointer(res *Result, lines []string) error {
 		if !is(p, bg) {
 			return fmt.Errorf("%s: pixel %v beside the cursor is %v, want the client's background %v", path, p, img.At(p.X, p.Y), bg)
 		}
+	}
+	return nil
+}
+
+// blankProblems judges the blanking phase: quadrants on Virtual-1, then
+// after --idle-timeout the CRTC switched off (QEMU shows its dark "not
+// active" picture instead), and after one key the quadrants again.
+func blankProblems(res *Result, out string) []string {
+	var problems []string
+	lines := tagged(out, "blank")
+	joined := strings.Join(lines, "\n")
+	evs := vitrineEvents(lines)
+	for _, want := range [][]string{{"idle.blank"}, {"output.power", "output", "Virtual-1", "on", "false"}, {"idle.wake"}, {"output.power", "output", "Virtual-1", "on", "true"}} {
+		if countEvents(evs, want[0], want[1:]...) != 1 {
+			problems = append(problems, fmt.Sprintf("blank: want one %s event with %q", want[0], want[1:]))
+		}
+	}
+	if n := countEvents(evs, "output.power_failed"); n > 0 {
+		problems = append(problems, "blank: the display refused to switch: "+strings.Join(errorEvents(findEvents(evs, "output.power_failed")), "; "))
+	}
+	for _, p := range errorEvents(evs) {
+		problems = append(problems, "blank: "+p)
+	}
+	size, err := firstFrameSize(joined, "")
+	if err != nil {
+		return append(problems, "blank: "+err.Error())
+	}
+	want := quadrantsImage(size.X, size.Y, quadrantColors)
+	for _, name := range []string{"blank-lit", "blank-back"} {
+		if err := compareScreendump(res, name, want); err != nil {
+			problems = append(problems, "blank: "+err.Error())
+		}
+	}
+	if err := darkScreendump(res, "blank-dark"); err != nil {
+		problems = append(problems, "blank: "+err.Error())
+	}
+	return problems
+}
+
+// darkScreendump wants nine in ten of screendump name's pixels dark
+// (each channel below 48): a display switched off, whatever QEMU draws
+// for it.
+func darkScreendump(res *Result, name string) error {
+	path, err := screendumpPath(res, name)
+	if err != nil {
+		return err
+	}
+	img, err := screencheck.ReadPNG(path)
+	if err != nil {
+		return fmt.Errorf("screendump %s: %w", name, err)
+	}
+	b := img.Bounds()
+	dark := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 < 48 && g>>8 < 48 && bl>>8 < 48 {
+				dark++
+			}
+		}
+	}
+	if total := b.Dx() * b.Dy(); dark*10 < total*9 {
+		return fmt.Errorf("%s: %d of %d pixels dark, want nine in ten: the display was not switched off", path, dark, total)
 	}
 	return nil
 }

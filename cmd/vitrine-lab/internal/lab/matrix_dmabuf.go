@@ -27,10 +27,7 @@ func dmabufScenarios() []Scenario {
 	// (EINVAL) and virtio-gpu (ENODEV) do not.
 	refusal := map[string]string{"virtio": "ENODEV", "bochs": "EINVAL"}
 
-	rows := []Scenario{
-		vitrineScenario("dmabuf-vgem-cirrus-scanout", []string{"cirrus"}, "vgem",
-			vitrineRun{tag: "quadrants", client: quadrants("vgem"), want: showQuadrants, path: scanoutPath}),
-	}
+	rows := []Scenario{mainDeviceScenario(quadrants("vgem"))}
 	for _, d := range []string{"bochs", "virtio"} {
 		runs := []vitrineRun{
 			{tag: "quadrants", client: quadrants("vgem"), want: showQuadrants, path: copyPath, refusal: refusal[d]},
@@ -40,7 +37,13 @@ func dmabufScenarios() []Scenario {
 		if d == "virtio" {
 			// NV12 through the copy path, in the same boot: vitrine
 			// converts it; virtio-gpu shows what it was sent.
-			runs = append(runs, vitrineRun{tag: "nv12", client: quadrants("vgem") + " --format nv12", want: showQuadrantsNV12, path: copyPath})
+			runs = append(runs,
+				vitrineRun{tag: "nv12", client: quadrants("vgem") + " --format nv12", want: showQuadrantsNV12, path: copyPath},
+				// A player's picture: a moving NV12 subsurface scaled 2×
+				// by its viewport over the UI, converted and scaled
+				// on the copy path.
+				vitrineRun{tag: "video", client: movingBox("vgem", 40) + " --video-subsurface --format nv12", until: finalBoxLine,
+					want: showBoxWithVideo, path: copyPath})
 		}
 		rows = append(rows, vitrineScenario("dmabuf-vgem-"+d+"-copy", []string{d}, "vgem", runs...))
 	}
@@ -69,6 +72,131 @@ func dmabufScenarios() []Scenario {
 			vitrineRun{tag: "box", client: movingBox("vgem", 100), until: finalBoxLine, want: showFinalBox, path: copyPath, refusal: "ENODEV", mid: 3}),
 	)
 	return rows
+}
+
+// nodeLines prints each DRM node of the guest as "drm-node NAME MAJ:MIN
+// DEVICE", DEVICE being the last part of its sysfs device path (vgem,
+// or a PCI address). vgem's device has no driver link, so the path
+// names it; cirrus is the other one.
+const nodeLines = `for n in /sys/class/drm/card[0-9]* /sys/class/drm/renderD*; do
+	[ -e "$n/dev" ] || continue
+	echo "drm-node $(basename $n) $(cat $n/dev) $(basename $(readlink -f $n/device))"
+done
+`
+
+// mainDeviceScenario is the vgem-beside-cirrus scanout row, which also
+// judges the feedback's devices: the main device is vgem's render node
+// (vgem's buffers are what cirrus imports and scans out), the surface's
+// scanout tranche targets the cirrus card, the copy tranche the main
+// device.
+func mainDeviceScenario(client string) Scenario {
+	s := vitrineScenario("dmabuf-vgem-cirrus-scanout", []string{"cirrus"}, "vgem",
+		vitrineRun{tag: "quadrants", client: client, want: showQuadrants, path: scanoutPath, beforeStart: nodeLines})
+	runs := s.Check
+	s.Check = func(env *Env, res *Result, runErr error) error {
+		err := runs(env, res, runErr)
+		if runErr != nil {
+			return err
+		}
+		var problems []string
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		if err := judgeMainDevice(string(res.Output)); err != nil {
+			problems = append(problems, err.Error())
+		}
+		if len(problems) > 0 {
+			return errors.New(strings.Join(problems, "\n"))
+		}
+		return nil
+	}
+	return s
+}
+
+var (
+	drmNodeLine      = regexp.MustCompile(`(?m)^drm-node (card\d+|renderD\d+) (\d+:\d+) (\S+)$`)
+	surfaceFeedback  = regexp.MustCompile(`(?m)^quadrants\| surface-feedback main_device=(\S+) `)
+	surfaceTranche   = regexp.MustCompile(`(?m)^quadrants\| surface-feedback-tranche index=\d+ target_device=(\S+) flags=\S+ scanout=(true|false) `)
+	mainDeviceLogged = regexp.MustCompile(`(?m)^quadrants\| .*msg="main device for clients" path=(\S+) `)
+)
+
+// judgeMainDevice checks the devices dmabuf-client was told of against
+// the guest's nodes.
+func judgeMainDevice(out string) error {
+	var vgem, cirrus string
+	nodes := drmNodeLine.FindAllStringSubmatch(out, -1)
+	for _, m := range nodes {
+		render := strings.HasPrefix(m[1], "renderD")
+		switch {
+		case render && m[3] == "vgem":
+			vgem = m[2]
+		case !render && m[3] != "vgem":
+			cirrus = m[2] // the row's only display
+		}
+	}
+	if vgem == "" || cirrus == "" {
+		return fmt.Errorf("no vgem render node or cirrus card among the guest's nodes %v", nodes)
+	}
+	var problems []string
+	if m := mainDeviceLogged.FindStringSubmatch(out); m == nil {
+		problems = append(problems, "vitrine did not log its main device choice")
+	}
+	m := surfaceFeedback.FindStringSubmatch(out)
+	if m == nil {
+		return errors.New(strings.Join(append(problems, "dmabuf-client printed no surface feedback"), "\n"))
+	}
+	if m[1] != vgem {
+		problems = append(problems, fmt.Sprintf("feedback main_device=%s, want vgem's render node %s", m[1], vgem))
+	}
+	scanout, copy := "", ""
+	for _, t := range surfaceTranche.FindAllStringSubmatch(out, -1) {
+		if t[2] == "true" && scanout == "" {
+			scanout = t[1]
+		}
+		if t[2] == "false" && copy == "" {
+			copy = t[1]
+		}
+	}
+	if scanout != cirrus {
+		problems = append(problems, fmt.Sprintf("scanout tranche target_device=%q, want the cirrus card %s", scanout, cirrus))
+	}
+	if copy != vgem {
+		problems = append(problems, fmt.Sprintf("copy tranche target_device=%q, want the main device %s", copy, vgem))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+// videoSize and videoScale are dmabuf-client --video-subsurface's buffer
+// size and viewport scale.
+var videoSize = image.Pt(320, 180)
+
+const videoScale = 2
+
+var videoAt = regexp.MustCompile(`(?m)^video-at frame=\d+ x=(\d+) y=(\d+)$`)
+
+// withVideo draws onto img the video subsurface where the client's last
+// video-at line put it: the NV12 quadrants as the reference decodes
+// them, scaled by the viewport (each source pixel a videoScale square,
+// the nearest-neighbour sampling at pixel centres of an exact multiple).
+func withVideo(img *image.RGBA, log string) (*image.RGBA, error) {
+	all := videoAt.FindAllStringSubmatch(log, -1)
+	if all == nil {
+		return nil, errors.New("no video-at line: the client did not move its video subsurface")
+	}
+	last := all[len(all)-1]
+	x, _ := strconv.Atoi(last[1])
+	y, _ := strconv.Atoi(last[2])
+	video := quadrantsImage(videoSize.X, videoSize.Y, nv12Colors(videoSize))
+	dst := image.Rect(x, y, x+videoScale*videoSize.X, y+videoScale*videoSize.Y)
+	for py := dst.Min.Y; py < dst.Max.Y; py++ {
+		for px := dst.Min.X; px < dst.Max.X; px++ {
+			img.Set(px, py, video.At((px-x)/videoScale, (py-y)/videoScale))
+		}
+	}
+	return img, nil
 }
 
 // nv12Colors are the quadrant colours after dmabuf-client's NV12

@@ -65,7 +65,7 @@ fail() {
 	echo "FAIL: $*"
 	[ -n "${second:-}" ] && kill $second 2>/dev/null
 	[ -n "${pid:-}" ] && kill $pid 2>/dev/null
-	grep -v 'msg=frame' $log | tail -n 60 | sed 's/^/vitrine| /'
+	grep -v -e 'msg=frame' -e '"event":"frame"' $log | tail -n 60 | sed 's/^/vitrine| /'
 	[ -f /tmp/second.log ] && sed 's/^/second| /' /tmp/second.log
 	exit 1
 }
@@ -88,9 +88,9 @@ now() {
 // hotplugShell starts a root (--session none) hotplug row's script.
 const hotplugShell = `export XDG_RUNTIME_DIR=/tmp/xdg
 mkdir -p -m 700 $XDG_RUNTIME_DIR
-` + hotplugFuncs
+` + hotplugFuncs + eventShell
 
-var hotplugCommand = hotplugShell + fmt.Sprintf(`vitrine --backend drm --session direct --log-level debug --socket wayland-hp -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+var hotplugCommand = hotplugShell + fmt.Sprintf(`vitrine --backend drm --session direct --log-level debug --log-format json --socket wayland-hp -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
 pid=$!
 awaitin $log '^first-frame ' 1 'the first frame'
 awaitin $log '^output-added Virtual-1 ' 1 'the client seeing Virtual-1'
@@ -101,7 +101,7 @@ while [ $c -le %[2]d ]; do
 	t0=$(now)
 	vitrine-lab guest-head virtio-dual:1 %[3]dx%[4]d || fail "plug head 1"
 	t1=$(now)
-	awaitin $log 'msg="output added" name=Virtual-2 ' $c "vitrine adding Virtual-2 (plug $c)"
+	awaitev $log output.added $c "vitrine adding Virtual-2 (plug $c)" '"name":"Virtual-2"'
 	t2=$(now)
 	awaitin $log '^output-added Virtual-2 ' $c "the client seeing Virtual-2 (plug $c)"
 	t3=$(now)
@@ -117,7 +117,7 @@ while [ $c -le %[2]d ]; do
 	t0=$(now)
 	vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
 	t1=$(now)
-	awaitin $log 'msg="output off" output=Virtual-2 ' $c "vitrine removing Virtual-2 (unplug $c)"
+	awaitev $log output.off $c "vitrine removing Virtual-2 (unplug $c)" '"output":"Virtual-2"'
 	t2=$(now)
 	awaitin $log '^output-removed Virtual-2$' $c "the client seeing Virtual-2 go (unplug $c)"
 	t3=$(now)
@@ -138,17 +138,17 @@ ls -l /proc/$pid/fd | sed 's/^/fds| /'
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "head 0 size"
 t0=$(now)
 vitrine-lab guest-head virtio-dual:0 off || fail "unplug head 0"
-awaitin $log 'msg="output off" output=Virtual-1 ' 1 "vitrine removing Virtual-1"
-awaitin $log 'msg="placeholder output" output=Virtual-1 ' 1 "a placeholder standing in for Virtual-1"
+awaitev $log output.off 1 "vitrine removing Virtual-1" '"output":"Virtual-1"'
+awaitev $log output.placeholder 1 "a placeholder standing in for Virtual-1" '"output":"Virtual-1"'
 echo "unplug-only request-to-placeholder-ms=$(( $(now) - t0 ))"
 sleep 1
 kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left"
 lab-screendump gone >/dev/null || fail "screendump gone"
-frames=$(grep -c 'msg=frame' $log)
+frames=$(matchev $log frame)
 t0=$(now)
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
-awaitin $log 'msg="output added" name=Virtual-1 ' 2 "vitrine adding Virtual-1 again"
-awaitin $log 'msg=frame' $((frames + 1)) "a frame on Virtual-1 again"
+awaitev $log output.added 2 "vitrine adding Virtual-1 again" '"name":"Virtual-1"'
+awaitev $log frame $((frames + 1)) "a frame on Virtual-1 again"
 echo "replug-only request-to-frame-ms=$(( $(now) - t0 ))"
 sleep %[1]s
 lab-screendump back >/dev/null || fail "screendump back"
@@ -158,18 +158,18 @@ lab-screendump back >/dev/null || fail "screendump back"
 # return to the first.
 c=$((%[2]d + 1))
 vitrine-lab guest-head virtio-dual:1 %[3]dx%[4]d || fail "plug head 1"
-awaitin $log 'msg="output added" name=Virtual-2 ' $c "vitrine adding Virtual-2 (plug $c)"
+awaitev $log output.added $c "vitrine adding Virtual-2 (plug $c)" '"name":"Virtual-2"'
 awaitin $log '^output-added Virtual-2 ' $c "the client seeing Virtual-2 (plug $c)"
 vitrine-lab guest-head virtio-dual:0 off || fail "unplug head 0"
-awaitin $log 'msg="output off" output=Virtual-1 ' 2 "vitrine removing Virtual-1 while Virtual-2 stays"
+awaitev $log output.off 2 "vitrine removing Virtual-1 while Virtual-2 stays" '"output":"Virtual-1"'
 awaitin /tmp/second.log '^resized %[3]dx%[4]d$' 1 "the second client redrawn on Virtual-2"
 sleep %[1]s
 lab-screendump moved virtio-dual:1 >/dev/null || fail "screendump moved"
 vitrine-lab guest-head virtio-dual:0 %[5]dx%[6]d || fail "replug head 0"
-awaitin $log 'msg="output added" name=Virtual-1 ' 3 "vitrine adding Virtual-1 beside Virtual-2"
+awaitev $log output.added 3 "vitrine adding Virtual-1 beside Virtual-2" '"name":"Virtual-1"'
 awaitin $log '^output-added Virtual-1 ' 2 "the client seeing Virtual-1 beside Virtual-2"
 vitrine-lab guest-head virtio-dual:1 off || fail "unplug head 1"
-awaitin $log 'msg="output off" output=Virtual-2 ' $c "vitrine removing Virtual-2 (unplug $c)"
+awaitev $log output.off $c "vitrine removing Virtual-2 (unplug $c)" '"output":"Virtual-2"'
 awaitin /tmp/second.log '^resized %[5]dx%[6]d$' 2 "the second client back on Virtual-1"
 sleep %[1]s
 lab-screendump final >/dev/null || fail "screendump final"
@@ -185,7 +185,7 @@ lab-screendump uncovered >/dev/null || fail "screendump uncovered"
 kill -TERM $pid
 wait $pid
 echo "vitrine-exit=$?"
-grep -v 'msg=frame' $log | sed 's/^/vitrine| /'
+grep -vF '"event":"frame"' $log | sed 's/^/vitrine| /'
 sed 's/^/second| /' /tmp/second.log
 `, settle, hotplugCycles, hotplugHead1.X, hotplugHead1.Y, hotplugHead0.X, hotplugHead0.Y)
 
@@ -241,8 +241,10 @@ func judgeHotplugOutput(out string, cycles int) []string {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
 	}
 	vlog := tagged(out, "vitrine")
+	evs := vitrineEvents(vlog)
+	problems = append(problems, errorEvents(evs)...)
 	for _, l := range vlog {
-		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
+		if strings.Contains(l, "panic:") {
 			problems = append(problems, "vitrine logged: "+l)
 		}
 	}
@@ -268,33 +270,32 @@ func judgeHotplugOutput(out string, cycles int) []string {
 	if strings.Join(client, "\n") != strings.Join(want, "\n") {
 		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
-	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(strings.Join(vlog, "\n"), -1)) }
 	// Virtual-2 is plugged once more than the cycles, and is unplugged
 	// as often.
-	if n := count(`msg="output added" name=Virtual-2 `); n != cycles+1 {
+	if n := countEvents(evs, "output.added", "name", "Virtual-2"); n != cycles+1 {
 		problems = append(problems, fmt.Sprintf("vitrine added Virtual-2 %d times, want %d", n, cycles+1))
 	}
-	if n := count(`msg="output on" .*output=Virtual-2 `); n != cycles+1 {
+	if n := countEvents(evs, "output.on", "output", "Virtual-2"); n != cycles+1 {
 		problems = append(problems, fmt.Sprintf("vitrine lit Virtual-2 %d times, want %d", n, cycles+1))
 	}
-	if n := count(`msg="output off" output=Virtual-2 `); n != cycles+1 {
+	if n := countEvents(evs, "output.off", "output", "Virtual-2"); n != cycles+1 {
 		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-2 off %d times, want %d", n, cycles+1))
 	}
 	// Virtual-1: lit at start and after each of its two returns, off
 	// when unplugged (twice) and at exit.
-	if n := count(`msg="output added" name=Virtual-1 `); n != 3 {
+	if n := countEvents(evs, "output.added", "name", "Virtual-1"); n != 3 {
 		problems = append(problems, fmt.Sprintf("vitrine added Virtual-1 %d times, want 3", n))
 	}
-	if n := count(`msg="placeholder output" output=Virtual-1 `); n != 1 {
+	if n := countEvents(evs, "output.placeholder", "output", "Virtual-1"); n != 1 {
 		problems = append(problems, fmt.Sprintf("vitrine stood a placeholder in for Virtual-1 %d times, want 1 (when it was alone and went)", n))
 	}
-	if n := count(`msg="output added" name=Virtual-1 .*replaces_placeholder=Virtual-1`); n != 1 {
+	if n := countEvents(evs, "output.added", "name", "Virtual-1", "replaces_placeholder", "Virtual-1"); n != 1 {
 		problems = append(problems, fmt.Sprintf("Virtual-1 took the placeholder's place %d times, want 1", n))
 	}
-	if n := count(`msg="output off" output=Virtual-1 `); n != 3 {
+	if n := countEvents(evs, "output.off", "output", "Virtual-1"); n != 3 {
 		problems = append(problems, fmt.Sprintf("vitrine switched Virtual-1 off %d times, want 3 (two unplugs, exit)", n))
 	}
-	if !regexp.MustCompile(`(?m)^stats: output=Virtual-1 `).MatchString(strings.Join(vlog, "\n")) {
+	if countEvents(evs, "stats", "output", "Virtual-1") != 1 {
 		problems = append(problems, "no stats line for Virtual-1: vitrine did not exit cleanly")
 	}
 	// The second client, fullscreen on Virtual-2, moves to Virtual-1
@@ -401,7 +402,7 @@ conn=$(ls -d /sys/class/drm/$card-* | head -n 1)
 name=${conn##*/$card-}
 echo "$tag-connector=$name"
 log=/tmp/$tag.log
-vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --log-format json --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
 pid=$!
 awaitin $log '^first-frame ' 1 "the first frame ($tag)"
 awaitin $log "^output-added $name " 1 "the client seeing $name ($tag)"
@@ -410,25 +411,25 @@ lab-screendump $tag-start $tag >/dev/null || fail "screendump $tag-start"
 t0=$(now)
 echo off >$conn/status || fail "force $name off"
 doorbell
-awaitin $log "msg=\"output off\" output=$name " 1 "vitrine removing $name ($tag)"
-awaitin $log "msg=\"placeholder output\" output=$name " 1 "a placeholder standing in for $name ($tag)"
+awaitev $log output.off 1 "vitrine removing $name ($tag)" "\"output\":\"$name\""
+awaitev $log output.placeholder 1 "a placeholder standing in for $name ($tag)" "\"output\":\"$name\""
 echo "$tag-off-ms=$(( $(now) - t0 ))"
 sleep 1
 kill -0 $pid 2>/dev/null || fail "vitrine exited with no output left ($tag)"
 lab-screendump $tag-gone $tag >/dev/null || fail "screendump $tag-gone"
-frames=$(grep -c 'msg=frame' $log)
+frames=$(matchev $log frame)
 t0=$(now)
 echo detect >$conn/status || fail "$name back to detect"
 doorbell
-awaitin $log "msg=\"output added\" name=$name " 2 "vitrine adding $name again ($tag)"
-awaitin $log 'msg=frame' $((frames + 1)) "a frame on $name again ($tag)"
+awaitev $log output.added 2 "vitrine adding $name again ($tag)" "\"name\":\"$name\""
+awaitev $log frame $((frames + 1)) "a frame on $name again ($tag)"
 echo "$tag-back-ms=$(( $(now) - t0 ))"
 sleep %[3]s
 lab-screendump $tag-back $tag >/dev/null || fail "screendump $tag-back"
 kill -TERM $pid
 wait $pid
 echo "$tag-exit=$?"
-grep -v 'msg=frame' $log | sed "s/^/$tag| /"
+grep -vF '"event":"frame"' $log | sed "s/^/$tag| /"
 `, i+1, d, settle)
 	}
 	// cirrus (card2) again, its connector off before vitrine starts: a
@@ -439,25 +440,25 @@ conn=$(ls -d /sys/class/drm/$card-* | head -n 1)
 name=${conn##*/$card-}
 log=/tmp/$tag.log
 echo off >$conn/status || fail "force $name off before the start"
-vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
+vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --log-format json --socket wayland-$tag -- shm-client --pattern quadrants --fullscreen --watch-outputs >$log 2>&1 &
 pid=$!
-awaitin $log "msg=\"placeholder output\" output=$name " 1 "a placeholder for $name ($tag)"
+awaitev $log output.placeholder 1 "a placeholder for $name ($tag)" "\"output\":\"$name\""
 awaitin $log '^first-frame ' 1 "the client's first frame on the placeholder ($tag)"
 sleep 1
 lab-screendump $tag-dark cirrus >/dev/null || fail "screendump $tag-dark"
-frames=$(grep -c 'msg=frame' $log)
+frames=$(matchev $log frame)
 t0=$(now)
 echo detect >$conn/status || fail "$name back to detect"
 doorbell
-awaitin $log "msg=\"output added\" name=$name " 1 "vitrine lighting $name ($tag)"
-awaitin $log 'msg=frame' $((frames + 1)) "a frame on $name ($tag)"
+awaitev $log output.added 1 "vitrine lighting $name ($tag)" "\"name\":\"$name\""
+awaitev $log frame $((frames + 1)) "a frame on $name ($tag)"
 echo "$tag-on-ms=$(( $(now) - t0 ))"
 sleep %[2]s
 lab-screendump $tag-on cirrus >/dev/null || fail "screendump $tag-on"
 kill -TERM $pid
 wait $pid
 echo "$tag-exit=$?"
-grep -v 'msg=frame' $log | sed "s/^/$tag| /"
+grep -vF '"event":"frame"' $log | sed "s/^/$tag| /"
 `, onlyOutputBootTag, settle)
 	return Scenario{
 		Name:         "kms-hotplug-only-output",
@@ -519,9 +520,6 @@ func onlyOutputCheck(_ *Env, res *Result, runErr error) error {
 // connector off.
 const onlyOutputBootTag = "cirrus-boot"
 
-// addedSize is vitrine's "output added" line: name, width, height.
-var addedSize = regexp.MustCompile(`(?m)msg="output added" .*name=(\S+) .*size="?\((\d+),(\d+)\)`)
-
 // judgeBootWithoutDisplay checks the start with cirrus's connector off:
 // the client saw one output, the placeholder (PlaceholderMode's
 // 1920x1080: a forced-off connector reports no modes), drew its first
@@ -535,16 +533,16 @@ func judgeBootWithoutDisplay(res *Result, out string) error {
 	if !regexp.MustCompile(`(?m)^` + tag + `-exit=0$`).MatchString(out) {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
 	}
-	for _, l := range vlog {
-		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
-			problems = append(problems, "vitrine logged: "+l)
-		}
-	}
-	m := regexp.MustCompile(`msg="placeholder output" output=(\S+) `).FindStringSubmatch(joined)
-	if m == nil {
+	evs := vitrineEvents(vlog)
+	problems = append(problems, errorEvents(evs)...)
+	ph := findEvents(evs, "output.placeholder")
+	if len(ph) == 0 {
 		return errors.New("no placeholder output at the start")
 	}
-	name := m[1]
+	name := ph[0].Str("output")
+	if w, h, _ := eventSize(ph[0]); w != 1920 || h != 1080 {
+		problems = append(problems, fmt.Sprintf("placeholder %dx%d, want 1920x1080 (a forced-off connector reports no modes)", w, h))
+	}
 	if first, err := firstFrameSize(joined, ""); err != nil {
 		problems = append(problems, err.Error())
 	} else if first != image.Pt(1920, 1080) {
@@ -560,12 +558,11 @@ func judgeBootWithoutDisplay(res *Result, out string) error {
 	if !slices.Equal(client, want) {
 		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
-	sizes := addedSize.FindAllStringSubmatch(joined, -1)
-	if len(sizes) != 1 || sizes[0][1] != name || !strings.Contains(joined, "replaces_placeholder="+name) {
-		problems = append(problems, fmt.Sprintf("want one \"output added\" line for %s replacing the placeholder, have %q", name, sizes))
+	added := findEvents(evs, "output.added")
+	if len(added) != 1 || !added[0].is("output.added", "name", name, "replaces_placeholder", name) {
+		problems = append(problems, fmt.Sprintf("want one output.added event for %s replacing the placeholder, have %v", name, added))
 	} else {
-		w, _ := strconv.Atoi(sizes[0][2])
-		h, _ := strconv.Atoi(sizes[0][3])
+		w, h, _ := eventSize(added[0])
 		if !slices.Contains(vlog, fmt.Sprintf("resized %dx%d", w, h)) {
 			problems = append(problems, fmt.Sprintf("%s lit at %dx%d but the client never redrew at that size", name, w, h))
 		}
@@ -598,11 +595,8 @@ func judgeOnlyOutput(out, tag string) (start, back image.Point, err error) {
 	}
 	vlog := tagged(out, tag)
 	joined := strings.Join(vlog, "\n")
-	for _, l := range vlog {
-		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "panic:") {
-			problems = append(problems, "vitrine logged: "+l)
-		}
-	}
+	evs := vitrineEvents(vlog)
+	problems = append(problems, errorEvents(evs)...)
 	if start, err = firstFrameSize(joined, ""); err != nil {
 		return start, back, err
 	}
@@ -618,27 +612,24 @@ func judgeOnlyOutput(out, tag string) (start, back image.Point, err error) {
 	if !slices.Equal(client, want) {
 		problems = append(problems, fmt.Sprintf("the client saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
-	if !strings.Contains(joined, `msg="placeholder output" output=`+name+" ") {
+	if countEvents(evs, "output.placeholder", "output", name) == 0 {
 		problems = append(problems, "no placeholder stood in for "+name)
 	}
-	sizes := addedSize.FindAllStringSubmatch(joined, -1)
-	if len(sizes) == 2 && sizes[1][1] == name {
-		back.X, _ = strconv.Atoi(sizes[1][2])
-		back.Y, _ = strconv.Atoi(sizes[1][3])
+	if added := findEvents(evs, "output.added", "name", name, "replaces_placeholder", name); len(added) == 1 {
+		back.X, back.Y, _ = eventSize(added[0])
 	}
 	// A connector back with another mode makes the client redraw at
 	// the new size.
 	if back != (image.Point{}) && back != start && !slices.Contains(vlog, fmt.Sprintf("resized %dx%d", back.X, back.Y)) {
 		problems = append(problems, fmt.Sprintf("%s came back at %dx%d but the client never redrew at that size", name, back.X, back.Y))
 	}
-	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(joined, -1)) }
-	if n := count(`msg="output added" name=` + regexp.QuoteMeta(name) + ` `); n != 2 {
+	if n := countEvents(evs, "output.added", "name", name); n != 2 {
 		problems = append(problems, fmt.Sprintf("vitrine added %s %d times, want 2 (start, return)", name, n))
 	}
-	if n := count(`msg="output off" output=` + regexp.QuoteMeta(name) + ` `); n != 2 {
+	if n := countEvents(evs, "output.off", "output", name); n != 2 {
 		problems = append(problems, fmt.Sprintf("vitrine switched %s off %d times, want 2 (forced off, exit)", name, n))
 	}
-	if !slices.ContainsFunc(vlog, func(l string) bool { return strings.HasPrefix(l, "stats: output="+name+" ") }) {
+	if countEvents(evs, "stats", "output", name) != 1 {
 		problems = append(problems, "no stats line for "+name+": vitrine did not exit cleanly")
 	}
 	if len(problems) > 0 {

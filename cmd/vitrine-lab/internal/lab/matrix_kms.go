@@ -45,6 +45,10 @@ const (
 	// showQuadrantsNV12 is the quadrants as dmabuf-client --format nv12
 	// encodes them and render's reference decodes them, within ±1.
 	showQuadrantsNV12
+	// showBoxWithVideo is the final moving box with dmabuf-client's
+	// --video-subsurface (NV12 quadrants, scaled 2×) where its last
+	// video-at line puts it, within ±1.
+	showBoxWithVideo
 )
 
 // Which way a client's buffers reach the screen.
@@ -226,6 +230,17 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 		want = quadrantsImage(size.X, size.Y, quadrantColors)
 	case showQuadrantsNV12:
 		want, tolerance = quadrantsImage(size.X, size.Y, nv12Colors(size)), 1
+	case showBoxWithVideo:
+		box, n, err := finalBox(log)
+		if err == nil {
+			var img *image.RGBA
+			if img, err = withVideo(boxImage(size.X, size.Y, box), log); err == nil {
+				want, frames, tolerance = img, n, 1
+			}
+		}
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
 	case showFinalBox:
 		box, n, err := finalBox(log)
 		if err != nil {

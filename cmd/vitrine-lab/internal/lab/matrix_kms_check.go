@@ -284,8 +284,47 @@ func judgeProbe(out string) error {
 			}
 		}
 	}
+	problems = append(problems, judgePlaneTests(&rep)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("vitrine probe differs from LAB.md:\n%s", indent(strings.Join(problems, "\n")))
 	}
 	return nil
+}
+
+// judgePlaneTests wants the plane matrix to say what the dmabuf rows
+// see: an XRGB8888 buffer from vgem or udmabuf on the primary plane
+// passes TEST_ONLY on cirrus (scanned out there) and fails to import on
+// bochs (EINVAL) and virtio-gpu (ENODEV); each display takes its own
+// dumb buffers on its primary plane.
+func judgePlaneTests(rep *kms.ProbeReport) []string {
+	driver := map[string]string{}
+	for _, d := range rep.Devices {
+		driver[d.Path] = strings.TrimSuffix(d.Driver, "-drm")
+	}
+	got := map[[3]string]string{} // display driver, allocator kind, format
+	for _, t := range rep.PlaneTests {
+		if t.PlaneType != "primary" {
+			continue
+		}
+		alloc := t.Allocator
+		if from, ok := strings.CutPrefix(alloc, "dumb:"); ok {
+			alloc = "dumb:" + driver[from]
+		}
+		got[[3]string{strings.TrimSuffix(t.Driver, "-drm"), alloc, t.Format}] = t.Outcome()
+	}
+	var problems []string
+	for key, want := range map[[3]string]string{
+		{"cirrus", "dumb:vgem", "XR24"}:           "ok",
+		{"cirrus", "udmabuf", "XR24"}:             "ok",
+		{"cirrus", "dumb:cirrus", "XR24"}:         "ok",
+		{"bochs", "dumb:vgem", "XR24"}:            "EINVAL",
+		{"bochs", "dumb:bochs", "XR24"}:           "ok",
+		{"virtio_gpu", "dumb:vgem", "XR24"}:       "ENODEV",
+		{"virtio_gpu", "dumb:virtio_gpu", "XR24"}: "ok",
+	} {
+		if g := got[key]; g != want {
+			problems = append(problems, fmt.Sprintf("plane test %s primary %s from %s: %q, want %s", key[0], key[2], key[1], g, want))
+		}
+	}
+	return problems
 }

@@ -252,6 +252,18 @@ func TestJudgeProbe(t *testing.T) {
 	if err := judgeProbe("json:\n" + string(spoilt)); err == nil || !strings.Contains(err.Error(), "vgem -> bochs: got ok, want EINVAL") {
 		t.Errorf("vgem imported into bochs: %v", err)
 	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for i, pt := range rep.PlaneTests {
+		if strings.HasPrefix(pt.Driver, "bochs") && pt.PlaneType == "primary" && strings.HasSuffix(pt.Allocator, "card1") {
+			rep.PlaneTests[i].TestOnly = "EINVAL"
+		}
+	}
+	spoilt, _ = json.Marshal(rep)
+	if err := judgeProbe("json:\n" + string(spoilt)); err == nil || !strings.Contains(err.Error(), "plane test bochs primary XR24 from dumb:bochs: \"EINVAL\", want ok") {
+		t.Errorf("bochs refusing its own buffer on its primary plane: %v", err)
+	}
 	if err := judgeProbe("json:\n{}"); err == nil || !strings.Contains(err.Error(), "not probed") {
 		t.Errorf("empty report: %v", err)
 	}
