@@ -368,7 +368,9 @@ func (c *Compositor) endGrab(ms uint32) {
 func (c *Compositor) grabMotion() {
 	gr := c.in.grab
 	t := gr.t
-	if !t.xs.mapped || t.res == nil || !t.res.Alive() {
+	// An X11 window has no xdg_toplevel; its surface's mapping says it
+	// is still there.
+	if !t.xs.mapped || t.x11 == nil && (t.res == nil || !t.res.Alive()) {
 		c.in.grab = nil
 		return
 	}

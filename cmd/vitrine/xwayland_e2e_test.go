@@ -749,30 +749,7 @@ func xtermMenuBesidePointer(t *testing.T, layout string) {
 	c.waitRed(t, share, 10*time.Second)
 	before := c.screenshot()
 
-	h, err := protocoltest.Dial(c.socketPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	g, reg, err := h.Globals(3 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A keyboard with the full US keymap: a minimal one (wtype's) makes
-	// xterm fail in GetKeyboardMapping.
-	seat := bind(h, g, reg, "wl_seat", 1)
-	kb := h.NewID()
-	h.Send(bind(h, g, reg, "zwp_virtual_keyboard_manager_v1", 1), 0, seat, kb)
-	f, size, err := xkb.USKeymap().File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h.SendFDs([]int{int(f.Fd())}, kb, 0, uint32(1), uint32(size))
-	ptr := h.NewID()
-	h.Send(bind(h, g, reg, "zwlr_virtual_pointer_manager_v1", 2), 0, seat, ptr)
-	const vkKey, vkModifiers = 1, 2
-	const vpMotionAbsolute, vpButton, vpFrame = 1, 2, 4
+	h, kb, ptr := virtualInput(t, c)
 	const keyLeftCtrl, btnLeft, ctrlMask = 29, 0x110, 4
 	at := image.Pt(300, 250)
 	ms := uint32(1000)
@@ -829,6 +806,43 @@ func xtermMenuBesidePointer(t *testing.T, layout string) {
 	}
 }
 
+// Requests of the virtual keyboard and pointer the tests send raw.
+const (
+	vkKey, vkModifiers                  = 1, 2
+	vpMotionAbsolute, vpButton, vpFrame = 1, 2, 4
+)
+
+// virtualInput connects a client with a virtual keyboard that has
+// vitrine's full US keymap (a minimal one, as wtype's, makes xterm fail
+// in GetKeyboardMapping) and a virtual pointer.
+func virtualInput(t *testing.T, c *compositor) (h *protocoltest.Client, kb, ptr uint32) {
+	t.Helper()
+	h, err := protocoltest.Dial(c.socketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	g, reg, err := h.Globals(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seat := bind(h, g, reg, "wl_seat", 1)
+	kb = h.NewID()
+	h.Send(bind(h, g, reg, "zwp_virtual_keyboard_manager_v1", 1), 0, seat, kb)
+	f, size, err := xkb.USKeymap().File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h.SendFDs([]int{int(f.Fd())}, kb, 0, uint32(1), uint32(size))
+	ptr = h.NewID()
+	h.Send(bind(h, g, reg, "zwlr_virtual_pointer_manager_v1", 2), 0, seat, ptr)
+	if err := h.Roundtrip(3 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return h, kb, ptr
+}
+
 // changed is the bounding box of the pixels within r that differ
 // between two screenshots.
 func changed(before, after image.Image, r image.Rectangle) image.Rectangle {
@@ -842,4 +856,66 @@ func changed(before, after image.Image, r image.Rectangle) image.Rectangle {
 		}
 	}
 	return box
+}
+
+// TestXwaylandDesktopSuperDragMovesXterm: Super+drag in the desktop
+// layout moves an X window like a Wayland one, and the X window moves
+// with it (X's geometry follows the screen). Fails if the grab ends at
+// once for a window without an xdg_toplevel, or X is not told.
+func TestXwaylandDesktopSuperDragMovesXterm(t *testing.T) {
+	needXwayland(t)
+	c := startVitrine(t, "--layout", "desktop", "--output", "1280x720@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	c.xClient(t, display, "xterm", "-bg", "#ff0000", "-fg", "#ff0000", "-e", "sleep", "60")
+	m := c.waitLog(t, `X11 window shown.* window=(\d+)`, 10*time.Second)
+	win, _ := strconv.Atoi(m[1])
+	x, _ := xConn(t, display)
+	geometry := func() image.Point {
+		g, err := xproto.GetGeometry(x, xproto.Drawable(win)).Reply()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return image.Pt(int(g.X), int(g.Y))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for redShare(c.screenshot()) < 0.1 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	start := geometry()
+	h, kb, ptr := virtualInput(t, c)
+	const keySuperL, btnLeft, superMask = 125, 0x110, 64 // Mod4
+	ms := uint32(1000)
+	move := func(p image.Point) {
+		ms += 20
+		h.Send(ptr, vpMotionAbsolute, ms, uint32(p.X), uint32(p.Y), uint32(1280), uint32(720))
+		h.Send(ptr, vpFrame)
+	}
+	from := start.Add(image.Pt(100, 100))
+	move(from)
+	h.Send(kb, vkKey, ms, uint32(keySuperL), uint32(1))
+	h.Send(kb, vkModifiers, uint32(superMask), uint32(0), uint32(0), uint32(0))
+	h.Send(ptr, vpButton, ms, uint32(btnLeft), uint32(1))
+	h.Send(ptr, vpFrame)
+	for i := 1; i <= 5; i++ {
+		move(from.Add(image.Pt(20*i, 10*i)))
+	}
+	h.Send(ptr, vpButton, ms+20, uint32(btnLeft), uint32(0))
+	h.Send(ptr, vpFrame)
+	h.Send(kb, vkModifiers, uint32(0), uint32(0), uint32(0), uint32(0))
+	h.Send(kb, vkKey, ms+30, uint32(keySuperL), uint32(0))
+	if err := h.Roundtrip(3 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	want := start.Add(image.Pt(100, 50))
+	deadline = time.Now().Add(5 * time.Second)
+	for geometry() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("X puts xterm at %v after a Super+drag by (100,50) from %v, want %v\n%s", geometry(), start, want, c.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	img := c.screenshot()
+	if rgb(img.At(want.X+5, want.Y+5)) != [3]uint8{0xff, 0, 0} || rgb(img.At(start.X+5, start.Y+5)) == [3]uint8{0xff, 0, 0} {
+		t.Fatalf("the screen does not show xterm moved to %v from %v", want, start)
+	}
 }
