@@ -919,3 +919,58 @@ func TestXwaylandDesktopSuperDragMovesXterm(t *testing.T) {
 		t.Fatalf("the screen does not show xterm moved to %v from %v", want, start)
 	}
 }
+
+// TestXwaylandDesktopBesideFoot: in the desktop layout xterm and foot
+// are floating windows, both visible, and the X window's position (as X
+// clients see it) is where vitrine draws it. Fails if either window is
+// hidden, xterm is stretched to the output, or X's idea of its place
+// differs from the screen.
+func TestXwaylandDesktopBesideFoot(t *testing.T) {
+	needXwayland(t)
+	need(t, "foot")
+	c := startVitrine(t, "--layout", "desktop", "--output", "1280x720@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	c.xClient(t, display, "xterm", "-bg", "#ff0000", "-fg", "#ff0000", "-e", "sleep", "60")
+	m := c.waitLog(t, `X11 window shown.* window=(\d+)`, 10*time.Second)
+	win, _ := strconv.Atoi(m[1])
+	c.client("foot", "-o", "colors.background=0000ff", "sleep", "60")
+	blue := [3]uint8{0, 0, 0xff}
+	var red, blues int
+	var redBox image.Rectangle
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		img := c.screenshot()
+		red, blues, redBox = 0, 0, image.Rectangle{}
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				switch rgb(img.At(x, y)) {
+				case [3]uint8{0xff, 0, 0}:
+					red++
+					redBox = redBox.Union(image.Rect(x, y, x+1, y+1))
+				case blue:
+					blues++
+				}
+			}
+		}
+		if red > 5000 && blues > 50000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s: %d red (xterm) and %d blue (foot) pixels, want both windows visible\n%s", red, blues, c.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("xterm's red at %v (%d px), foot's blue %d px", redBox, red, blues)
+	if redBox.Dx() >= 1280 || redBox.Dy() >= 720 {
+		t.Fatalf("xterm covers %v: stretched to the output in the desktop layout", redBox)
+	}
+	x, _ := xConn(t, display)
+	g, err := xproto.GetGeometry(x, xproto.Drawable(win)).Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := image.Pt(int(g.X), int(g.Y)); at != redBox.Min {
+		t.Fatalf("X puts xterm at %v, the screen shows it at %v", at, redBox.Min)
+	}
+}
