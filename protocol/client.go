@@ -136,6 +136,14 @@ func readCmdline(pid int) string {
 // Cmdline is the client's command line as it was when it connected.
 func (c *Client) Cmdline() string { return c.cmdline }
 
+// SetProcess names the process behind a client the compositor connected
+// itself (AddClientFD): a socketpair's peer credentials are the
+// compositor's own, which would blame it in logs and privilege checks.
+func (c *Client) SetProcess(pid int) {
+	c.PID = pid
+	c.cmdline = readCmdline(pid)
+}
+
 // Count is how many live objects of iface the client has.
 func (c *Client) Count(iface *Interface) int { return c.perInterface[iface] }
 

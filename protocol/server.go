@@ -146,15 +146,25 @@ func (s *Server) Serial() uint32 { return s.serial }
 func (s *Server) Clients() []*Client { return s.clients }
 
 func (s *Server) addClient(fd int) {
+	if _, err := s.AddClientFD(fd); err != nil {
+		s.log.Error("new client", "err", err)
+	}
+}
+
+// AddClientFD serves a client on a connected socket the compositor made
+// itself (one end of a socketpair whose other end a child gets as
+// WAYLAND_SOCKET, as Xwayland does). The socket becomes the server's: it
+// is closed when the client goes, or here on error.
+func (s *Server) AddClientFD(fd int) (*Client, error) {
 	c, err := newClient(s, fd)
 	if err != nil {
-		s.log.Error("new client", "err", err)
 		unix.Close(fd)
-		return
+		return nil, err
 	}
 	s.clients = append(s.clients, c)
 	s.log.Debug("client connected", "pid", c.PID)
 	s.checkDirSpace()
+	return c, nil
 }
 
 func (s *Server) removeClient(c *Client) {

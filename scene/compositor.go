@@ -112,6 +112,12 @@ type Compositor struct {
 
 	outputs   []*output
 	toplevels []*toplevel // bottom to top
+	// x11Overlays are the shown override-redirect X11 windows, bottom to
+	// top, above every toplevel; x11All every window with a surface.
+	x11Overlays []*toplevel
+	x11All      []*toplevel
+	// x11Bridge is the X window manager's selection bridge, if one runs.
+	x11Bridge X11SelectionBridge
 	// layers are the layer-shell surfaces in creation order; within a
 	// layer, later ones are drawn above earlier ones.
 	layers []*layerSurface
@@ -171,6 +177,8 @@ type clientState struct {
 	wmBases      []*wmBase
 	outputs      map[*output][]protocolOutput
 	unresponsive bool
+	// surfaceCreated is OnSurfaceCreated's hook.
+	surfaceCreated func(id uint32)
 }
 
 // New makes a compositor and registers its globals on cfg.Server.

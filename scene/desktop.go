@@ -400,7 +400,9 @@ type resizeAnchor struct {
 func (c *Compositor) grabMotion() {
 	gr := c.in.grab
 	t := gr.t
-	if !t.xs.mapped || t.res == nil || !t.res.Alive() {
+	// An X11 window has no xdg_toplevel; its surface's mapping says it
+	// is still there.
+	if !t.xs.mapped || t.x11 == nil && (t.res == nil || !t.res.Alive()) {
 		c.in.grab, t.anchor = nil, nil
 		return
 	}
@@ -610,6 +612,13 @@ func (c *Compositor) cycle(forward bool) {
 // askClose sends xdg_toplevel.close and a ping, so that a client that
 // ignores the close can be told apart from one that is just slow.
 func (c *Compositor) askClose(t *toplevel) {
+	if t.x11 != nil {
+		// The X window manager asks (WM_DELETE_WINDOW) and kills the
+		// client if it does not close.
+		c.log.Info("Super+Q: asked an X11 window to close", "title", t.title)
+		t.requestClose()
+		return
+	}
 	t.res.SendClose()
 	t.closeAsked = eventloop.Now()
 	for _, wm := range c.client(t.res.Client()).wmBases {
@@ -622,6 +631,12 @@ func (c *Compositor) askClose(t *toplevel) {
 // asked to close and has not answered a ping since: a live client gets
 // another close instead.
 func (c *Compositor) kill(t *toplevel) {
+	if t.x11 != nil {
+		// Killing Xwayland would take every X window; the X window
+		// manager kills the one client.
+		t.requestClose()
+		return
+	}
 	pc := t.res.Client()
 	if t.closeAsked == 0 || !c.client(pc).unresponsive {
 		c.log.Info("Super+Shift+Q: the client answers pings (or was not asked to close yet); asking it to close", "pid", pc.PID)

@@ -149,6 +149,9 @@ type compositorHandler struct{ c *Compositor }
 
 func (h compositorHandler) CreateSurface(_ *wl.Compositor, res *wl.Surface) error {
 	h.c.newSurface(res)
+	if f := h.c.client(res.Client()).surfaceCreated; f != nil {
+		f(res.ID())
+	}
 	return nil
 }
 

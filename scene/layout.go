@@ -36,6 +36,8 @@ func (c *Compositor) outputForToplevel(t *toplevel) *output {
 
 func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 	switch {
+	case xs.toplevel != nil && xs.toplevel.x11 != nil && xs.toplevel.x11.override:
+		c.x11OverrideMapped(xs.toplevel)
 	case xs.toplevel != nil:
 		t := xs.toplevel
 		if c.desktop() && !t.placed && !t.fullscreen && !t.maximized {
@@ -45,7 +47,7 @@ func (c *Compositor) surfaceMapped(xs *xdgSurface) {
 		c.toplevels = append(c.toplevels, t)
 		c.relayout()
 		c.restack()
-		for _, wm := range c.client(xs.res.Client()).wmBases {
+		for _, wm := range c.client(xs.surface.res.Client()).wmBases {
 			wm.ping()
 		}
 	case xs.popup != nil:
@@ -61,6 +63,7 @@ func (c *Compositor) surfaceUnmapped(xs *xdgSurface) {
 			c.in.grab, t.anchor = nil, nil
 		}
 		c.toplevels = slices.DeleteFunc(c.toplevels, func(x *toplevel) bool { return x == t })
+		c.x11Overlays = slices.DeleteFunc(c.x11Overlays, func(x *toplevel) bool { return x == t })
 		c.leaveOutputs(xs.surface)
 		c.restack()
 		// Its dialogs now stand above its own parent, or fill.
@@ -202,6 +205,9 @@ func (c *Compositor) relayout() {
 			c.damageSurfaceArea(t.xs.surface)
 		}
 		c.enterOutput(t.xs.surface, o)
+		if t.x11 != nil {
+			c.x11Sync(t)
+		}
 	}
 }
 
@@ -235,7 +241,7 @@ func (c *Compositor) leaveOutput(s *surface, o *output) {
 // popupsOf lists the popups whose parent is xs.
 func (c *Compositor) popupsOf(xs *xdgSurface) []*popup {
 	var out []*popup
-	for _, wm := range c.client(xs.res.Client()).wmBases {
+	for _, wm := range c.client(xs.surface.res.Client()).wmBases {
 		for _, other := range wm.surfaces {
 			if other.popup != nil && other.popup.parent == xs && other.mapped {
 				out = append(out, other.popup)
@@ -375,6 +381,13 @@ func (c *Compositor) appendDrawList(list []drawItem, o *output) []drawItem {
 		}
 		list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
 		list = c.appendPopups(list, t.xs, o)
+	}
+	// X11 menus and tooltips above the windows, below the top and
+	// overlay layers (panels, on-screen keyboards, lock screens).
+	for _, t := range c.x11Overlays {
+		if t.out == o && t.xs.mapped {
+			list = c.appendTree(list, t.xs.surface, t.pos.Sub(o.pos))
+		}
 	}
 	list = c.appendLayer(list, o, layerTop)
 	list = c.appendLayer(list, o, layerOverlay)

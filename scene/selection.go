@@ -109,6 +109,7 @@ func (c *Compositor) setSelection(kind selectionKind, src selectionSource) {
 		old.replaced()
 	}
 	c.announceSelection(kind)
+	c.tellBridge(kind)
 }
 
 // sourceGone clears the selection src was.
@@ -117,6 +118,7 @@ func (c *Compositor) sourceGone(src selectionSource) {
 		if cur == src {
 			c.sel.current[kind] = nil
 			c.announceSelection(selectionKind(kind))
+			c.tellBridge(selectionKind(kind))
 		}
 	}
 }

@@ -368,7 +368,7 @@ func (xs *xdgSurface) committed(s *surface) {
 	case !s.mapped() && xs.mapped:
 		xs.unmap()
 		// A null buffer resets the surface to its unconfigured state.
-		xs.configured, xs.acked = false, false
+		xs.configured, xs.acked = xs.res == nil, xs.res == nil
 	case xs.mapped:
 		xs.c.relayout()
 	}
@@ -383,6 +383,11 @@ func (xs *xdgSurface) windowGeometry() image.Rectangle {
 }
 
 func (xs *xdgSurface) sendConfigure() {
+	if xs.res == nil {
+		// An X11 window: no serials, the X window manager is told.
+		xs.toplevel.sendConfigure()
+		return
+	}
 	switch {
 	case xs.toplevel != nil:
 		xs.toplevel.sendConfigure()
@@ -432,6 +437,9 @@ type toplevel struct {
 	sentSize   image.Point
 	sentActive bool
 	capsSent   bool
+	// x11 is set for an X11 window, which has no xdg objects (res is
+	// nil): configures go to the X window manager instead.
+	x11 *XWindow
 
 	// The desktop layout's state (desktop.go): where the window
 	// geometry's origin is (global), the size it was last dragged to
@@ -456,11 +464,17 @@ func (t *toplevel) Destroy(*xdg.Toplevel) error { return nil }
 // destroyed hands t's dialogs to t's own parent, as xdg-shell says for
 // an unmapped parent, so none keeps a pointer to a dead toplevel.
 func (t *toplevel) destroyed() {
-	for _, wm := range t.xs.c.client(t.res.Client()).wmBases {
+	c := t.xs.c
+	for _, wm := range c.client(t.xs.surface.res.Client()).wmBases {
 		for _, xs := range wm.surfaces {
 			if child := xs.toplevel; child != nil && child.parent == t {
 				child.setParent(t.parent)
 			}
+		}
+	}
+	for _, child := range c.x11All {
+		if child.parent == t {
+			child.setParent(t.parent)
 		}
 	}
 }
@@ -511,7 +525,9 @@ func (t *toplevel) shownParent() *toplevel {
 
 // fills reports whether t covers its output in the kiosk layout: every
 // toplevel but a dialog does, whatever it asked for.
-func (t *toplevel) fills() bool { return t.shownParent() == nil }
+func (t *toplevel) fills() bool {
+	return t.shownParent() == nil && (t.x11 == nil || !t.x11.override && !t.x11.floating)
+}
 
 func (t *toplevel) SetTitle(_ *xdg.Toplevel, title string) error {
 	t.title = title
@@ -640,6 +656,10 @@ var wmCapabilities = []byte{xdg.ToplevelWmCapabilitiesFullscreen, 0, 0, 0}
 
 func (t *toplevel) sendConfigure() {
 	c := t.xs.c
+	if t.x11 != nil {
+		c.x11Sync(t)
+		return
+	}
 	o := c.outputForToplevel(t)
 	if !t.capsSent && t.res.Version() >= 5 {
 		// Sent once, before the first configure, as xdg-shell asks.

@@ -20,10 +20,12 @@ import (
 type childProcess struct {
 	argv    []string
 	display string
-	restart bool
-	log     *slog.Logger
-	loop    *eventloop.Loop
-	exited  func(code int) // called on the loop
+	// xdisplay is the X display for X11 clients ("": none).
+	xdisplay string
+	restart  bool
+	log      *slog.Logger
+	loop     *eventloop.Loop
+	exited   func(code int) // called on the loop
 	// onStart, if set, is told each new process's pid, on the loop.
 	onStart func(pid int)
 
@@ -88,6 +90,9 @@ func (c *childProcess) spawn() error {
 	cmd := exec.Command(c.argv[0], c.argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	env := []string{"WAYLAND_DISPLAY=" + c.display}
+	if c.xdisplay != "" {
+		env = append(env, "DISPLAY="+c.xdisplay)
+	}
 	for _, kv := range os.Environ() {
 		// The child must reach this compositor, not a parent one.
 		if !hasPrefix(kv, "WAYLAND_DISPLAY=") && !hasPrefix(kv, "WAYLAND_SOCKET=") && !hasPrefix(kv, "DISPLAY=") {

@@ -74,6 +74,7 @@ type options struct {
 	osk          string
 	layout       string
 	noBindings   bool
+	xwayland     string
 	command      []string
 	// wlOutputs is how many windows the wayland backend opens.
 	wlOutputs int
@@ -119,6 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.layout, "layout", "", "window layout: desktop (floating windows, click to focus, Alt+Tab) or kiosk (every window fills its output); default: kiosk with --restart, else desktop")
 	fs.BoolVar(&o.noBindings, "no-bindings", false, "turn off the desktop layout's bindings (Alt+Tab, Super+Q, Super+Shift+Q, Super+drag), so clients get those keys and buttons")
 	fs.StringVar(&o.osk, "osk", "", "on-screen keyboard command, shown while a text field has the keyboard focus (SIGUSR2) and hidden otherwise (SIGUSR1), e.g. \"wvkbd-mobintl --hidden\"")
+	fs.StringVar(&o.xwayland, "xwayland", "auto", "X11 clients through Xwayland, started when the first one connects: auto (when Xwayland is installed), on, or off")
 	fs.IntVar(&o.maxQueue, "client-queue-limit", protocol.DefaultMaxQueue, "bytes of events queued for a client before it is disconnected for not reading")
 	fs.IntVar(&o.maxObjects, "client-object-limit", protocol.DefaultMaxObjects, "protocol objects a client may have before it is disconnected")
 	fs.IntVar(&o.maxFDs, "client-fd-limit", protocol.DefaultMaxFDs, "file descriptors vitrine may hold for a client (pools, dma-buf planes, fds not yet used) before it is disconnected")
@@ -152,6 +154,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if _, err := privilegedClients(o.privileged, childPID); err != nil {
 		return nil, err
+	}
+	switch o.xwayland {
+	case "auto", "on", "off":
+	default:
+		return nil, fmt.Errorf("--xwayland %q: want auto, on or off", o.xwayland)
 	}
 	if o.idle < 0 {
 		return nil, fmt.Errorf("--idle-timeout %v: want a positive duration such as 10m, or 0 for never", o.idle)
@@ -331,9 +338,19 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		defer osk.stop()
 	}
 
+	x, err := startXwayland(opts.xwayland, log, comp, srv)
+	if err != nil {
+		return 0, err
+	}
+	xdisplay := ""
+	if x != nil {
+		defer x.Close()
+		xdisplay = x.Display()
+	}
+
 	status := 0
 	if len(opts.command) > 0 {
-		child = &childProcess{argv: opts.command, display: srv.SocketName(), restart: opts.restart, log: log, loop: loop,
+		child = &childProcess{argv: opts.command, display: srv.SocketName(), xdisplay: xdisplay, restart: opts.restart, log: log, loop: loop,
 			exited: func(code int) {
 				comp.Post(func() {
 					status = code
