@@ -974,3 +974,55 @@ func TestXwaylandDesktopBesideFoot(t *testing.T) {
 		t.Fatalf("X puts xterm at %v, the screen shows it at %v", at, redBox.Min)
 	}
 }
+
+// TestXtermCopyPastesInFoot: text xterm puts on the X CLIPBOARD (with
+// OSC 52, as a program in it would) is pasted into foot with
+// Ctrl+Shift+V; foot's shell reads exactly that line. Fails if the X
+// selection does not reach the Wayland clipboard, or foot, which gets
+// the selection when it takes the keyboard, is not offered it.
+func TestXtermCopyPastesInFoot(t *testing.T) {
+	needXwayland(t)
+	need(t, "foot", "wtype", "wl-paste")
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	const text = "copied in xterm, pasted in foot"
+	set := base64.StdEncoding.EncodeToString([]byte(text))
+	c.xClient(t, display, "xterm", "-xrm", "XTerm*allowWindowOps: true", "-e", "sh", "-c", `printf '\033]52;c;`+set+`\007'; exec sleep 60`)
+	c.waitLog(t, `X11 window shown`, 10*time.Second)
+	// The bridge takes the selection from X asynchronously: wait until
+	// a Wayland client can read it before starting foot.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cmd := exec.Command("wl-paste", "--no-newline")
+		cmd.Env, cmd.WaitDelay = append(os.Environ(), "XDG_RUNTIME_DIR="+c.runtime, "WAYLAND_DISPLAY="+c.display), time.Second
+		if out, _ := cmd.Output(); string(out) == text {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("xterm's copy never reached the Wayland clipboard; vitrine log:\n%s", lastLines(c.log(), 20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	out := filepath.Join(t.TempDir(), "pasted")
+	_, foot := c.debugClient("foot", "--", "sh", "-c", `read line; printf '%s' "$line" > `+out)
+	foot.wait(t, `xdg_toplevel@\d+\.configure`, 10*time.Second)
+	c.run("wtype", "-k", "Shift_L") // the seat gets a keyboard
+	foot.wait(t, `wl_keyboard@\d+\.enter`, 5*time.Second)
+	c.run("wtype", "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift", "-m", "ctrl")
+	c.run("wtype", "-k", "Return")
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(out)
+		if err == nil && len(b) > 0 {
+			if got := string(b); got != text {
+				t.Fatalf("foot's shell read %q, want %q", got, text)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing was pasted into foot within 5 s; vitrine log:\n%s", lastLines(c.log(), 20))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
