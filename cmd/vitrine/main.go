@@ -246,9 +246,12 @@ func run(args []string, stderr io.Writer) int {
 
 // serve runs the compositor until the command exits or a signal arrives.
 func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) {
-	// Checked before any device is opened: a refusal leaves nothing to undo.
-	if err := ensureRuntimeDir(log); err != nil {
-		return 0, err
+	// A runtime directory given but unsafe is refused before any device
+	// is opened: the refusal leaves nothing to undo.
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		if err := checkRuntimeDir(dir); err != nil {
+			return 0, err
+		}
 	}
 	loop, err := eventloop.New()
 	if err != nil {
@@ -324,6 +327,11 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		defer b.close()
 	}
 
+	// Made only now, so a backend that refuses to start (root on drm)
+	// says so in one line, without this one's warning first.
+	if err := ensureRuntimeDir(log); err != nil {
+		return 0, err
+	}
 	if err := srv.Listen(opts.socket); err != nil {
 		return 0, err
 	}
