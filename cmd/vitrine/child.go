@@ -92,7 +92,7 @@ func (c *childProcess) supervise() {
 		if time.Since(started) > stableAfter {
 			backoff = minBackoff
 		}
-		c.log.Info("restarting command", "in", backoff)
+		c.log.Info("restarting command", "in", backoff, "event", "child.restart")
 		time.Sleep(backoff)
 		backoff = min(backoff*2, maxBackoff)
 	}
