@@ -86,6 +86,10 @@ type Config struct {
 	// IdleTimeout switches the outputs off after this long without
 	// input (they come back at the next input); 0: never.
 	IdleTimeout time.Duration
+	// AppOutputs puts the toplevels of an app_id on the output of that
+	// name (--app-output), like weston kiosk-shell's app-ids; a dialog
+	// stays with its parent.
+	AppOutputs map[string]string
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -125,6 +129,7 @@ type Compositor struct {
 	privileged func(*protocol.Client) bool
 	outputMgmt outputManagement
 	idle       idleState
+	appOutputs map[string]string
 }
 
 // clientState is what the scene keeps per client.
@@ -145,6 +150,7 @@ func New(cfg Config) *Compositor {
 		pingAfter:  cfg.PingTimeout,
 		active:     true,
 		privileged: cfg.Privileged,
+		appOutputs: cfg.AppOutputs,
 	}
 	c.outputMgmt.c = c
 	if c.log == nil {
