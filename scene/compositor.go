@@ -94,6 +94,10 @@ type Config struct {
 	// IdleTimeout switches the outputs off after this long without
 	// input (they come back at the next input); 0: never.
 	IdleTimeout time.Duration
+	// AppOutputs puts the toplevels of an app_id on the output of that
+	// name (--app-output), like weston kiosk-shell's app-ids; a dialog
+	// stays with its parent.
+	AppOutputs map[string]string
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -165,6 +169,7 @@ type Compositor struct {
 	// before may be taken after.
 	displayEpoch uint64
 	lock         sessionLockState
+	appOutputs   map[string]string
 }
 
 // SetMainDevice sets the device linux-dmabuf feedback names as the main
@@ -193,6 +198,7 @@ func New(cfg Config) *Compositor {
 		active:      true,
 		privileged:  cfg.Privileged,
 		onTextInput: cfg.TextInputActive,
+		appOutputs:  cfg.AppOutputs,
 	}
 	c.outputMgmt.c = c
 	if c.log == nil {

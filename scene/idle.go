@@ -255,7 +255,9 @@ func (m idleInhibitManager) CreateInhibitor(_ *idleinhibit.IdleInhibitManagerV1,
 	// (the protocol keeps it alive, inert, until destroyed).
 	ws.OnDestroy(func() {
 		in.surface = nil
-		c.inhibitorsChanged()
+		if slices.Contains(c.idle.inhibitors, in) {
+			c.inhibitorsChanged()
+		}
 	})
 	return nil
 }

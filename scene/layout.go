@@ -28,6 +28,14 @@ func (c *Compositor) outputForToplevel(t *toplevel) *output {
 	if t.wantOutput != nil && !t.wantOutput.gone {
 		return t.wantOutput
 	}
+	if name, ok := c.appOutputs[t.appID]; ok {
+		for _, o := range c.outputs {
+			if o.dev.Name() == name {
+				return o
+			}
+		}
+		// Not connected (yet): the first output until it is.
+	}
 	if len(c.outputs) > 0 {
 		return c.outputs[0]
 	}

@@ -535,7 +535,12 @@ func (t *toplevel) SetTitle(_ *xdg.Toplevel, title string) error {
 }
 
 func (t *toplevel) SetAppId(_ *xdg.Toplevel, id string) error {
+	changed := t.appID != id
 	t.appID = id
+	if changed && t.xs.mapped {
+		// --app-output may send it elsewhere.
+		t.xs.surface.c.relayout()
+	}
 	return nil
 }
 

@@ -188,11 +188,26 @@ func OpenWith(ctx context.Context, kind string, opt Options) (Session, error) {
 	log := opt.logger()
 	switch kind {
 	case KindLogind:
-		return OpenLogind(ctx, opt)
+		l, err := OpenLogind(ctx, opt)
+		if err == nil {
+			log.Info("session: using logind", "session", l.id, "seat", l.seat, "why", "--session logind", "event", "session.logind")
+			return l, nil
+		}
+		return nil, err
 	case KindSeatd:
-		return OpenSeatd(ctx, opt)
+		sd, err := OpenSeatd(ctx, opt)
+		if err == nil {
+			log.Info("session: using seatd", "seat", sd.SeatName(), "why", "--session seatd", "event", "session.seatd")
+			return sd, nil
+		}
+		return nil, err
 	case KindDirect:
-		return OpenDirect(opt)
+		d, err := OpenDirect(opt)
+		if err == nil {
+			log.Info("session: using direct device access (no session manager)", "why", "--session direct", "event", "session.direct")
+			return d, nil
+		}
+		return nil, err
 	case KindAuto, "":
 	default:
 		return nil, fmt.Errorf("unknown session kind %q: want auto, logind, seatd or direct", kind)

@@ -168,7 +168,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	display := fs.String("display", "virtio", "display devices, comma-separated: virtio, virtio-dual (two heads), bochs, cirrus (the first is card0)")
 	render := fs.String("render", "", "a second, non-QEMU DRM device: vgem (render-only) or vkms (virtual KMS with plane rotation and CRCs, built out of tree on first use)")
-	session := fs.String("session", lab.SessionNone, "none (busybox initramfs, root), logind or seatd (disk image, autologin user)")
+	session := fs.String("session", lab.SessionNone, "none (busybox initramfs, root), logind or seatd (disk image, autologin user), units (disk image booting examples/systemd/vitrine-kiosk.service)")
 	out := fs.String("out", "", "directory for screendumps and the console log (default out/lab in the checkout)")
 	input := fs.String("input", "", "input script to play once the command has started")
 	timeout := fs.Duration("timeout", 5*time.Minute, "kill the guest after this long")

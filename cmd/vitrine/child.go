@@ -153,7 +153,7 @@ func (c *childProcess) scheduleRestart() {
 	if time.Since(c.started) > stableAfter {
 		c.backoff = minBackoff
 	}
-	c.log.Info("restarting command", "in", c.backoff)
+	c.log.Info("restarting command", "in", c.backoff, "event", "child.restart")
 	c.retry.SetAfter(c.backoff)
 	c.backoff = min(c.backoff*2, maxBackoff)
 }

@@ -70,6 +70,7 @@ type options struct {
 	xkbNames     xkb.Names
 	ping         time.Duration
 	idle         time.Duration
+	appOutput    appOutputFlag
 	privileged   string
 	osk          string
 	layout       string
@@ -85,8 +86,9 @@ type options struct {
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{
-		rotate: newOutputFlag("0", checkRotate),
-		mode:   newOutputFlag("", checkMode),
+		rotate:    newOutputFlag("0", checkRotate),
+		mode:      newOutputFlag("", checkMode),
+		appOutput: appOutputFlag{},
 	}
 	fs := flag.NewFlagSet("vitrine", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -114,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.xkbNames.Rules, "xkb-rules", "", "XKB rules (default $XKB_DEFAULT_RULES, else evdev)")
 	fs.BoolVar(&o.hideCursor, "hide-cursor", false, "never show a pointer cursor (touch kiosks); without it the cursor shows once a pointer has moved")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
+	fs.Var(o.appOutput, "app-output", "APP_ID=OUTPUT: put the windows of the application with that xdg app_id on that output (repeatable; default: the first output)")
 	fs.DurationVar(&o.idle, "idle-timeout", 0, "switch the displays off after this long without input (e.g. 10m), back on at the next input; a visible window with an idle inhibitor (a video playing) keeps them on; 0: never")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")
 	fs.StringVar(&o.privileged, "privileged-clients", "", "clients that may capture the screen, configure outputs and inject input (screencopy, wlr-output-management, output power, virtual keyboard and pointer) or read and set the selections at any time (wlr-data-control): child (the command's process tree), all, none, or program names separated by commas, e.g. grim,wlr-randr (default: child with a command, all without)")
@@ -281,7 +284,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 			return others(c) || osk.owns(c.PID)
 		}
 	}
-	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle,
+	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle, AppOutputs: opts.appOutput,
 		TextInputActive: func(active bool) {
 			if osk != nil {
 				osk.show(active)

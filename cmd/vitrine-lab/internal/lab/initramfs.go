@@ -219,6 +219,25 @@ if [ "$LAB_SESSION" = logind ]; then
 	ln -sf /dev/null /newroot/etc/systemd/system/seatd.service
 fi
 echo 'SUBSYSTEM=="virtio-ports", MODE="0666"' >/newroot/etc/udev/rules.d/70-vitrine-lab.rules
+if [ "$LAB_SESSION" = units ]; then
+	# examples/systemd as README installs it; the lab's only changes
+	# are the user (the image's) and the app.
+	etc=/newroot/etc/systemd/system
+	cp /lab/bin/vitrine /newroot/usr/local/bin/vitrine
+	for u in vitrine-kiosk.service vitrine-kiosk-seatd.service; do
+		cat /lab/bin/$u >$etc/$u
+		mkdir -p $etc/$u.d
+		printf '[Service]\nUser=lab\n' >$etc/$u.d/lab.conf
+	done
+	printf '%s\n' 'KIOSK_APP=/lab/bin/shm-client --pattern quadrants --fullscreen' 'VITRINE_ARGS=--log-format json --log-level debug' >/newroot/etc/default/vitrine-kiosk
+	mkdir -p $etc/graphical.target.wants
+	ln -s /etc/systemd/system/vitrine-kiosk.service $etc/graphical.target.wants/vitrine-kiosk.service
+	printf '%s\n' '[Unit]' 'After=vitrine-kiosk.service' '[Service]' 'ExecStart=/lab/runner' >$etc/vitrine-lab-runner.service
+	ln -s /etc/systemd/system/vitrine-lab-runner.service $etc/graphical.target.wants/vitrine-lab-runner.service
+	umount /proc /sys
+	mount --move /dev /newroot/dev
+	exec switch_root /newroot /lib/systemd/systemd
+fi
 # The autologin shell on tty1 starts the run, once.
 printf '%s\n' \
 	'if [ "$(tty)" = /dev/tty1 ] && mkdir /tmp/vitrine-lab.started 2>/dev/null; then' \

@@ -111,9 +111,16 @@ await 'msg=frame' $((frames + 1)) "repaint after Ctrl+Alt+F2"
 // awaitShell defines await PATTERN COUNT WHAT: poll vitrine's log until
 // PATTERN occurs COUNT times, 15 s at most, so no step sleeps longer
 // than it must.
+//
+// The log may not exist yet (the shell redirects in the background
+// job's child, after await has started): that counts as no line, where
+// grep's empty output used to end the loop at once ("bad number") and
+// let the next step race vitrine's start (seen in vitrine-input on a
+// loaded machine: the tablet events went out before vitrine had opened
+// the tablet).
 const awaitShell = `await() {
 	i=0
-	while [ "$(grep -c -- "$1" $log)" -lt "$2" ]; do
+	while [ "$(cat $log 2>/dev/null | grep -c -- "$1")" -lt "$2" ]; do
 		i=$((i+1))
 		[ $i -lt 300 ] || fail "no $3 within 15s (want $2 lines matching '$1', have $(grep -c -- "$1" $log))"
 		sleep 0.05

@@ -47,6 +47,12 @@ const (
 	SessionNone   = "none"   // busybox initramfs, command runs as root
 	SessionLogind = "logind" // disk image, command runs in the autologin user's logind session
 	SessionSeatd  = "seatd"  // disk image, seatd running
+	// SessionUnits boots the disk image with examples/systemd's
+	// vitrine-kiosk.service enabled (as README installs it, as the
+	// image's user, with the app from /etc/default/vitrine-kiosk) and
+	// its seatd variant installed; the command runs as root from a
+	// service of its own once the kiosk's unit has started.
+	SessionUnits = "units"
 )
 
 // Config describes one boot.
@@ -102,9 +108,9 @@ func (c *Config) Validate() error {
 	switch c.Session {
 	case "":
 		c.Session = SessionNone
-	case SessionNone, SessionLogind, SessionSeatd:
+	case SessionNone, SessionLogind, SessionSeatd, SessionUnits:
 	default:
-		return fmt.Errorf("--session %s: unknown session (want none, logind or seatd)", c.Session)
+		return fmt.Errorf("--session %s: unknown session (want none, logind, seatd or units)", c.Session)
 	}
 	if len(c.Command) == 0 {
 		return errors.New("no command to run in the guest (give it after --)")
@@ -229,6 +235,11 @@ func Prepare(ctx context.Context, log *slog.Logger, opt PrepareOptions) (*Env, e
 		return nil, buildErr
 	}
 	env.Bins = rep.Built
+	// The example units travel with the binaries, for SessionUnits.
+	units, _ := filepath.Glob(filepath.Join(opt.Source, "examples", "systemd", "*"))
+	for _, u := range units {
+		env.Bins[filepath.Base(u)] = u
+	}
 	return env, buildErr
 }
 

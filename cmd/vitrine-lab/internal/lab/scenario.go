@@ -59,7 +59,7 @@ func (s *Scenario) Devices() string {
 
 // NeedsDisk reports whether the scenario boots the disk image.
 func (s *Scenario) NeedsDisk() bool {
-	return s.Session == SessionLogind || s.Session == SessionSeatd
+	return s.Session == SessionLogind || s.Session == SessionSeatd || s.Session == SessionUnits
 }
 
 // Outcome is the verdict on one scenario.
