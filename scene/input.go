@@ -51,8 +51,14 @@ type inputState struct {
 
 	seats     []*wl.Seat
 	keyboards []*wl.Keyboard
-	pointers  []*wl.Pointer
-	touches   []*wl.Touch
+	// keymapSent is the keymap each keyboard was last sent: a keyboard
+	// switch (a virtual keyboard typing) reaches the focused client only,
+	// the others get it when they get focus. Sending wtype's or wvkbd's
+	// small keymap to every client made Xwayland re-map the X keyboard,
+	// and xterm in the background died on it (BadValue).
+	keymapSent map[*wl.Keyboard]*xkb.Keymap
+	pointers   []*wl.Pointer
+	touches    []*wl.Touch
 
 	kbFocus *surface
 	// layerFocus is an on-demand layer surface the user pressed on; it
@@ -177,8 +183,17 @@ func (h seatHandler) GetKeyboard(_ *wl.Seat, res *wl.Keyboard) error {
 	in := &h.c.in
 	res.Handler = keyboardHandler{}
 	in.keyboards = append(in.keyboards, res)
-	res.OnDestroy(func() { in.keyboards = slices.DeleteFunc(in.keyboards, func(x *wl.Keyboard) bool { return x == res }) })
-	if err := h.c.sendKeymap(res); err != nil {
+	res.OnDestroy(func() {
+		in.keyboards = slices.DeleteFunc(in.keyboards, func(x *wl.Keyboard) bool { return x == res })
+		delete(in.keymapSent, res)
+	})
+	// A client without focus gets the seat's keymap even while a
+	// virtual keyboard types: it is sent the active one with its enter.
+	km := in.keymap
+	if s := in.kbFocus; s != nil && s.res.Client() == res.Client() {
+		km = h.c.activeKeymap()
+	}
+	if err := h.c.sendKeymapOf(res, km); err != nil {
 		return protocol.NewError(res, protocol.ErrNoMemory, "keymap: %v", err)
 	}
 	res.SendRepeatInfo(int32(in.cfg.RepeatRate), int32(in.cfg.RepeatDelay/time.Millisecond))
@@ -710,26 +725,44 @@ func (c *Compositor) useKeyboard(vk *virtualKeyboard) {
 		return
 	}
 	c.in.vkActive = vk
-	c.sendKeymapToAll()
+	c.sendKeymapToFocused()
 	c.sendModifiers()
 }
 
-func (c *Compositor) sendKeymapToAll() {
-	for _, k := range c.in.keyboards {
-		if err := c.sendKeymap(k); err != nil {
+// sendKeymapToFocused gives the client with keyboard focus the active
+// keymap (the one its keys are in); others get it with their next
+// enter (keyboardEnter).
+func (c *Compositor) sendKeymapToFocused() {
+	for _, k := range c.focusedKeyboards() {
+		if err := c.sendKeymapIfChanged(k); err != nil {
 			c.log.Warn("send keymap", "err", err)
 			return
 		}
 	}
 }
 
+func (c *Compositor) sendKeymapIfChanged(k *wl.Keyboard) error {
+	if c.in.keymapSent[k] == c.activeKeymap() {
+		return nil
+	}
+	return c.sendKeymap(k)
+}
+
 func (c *Compositor) sendKeymap(k *wl.Keyboard) error {
-	f, size, err := c.activeKeymap().File()
+	return c.sendKeymapOf(k, c.activeKeymap())
+}
+
+func (c *Compositor) sendKeymapOf(k *wl.Keyboard, km *xkb.Keymap) error {
+	f, size, err := km.File()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	k.SendKeymap(wl.KeyboardKeymapFormatXkbV1, int(f.Fd()), uint32(size))
+	if c.in.keymapSent == nil {
+		c.in.keymapSent = map[*wl.Keyboard]*xkb.Keymap{}
+	}
+	c.in.keymapSent[k] = km
 	return nil
 }
 
@@ -762,6 +795,9 @@ func (c *Compositor) sendModifiers() {
 }
 
 func (c *Compositor) keyboardEnter(k *wl.Keyboard, s *surface) {
+	if err := c.sendKeymapIfChanged(k); err != nil {
+		c.log.Warn("send keymap", "err", err)
+	}
 	var keys []byte
 	for _, code := range c.keysHeld() {
 		keys = binary.LittleEndian.AppendUint32(keys, code)

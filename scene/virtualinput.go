@@ -233,7 +233,7 @@ func (vk *virtualKeyboard) Keymap(r *virtualkeyboard.VirtualKeyboardV1, format u
 	vk.keymap = km
 	if vk.c.in.vkActive == vk {
 		// Clients have the old one: give them this.
-		vk.c.sendKeymapToAll()
+		vk.c.sendKeymapToFocused()
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -982,7 +983,7 @@ func TestXwaylandDesktopBesideFoot(t *testing.T) {
 // the selection when it takes the keyboard, is not offered it.
 func TestXtermCopyPastesInFoot(t *testing.T) {
 	needXwayland(t)
-	need(t, "foot", "wtype", "wl-paste")
+	need(t, "foot", "wl-paste")
 	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
 	display := c.xDisplay(t)
 	const text = "copied in xterm, pasted in foot"
@@ -1004,25 +1005,84 @@ func TestXtermCopyPastesInFoot(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// The terminal in raw mode and head reading exactly the text's
+	// bytes: the paste arrives whenever the bridge has fetched it from X,
+	// and no Return may race it (a line read would end empty).
 	out := filepath.Join(t.TempDir(), "pasted")
-	_, foot := c.debugClient("foot", "--", "sh", "-c", `read line; printf '%s' "$line" > `+out)
+	script := fmt.Sprintf("stty raw -echo; head -c %d > %s", len(text), out)
+	_, foot := c.debugClient("foot", "--", "sh", "-c", script)
 	foot.wait(t, `xdg_toplevel@\d+\.configure`, 10*time.Second)
-	c.run("wtype", "-k", "Shift_L") // the seat gets a keyboard
+	// Keys through a virtual keyboard with vitrine's own full keymap, not
+	// wtype's: Xwayland takes the keymap of the keys it is sent, and
+	// xterm dies (BadValue in GetKeyboardMapping) on wtype's tiny one.
+	h, kb, _ := virtualInput(t, c)
 	foot.wait(t, `wl_keyboard@\d+\.enter`, 5*time.Second)
-	c.run("wtype", "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift", "-m", "ctrl")
-	c.run("wtype", "-k", "Return")
-	deadline = time.Now().Add(5 * time.Second)
+	const keyLeftCtrl, keyLeftShift, keyV = 29, 42, 47
+	const shiftMask, ctrlMask = 1, 4
+	ms := uint32(1000)
+	key := func(code, state uint32) {
+		ms += 10
+		h.Send(kb, vkKey, ms, code, state)
+	}
+	key(keyLeftCtrl, 1)
+	key(keyLeftShift, 1)
+	h.Send(kb, vkModifiers, uint32(ctrlMask|shiftMask), uint32(0), uint32(0), uint32(0))
+	key(keyV, 1)
+	key(keyV, 0)
+	key(keyLeftShift, 0)
+	key(keyLeftCtrl, 0)
+	h.Send(kb, vkModifiers, uint32(0), uint32(0), uint32(0), uint32(0))
+	if err := h.Roundtrip(3 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
 	for {
-		b, err := os.ReadFile(out)
-		if err == nil && len(b) > 0 {
+		b, _ := os.ReadFile(out)
+		if len(b) >= len(text) {
 			if got := string(b); got != text {
 				t.Fatalf("foot's shell read %q, want %q", got, text)
 			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nothing was pasted into foot within 5 s; vitrine log:\n%s", lastLines(c.log(), 20))
+			var offers []string
+			foot.mu.Lock()
+			lines := slices.Clone(foot.lines)
+			foot.mu.Unlock()
+			for _, l := range lines {
+				if strings.Contains(l, "data_offer") || strings.Contains(l, "data_device") || strings.Contains(l, "keyboard") {
+					offers = append(offers, l)
+				}
+			}
+			t.Fatalf("foot's shell read %q within 10 s, want %q; foot's data device:\n%s\nvitrine log:\n%s", b, text, strings.Join(offers, "\n"), lastLines(c.log(), 20))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestXtermSurvivesWtypeIntoFoot: wtype types into foot while an xterm
+// waits behind it. wtype's keymap is tiny; sent to every client, it
+// reached Xwayland, which re-mapped the X keyboard, and xterm died
+// (BadValue in GetKeyboardMapping). Only the client the keys go to
+// gets a virtual keyboard's keymap, so xterm lives on.
+func TestXtermSurvivesWtypeIntoFoot(t *testing.T) {
+	needXwayland(t)
+	need(t, "foot", "wtype")
+	c := startVitrine(t, "--output", "640x480@60", "--xwayland", "on")
+	display := c.xDisplay(t)
+	xterm := c.xClient(t, display, "xterm", "-e", "sleep", "60")
+	c.waitLog(t, `X11 window shown`, 10*time.Second)
+	_, foot := c.debugClient("foot", "--", "sleep", "60")
+	foot.wait(t, `xdg_toplevel@\d+\.configure`, 10*time.Second)
+	for range 3 {
+		c.run("wtype", "-M", "ctrl", "-k", "v", "-m", "ctrl")
+	}
+	foot.wait(t, `wl_keyboard@\d+\.key`, 5*time.Second)
+	time.Sleep(time.Second) // xterm died within a few ms of the keymap
+	if err := xterm.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("xterm is gone after wtype typed into foot: %v\n%s", err, lastLines(c.log(), 20))
+	}
+	if strings.Contains(c.log(), "no X11 clients left") {
+		t.Fatalf("Xwayland was stopped (its X client died) after wtype typed into foot:\n%s", lastLines(c.log(), 20))
 	}
 }
