@@ -390,12 +390,7 @@ func (d *dataDevice) StartDrag(r *wl.DataDevice, ws *wl.DataSource, worigin, wic
 		return nil
 	}
 	// The grab takes the pointer from its surface for the drag.
-	serialLeave := c.srv.NextSerial()
-	for _, p := range c.focusedPointers() {
-		p.SendLeave(serialLeave, in.ptrFocus.res)
-		p.SendFrame()
-	}
-	in.ptrFocus = nil
+	c.pointerLeave(c.srv.NextSerial())
 	c.sel.drag = &drag{src: src, client: r.Client(), origin: origin, icon: icon}
 	c.damageDragIcon()
 	c.dragMotion(0)

@@ -353,12 +353,7 @@ func (c *Compositor) startGrab(t *toplevel, resize bool, edges uint32) {
 		t.anchor = &resizeAnchor{edges: edges, far: t.geomPos.Add(in.grab.start)}
 	}
 	if in.ptrFocus != nil {
-		serial := c.srv.NextSerial()
-		for _, p := range c.focusedPointers() {
-			p.SendLeave(serial, in.ptrFocus.res)
-			p.SendFrame()
-		}
-		in.ptrFocus = nil
+		c.pointerLeave(c.srv.NextSerial())
 		if in.cursor != nil {
 			// The client's cursor image goes with its focus.
 			c.damageCursor()

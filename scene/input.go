@@ -480,14 +480,11 @@ func (c *Compositor) updatePointerFocus(ms uint32) {
 	s, origin := c.surfaceAt(in.pointer[0], in.pointer[1])
 	if s != in.ptrFocus {
 		serial := c.srv.NextSerial()
-		for _, p := range c.focusedPointers() {
-			p.SendLeave(serial, in.ptrFocus.res)
-			p.SendFrame()
-		}
 		if in.ptrFocus != nil && in.cursor != nil {
 			c.damageCursor()
 			in.cursor = nil
 		}
+		c.pointerLeave(serial)
 		in.ptrFocus, in.ptrFocusPos = s, origin
 		in.enterSerial = serial
 		if s != nil {
@@ -792,6 +789,17 @@ func (c *Compositor) sendModifiers() {
 	for _, k := range c.focusedKeyboards() {
 		k.SendModifiers(serial, m.Depressed, m.Latched, m.Locked, m.Group)
 	}
+}
+
+// pointerLeave tells the client with pointer focus the pointer left its
+// surface, and drops the focus (what replaces it is the caller's).
+func (c *Compositor) pointerLeave(serial uint32) {
+	in := &c.in
+	for _, p := range c.focusedPointers() {
+		p.SendLeave(serial, in.ptrFocus.res)
+		p.SendFrame()
+	}
+	in.ptrFocus = nil
 }
 
 func (c *Compositor) keyboardEnter(k *wl.Keyboard, s *surface) {

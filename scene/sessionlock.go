@@ -94,12 +94,7 @@ func (c *Compositor) hideUnlockedSession() {
 	}
 	in := &c.in
 	if in.ptrFocus != nil {
-		serial := c.srv.NextSerial()
-		for _, p := range c.focusedPointers() {
-			p.SendLeave(serial, in.ptrFocus.res)
-			p.SendFrame()
-		}
-		in.ptrFocus = nil
+		c.pointerLeave(c.srv.NextSerial())
 	}
 	if in.cursor != nil {
 		c.damageCursor()
