@@ -108,25 +108,20 @@ func (c *childProcess) spawn() error {
 		return err
 	}
 	c.cmd, c.running = cmd, cmd.Process.Pid
-	if pidfd < 0 {
-		// Kernels before 5.3 have no pidfd: fall back to a goroutine in
-		// Wait, handing the exit to the loop.
-		go func() {
-			err := cmd.Wait()
-			c.loop.Post(func() { c.reap(err) })
-		}()
-		return nil
-	}
-	src, err := c.loop.AddFD(pidfd, eventloop.Readable, c.pidfdReady)
-	if err != nil {
+	if pidfd >= 0 {
+		src, err := c.loop.AddFD(pidfd, eventloop.Readable, c.pidfdReady)
+		if err == nil {
+			c.pidfd, c.source = pidfd, src
+			return nil
+		}
 		unix.Close(pidfd)
-		go func() {
-			err := cmd.Wait()
-			c.loop.Post(func() { c.reap(err) })
-		}()
-		return nil
 	}
-	c.pidfd, c.source = pidfd, src
+	// No pidfd (kernels before 5.3) or no room on the loop: a goroutine
+	// in Wait hands the exit to the loop.
+	go func() {
+		err := cmd.Wait()
+		c.loop.Post(func() { c.reap(err) })
+	}()
 	return nil
 }
 
