@@ -98,6 +98,11 @@ type inputState struct {
 
 	touchFocus   map[int32]touchPoint
 	touchFrameTo []touchPoint
+
+	// Scratch reused by every motion event, which must not allocate
+	// (a mouse reports up to 1000 times a second).
+	focusedPtrs []*wl.Pointer
+	hitList     []drawItem
 }
 
 // inputDevice is a device the seat reported; paused ones are closed for
@@ -512,18 +517,20 @@ func (c *Compositor) sendMotion(ms uint32) {
 	in.pendingFrame = true
 }
 
-// focusedPointers are the wl_pointers of the client with pointer focus.
+// focusedPointers are the wl_pointers of the client with pointer focus,
+// in a buffer that the next call reuses: iterate it, don't keep it.
 func (c *Compositor) focusedPointers() []*wl.Pointer {
 	s := c.in.ptrFocus
 	if s == nil || s.destroyed {
 		return nil
 	}
-	var out []*wl.Pointer
+	out := c.in.focusedPtrs[:0]
 	for _, p := range c.in.pointers {
 		if p.Client() == s.res.Client() {
 			out = append(out, p)
 		}
 	}
+	c.in.focusedPtrs = out
 	return out
 }
 
@@ -592,7 +599,8 @@ func (c *Compositor) surfaceAt(x, y float64) (*surface, image.Point) {
 		if !pt.In(o.bounds()) {
 			continue
 		}
-		list := c.drawList(o)
+		list := c.appendDrawList(c.in.hitList[:0], o)
+		c.in.hitList = list
 		for i := len(list) - 1; i >= 0; i-- {
 			it := list[i]
 			origin := it.pos.Add(o.pos)
