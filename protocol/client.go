@@ -184,7 +184,7 @@ func (c *Client) PostError(objectID, code uint32, msg string) {
 	if c.dead {
 		return
 	}
-	c.server.log.Info("client protocol error, disconnecting", "pid", c.PID, "cmdline", c.cmdline, "object", objectID, "code", code, "error", msg)
+	c.server.log.Info("client protocol error, disconnecting", "pid", c.PID, "cmdline", c.cmdline, "object", objectID, "code", code, "error", msg, "event", "client.protocol_error")
 	d := c.objects[displayID].base()
 	w := d.NewEvent(0)
 	w.Uint(objectID)
@@ -200,7 +200,7 @@ func (c *Client) fail(err error) {
 	if c.dead {
 		return
 	}
-	c.server.log.Info("disconnecting client", "pid", c.PID, "cmdline", c.cmdline, "reason", err)
+	c.server.log.Info("disconnecting client", "pid", c.PID, "cmdline", c.cmdline, "reason", err, "event", "client.disconnected")
 	// Nothing queued is worth waiting for: the client may never read it.
 	c.disconnect(0)
 }

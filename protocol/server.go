@@ -178,7 +178,7 @@ func (s *Server) removeClient(c *Client) {
 
 func (s *Server) trace(c *Client, b *Resource, m *Message) {
 	if s.tracing {
-		s.log.Debug("request", "pid", c.PID, "object", fmt.Sprintf("%s#%d", b.iface.Name, b.id), "request", m.Name)
+		s.log.Debug("request", "pid", c.PID, "object", fmt.Sprintf("%s#%d", b.iface.Name, b.id), "request", m.Name, "event", "request")
 	}
 }
 

@@ -684,7 +684,7 @@ func (c *Compositor) keyBinding(sym string, mods uint32) bool {
 		c.log.Info("Ctrl+Alt+Backspace ignored: the session is locked")
 		return false
 	case sym == "BackSpace" && cfg.QuitKey:
-		c.log.Info("Ctrl+Alt+Backspace: quitting")
+		c.log.Info("Ctrl+Alt+Backspace: quitting", "event", "quit.key")
 		c.Stop(nil)
 		return true
 	case cfg.SwitchVT != nil && len(sym) >= 2 && sym[0] == 'F':

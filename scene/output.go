@@ -158,7 +158,7 @@ func (c *Compositor) AddOutput(dev Output) {
 		c.log.Info("placeholder output", "output", dev.Name(), "size", image.Pt(w, h), "refresh_mhz", mhz,
 			"why", "no display connected; clients see this output until one is", "event", "output.placeholder")
 	} else {
-		c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform(), "event", "output.added")
+		c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz, "transform", dev.Transform().String(), "event", "output.added")
 	}
 	c.relayout()
 	c.outputMgmt.outputsChanged()

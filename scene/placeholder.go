@@ -115,7 +115,7 @@ func (c *Compositor) adoptDisplay(o *output, dev Output) {
 	o.fullPresent = true
 	w, h, mhz := dev.Mode()
 	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz,
-		"transform", dev.Transform(), "replaces_placeholder", old.Name(), "event", "output.added")
+		"transform", dev.Transform().String(), "replaces_placeholder", old.Name(), "event", "output.added")
 	resized := (Mode{w, h, mhz}) != (Mode{ow, oh, omhz}) || dev.Transform() != old.Transform()
 	if dev.Description() != old.Description() {
 		for _, cs := range c.clients {

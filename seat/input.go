@@ -260,7 +260,7 @@ func (in *Input) add(name string, lastTry bool) (openFailed bool) {
 		return false
 	}
 	in.devices[path] = d
-	in.log.Info("input: device added", "path", path, "name", info.Dev, "caps", info.Caps.String())
+	in.log.Info("input: device added", "path", path, "name", info.Dev, "caps", info.Caps.String(), "event", "input.added")
 	in.handle(inputevent.DeviceAdded{Header: inputevent.Header{Device: path, Time: monotonicNow()}, Name: info.Dev, Caps: capsOf(info.Caps)})
 	return false
 }
@@ -363,7 +363,7 @@ func (in *Input) closeDevice(d *inputDevice, deliberate bool) {
 	for _, e := range d.tr.releaseAll(h) {
 		in.handle(e)
 	}
-	in.log.Info("input: device removed", "path", d.path, "name", d.name)
+	in.log.Info("input: device removed", "path", d.path, "name", d.name, "event", "input.removed")
 	in.handle(inputevent.DeviceRemoved{Header: h, Name: d.name, Caps: capsOf(d.caps), Paused: deliberate && !in.closed})
 }
 

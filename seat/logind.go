@@ -442,7 +442,7 @@ func (l *Logind) setActive(b bool) {
 	if was == b {
 		return
 	}
-	l.log.Info("logind: session active changed", "active", b)
+	l.log.Info("logind: session active changed", "active", b, "event", "logind.active")
 	if !b {
 		l.mu.Lock()
 		l.resumePending = false

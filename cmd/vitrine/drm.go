@@ -332,7 +332,7 @@ func (b *drmBackend) readUevents(m *evdev.UeventMonitor) {
 	if b.paused {
 		// Without DRM master a new output cannot be lit; the rescan on
 		// resume picks the change up.
-		b.log.Info("connectors changed while the session is away; rescanning on return")
+		b.log.Info("connectors changed while the session is away; rescanning on return", "event", "hotplug.deferred")
 		return
 	}
 	b.rescan()

@@ -399,7 +399,7 @@ func setMainDevice(opts *options, comp *scene.Compositor, display *kms.Device, l
 			return fmt.Errorf("--render-device %s: %w", opts.renderDevice, err)
 		}
 		comp.SetMainDevice(id)
-		log.Info("main device for clients", "path", opts.renderDevice, "why", "--render-device")
+		log.Info("main device for clients", "path", opts.renderDevice, "why", "--render-device", "event", "dmabuf.main_device")
 		return nil
 	}
 	infos, err := kms.ListDevices("/sys", "/dev")
@@ -410,7 +410,7 @@ func setMainDevice(opts *options, comp *scene.Compositor, display *kms.Device, l
 	}
 	m := kms.ChooseMainDevice(display, infos)
 	comp.SetMainDevice(m.ID)
-	log.Info("main device for clients", "path", m.Path, "why", m.Why)
+	log.Info("main device for clients", "path", m.Path, "why", m.Why, "event", "dmabuf.main_device")
 	return nil
 }
 

@@ -40,16 +40,16 @@ func cursorScenario() Scenario {
 }
 
 var cursorCommand = awaitShell + eventShell + fmt.Sprintf(`log=/tmp/virtio.log
-vitrine --backend drm --session direct --drm-device /dev/dri/card0 --log-level debug -- input-echo --cursor >$log 2>&1 &
+vitrine --backend drm --session direct --drm-device /dev/dri/card0 --log-level debug --log-format json -- input-echo --cursor >$log 2>&1 &
 pid=$!
 await '^first-frame' 1 'input-echo first frame (virtio)'
 lab-input <<EOF || fail "lab-input"
 move 8192 8192
 EOF
 await '^cursor-set' 1 'the cursor set on pointer enter (virtio)'
-await 'cursor on the cursor plane' 1 'the cursor on the plane (virtio)'
+awaitev $log cursor.plane 1 'the cursor on the plane (virtio)'
 sleep 0.5
-before=$(grep -c 'msg=frame' $log)
+before=$(matchev $log frame)
 lab-input <<EOF || fail "lab-input"
 move 9000 9000
 move 10000 9500
@@ -60,13 +60,13 @@ move 16384 16384
 EOF
 await '^pointer-motion' %d 'the pointer moves (virtio)'
 sleep 1
-after=$(grep -c 'msg=frame' $log)
+after=$(matchev $log frame)
 echo "virtio-frames-during-motion=$((after-before))"
 kill $pid; wait $pid
-grep -v 'msg=frame' $log | sed 's/^/virtio| /'
+grep -vF '"event":"frame"' $log | sed 's/^/virtio| /'
 pid=
 log=/tmp/cirrus.log
-vitrine --backend drm --session direct --drm-device /dev/dri/card1 --log-level debug -- input-echo --cursor >$log 2>&1 &
+vitrine --backend drm --session direct --drm-device /dev/dri/card1 --log-level debug --log-format json -- input-echo --cursor >$log 2>&1 &
 pid=$!
 await '^first-frame' 1 'input-echo first frame (cirrus)'
 lab-input <<EOF || fail "lab-input"
@@ -78,7 +78,7 @@ await '^pointer-motion' 1 'the pointer moves (cirrus)'
 sleep 1
 lab-screendump cirrus cirrus >/dev/null || fail "screendump cirrus"
 kill $pid; wait $pid
-grep -v 'msg=frame' $log | sed 's/^/cirrus| /'
+grep -vF '"event":"frame"' $log | sed 's/^/cirrus| /'
 pid=
 log=/tmp/blank.log
 vitrine --backend drm --session direct --drm-device /dev/dri/card0 --idle-timeout %[4]s --log-level debug --log-format json -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
@@ -116,16 +116,16 @@ func cursorCheck(_ *Env, res *Result, runErr error) error {
 	if res.ExitCode != 0 {
 		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
 	}
-	if !regexp.MustCompile(`(?m)^virtio\| .*msg="cursor on the cursor plane"`).MatchString(out) {
-		problems = append(problems, "virtio: vitrine never logged the cursor on the cursor plane")
+	if countEvents(vitrineEvents(tagged(out, "virtio")), "cursor.plane") == 0 {
+		problems = append(problems, "virtio: vitrine never logged the cursor on the cursor plane (cursor.plane)")
 	}
 	if m := regexp.MustCompile(`(?m)^virtio-frames-during-motion=(\d+)$`).FindStringSubmatch(out); m == nil {
 		problems = append(problems, "virtio: no frame count for the pointer moves")
 	} else if m[1] != "0" {
 		problems = append(problems, fmt.Sprintf("virtio: %s frames composited while only the pointer moved, want 0", m[1]))
 	}
-	if !regexp.MustCompile(`(?m)^cirrus\| .*msg="no cursor plane; the cursor is composited"`).MatchString(out) {
-		problems = append(problems, "cirrus: vitrine did not say the cursor is composited")
+	if countEvents(vitrineEvents(tagged(out, "cirrus")), "cursor.composited") == 0 {
+		problems = append(problems, "cirrus: vitrine did not say the cursor is composited (cursor.composited)")
 	}
 	if err := cursorAtPointer(res, tagged(out, "cirrus")); err != nil {
 		problems = append(problems, "cirrus: "+err.Error())

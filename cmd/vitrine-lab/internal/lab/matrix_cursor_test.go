@@ -16,9 +16,9 @@ func TestJudgeCursor(t *testing.T) {
 		draw.Draw(img, image.Rectangle{Min: at, Max: at.Add(image.Pt(cursorSize, cursorSize))}, image.NewUniform(cursorColor), image.Point{}, draw.Src)
 		return saveShot(t, t.TempDir(), "cirrus", img)
 	}
-	const good = `virtio| level=DEBUG msg="cursor on the cursor plane" output=Virtual-1 size=(32,32)
+	const good = `virtio| {"level":"DEBUG","msg":"cursor on the cursor plane","output":"Virtual-1","size":{"X":32,"Y":32},"event":"cursor.plane"}
 virtio-frames-during-motion=0
-cirrus| level=DEBUG msg="no cursor plane; the cursor is composited" output=VGA-1
+cirrus| {"level":"DEBUG","msg":"no cursor plane; the cursor is composited","output":"VGA-1","event":"cursor.composited"}
 cirrus| pointer-motion x=500.02 y=375.01
 cirrus| pointer-motion x=256.01 y=576.02
 blank| first-frame 1280x800
@@ -43,7 +43,8 @@ blank| {"level":"INFO","msg":"output power","output":"Virtual-1","on":true,"even
 		want      string
 	}{
 		{"frames while moving", strings.Replace(good, "motion=0", "motion=6", 1), shots(right, blank...), "6 frames composited"},
-		{"not on the plane", strings.Replace(good, "cursor on the cursor plane", "x", 1), shots(right, blank...), "never logged the cursor on the cursor plane"},
+		{"not on the plane", strings.Replace(good, `"event":"cursor.plane"`, `"event":"x"`, 1), shots(right, blank...), "never logged the cursor on the cursor plane"},
+		{"not composited on cirrus", strings.Replace(good, `"event":"cursor.composited"`, `"event":"x"`, 1), shots(right, blank...), "did not say the cursor is composited"},
 		{"cursor elsewhere", good, shots(shot(image.Pt(500, 375)), blank...), "are not magenta"},
 		{"no motion", strings.ReplaceAll(good, "cirrus| pointer-motion", "cirrus| nothing"), shots(right, blank...), "no pointer-motion"},
 		{"never blanked", strings.Replace(good, `"on":false`, `"on":"maybe"`, 1), shots(right, blank...), `want one output.power event with ["output" "Virtual-1" "on" "false"]`},

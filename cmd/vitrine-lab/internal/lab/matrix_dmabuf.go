@@ -114,10 +114,9 @@ func mainDeviceScenario(client string) Scenario {
 }
 
 var (
-	drmNodeLine      = regexp.MustCompile(`(?m)^drm-node (card\d+|renderD\d+) (\d+:\d+) (\S+)$`)
-	surfaceFeedback  = regexp.MustCompile(`(?m)^quadrants\| surface-feedback main_device=(\S+) `)
-	surfaceTranche   = regexp.MustCompile(`(?m)^quadrants\| surface-feedback-tranche index=\d+ target_device=(\S+) flags=\S+ scanout=(true|false) `)
-	mainDeviceLogged = regexp.MustCompile(`(?m)^quadrants\| .*msg="main device for clients" path=(\S+) `)
+	drmNodeLine     = regexp.MustCompile(`(?m)^drm-node (card\d+|renderD\d+) (\d+:\d+) (\S+)$`)
+	surfaceFeedback = regexp.MustCompile(`(?m)^quadrants\| surface-feedback main_device=(\S+) `)
+	surfaceTranche  = regexp.MustCompile(`(?m)^quadrants\| surface-feedback-tranche index=\d+ target_device=(\S+) flags=\S+ scanout=(true|false) `)
 )
 
 // judgeMainDevice checks the devices dmabuf-client was told of against
@@ -138,8 +137,8 @@ func judgeMainDevice(out string) error {
 		return fmt.Errorf("no vgem render node or cirrus card among the guest's nodes %v", nodes)
 	}
 	var problems []string
-	if m := mainDeviceLogged.FindStringSubmatch(out); m == nil {
-		problems = append(problems, "vitrine did not log its main device choice")
+	if countEvents(vitrineEvents(tagged(out, "quadrants")), "dmabuf.main_device") == 0 {
+		problems = append(problems, "vitrine did not log its main device choice (no dmabuf.main_device event)")
 	}
 	m := surfaceFeedback.FindStringSubmatch(out)
 	if m == nil {
@@ -224,16 +223,16 @@ const switchTopFrames = 20
 // frame may come after the kill: the dma-buf client does not commit
 // again, so a composite there would stay on screen for good.
 func scanoutSwitchScenario() Scenario {
-	cmd := guestHelpers + fmt.Sprintf(`log=/tmp/switch.log
+	cmd := guestHelpers + eventShell + fmt.Sprintf(`log=/tmp/switch.log
 top=/tmp/top.log
-vitrine --backend drm --session direct --log-level debug -- dmabuf-client --alloc vgem --pattern quadrants --fullscreen >$log 2>&1 &
+vitrine --backend drm --session direct --log-level debug --log-format json -- dmabuf-client --alloc vgem --pattern quadrants --fullscreen >$log 2>&1 &
 pid=$!
-frames() { grep -c ' msg=frame ' $log; }
+frames() { matchev $log frame; }
 if waitfor $log '^first-frame ' 60; then
 	sleep %[1]s
 	lab-screendump alone >/dev/null || fail 'screendump alone'
 	n1=$(frames)
-	export WAYLAND_DISPLAY=$(sed -n 's/.*msg=listening WAYLAND_DISPLAY=\([^ ]*\).*/\1/p' $log)
+	export WAYLAND_DISPLAY=$(sed -n '/"event":"listening"/s/.*"WAYLAND_DISPLAY":"\([^"]*\)".*/\1/p' $log | head -n 1)
 	shm-client --pattern moving-box --fullscreen --frames %[2]d --seconds 120 >$top 2>&1 &
 	tpid=$!
 	if waitfor $top '^final-box ' 60; then
@@ -243,7 +242,7 @@ if waitfor $log '^first-frame ' 60; then
 	n2=$(frames)
 	kill $tpid
 	wait $tpid
-	waitfor $log "disconnecting client\" pid=$tpid " 30
+	awaitev $log client.disconnected 1 "the top client's disconnect" "\"pid\":$tpid,"
 	sleep 1
 	lab-screendump alone-again >/dev/null || fail 'screendump alone-again'
 	n3=$(frames)

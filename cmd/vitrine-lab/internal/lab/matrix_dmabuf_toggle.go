@@ -21,15 +21,15 @@ var toggleWindow = image.Pt(640, 480)
 // primary plane, windowed it is composited, and each side of each switch
 // must show exactly the right image.
 func fullscreenToggleScenario() Scenario {
-	cmd := guestHelpers + fmt.Sprintf(`log=/tmp/toggle.log
-vitrine --backend drm --session direct --log-level debug -- dmabuf-client --alloc vgem --pattern quadrants --fullscreen --toggle-on-usr1 --size %[2]dx%[3]d >$log 2>&1 &
+	cmd := guestHelpers + eventShell + fmt.Sprintf(`log=/tmp/toggle.log
+vitrine --backend drm --session direct --log-level debug --log-format json -- dmabuf-client --alloc vgem --pattern quadrants --fullscreen --toggle-on-usr1 --size %[2]dx%[3]d >$log 2>&1 &
 pid=$!
 client() {
 	for d in /proc/[0-9]*; do
 		case "$(tr '\0' ' ' <$d/cmdline 2>/dev/null)" in dmabuf-client*) echo ${d#/proc/}; return;; esac
 	done
 }
-frames() { grep -c ' msg=frame ' $log; }
+frames() { matchev $log frame; }
 if waitfor $log '^first-frame ' 60; then
 	sleep %[1]s
 	lab-screendump full1 >/dev/null || fail 'screendump full1'

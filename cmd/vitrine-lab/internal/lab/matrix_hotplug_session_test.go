@@ -17,34 +17,34 @@ away-unplug-ms=380
 away-unplug status=disconnected vitrine-off=0 client-removed=0
 return-unplug vitrine-ms=590 client-ms=640
 vitrine-exit=0
-vitrine| time=T level=DEBUG msg="logind: took control" session=1 seat=seat0 vt=1 active=true
-vitrine| time=T level=INFO msg="session: using logind" session=1 seat=seat0
-vitrine| time=T level=DEBUG msg="logind: took device" path=/dev/dri/card0 major=226 minor=0 inactive=false
-vitrine| time=T level=INFO msg="output on" output=Virtual-1 description="virtio_gpu Virtual-1 (RHT QEMU Monitor)" mode=1280x800@74.994 crtc=36 atomic=true transform=normal plane_rotation=false buffers=1 format=XRGB8888
-vitrine| time=T level=INFO msg="output added" name=Virtual-1 description="virtio_gpu Virtual-1 (RHT QEMU Monitor)" size=(1280,800) refresh_mhz=74994 transform=normal
+vitrine| {"time":"T","level":"DEBUG","msg":"logind: took control","session":1,"seat":"seat0","vt":1,"active":true}
+vitrine| {"time":"T","level":"INFO","msg":"session: using logind","session":1,"seat":"seat0","event":"session.logind"}
+vitrine| {"time":"T","level":"DEBUG","msg":"logind: took device","path":"/dev/dri/card0","major":226,"minor":0,"inactive":false,"event":"logind.took_device"}
+vitrine| {"time":"T","level":"INFO","msg":"output on","output":"Virtual-1","description":"virtio_gpu Virtual-1 (RHT QEMU Monitor)","mode":"1280x800@74.994","crtc":36,"atomic":true,"transform":"normal","plane_rotation":false,"buffers":1,"format":"XRGB8888","event":"output.on"}
+vitrine| {"time":"T","level":"INFO","msg":"output added","name":"Virtual-1","description":"virtio_gpu Virtual-1 (RHT QEMU Monitor)","size":{"X":1280,"Y":800},"refresh_mhz":74994,"transform":"normal","event":"output.added"}
 vitrine| output-added Virtual-1 1280x800
 vitrine| first-frame 1280x800
 vitrine| surface-enter Virtual-1
-vitrine| time=T level=DEBUG msg="logind: pause device" path=/dev/dri/card0 type=force
-vitrine| time=T level=INFO msg=session active=false
-vitrine| time=T level=INFO msg="logind: session active changed" active=false
-vitrine| time=T level=INFO msg="connectors changed while the session is away; rescanning on return"
-vitrine| time=T level=INFO msg="connectors changed while the session is away; rescanning on return"
-vitrine| time=T level=DEBUG msg="logind: resume device" path=/dev/dri/card0
-vitrine| time=T level=INFO msg="output on" output=Virtual-2 description="virtio_gpu Virtual-2 (RHT QEMU Monitor)" mode=1024x768@74.994 crtc=37 atomic=true transform=normal plane_rotation=false buffers=1 format=XRGB8888
-vitrine| time=T level=INFO msg="output added" name=Virtual-2 description="virtio_gpu Virtual-2 (RHT QEMU Monitor)" size=(1024,768) refresh_mhz=74994 transform=normal
-vitrine| time=T level=INFO msg=session active=true
-vitrine| time=T level=INFO msg="logind: session active changed" active=true
+vitrine| {"time":"T","level":"DEBUG","msg":"logind: pause device","path":"/dev/dri/card0","type":"force"}
+vitrine| {"time":"T","level":"INFO","msg":"session","active":false,"event":"session.active"}
+vitrine| {"time":"T","level":"INFO","msg":"logind: session active changed","active":false,"event":"logind.active"}
+vitrine| {"time":"T","level":"INFO","msg":"connectors changed while the session is away; rescanning on return","event":"hotplug.deferred"}
+vitrine| {"time":"T","level":"INFO","msg":"connectors changed while the session is away; rescanning on return","event":"hotplug.deferred"}
+vitrine| {"time":"T","level":"DEBUG","msg":"logind: resume device","path":"/dev/dri/card0"}
+vitrine| {"time":"T","level":"INFO","msg":"output on","output":"Virtual-2","description":"virtio_gpu Virtual-2 (RHT QEMU Monitor)","mode":"1024x768@74.994","crtc":37,"atomic":true,"transform":"normal","plane_rotation":false,"buffers":1,"format":"XRGB8888","event":"output.on"}
+vitrine| {"time":"T","level":"INFO","msg":"output added","name":"Virtual-2","description":"virtio_gpu Virtual-2 (RHT QEMU Monitor)","size":{"X":1024,"Y":768},"refresh_mhz":74994,"transform":"normal","event":"output.added"}
+vitrine| {"time":"T","level":"INFO","msg":"session","active":true,"event":"session.active"}
+vitrine| {"time":"T","level":"INFO","msg":"logind: session active changed","active":true,"event":"logind.active"}
 vitrine| output-added Virtual-2 1024x768
-vitrine| time=T level=DEBUG msg="logind: pause device" path=/dev/dri/card0 type=force
-vitrine| time=T level=INFO msg=session active=false
-vitrine| time=T level=INFO msg="connectors changed while the session is away; rescanning on return"
-vitrine| time=T level=DEBUG msg="logind: resume device" path=/dev/dri/card0
-vitrine| time=T level=INFO msg="output off" output=Virtual-2 frames=40 scanouts=0 copied_bytes=3145728
-vitrine| time=T level=INFO msg=session active=true
+vitrine| {"time":"T","level":"DEBUG","msg":"logind: pause device","path":"/dev/dri/card0","type":"force"}
+vitrine| {"time":"T","level":"INFO","msg":"session","active":false,"event":"session.active"}
+vitrine| {"time":"T","level":"INFO","msg":"connectors changed while the session is away; rescanning on return","event":"hotplug.deferred"}
+vitrine| {"time":"T","level":"DEBUG","msg":"logind: resume device","path":"/dev/dri/card0"}
+vitrine| {"time":"T","level":"INFO","msg":"output off","output":"Virtual-2","frames":40,"scanouts":0,"copied_bytes":3145728,"event":"output.off"}
+vitrine| {"time":"T","level":"INFO","msg":"session","active":true,"event":"session.active"}
 vitrine| output-removed Virtual-2
 vitrine| stats: output=Virtual-1 frames=3 scanout=0 composited=3 copied_bytes=12288000
-vitrine| time=T level=INFO msg="output off" output=Virtual-1 frames=60 scanouts=0 copied_bytes=12288000
+vitrine| {"time":"T","level":"INFO","msg":"output off","output":"Virtual-1","frames":60,"scanouts":0,"copied_bytes":12288000,"event":"output.off"}
 second| output-added Virtual-1 1280x800
 second| output-added Virtual-2 1024x768
 second| surface-enter Virtual-2
@@ -63,11 +63,11 @@ func TestJudgeHotplugVTOutput(t *testing.T) {
 	if d["away-plug"] != 420 || d["return-plug-client"] != 700 || d["return-unplug-vitrine"] != 590 || len(d) != 6 {
 		t.Errorf("delays %v", d)
 	}
-	away := `vitrine| time=T level=INFO msg="connectors changed while the session is away; rescanning on return"` + "\n"
-	addV2 := `vitrine| time=T level=INFO msg="output added" name=Virtual-2 description="virtio_gpu Virtual-2 (RHT QEMU Monitor)" size=(1024,768) refresh_mhz=74994 transform=normal` + "\n"
-	onV2 := `vitrine| time=T level=INFO msg="output on" output=Virtual-2 description="virtio_gpu Virtual-2 (RHT QEMU Monitor)" mode=1024x768@74.994 crtc=37 atomic=true transform=normal plane_rotation=false buffers=1 format=XRGB8888` + "\n"
-	offV2 := `vitrine| time=T level=INFO msg="output off" output=Virtual-2 frames=40 scanouts=0 copied_bytes=3145728` + "\n"
-	resume := "vitrine| time=T level=INFO msg=session active=true\n"
+	away := `vitrine| {"time":"T","level":"INFO","msg":"connectors changed while the session is away; rescanning on return","event":"hotplug.deferred"}` + "\n"
+	addV2 := `vitrine| {"time":"T","level":"INFO","msg":"output added","name":"Virtual-2","description":"virtio_gpu Virtual-2 (RHT QEMU Monitor)","size":{"X":1024,"Y":768},"refresh_mhz":74994,"transform":"normal","event":"output.added"}` + "\n"
+	onV2 := `vitrine| {"time":"T","level":"INFO","msg":"output on","output":"Virtual-2","description":"virtio_gpu Virtual-2 (RHT QEMU Monitor)","mode":"1024x768@74.994","crtc":37,"atomic":true,"transform":"normal","plane_rotation":false,"buffers":1,"format":"XRGB8888","event":"output.on"}` + "\n"
+	offV2 := `vitrine| {"time":"T","level":"INFO","msg":"output off","output":"Virtual-2","frames":40,"scanouts":0,"copied_bytes":3145728,"event":"output.off"}` + "\n"
+	resume := `vitrine| {"time":"T","level":"INFO","msg":"session","active":true,"event":"session.active"}` + "\n"
 	for _, tc := range []struct {
 		what, from, to, want string
 		all                  bool // replace every occurrence
@@ -88,10 +88,10 @@ func TestJudgeHotplugVTOutput(t *testing.T) {
 		{what: "a missing delay", from: "return-unplug vitrine-ms=590 client-ms=640\n", to: "", want: "no delay return-unplug-vitrine"},
 		{what: "a missing away delay", from: "away-plug-ms=420\n", to: "", want: "no delay away-plug"},
 		// The session.
-		{what: "not logind", from: `msg="session: using logind"`, to: `msg="session: using direct device access"`, want: "session: using logind"},
-		{what: "the card not from logind", from: `msg="logind: took device" path=/dev/dri/card0`, to: `msg="opened" path=/dev/dri/card0`, want: "took device"},
+		{what: "not logind", from: `"event":"session.logind"`, to: `"event":"session.direct"`, want: "did not use logind"},
+		{what: "the card not from logind", from: `"event":"logind.took_device"`, to: `"event":"opened"`, want: "logind.took_device"},
 		// vitrine's log.
-		{what: "an error", from: "vitrine-exit=0\n", to: "vitrine-exit=0\nvitrine| time=T level=ERROR msg=\"resume outputs\" err=EINVAL\n", want: "vitrine logged"},
+		{what: "an error", from: "vitrine-exit=0\n", to: "vitrine-exit=0\n" + `vitrine| {"time":"T","level":"ERROR","msg":"resume outputs","err":"EINVAL"}` + "\n", want: "vitrine logged"},
 		{what: "no away line for the plug", from: away + away, to: "", want: "vitrine's log went"},
 		{what: "no away line at all", from: away, to: "", all: true, want: "vitrine's log went"},
 		{what: "Virtual-2 added while away", from: away + away, to: away + away + onV2 + addV2 + "vitrine| output-added Virtual-2 1024x768\n", want: "vitrine's log went"},
@@ -101,10 +101,10 @@ func TestJudgeHotplugVTOutput(t *testing.T) {
 		{what: "Virtual-2 never added", from: addV2, to: "", want: "vitrine's log went"},
 		{what: "Virtual-2 never removed", from: offV2, to: "", want: "vitrine's log went"},
 		{what: "Virtual-2 removed twice", from: offV2, to: offV2 + offV2, want: "vitrine's log went"},
-		{what: "Virtual-2 at a wrong mode", from: "mode=1024x768@", to: "mode=1280x800@", want: "did not light Virtual-2 at 1024x768"},
-		{what: "no pause", from: "vitrine| time=T level=INFO msg=session active=false\n", to: "", want: "vitrine's log went"},
+		{what: "Virtual-2 at a wrong mode", from: `"mode":"1024x768@`, to: `"mode":"1280x800@`, want: "did not light Virtual-2 at 1024x768"},
+		{what: "no pause", from: `vitrine| {"time":"T","level":"INFO","msg":"session","active":false,"event":"session.active"}` + "\n", to: "", want: "vitrine's log went"},
 		{what: "no stats", from: "vitrine| stats: output=Virtual-1", to: "vitrine| nostats", want: "no stats line"},
-		{what: "Virtual-1 not switched off at exit", from: `msg="output off" output=Virtual-1`, to: `msg="output gone" output=Virtual-1`, want: "vitrine's log went"},
+		{what: "Virtual-1 not switched off at exit", from: `"copied_bytes":12288000,"event":"output.off"`, to: `"copied_bytes":12288000,"event":"output.gone"`, want: "vitrine's log went"},
 		// The client on Virtual-1 (its lines are in vitrine's log).
 		{what: "the client never seeing Virtual-2", from: "vitrine| output-added Virtual-2 1024x768\n", to: "", want: "the client on Virtual-1 saw"},
 		{what: "the client never seeing Virtual-2 go", from: "vitrine| output-removed Virtual-2\n", to: "", want: "the client on Virtual-1 saw"},
@@ -135,7 +135,7 @@ func TestJudgeHotplugVTOutput(t *testing.T) {
 // run without it is judged bad.
 func TestJudgeHotplugVTEachLine(t *testing.T) {
 	ignored := func(l string) bool {
-		return strings.Contains(l, "level=DEBUG") || strings.Contains(l, `"logind: session active changed"`) ||
+		return strings.Contains(l, `"level":"DEBUG"`) || strings.Contains(l, `"logind: session active changed"`) ||
 			l == "vitrine| first-frame 1280x800" || l == "second| output-added Virtual-1 1280x800" ||
 			// The away lines come in runs, counted once.
 			strings.Contains(l, "while the session is away")

@@ -166,7 +166,7 @@ func (r vitrineRun) script() string {
 	if r.beforeStart != "" && !strings.HasSuffix(r.beforeStart, "\n") {
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "vitrine --backend drm --session direct --log-level debug %s -- %s >$log 2>&1 &\npid=$!\n", r.flags, r.client)
+	fmt.Fprintf(&b, "vitrine --backend drm --session direct --log-level debug --log-format json %s -- %s >$log 2>&1 &\npid=$!\n", r.flags, r.client)
 	if r.mid > 0 {
 		fmt.Fprintf(&b, "waitfor $log %q 60\n", firstFrameLine)
 		for i := 1; i <= r.mid; i++ {
@@ -193,21 +193,19 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 	out := string(res.Output)
 	lines := tagged(out, r.tag)
 	log := strings.Join(lines, "\n")
+	evs := vitrineEvents(lines)
 	var problems []string
 	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(r.tag) + `-exit=0$`).MatchString(out) {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM (no "+r.tag+"-exit=0 line)")
 	}
-	for _, l := range lines {
-		if strings.Contains(l, "level=ERROR") {
-			problems = append(problems, "vitrine logged an error: "+l)
-			break
-		}
+	if errs := errorEvents(evs); len(errs) > 0 {
+		problems = append(problems, errs[0])
 	}
 	// --legacy-kms must really take the legacy path, and every other
 	// run the atomic one (all three drivers have atomic modesetting).
 	wantAtomic := !strings.Contains(r.flags, "--legacy-kms")
-	if !regexp.MustCompile(`msg="output on" .* atomic=` + strconv.FormatBool(wantAtomic) + ` `).MatchString(log) {
-		problems = append(problems, fmt.Sprintf("no \"output on ... atomic=%v\" line in vitrine's log", wantAtomic))
+	if countEvents(evs, "output.on", "atomic", strconv.FormatBool(wantAtomic)) == 0 {
+		problems = append(problems, fmt.Sprintf("no output.on event with atomic=%v in vitrine's log", wantAtomic))
 	}
 	st, statsErr := parseStats(log)
 	if statsErr != nil {
@@ -271,9 +269,9 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 		}
 	}
 	if statsErr == nil {
-		problems = append(problems, r.judgePath(st, screen, log)...)
+		problems = append(problems, r.judgePath(st, screen, evs)...)
 		if r.damageRule && frames > 0 {
-			buffers, err := outputBuffers(log)
+			buffers, err := outputBuffers(evs)
 			if err != nil {
 				problems = append(problems, err.Error())
 			} else {
@@ -295,7 +293,7 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 }
 
 // judgePath checks the stats against the claimed buffer path.
-func (r vitrineRun) judgePath(st vitrineStats, screen image.Point, log string) []string {
+func (r vitrineRun) judgePath(st vitrineStats, screen image.Point, evs []logEvent) []string {
 	var problems []string
 	switch r.path {
 	case scanoutPath:
@@ -312,9 +310,8 @@ func (r vitrineRun) judgePath(st vitrineStats, screen image.Point, log string) [
 		}
 	}
 	if r.refusal != "" {
-		re := regexp.MustCompile(`msg="direct scanout refused; compositing this buffer".* step=import errno=` + regexp.QuoteMeta(r.refusal) + ` `)
-		if !re.MatchString(log) {
-			problems = append(problems, fmt.Sprintf("no debug line saying the import was refused with %s", r.refusal))
+		if countEvents(evs, "scanout.refused", "step", "import", "errno", r.refusal) == 0 {
+			problems = append(problems, fmt.Sprintf("no scanout.refused event with step=import errno=%s", r.refusal))
 		}
 	}
 	return problems
@@ -323,17 +320,18 @@ func (r vitrineRun) judgePath(st vitrineStats, screen image.Point, log string) [
 // failLines are what the guest script's fail function printed.
 var failLines = regexp.MustCompile(`(?m)^FAIL: .*$`)
 
-var outputOnBuffers = regexp.MustCompile(`msg="output on" .* buffers=(\d+) `)
-
 // outputBuffers is how many framebuffers vitrine composites into, from
-// its "output on" line: each is filled whole once.
-func outputBuffers(log string) (int, error) {
-	m := outputOnBuffers.FindStringSubmatch(log)
-	if m == nil {
-		return 0, fmt.Errorf("no \"output on ... buffers=N\" line in vitrine's log")
+// its output.on event: each is filled whole once.
+func outputBuffers(evs []logEvent) (int, error) {
+	on := findEvents(evs, "output.on")
+	if len(on) == 0 {
+		return 0, fmt.Errorf("no output.on event in vitrine's log")
 	}
-	n, _ := strconv.Atoi(m[1])
-	return n, nil
+	n, ok := on[0]["buffers"].(float64)
+	if !ok {
+		return 0, fmt.Errorf("vitrine's output.on event has no numeric buffers key: %v", on[0])
+	}
+	return int(n), nil
 }
 
 // nonFrameLines drops vitrine's per-frame debug lines so a failure's
@@ -341,7 +339,7 @@ func outputBuffers(log string) (int, error) {
 func nonFrameLines(out string) string {
 	var keep []string
 	for _, l := range strings.Split(out, "\n") {
-		if !strings.Contains(l, " msg=frame ") && !strings.Contains(l, "msg=\"input: ") {
+		if !strings.Contains(l, " msg=frame ") && !strings.Contains(l, `"event":"frame"`) && !strings.Contains(l, "msg=\"input: ") && !strings.Contains(l, `"msg":"input: `) {
 			keep = append(keep, l)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,7 +34,7 @@ i=0
 until grep -q '^connected' /sys/class/drm/card0-Virtual-2/status; do
 	i=$((i+1)); [ $i -lt 100 ] || fail "Virtual-2 never connected"; sleep 0.05
 done
-vitrine --backend drm --session direct --log-level debug --socket wayland-po --mode Virtual-1=%[4]dx%[5]d --rotate Virtual-2=90 -- shm-client --pattern quadrants --output Virtual-1 >$log 2>&1 &
+vitrine --backend drm --session direct --log-level debug --log-format json --socket wayland-po --mode Virtual-1=%[4]dx%[5]d --rotate Virtual-2=90 -- shm-client --pattern quadrants --output Virtual-1 >$log 2>&1 &
 pid=$!
 awaitin $log '^first-frame ' 1 'the client on Virtual-1'
 WAYLAND_DISPLAY=wayland-po shm-client --pattern quadrants --output Virtual-2 >/tmp/second.log 2>&1 &
@@ -46,7 +47,7 @@ kill $second; wait $second; second=
 kill -TERM $pid
 wait $pid
 echo "vitrine-exit=$?"
-grep -v 'msg=frame' $log | sed 's/^/vitrine| /'
+grep -vF '"event":"frame"' $log | sed 's/^/vitrine| /'
 sed 's/^/second| /' /tmp/second.log
 `, settle, hotplugHead1.X, hotplugHead1.Y, perOutputHead0.X, perOutputHead0.Y)
 
@@ -84,17 +85,24 @@ func judgePerOutput(out string) []string {
 	if !regexp.MustCompile(`(?m)^vitrine-exit=0$`).MatchString(out) {
 		problems = append(problems, "vitrine did not exit 0 on SIGTERM")
 	}
-	vlog := strings.Join(tagged(out, "vitrine"), "\n")
-	for _, w := range []struct{ what, re string }{
-		{"Virtual-1 at the --mode size, upright",
-			fmt.Sprintf(`msg="output added" name=Virtual-1 .*size=\(%d,%d\) .*transform=normal\b`, perOutputHead0.X, perOutputHead0.Y)},
-		{"Virtual-2 at its preferred size, turned 90",
-			fmt.Sprintf(`msg="output added" name=Virtual-2 .*size=\(%d,%d\) .*transform=90\b`, hotplugHead1.X, hotplugHead1.Y)},
-		{"the first client at Virtual-1's size", fmt.Sprintf(`(?m)^first-frame %dx%d$`, perOutputHead0.X, perOutputHead0.Y)},
+	lines := tagged(out, "vitrine")
+	evs := vitrineEvents(lines)
+	for _, w := range []struct {
+		what, name, transform string
+		size                  image.Point
+	}{
+		{"Virtual-1 at the --mode size, upright", "Virtual-1", "normal", perOutputHead0},
+		{"Virtual-2 at its preferred size, turned 90", "Virtual-2", "90", hotplugHead1},
 	} {
-		if !regexp.MustCompile(w.re).MatchString(vlog) {
-			problems = append(problems, "vitrine's log lacks "+w.what)
+		if !slices.ContainsFunc(findEvents(evs, "output.added", "name", w.name, "transform", w.transform), func(e logEvent) bool {
+			x, y, ok := eventSize(e)
+			return ok && image.Pt(x, y) == w.size
+		}) {
+			problems = append(problems, "vitrine's log lacks "+w.what+" (an output.added event)")
 		}
+	}
+	if want := fmt.Sprintf("first-frame %dx%d", perOutputHead0.X, perOutputHead0.Y); !slices.Contains(lines, want) {
+		problems = append(problems, "vitrine's log lacks the first client at Virtual-1's size: want "+want)
 	}
 	second := strings.Join(tagged(out, "second"), "\n")
 	if want := fmt.Sprintf("first-frame %dx%d", hotplugHead1.Y, hotplugHead1.X); !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(second) {

@@ -17,11 +17,12 @@ import (
 // The numbers below were measured in the lab (Linux 6.12, QEMU 7.2):
 // virtio-gpu 1280x800 with one buffer, bochs and cirrus with two.
 
-// runOutput is what a good run of vitrineRun prints for tag.
+// runOutput is what a good run of vitrineRun prints for tag; outputOn
+// is the output.on event's JSON for buffers ("buffers":N).
 func runOutput(tag, outputOn, client, stats string, frameLines ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s-exit=0\n", tag)
-	fmt.Fprintf(&b, "%s| time=x level=INFO msg=\"output on\" output=Virtual-1 mode=1280x800@74.994 crtc=36 atomic=true %s format=XRGB8888\n", tag, outputOn)
+	fmt.Fprintf(&b, "%s| {\"time\":\"x\",\"level\":\"INFO\",\"msg\":\"output on\",\"output\":\"Virtual-1\",\"mode\":\"1280x800@74.994\",\"crtc\":36,\"atomic\":true,%s,\"format\":\"XRGB8888\",\"event\":\"output.on\"}\n", tag, outputOn)
 	for _, l := range frameLines {
 		fmt.Fprintf(&b, "%s| %s\n", tag, l)
 	}
@@ -50,7 +51,7 @@ func TestVitrineRunJudgeMovingBox(t *testing.T) {
 	// Measured on virtio-gpu: two full screens (clear, first frame),
 	// then 198 moves of 72x64 and one row change of two boxes.
 	const measured = "stats: output=Virtual-1 frames=200 scanout=0 composited=200 copied_bytes=11874304"
-	res := &Result{Output: []byte(runOutput("box", "buffers=1", client, measured)), Screendumps: []string{good}}
+	res := &Result{Output: []byte(runOutput("box", `"buffers":1`, client, measured)), Screendumps: []string{good}}
 	if err := run.judge(nil, "t", res); err != nil {
 		t.Fatalf("a good run failed: %v", err)
 	}
@@ -60,18 +61,18 @@ func TestVitrineRunJudgeMovingBox(t *testing.T) {
 		res  *Result
 		want string
 	}{
-		{"full-screen copy every frame", &Result{Output: []byte(runOutput("box", "buffers=1", client,
+		{"full-screen copy every frame", &Result{Output: []byte(runOutput("box", `"buffers":1`, client,
 			"stats: output=Virtual-1 frames=200 scanout=0 composited=200 copied_bytes=819200000")), Screendumps: []string{good}}, "248.74 x the 16384-byte box"},
-		{"one full-screen repaint too many", &Result{Output: []byte(runOutput("box", "buffers=1", client,
+		{"one full-screen repaint too many", &Result{Output: []byte(runOutput("box", `"buffers":1`, client,
 			"stats: output=Virtual-1 frames=200 scanout=0 composited=200 copied_bytes=15970304")), Screendumps: []string{good}}, "more than its damage"},
-		{"box one step behind", &Result{Output: []byte(runOutput("box", "buffers=1", client, measured)),
+		{"box one step behind", &Result{Output: []byte(runOutput("box", `"buffers":1`, client, measured)),
 			Screendumps: []string{saveShot(t, t.TempDir(), "box", boxImage(1280, 800, box.Sub(image.Pt(8, 0))))}}, "pixels differ"},
-		{"no stats", &Result{Output: []byte(strings.Replace(runOutput("box", "buffers=1", client, measured), "stats:", "statz:", 1)), Screendumps: []string{good}}, "no \"stats:"},
-		{"scanned out", &Result{Output: []byte(runOutput("box", "buffers=1", client,
+		{"no stats", &Result{Output: []byte(strings.Replace(runOutput("box", `"buffers":1`, client, measured), "stats:", "statz:", 1)), Screendumps: []string{good}}, "no \"stats:"},
+		{"scanned out", &Result{Output: []byte(runOutput("box", `"buffers":1`, client,
 			"stats: output=Virtual-1 frames=200 scanout=199 composited=1 copied_bytes=11874304")), Screendumps: []string{good}}, "want every frame composited"},
-		{"vitrine failed on SIGTERM", &Result{Output: []byte(strings.Replace(runOutput("box", "buffers=1", client, measured), "box-exit=0", "box-exit=1", 1)), Screendumps: []string{good}}, "SIGTERM"},
-		{"error logged", &Result{Output: []byte(runOutput("box", "buffers=1", client, measured, "time=x level=ERROR msg=\"commit failed\"")), Screendumps: []string{good}}, "logged an error"},
-		{"no screendump", &Result{Output: []byte(runOutput("box", "buffers=1", client, measured))}, "no screendump"},
+		{"vitrine failed on SIGTERM", &Result{Output: []byte(strings.Replace(runOutput("box", `"buffers":1`, client, measured), "box-exit=0", "box-exit=1", 1)), Screendumps: []string{good}}, "SIGTERM"},
+		{"error logged", &Result{Output: []byte(runOutput("box", `"buffers":1`, client, measured, `{"time":"x","level":"ERROR","msg":"commit failed"}`)), Screendumps: []string{good}}, "vitrine logged"},
+		{"no screendump", &Result{Output: []byte(runOutput("box", `"buffers":1`, client, measured))}, "no screendump"},
 	}
 	for _, b := range bad {
 		err := run.judge(nil, "t", b.res)
@@ -108,7 +109,7 @@ func TestVitrineRunJudgeScanoutAndRefusal(t *testing.T) {
 	quad := saveShot(t, dir, "quadrants", quadrantsImage(1024, 768, quadrantColors))
 	client := "first-frame 1024x768"
 	scan := vitrineRun{tag: "quadrants", want: showQuadrants, path: scanoutPath}
-	good := &Result{Output: []byte(runOutput("quadrants", "buffers=2", client,
+	good := &Result{Output: []byte(runOutput("quadrants", `"buffers":2`, client,
 		"stats: output=VGA-1 frames=2 scanout=2 composited=0 copied_bytes=3145728")), Screendumps: []string{quad}}
 	if err := scan.judge(nil, "t", good); err != nil {
 		t.Fatalf("a good scanout run failed: %v", err)
@@ -117,22 +118,22 @@ func TestVitrineRunJudgeScanoutAndRefusal(t *testing.T) {
 		"stats: output=VGA-1 frames=2 scanout=0 composited=2 copied_bytes=6291456": "want every frame scanned out",
 		"stats: output=VGA-1 frames=2 scanout=1 composited=1 copied_bytes=6291456": "only the initial clear",
 	} {
-		res := &Result{Output: []byte(runOutput("quadrants", "buffers=2", client, stats)), Screendumps: []string{quad}}
+		res := &Result{Output: []byte(runOutput("quadrants", `"buffers":2`, client, stats)), Screendumps: []string{quad}}
 		if err := scan.judge(nil, "t", res); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error mentioning %q", stats, err, want)
 		}
 	}
 
 	copyRun := vitrineRun{tag: "quadrants", want: showQuadrants, path: copyPath, refusal: "EINVAL"}
-	refused := `time=x level=DEBUG msg="direct scanout refused; compositing this buffer" output=Virtual-1 key=1 step=import errno=EINVAL err="/dev/dri/card0: DRM_IOCTL_PRIME_FD_TO_HANDLE fd 18: invalid argument"`
+	refused := `{"time":"x","level":"DEBUG","msg":"direct scanout refused; compositing this buffer","output":"Virtual-1","key":1,"step":"import","errno":"EINVAL","err":"/dev/dri/card0: DRM_IOCTL_PRIME_FD_TO_HANDLE fd 18: invalid argument","event":"scanout.refused"}`
 	stats := "stats: output=Virtual-1 frames=2 scanout=0 composited=2 copied_bytes=12288000"
 	big := saveShot(t, t.TempDir(), "quadrants", quadrantsImage(1280, 800, quadrantColors))
-	res := &Result{Output: []byte(runOutput("quadrants", "buffers=2", "first-frame 1280x800", stats, refused)), Screendumps: []string{big}}
+	res := &Result{Output: []byte(runOutput("quadrants", `"buffers":2`, "first-frame 1280x800", stats, refused)), Screendumps: []string{big}}
 	if err := copyRun.judge(nil, "t", res); err != nil {
 		t.Fatalf("a good copy run failed: %v", err)
 	}
-	res.Output = []byte(runOutput("quadrants", "buffers=2", "first-frame 1280x800", stats, strings.Replace(refused, "EINVAL", "ENODEV", 1)))
-	if err := copyRun.judge(nil, "t", res); err == nil || !strings.Contains(err.Error(), "refused with EINVAL") {
+	res.Output = []byte(runOutput("quadrants", `"buffers":2`, "first-frame 1280x800", stats, strings.Replace(refused, "EINVAL", "ENODEV", 1)))
+	if err := copyRun.judge(nil, "t", res); err == nil || !strings.Contains(err.Error(), "errno=EINVAL") {
 		t.Errorf("refusal with the wrong errno: %v", err)
 	}
 }
@@ -330,7 +331,7 @@ func TestVitrineScenarioCheckReportsScriptFailures(t *testing.T) {
 	dir := t.TempDir()
 	quad := saveShot(t, dir, "quadrants", quadrantsImage(1280, 800, quadrantColors))
 	s := vitrineScenario("t", []string{"virtio"}, "", vitrineRun{tag: "quadrants", want: showQuadrants})
-	good := runOutput("quadrants", "buffers=1", "first-frame 1280x800", "stats: output=Virtual-1 frames=2 scanout=0 composited=2 copied_bytes=12288000")
+	good := runOutput("quadrants", `"buffers":1`, "first-frame 1280x800", "stats: output=Virtual-1 frames=2 scanout=0 composited=2 copied_bytes=12288000")
 	if err := s.Check(nil, &Result{Output: []byte(good), Screendumps: []string{quad}}, nil); err != nil {
 		t.Fatalf("a good row failed: %v", err)
 	}

@@ -129,7 +129,7 @@ const awaitShell = `await() {
 fail() {
 	echo "FAIL: $*"
 	[ -n "${pid:-}" ] && kill $pid 2>/dev/null
-	grep -v 'msg=frame' $log | tail -n 40 | sed 's/^/vitrine| /'
+	grep -v -e "msg=frame" -e "\"event\":\"frame\"" $log | tail -n 40 | sed "s/^/vitrine| /"
 	exit 1
 }
 now() { echo $(( $(date +%s%N) / 1000000 )); }

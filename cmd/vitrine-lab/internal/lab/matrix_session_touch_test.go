@@ -136,7 +136,7 @@ panel=1280x800
 before=tty1
 keys-touch-exit=0
 keys-touch| touchscreen /dev/input/event4 "vitrine-lab touchscreen" 0..4095
-keys| time=x level=INFO msg="logind: took device" path=/dev/input/event1 major=13 minor=65
+keys| {"time":"x","level":"DEBUG","msg":"logind: took device","path":"/dev/input/event1","major":13,"minor":65,"event":"logind.took_device"}
 keys| first-frame 1280x800
 keys| keyboard-enter keys=
 keys| touch-down id=0 x=640.16 y=200.05
@@ -145,8 +145,8 @@ keys| touch-up id=0
 keys| touch-frame
 keys| key code=29 state=pressed
 keys| key code=56 state=pressed
-keys| time=x level=INFO msg="logind: session active changed" active=false
-keys| time=x level=INFO msg=session active=false
+keys| {"time":"x","level":"INFO","msg":"logind: session active changed","active":false,"event":"logind.active"}
+keys| {"time":"x","level":"INFO","msg":"session","active":false,"event":"session.active"}
 after-ctrl-alt-f2=tty2
 after-ctrl-alt-f1=tty1
 keys| key code=30 state=pressed
@@ -169,18 +169,19 @@ func TestVTKeysCheck(t *testing.T) {
 	}
 	for _, b := range []struct{ name, out, want string }{
 		{"no switch (polkit said no)", strings.Replace(good, "after-ctrl-alt-f2=tty2", "after-ctrl-alt-f2=tty1", 1) +
-			"keys| time=x level=WARN msg=\"switch VT\" vt=2 err=\"switch to VT 2: Access denied\"\n", "did not make tty2 the active VT"},
-		{"switch refused is reported", good + "keys| time=x level=WARN msg=\"switch VT\" vt=2 err=\"Access denied\"\n", `msg="switch VT"`},
+			`keys| {"time":"x","level":"WARN","msg":"switch VT","vt":2,"err":"switch to VT 2: Access denied","event":"vt.switch_failed"}` + "\n", "did not make tty2 the active VT"},
+		{"switch refused is reported", good + `keys| {"time":"x","level":"WARN","msg":"switch VT","vt":2,"err":"Access denied","event":"vt.switch_failed"}` + "\n", "vt.switch_failed"},
 		{"not back", strings.Replace(good, "after-ctrl-alt-f1=tty1", "after-ctrl-alt-f1=tty2", 1), "did not bring VT 1 back"},
 		{"no key after resume", strings.Replace(good, "keys| key code=30 state=released\n", "", 1), "no key reached the client after coming back"},
 		{"F2 leaked to the client", strings.Replace(good, "keys| key code=30 state=pressed", "keys| key code=60 state=pressed\nkeys| key code=30 state=pressed", 1), "F2 reached the client although"},
 		{"--no-vt-switch ignored", strings.Replace(strings.Replace(good, "novt| key code=60 state=pressed\n", "", 1), "novt-active=tty1", "novt-active=tty2", 1), "F2 did not reach the client"},
-		{"--no-vt-switch still paused", good + "novt| time=x level=INFO msg=session active=false\n", "the session was paused"},
+		{"--no-vt-switch still paused", good + `novt| {"time":"x","level":"INFO","msg":"session","active":false,"event":"session.active"}` + "\n", "the session was paused"},
 		{"uinput not for the input group", strings.Replace(good, "uinput=input 660", "uinput=root 600", 1), "/dev/uinput is not group input"},
-		{"devices opened directly", strings.Replace(good, `msg="logind: took device" path=/dev/input/event1`, `msg="logind: took device" path=/dev/dri/card0`, 1), "did not take the input devices from logind"},
+		{"devices opened directly", strings.Replace(good, `"path":"/dev/input/event1"`, `"path":"/dev/dri/card0"`, 1), "did not take the input devices from logind"},
 		{"tap lost", strings.Replace(good, "keys| touch-down id=0 x=640.16 y=200.05\nkeys| touch-frame\n", "", 1), "touch as the session user"},
 		{"tap misplaced", strings.Replace(good, "x=640.16 y=200.05", "x=200.05 y=640.16", 1), "touch as the session user: frame 1"},
-		{"an error", good + "keys| time=x level=ERROR msg=\"resume failed\"\n", "resume failed"},
+		{"an error", good + `keys| {"time":"x","level":"ERROR","msg":"resume failed"}` + "\n", "resume failed"},
+		{"logind never paused", strings.Replace(good, `"event":"logind.active"`, `"event":"x"`, 1), "logind did not pause the session"},
 	} {
 		err := vtKeysCheck(nil, &Result{Output: []byte(b.out)}, nil)
 		if err == nil || !strings.Contains(err.Error(), b.want) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -54,20 +55,20 @@ const awaitVTShell = `awaitvt() {
 `
 
 func vtKeysCommand() string {
-	return awaitShell + awaitVTShell + "cat >/tmp/tap.script <<'EOF'\n" + touchScript(logindTouchFrames) + "EOF\n" +
+	return awaitShell + eventShell + awaitVTShell + "cat >/tmp/tap.script <<'EOF'\n" + touchScript(logindTouchFrames) + "EOF\n" +
 		`echo "user=$(id -un)"
 echo "uinput=$(stat -c '%G %a' /dev/uinput)"
 set -- $(cat /sys/class/drm/card0-*/modes | head -n 1)
 echo "panel=$1"
 log=/tmp/keys.log
-vitrine --backend drm --log-level debug --trace-protocol -- input-echo >$log 2>&1 &
+vitrine --backend drm --log-level debug --log-format json --trace-protocol -- input-echo >$log 2>&1 &
 pid=$!
 await '^keyboard-enter' 1 'keyboard focus'
 echo "before=$(cat /sys/class/tty/tty0/active)"
 lab-touch /tmp/tap.script >/tmp/tap.out 2>&1 &
 tpid=$!
-await 'input: device added.*vitrine-lab touchscreen' 1 'vitrine adding the touchscreen'
-await 'request=get_touch' 1 'input-echo asking for wl_touch'
+awaitev $log input.added 1 'vitrine adding the touchscreen' 'vitrine-lab touchscreen'
+awaitev $log request 1 'input-echo asking for wl_touch' '"request":"get_touch"'
 kill -USR1 $tpid
 await '^touch-frame$' 2 'the tap'
 kill $tpid
@@ -75,21 +76,21 @@ wait $tpid
 echo "keys-touch-exit=$?"
 sed 's/^/keys-touch| /' /tmp/tap.out
 # The touchscreen is gone again: what comes back is what is open now.
-nadd=$(grep -c 'input: device added' $log)
-nopen=$((nadd - $(grep -c 'input: device removed' $log)))
-` + ctrlAlt("f2") + `await 'msg=session active=false' 1 'pause by Ctrl+Alt+F2'
+nadd=$(matchev $log input.added)
+nopen=$((nadd - $(matchev $log input.removed)))
+` + ctrlAlt("f2") + `awaitev $log session.active 1 'pause by Ctrl+Alt+F2' '"active":false'
 awaitvt tty2 after-ctrl-alt-f2
 # VT 2 is a text console: the kernel's own Ctrl+Alt+F1 switches back.
-` + ctrlAlt("f1") + `await 'msg=session active=true' 1 'resume by Ctrl+Alt+F1'
+` + ctrlAlt("f1") + `awaitev $log session.active 1 'resume by Ctrl+Alt+F1' '"active":true'
 awaitvt tty1 after-ctrl-alt-f1
-await 'input: device added' $((nadd + nopen)) 'input devices back'
+awaitev $log input.added $((nadd + nopen)) 'input devices back'
 printf 'key a\n' | lab-input || fail "lab-input"
 await '^key code=30 state=released' 1 'the key a after coming back'
 kill $pid
 wait $pid
-grep -v 'msg=frame\|msg=request' $log | sed 's/^/keys| /'
+grep -v -e '"event":"frame"' -e '"event":"request"' $log | sed 's/^/keys| /'
 log=/tmp/novt.log
-vitrine --backend drm --no-vt-switch --log-level debug -- input-echo >$log 2>&1 &
+vitrine --backend drm --no-vt-switch --log-level debug --log-format json -- input-echo >$log 2>&1 &
 pid=$!
 await '^keyboard-enter' 1 'keyboard focus (--no-vt-switch)'
 ` + ctrlAlt("f2") + `await '^key code=29 state=released' 1 'Ctrl+Alt+F2 reaching the client (--no-vt-switch)'
@@ -98,7 +99,7 @@ sleep 0.5
 echo "novt-active=$(cat /sys/class/tty/tty0/active)"
 kill $pid
 wait $pid
-grep -v 'msg=frame' $log | sed 's/^/novt| /'
+grep -vF '"event":"frame"' $log | sed 's/^/novt| /'
 `
 }
 
@@ -115,9 +116,7 @@ func vtKeysCheck(_ *Env, res *Result, runErr error) error {
 	for _, w := range []struct{ pat, why string }{
 		{`(?m)^user=lab$`, "the command did not run as the autologin user"},
 		{`(?m)^uinput=input 660$`, "/dev/uinput is not group input, mode 0660 (the image's udev rule)"},
-		{`(?m)^keys\| .*msg="logind: took device" path=/dev/input/event\d+ `, "vitrine did not take the input devices from logind"},
 		{`(?m)^before=tty1$`, "vitrine did not start on VT 1"},
-		{`(?m)^keys\| .*msg="logind: session active changed" active=false`, "logind did not pause the session on Ctrl+Alt+F2"},
 		{`(?m)^after-ctrl-alt-f2=tty2$`, "Ctrl+Alt+F2 under logind did not make tty2 the active VT"},
 		{`(?m)^after-ctrl-alt-f1=tty1$`, "the console's Ctrl+Alt+F1 did not bring VT 1 back"},
 		{`(?m)^keys\| key code=30 state=released$`, "no key reached the client after coming back"},
@@ -130,6 +129,13 @@ func vtKeysCheck(_ *Env, res *Result, runErr error) error {
 	}
 	keys := tagged(out, "keys")
 	novt := tagged(out, "novt")
+	keyEvs := vitrineEvents(keys)
+	if !slices.ContainsFunc(findEvents(keyEvs, "logind.took_device"), func(e logEvent) bool { return strings.HasPrefix(e.Str("path"), "/dev/input/event") }) {
+		problems = append(problems, "vitrine did not take the input devices from logind (no logind.took_device event for /dev/input/event*)")
+	}
+	if countEvents(keyEvs, "logind.active", "active", "false") == 0 {
+		problems = append(problems, "logind did not pause the session on Ctrl+Alt+F2 (no logind.active event with active=false)")
+	}
 	for _, l := range keys {
 		if strings.HasPrefix(l, "key code=60 ") {
 			problems = append(problems, "F2 reached the client although it was vitrine's Ctrl+Alt+F2: "+l)
@@ -137,21 +143,17 @@ func vtKeysCheck(_ *Env, res *Result, runErr error) error {
 		}
 	}
 	for tag, lines := range map[string][]string{"keys": keys, "novt": novt} {
-		var bad []string
-		for _, l := range lines {
-			if strings.Contains(l, "level=ERROR") || strings.Contains(l, `msg="switch VT"`) {
-				bad = append(bad, l)
-			}
+		evs := vitrineEvents(lines)
+		bad := errorEvents(evs)
+		if countEvents(evs, "vt.switch_failed") > 0 {
+			bad = append(bad, "a vt.switch_failed event")
 		}
 		if len(bad) > 0 {
-			problems = append(problems, tag+": vitrine logged:\n"+indent(strings.Join(bad, "\n")))
+			problems = append(problems, tag+": "+strings.Join(bad, "\n"))
 		}
 	}
-	for _, l := range novt {
-		if strings.Contains(l, "msg=session active=false") {
-			problems = append(problems, "with --no-vt-switch the session was paused: "+l)
-			break
-		}
+	if countEvents(vitrineEvents(novt), "session.active", "active", "false") > 0 {
+		problems = append(problems, "with --no-vt-switch the session was paused (a session.active event with active=false)")
 	}
 	if m := panelLine.FindStringSubmatch(out); m == nil {
 		problems = append(problems, "no panel=WxH line (the mode of card0's connector)")
