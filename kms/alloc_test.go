@@ -60,3 +60,33 @@ func TestScanoutFrameAllocatesNothing(t *testing.T) {
 		t.Errorf("%.1f allocations per scanout frame, want 0", n)
 	}
 }
+
+// A composited frame with a video on an overlay plane, the video
+// alternating between its two buffers, allocates nothing once both
+// configurations were tested.
+func TestOverlayFrameAllocatesNothing(t *testing.T) {
+	f := newFakeOutput(t, true, 2)
+	f.withOverlays(2)
+	bufs := []*dmabuf.Buffer{f.k.buffer(1, 30), f.k.buffer(2, 31)}
+	damage := []image.Rectangle{image.Rect(0, 0, 8, 8)}
+	layers := make([]OverlayState, 1)
+	done := make([]present.Info, 0, 4)
+	i := 0
+	frame := func() {
+		layers[0] = layer(uint64(1+i%2), bufs[i%2], 16, 10)
+		i++
+		f.mustCommit(OutputState{Damage: damage, Overlays: layers})
+		f.complete()
+		f.done = done[:0]
+		f.k.calls = f.k.calls[:0]
+	}
+	for range 4 {
+		frame()
+	}
+	if f.k.overlayFB(0) < firstClientFB {
+		t.Fatal("the video is not on the overlay plane")
+	}
+	if n := testing.AllocsPerRun(200, frame); n != 0 {
+		t.Errorf("%.1f allocations per frame with an overlay, want 0", n)
+	}
+}

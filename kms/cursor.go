@@ -299,7 +299,7 @@ func (o *Output) addCursor(req *AtomicRequest) {
 // made from that event.
 func (o *Output) flushCursor() error {
 	c := o.cursor
-	if c == nil || !c.dirty || o.closed || o.busy() || len(o.queued) > 0 || o.queuedImport != nil {
+	if c == nil || !c.dirty || o.closed || o.busy() || len(o.queued) > 0 || o.queuedFrame || o.queuedImport != nil {
 		return nil
 	}
 	req := &AtomicRequest{}

@@ -99,6 +99,9 @@ type Device struct {
 	// dma-buf twice on one file gives the same handle, which must be closed
 	// only when the last user is done with it.
 	primeRefs map[uint32]int
+	// planeClaims are the overlay planes an output of the device took;
+	// a plane shows one CRTC's layers at a time.
+	planeClaims map[uint32]bool
 
 	driver     string
 	driverDesc string

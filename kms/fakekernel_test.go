@@ -43,6 +43,15 @@ type fakeKernel struct {
 	calls        []string
 	shownRemoved []uint32 // RMFB of a framebuffer on screen or pending
 
+	// Overlay planes (withOverlays): how many, the plane state that the
+	// real commits built up (committed, landed: what a flip in flight
+	// has not replaced yet), and whether TEST_ONLY refuses any overlay.
+	overlays       int
+	committed      map[uint32]uint64
+	landed         map[uint32]uint64
+	refuseOverlays bool
+	overlayTests   int
+
 	// parsed is the request being checked; last and cursor are copied
 	// from it, so that a steady frame allocates nothing in the fake either
 	// (the allocation tests measure the frame path, not the fake).
@@ -63,6 +72,7 @@ func newFakeKernel() *fakeKernel {
 		objects: map[int32]int{}, handles: map[uint32]int{}, fbs: map[uint32]bool{},
 		nextID: firstClientFB,
 		parsed: map[uint32]uint64{}, last: map[uint32]uint64{}, cursor: map[uint32]uint64{},
+		committed: map[uint32]uint64{}, landed: map[uint32]uint64{},
 	}
 }
 
@@ -131,7 +141,7 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		if !k.fbs[id] {
 			return unix.ENOENT
 		}
-		if id == k.screen || id == k.pending {
+		if id == k.screen || id == k.pending || k.onOverlay(id) {
 			k.shownRemoved = append(k.shownRemoved, id)
 		}
 		delete(k.fbs, id)
@@ -162,8 +172,23 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		if !k.fbs[fb] {
 			return unix.EINVAL
 		}
+		overlays := 0
+		for i := range k.overlays {
+			if ofb := state[fakeOverlayPropID(i, "FB_ID")]; ofb != 0 {
+				if !k.fbs[uint32(ofb)] {
+					return unix.EINVAL
+				}
+				overlays++
+			}
+		}
 		if a.Flags&AtomicTestOnly != 0 {
 			k.calls = append(k.calls, "TEST_ONLY")
+			if overlays > 0 {
+				k.overlayTests++
+				if k.refuseOverlays {
+					return unix.EINVAL
+				}
+			}
 			if k.refuseTest && fb >= firstClientFB {
 				return unix.EINVAL
 			}
@@ -175,6 +200,7 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		}
 		clear(k.last)
 		maps.Copy(k.last, state)
+		maps.Copy(k.committed, state)
 		if hasCursor {
 			clear(k.cursor)
 			maps.Copy(k.cursor, state)
@@ -363,6 +389,7 @@ func newFakeOutput(t *testing.T, atomic bool, buffers int) *fakeOutput {
 	o.front = o.bufs[0]
 	k.screen = 1
 	o.initScanout()
+	o.initOverlays(true) // withOverlays adds planes
 	o.paceTimer = f.loop.newTimer(o.deliverDue)
 	f.Output = o
 	return f
@@ -375,6 +402,7 @@ func (f *fakeOutput) land() {
 		f.t.Fatal("no flip pending")
 	}
 	f.k.screen, f.k.pending = f.k.pending, 0
+	maps.Copy(f.k.landed, f.k.committed)
 	f.handleFlip(FlipEvent{})
 }
 
@@ -428,7 +456,7 @@ func TestScanoutThenCompositeAtomic(t *testing.T) {
 	}
 	// That frame waits for the flip; drop it to keep the test about
 	// scanout.
-	f.queued = f.queued[:0]
+	f.queued, f.queuedFrame = f.queued[:0], false
 	if info := f.complete(); info.Flags&present.ZeroCopy == 0 {
 		t.Errorf("scanout completion flags %#x lack present.ZeroCopy", info.Flags)
 	}
@@ -662,4 +690,49 @@ func TestResumeAfterScanout(t *testing.T) {
 			t.Errorf("atomic=%v: framebuffers removed while shown: %v", atomic, f.k.shownRemoved)
 		}
 	}
+}
+
+// fakeOverlayPropID is the id of overlay plane i's property name.
+func fakeOverlayPropID(i int, name string) uint32 {
+	id := fakePropID(name)
+	if extra := slices.Index([]string{"zpos", "alpha"}, name); extra >= 0 {
+		id = uint32(100 + len(fakePlaneProps) + extra)
+	}
+	return id + 500 + 100*uint32(i)
+}
+
+// onOverlay reports whether fb is on an overlay plane, committed or
+// still on screen behind a flip in flight.
+func (k *fakeKernel) onOverlay(fb uint32) bool {
+	for i := range k.overlays {
+		id := fakeOverlayPropID(i, "FB_ID")
+		if k.committed[id] == uint64(fb) || k.landed[id] == uint64(fb) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlayFB is the framebuffer overlay plane i shows after the last
+// real commit (0: off).
+func (k *fakeKernel) overlayFB(i int) uint32 {
+	return uint32(k.committed[fakeOverlayPropID(i, "FB_ID")])
+}
+
+// withOverlays gives the output n overlay planes (ids 20, 21, ...) that
+// take linear XRGB8888 and ARGB8888, with a zpos each.
+func (f *fakeOutput) withOverlays(n int) {
+	f.k.overlays = n
+	for i := range n {
+		props := Props{}
+		for _, name := range append(slices.Clip(fakePlaneProps), "zpos", "alpha") {
+			props[name] = PropValue{ID: fakeOverlayPropID(i, name)}
+		}
+		ov := &overlayPlane{plane: &Plane{ID: uint32(20 + i), Props: props},
+			formats: map[uint32][]uint64{FormatXRGB8888: {ModifierLinear}, FormatARGB8888: {ModifierLinear}},
+			zpos:    uint64(i + 1), setZpos: true}
+		f.overlays = append(f.overlays, ov)
+		f.overlayInfo = append(f.overlayInfo, present.PlaneInfo{ID: ov.plane.ID, Formats: ov.formats})
+	}
+	f.checked = make([]overlaySlot, n)
 }

@@ -47,6 +47,11 @@ type Options struct {
 	// plane's "rotation" property passes TEST_ONLY: for drivers whose
 	// plane rotation is broken, and to compare both paths.
 	NoPlaneRotation bool
+
+	// NoOverlayPlanes leaves the overlay planes alone: client buffers
+	// go on the primary plane or are composited (to compare the paths,
+	// or for drivers whose overlays misbehave).
+	NoOverlayPlanes bool
 }
 
 func (o *Options) configFor(name string) (OutputConfig, error) {
@@ -157,6 +162,20 @@ type Output struct {
 	queuedImport  *importedFB
 
 	cursor *cursorPlane // nil: the cursor is composited (cursor.go)
+
+	// Overlay planes (overlay.go), bottom to top; checked is Commit's
+	// scratch for the layers being tested; overlayRefused remembers
+	// buffers no overlay plane can take; tests the TEST_ONLY answers per
+	// plane configuration.
+	overlays       []*overlayPlane
+	overlayInfo    []present.PlaneInfo
+	checked        []overlaySlot
+	overlayRefused map[uint64]error
+	tests          planeTests
+	importSerial   uint64
+	// queuedFrame: a frame with no primary damage but new overlays came
+	// while a commit was in flight.
+	queuedFrame bool
 
 	saved      *CRTC
 	unregister func()
@@ -276,6 +295,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	}
 	o.initScanout()
 	o.initCursor()
+	o.initOverlays(opts.NoOverlayPlanes)
 	o.paceTimer = opts.NewTimer(o.deliverDue)
 	if o.cursor != nil {
 		o.cursor.timer = opts.NewTimer(o.flushCursorLater)
@@ -290,6 +310,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 
 	defer func() {
 		if err != nil {
+			o.releaseOverlays()
 			o.freeBuffers()
 			if o.modeBlob != 0 {
 				dev.DestroyBlob(o.modeBlob)
@@ -516,6 +537,10 @@ func (o *Output) modesetRequest(buf *scanoutBuffer, rotation uint64) (*AtomicReq
 	req.Add(o.crtcID, o.crtcProps.ID("MODE_ID"), uint64(o.modeBlob))
 	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
 	o.planeState(req, buf.fb, buf.img.Width, buf.img.Height, rotation)
+	for _, ov := range o.overlays {
+		// Whatever another master left there goes off.
+		o.overlayState(req, ov, overlaySlot{})
+	}
 	return req, nil
 }
 
@@ -604,7 +629,7 @@ func (o *Output) showShadow(damage []image.Rectangle) error {
 		}
 	}
 	o.clipped = clipped
-	if len(clipped) == 0 {
+	if len(clipped) == 0 && !o.overlaysChanged() {
 		o.report(o.nowInfo(0), false)
 		return nil
 	}
@@ -612,6 +637,7 @@ func (o *Output) showShadow(damage []image.Rectangle) error {
 		for _, r := range clipped {
 			o.queued.Add(r)
 		}
+		o.queuedFrame = true
 		return nil
 	}
 	return o.presentNow(clipped)
@@ -620,6 +646,15 @@ func (o *Output) showShadow(damage []image.Rectangle) error {
 // presentNow copies and commits one frame; no commit is in flight.
 func (o *Output) presentNow(clipped []image.Rectangle) error {
 	bounds := o.shadow.Bounds()
+	if len(clipped) == 0 {
+		if o.atomic && o.front != nil && o.frontImport == nil {
+			return o.flipOverlays()
+		}
+		// Back from a client buffer on the primary: the shadow's
+		// framebuffer must be shown whole.
+		clipped = append(o.clipped[:0], bounds)
+		o.clipped = clipped
+	}
 	buf, err := o.backBuffer()
 	if err != nil {
 		return fmt.Errorf("output %s: %w", o.name, err)
@@ -702,6 +737,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 		blob = id
 		req.Add(o.plane.ID, o.plane.Props.ID("FB_DAMAGE_CLIPS"), uint64(blob))
 	}
+	o.addOverlays(req)
 	o.foldCursor(req)
 	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
 	if blob != 0 {
@@ -712,7 +748,28 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 		return err
 	}
 	o.cursorCommitted()
+	o.overlaysCommitted()
 	o.pending = buf
+	return nil
+}
+
+// flipOverlays commits a frame that changes only overlay planes (a
+// video's new buffer, all the primary's damage under it): the primary
+// keeps its framebuffer, nothing is copied.
+func (o *Output) flipOverlays() error {
+	req := &o.req
+	req.Reset()
+	req.Add(o.plane.ID, o.plane.Props.ID("FB_ID"), uint64(o.front.fb))
+	req.Add(o.crtcID, o.crtcProps.ID("ACTIVE"), 1)
+	o.addOverlays(req)
+	o.foldCursor(req)
+	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
+		return fmt.Errorf("output %s: %w", o.name, err)
+	}
+	o.frames++
+	o.cursorCommitted()
+	o.overlaysCommitted()
+	o.pending = o.front
 	return nil
 }
 
@@ -751,14 +808,16 @@ func (o *Output) handleFlip(ev FlipEvent) {
 	flags := present.VSync | present.HWClock | present.HWCompletion
 	switch {
 	case o.pendingImport != nil:
-		if old := o.frontImport; old != o.pendingImport {
-			o.leaveScreen(old)
-		}
+		old := o.frontImport
 		o.frontImport, o.front, o.pendingImport = o.pendingImport, nil, nil
+		o.leaveScreen(old)
+		o.overlaysLanded()
 		flags |= present.ZeroCopy
 	case o.pending != nil:
-		o.leaveScreen(o.frontImport)
+		old := o.frontImport
 		o.front, o.frontImport, o.pending = o.pending, nil, nil
+		o.leaveScreen(old)
+		o.overlaysLanded()
 	case o.cursor != nil && o.cursor.inFlight:
 		// A cursor-only commit landed: no frame to report.
 		o.cursor.inFlight = false
@@ -792,7 +851,8 @@ func (o *Output) commitWaiting(frameLanded bool) {
 			// Scanout promised a completion; the compositor waits for it.
 			o.report(o.nowInfo(0), false)
 		}
-	case len(o.queued) > 0:
+	case len(o.queued) > 0 || o.queuedFrame:
+		o.queuedFrame = false
 		err := o.presentNow(o.queued)
 		o.queued = o.queued[:0]
 		if err != nil {
@@ -877,6 +937,7 @@ func (o *Output) forgetInFlight() {
 		c.timer.Stop()
 	}
 	o.queued = o.queued[:0]
+	o.queuedFrame = false
 	if imp := o.queuedImport; imp != nil {
 		o.queuedImport = nil
 		o.leaveScreen(imp)
@@ -916,10 +977,13 @@ func (o *Output) Resume() error {
 	}
 	// Lit again, whatever SetPower did before.
 	o.off = false
-	for _, imp := range []*importedFB{o.frontImport, o.pendingImport} {
+	imps := [...]*importedFB{o.frontImport, o.pendingImport}
+	o.frontImport, o.pendingImport = nil, nil
+	for _, imp := range imps {
 		o.leaveScreen(imp)
 	}
-	o.frontImport, o.pendingImport = nil, nil
+	// The modeset switched the overlay planes off.
+	o.resetOverlays()
 	return nil
 }
 
@@ -934,8 +998,10 @@ func (o *Output) Close() error {
 		o.unregister()
 	}
 	o.forgetInFlight()
+	o.switchOverlaysOff()
 	err := o.restore()
 	o.freeImports()
+	o.releaseOverlays()
 	if o.cursor != nil {
 		o.freeCursorBuffers(o.cursor)
 	}

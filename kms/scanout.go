@@ -13,8 +13,11 @@ import (
 // output's device, cached per scene key so a client cycling through its
 // buffers is imported once per buffer, not once per frame.
 type importedFB struct {
-	key           uint64
-	fb            uint32
+	key uint64
+	fb  uint32
+	// serial names the import for the plane test memo (planeTests);
+	// unlike fb ids, serials are never reused.
+	serial        uint64
 	handles       []uint32 // distinct GEM handles, each released once
 	width, height int
 	tested        bool // an atomic TEST_ONLY commit accepted it
@@ -29,8 +32,8 @@ type importedFB struct {
 // without DRM_CAP_ADDFB2_MODIFIERS can only take implicit (linear) layouts.
 var errUnsupportedModifier = errors.New("modifier not supported by the device")
 
-// errNotListed refuses a format/modifier the primary plane does not list.
-var errNotListed = errors.New("format/modifier not offered by the primary plane")
+// errNotListed refuses a format/modifier the plane does not list.
+var errNotListed = errors.New("format/modifier not offered by the plane")
 
 // scanoutFormatTable is what the primary plane can show of a client's
 // buffer: IN_FORMATS when the driver has it, else every legacy format as
@@ -127,7 +130,7 @@ func (o *Output) checkScanout(key uint64, buf *dmabuf.Buffer) (*importedFB, erro
 	imp := o.imports[key]
 	if imp == nil {
 		var err error
-		imp, err = o.importBuffer(buf)
+		imp, err = o.importBuffer(buf, o.scanFormats)
 		if err != nil {
 			return nil, o.refuse(key, nil, &scanoutRefusal{"import", err})
 		}
@@ -198,11 +201,13 @@ func (o *Output) scanoutRequest(imp *importedFB) *AtomicRequest {
 // flight.
 func (o *Output) commitScanout(imp *importedFB) error {
 	req := o.scanoutRequest(imp)
+	o.addOverlays(req)
 	o.foldCursor(req)
 	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
 		return err
 	}
 	o.cursorCommitted()
+	o.overlaysCommitted()
 	o.pendingImport = imp
 	return nil
 }
@@ -214,26 +219,42 @@ func (o *Output) refuse(key uint64, imp *importedFB, r *scanoutRefusal) error {
 	o.log.Debug("direct scanout refused; compositing this buffer", "key", key, "step", r.step, "errno", errnoName(r.err), "err", r.err, "event", "scanout.refused")
 	if imp != nil {
 		delete(o.imports, key)
-		o.freeImport(imp)
+		if o.inUse(imp) {
+			// On an overlay plane: freed once it leaves it.
+			imp.forgotten = true
+		} else {
+			o.freeImport(imp)
+		}
 	}
 	return fmt.Errorf("output %s: %w: %w", o.name, ErrScanoutRefused, r)
 }
 
+// checkListed refuses a buffer whose format and modifier the plane's
+// table does not list, before any ioctl.
+func checkListed(buf *dmabuf.Buffer, formats map[uint32][]uint64, modifiers bool) error {
+	mod := buf.Modifier
+	if mod != ModifierInvalid && mod != ModifierLinear && !modifiers {
+		return fmt.Errorf("%s: %w", ModifierName(mod), errUnsupportedModifier)
+	}
+	listed := formats[buf.Format]
+	if len(listed) == 0 || (mod != ModifierInvalid && !slices.Contains(listed, mod)) {
+		return fmt.Errorf("%s %s: %w", FourCC(buf.Format), ModifierName(mod), errNotListed)
+	}
+	return nil
+}
+
 // importBuffer turns buf's planes into GEM handles (PRIME) and a
-// framebuffer.
-func (o *Output) importBuffer(buf *dmabuf.Buffer) (_ *importedFB, err error) {
+// framebuffer, if formats (the plane's table) lists its format.
+func (o *Output) importBuffer(buf *dmabuf.Buffer, formats map[uint32][]uint64) (_ *importedFB, err error) {
 	if len(buf.Planes) == 0 || len(buf.Planes) > 4 || buf.Width <= 0 || buf.Height <= 0 {
 		return nil, fmt.Errorf("%dx%d buffer with %d planes", buf.Width, buf.Height, len(buf.Planes))
 	}
+	if err := checkListed(buf, formats, o.modifiers); err != nil {
+		return nil, err
+	}
 	mod := buf.Modifier
-	if mod != ModifierInvalid && mod != ModifierLinear && !o.modifiers {
-		return nil, fmt.Errorf("%s: %w", ModifierName(mod), errUnsupportedModifier)
-	}
-	listed := o.scanFormats[buf.Format]
-	if len(listed) == 0 || (mod != ModifierInvalid && !slices.Contains(listed, mod)) {
-		return nil, fmt.Errorf("%s %s: %w", FourCC(buf.Format), ModifierName(mod), errNotListed)
-	}
-	imp := &importedFB{width: buf.Width, height: buf.Height}
+	o.importSerial++
+	imp := &importedFB{width: buf.Width, height: buf.Height, serial: o.importSerial}
 	defer func() {
 		if err != nil {
 			o.releaseHandles(imp)
@@ -293,12 +314,13 @@ func (o *Output) releaseHandles(imp *importedFB) {
 // completed flip has replaced it.
 func (o *Output) Forget(key uint64) {
 	delete(o.refused, key)
+	delete(o.overlayRefused, key)
 	imp := o.imports[key]
 	if imp == nil {
 		return
 	}
 	delete(o.imports, key)
-	if imp == o.frontImport || imp == o.pendingImport || imp == o.queuedImport {
+	if o.inUse(imp) {
 		imp.forgotten = true
 		o.log.Debug("client framebuffer still on screen; freeing it after the next flip", "key", key, "fb", imp.fb)
 		return
@@ -310,7 +332,7 @@ func (o *Output) Forget(key uint64) {
 // leaveScreen is called when imp stopped being on screen (or pending):
 // a forgotten framebuffer can go now.
 func (o *Output) leaveScreen(imp *importedFB) {
-	if imp != nil && imp.forgotten {
+	if imp != nil && imp.forgotten && !o.inUse(imp) {
 		o.log.Debug("freeing replaced client framebuffer", "key", imp.key, "fb", imp.fb)
 		o.freeImport(imp)
 	}
@@ -325,6 +347,14 @@ func (o *Output) freeImports() {
 			seen[imp] = true
 		}
 	}
+	for _, ov := range o.overlays {
+		for _, s := range []overlaySlot{ov.next, ov.pending, ov.front} {
+			if s.imp != nil {
+				seen[s.imp] = true
+			}
+		}
+		ov.next, ov.pending, ov.front, ov.inFlight = overlaySlot{}, overlaySlot{}, overlaySlot{}, false
+	}
 	for _, imp := range o.imports {
 		seen[imp] = true
 	}
@@ -334,6 +364,7 @@ func (o *Output) freeImports() {
 	o.frontImport, o.pendingImport, o.queuedImport = nil, nil, nil
 	clear(o.imports)
 	clear(o.refused)
+	clear(o.overlayRefused)
 }
 
 // importPrime imports a dma-buf fd and counts the handle's users.

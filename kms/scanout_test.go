@@ -70,12 +70,12 @@ func TestImportBufferRefusesUnlistedBeforeIoctl(t *testing.T) {
 		{"modifier without the cap", dmabuf.Buffer{Width: 64, Height: 64, Format: FormatXRGB8888, Modifier: 0x0100000000000001, Planes: plane}, false, errUnsupportedModifier},
 	} {
 		o.modifiers = c.modifiers
-		_, err := o.importBuffer(&c.buf)
+		_, err := o.importBuffer(&c.buf, o.scanFormats)
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
 		}
 	}
-	if _, err := o.importBuffer(&dmabuf.Buffer{Width: 64, Height: 64, Format: FormatXRGB8888}); err == nil {
+	if _, err := o.importBuffer(&dmabuf.Buffer{Width: 64, Height: 64, Format: FormatXRGB8888}, o.scanFormats); err == nil {
 		t.Error("buffer without planes accepted")
 	}
 }

@@ -3,48 +3,27 @@ package kms
 import (
 	"errors"
 	"fmt"
-	"image"
 
-	"github.com/vitrine-wm/vitrine/kms/dmabuf"
-	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
-// OutputState is what an output shows from one commit on, in one value,
-// the way wlroots' wlr_output_state is: the primary plane's content (the
-// shadow image with its damage, or a client buffer) and the cursor
-// plane's. A nil part stays as it is. Commit checks the parts together
-// and commits them in one atomic commit, so a frame and the cursor move
-// that goes with it reach the screen in the same refresh.
-type OutputState struct {
-	// Damage shows the shadow image on the primary plane, these
-	// rectangles (shadow coordinates) changed since the last frame. An
-	// empty, non-nil list draws nothing and completes at once.
-	Damage []image.Rectangle
-	// Scanout shows a client's buffer on the primary plane instead.
-	Scanout *ScanoutState
-	// Cursor is the cursor plane's new state.
-	Cursor *CursorState
-}
+// OutputState is what an output shows from one commit on, in one value
+// (present.State, shared with the scene, which builds one per frame): the
+// primary plane's content (the shadow image with its damage, or a client
+// buffer), the overlay planes' client buffers and the cursor plane's.
+// Commit checks the parts together and commits them in one atomic
+// commit, so a frame, its overlays and the cursor move that goes with it
+// reach the screen in the same refresh.
+type OutputState = present.State
 
 // ScanoutState is a client buffer for the primary plane.
-type ScanoutState struct {
-	// Key names the buffer for the output's import cache (see Forget).
-	Key    uint64
-	Buffer *dmabuf.Buffer
-}
+type ScanoutState = present.Buffer
+
+// OverlayState is a client buffer on an overlay plane.
+type OverlayState = present.Layer
 
 // CursorState is what the cursor plane shows.
-type CursorState struct {
-	Visible bool
-	// Image, when not nil, replaces the image: premultiplied ARGB8888 in
-	// the output's logical orientation (the output applies its
-	// transform), with Hotspot in its coordinates.
-	Image   *render.Image
-	Hotspot image.Point
-	// Pos is the image's top-left corner in the output's logical
-	// coordinates; it may be negative or past the edge.
-	Pos image.Point
-}
+type CursorState = present.Cursor
 
 // Errors of a part of a state that the output cannot show. The state is
 // then not applied at all; the caller composites that part and commits
@@ -54,10 +33,15 @@ var (
 	// plane refuses it (TEST_ONLY, or PAGE_FLIP on the legacy path).
 	// Remembered for the key until Forget, so a refusal costs nothing on
 	// later frames.
-	ErrScanoutRefused = errors.New("kms: the primary plane cannot show this buffer")
+	ErrScanoutRefused = present.ErrScanoutRefused
+	// ErrOverlayRefused: an overlay buffer the device cannot import or
+	// its plane does not list (remembered per key, like scanout), or a
+	// set of overlays TEST_ONLY refuses (remembered per set). The error
+	// is a *present.OverlayError naming the layer when one is to blame.
+	ErrOverlayRefused = present.ErrOverlayRefused
 	// ErrCursorRefused: no cursor plane, an image it cannot take (size,
 	// format), no image to show, or a TEST_ONLY refusal.
-	ErrCursorRefused = errors.New("kms: the cursor plane cannot show this cursor")
+	ErrCursorRefused = present.ErrCursorRefused
 )
 
 // Commit checks s and makes it what the output shows. It never blocks:
@@ -65,7 +49,9 @@ var (
 // page-flip event); otherwise it is kept, merged with what already
 // waits, and committed from the event of the one in flight. A state with
 // a primary part completes through notify, once; a cursor-only state
-// does not.
+// does not. A state with a primary part also sets the overlay planes:
+// those it lists show its layers, the others are switched off, in the
+// same commit.
 //
 // A primary part while the previous one has not completed fails with
 // ErrFlipPending, unless the commit in flight is a cursor-only one.
@@ -76,7 +62,11 @@ func (o *Output) Commit(s OutputState) error {
 	if s.Damage != nil && s.Scanout != nil {
 		return fmt.Errorf("output %s: a state shows the shadow or a client buffer, not both", o.name)
 	}
-	if s.Damage != nil && o.queuedImport != nil || s.Scanout != nil && (o.flipPending() || len(o.queued) > 0 || o.queuedImport != nil) {
+	primary := s.Damage != nil || s.Scanout != nil
+	if !primary && len(s.Overlays) > 0 {
+		return fmt.Errorf("output %s: overlays come with the primary plane's part of a state", o.name)
+	}
+	if s.Damage != nil && o.queuedImport != nil || s.Scanout != nil && (o.flipPending() || len(o.queued) > 0 || o.queuedFrame || o.queuedImport != nil) {
 		return fmt.Errorf("output %s: %w", o.name, ErrFlipPending)
 	}
 	// Every check comes before anything the next commit carries changes.
@@ -92,10 +82,18 @@ func (o *Output) Commit(s OutputState) error {
 			return err
 		}
 	}
+	if primary {
+		if err := o.checkOverlays(s.Overlays, imp); err != nil {
+			return err
+		}
+	}
 	if s.Cursor != nil {
 		if err := o.applyCursor(s.Cursor); err != nil {
 			return fmt.Errorf("output %s: %w", o.name, err)
 		}
+	}
+	if primary {
+		o.takeCheckedOverlays()
 	}
 	switch {
 	case imp != nil:
@@ -109,3 +107,7 @@ func (o *Output) Commit(s OutputState) error {
 		return nil
 	}
 }
+
+// errLegacyOverlays refuses overlays on the legacy path: PAGE_FLIP and
+// SETCRTC know only the primary plane.
+var errLegacyOverlays = errors.New("overlay planes need atomic modesetting")

@@ -101,6 +101,21 @@ func (d Damage) Clip(b image.Rectangle) Damage {
 	return out
 }
 
+// Subtract removes o from the damage, in place: each rectangle is cut
+// into the at most four bands around o. The pieces stay disjoint. The
+// list may grow past MaxDamageRects; it is for one frame's use (the area
+// an overlay plane shows needs no compositing).
+func (d *Damage) Subtract(o image.Rectangle) {
+	if o.Empty() {
+		return
+	}
+	n := len(*d)
+	for i := 0; i < n; i++ {
+		*d = appendOutside(*d, (*d)[i], o)
+	}
+	*d = append((*d)[:0], (*d)[n:]...)
+}
+
 // Area is the number of damaged pixels.
 func (d Damage) Area() int {
 	n := 0

@@ -173,3 +173,25 @@ func TestDamageAddReusesItsList(t *testing.T) {
 		t.Errorf("%.1f allocations per frame, want 0", n)
 	}
 }
+
+func TestDamageSubtract(t *testing.T) {
+	var d Damage
+	d.Add(image.Rect(0, 0, 100, 100))
+	d.Add(image.Rect(200, 0, 210, 10))
+	d.Subtract(image.Rect(20, 20, 80, 80))
+	if got, want := d.Area(), 100*100-60*60+100; got != want {
+		t.Fatalf("area after cutting a hole: %d, want %d (%v)", got, want, d)
+	}
+	bounds := image.Rect(0, 0, 300, 300)
+	seen, _, overlap := paint(d, bounds)
+	if overlap {
+		t.Fatalf("pieces overlap: %v", d)
+	}
+	if seen[50*300+50] || !seen[10*300+10] || !seen[5*300+205] {
+		t.Fatalf("wrong pixels left: %v", d)
+	}
+	d.Subtract(image.Rect(0, 0, 300, 300))
+	if len(d) != 0 {
+		t.Fatalf("subtracting everything left %v", d)
+	}
+}

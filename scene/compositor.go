@@ -284,10 +284,17 @@ type Stats struct {
 	Scanout     int64
 	Composited  int64
 	CopiedBytes int64
+	// Overlays[i] counts the frames in which overlay plane i showed a
+	// client buffer; as long as the most planes a frame used.
+	Overlays []int64
 }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("stats: output=%s frames=%d scanout=%d composited=%d copied_bytes=%d", s.Output, s.Frames, s.Scanout, s.Composited, s.CopiedBytes)
+	line := fmt.Sprintf("stats: output=%s frames=%d scanout=%d composited=%d copied_bytes=%d", s.Output, s.Frames, s.Scanout, s.Composited, s.CopiedBytes)
+	for i, n := range s.Overlays {
+		line += fmt.Sprintf(" overlay%d=%d", i, n)
+	}
+	return line
 }
 
 // Stats returns the counters of every output.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/vitrine-wm/vitrine/kms/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
@@ -237,9 +236,13 @@ type scanPlaneOutput struct {
 func (s *scanPlaneOutput) DeviceID() uint64                    { return 1 }
 func (s *scanPlaneOutput) ScanoutFormats() map[uint32][]uint64 { return nil }
 func (s *scanPlaneOutput) Forget(uint64)                       {}
-func (s *scanPlaneOutput) Scanout(uint64, *dmabuf.Buffer) (bool, error) {
-	s.scanouts++
-	return true, nil
+func (s *scanPlaneOutput) OverlayPlanes() []present.PlaneInfo  { return nil }
+func (s *scanPlaneOutput) Commit(st present.State) error {
+	if st.Scanout != nil {
+		s.scanouts++
+		return nil
+	}
+	return s.Present(st.Damage)
 }
 
 // TestCursorPlaneKeepsScanout: a fullscreen dma-buf surface still goes
@@ -251,17 +254,10 @@ func TestCursorPlaneKeepsScanout(t *testing.T) {
 		c, o, _ := cursorScene(t, dev, 0xff0000ff)
 		c.in.pointer = [2]float64{20, 20}
 		c.damageCursor()
-		win := &surface{c: c, scale: 1, width: 64, height: 48, entered: map[*output]bool{}}
-		win.vpSrc[2] = -1
-		win.vpDst = [2]int32{-1, -1}
-		win.buf = &buffer{width: 64, height: 48, format: render.XRGB8888, opaque: true, dma: &dmaBuffer{key: 1}}
-		// What repaint offers the primary plane (drawList itself needs a
-		// client's xdg objects).
-		if o.tryScanout(o.withCursor([]drawItem{{s: win}})) {
-			o.stats.Frames++
-		} else {
-			o.stats.Composited++
-		}
+		win := testSurface(c, memDMA(t, 1, 64, 48, render.XRGB8888, 0xff00ff00))
+		// What repaint shows (drawList itself needs a client's xdg
+		// objects).
+		o.show(o.withCursor([]drawItem{{s: win}}))
 		if accept && (dev.scanouts != 1 || o.stats.Scanout != 1 || o.stats.Composited != 0) {
 			t.Fatalf("cursor on its plane: scanouts=%d stats=%+v, want the window scanned out", dev.scanouts, o.stats)
 		}

@@ -13,22 +13,29 @@ import (
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
-// Scanouter is what an output adds when it can show a client's dma-buf
-// directly on a plane (the KMS output). The scene decides when to try;
-// the output imports, tests and commits.
+// Scanouter is what an output adds when it can show client dma-bufs
+// directly on planes (the KMS output). The scene plans each frame
+// (planes.go) and commits it as one state; the output imports, tests
+// and commits.
 type Scanouter interface {
 	// DeviceID is the display device's dev_t.
 	DeviceID() uint64
 	// ScanoutFormats lists what the primary plane takes: format to
 	// modifiers.
 	ScanoutFormats() map[uint32][]uint64
-	// Scanout shows buf instead of the shadow image, completing like
-	// Present. ok is false, with no error, when the device cannot import
-	// buf or a TEST_ONLY commit refuses it; outputs remember that per key
-	// so a refused buffer is not retried every frame.
-	Scanout(key uint64, buf *dmabuf.Buffer) (ok bool, err error)
+	// OverlayPlanes describes the overlay planes a state's Overlays go
+	// on, bottom to top (none: the primary plane only).
+	OverlayPlanes() []present.PlaneInfo
+	// Commit shows a frame, instead of Present: the shadow with its
+	// damage or a client buffer on the primary plane, and the overlay
+	// layers, completing like Present. A part the output cannot show
+	// (present.ErrScanoutRefused, present.ErrOverlayRefused) applies
+	// nothing; outputs remember refusals per key and per plane
+	// configuration, so they cost nothing on later frames.
+	Commit(present.State) error
 	// Forget drops what the output cached for key; the buffer is gone.
 	Forget(key uint64)
 }

@@ -71,16 +71,26 @@ type output struct {
 	// told again when it moves in the layout.
 	xdgOutputs []*xdgoutput.OutputV1
 
-	// Direct scanout state: the buffer on the plane now, the one the
-	// frame in flight puts there, and whether the shadow image (and the
-	// display's own buffers) missed frames while a client buffer was
-	// shown.
-	onScreen, pendingScreen *buffer
+	// Client buffers on planes (primary and overlays): those on screen
+	// now, those the frame in flight puts there (each held: a buffer's
+	// release waits until the flip that replaces it completes), and
+	// whether the shadow image (and the display's own buffers) missed
+	// frames while a client buffer was on the primary plane.
+	onScreen, pendingScreen []*buffer
 	// Per-frame scratch, kept to avoid allocating every frame.
 	frameList   []drawItem
 	frameDamage render.Damage
 	shadowStale bool
 	fullPresent bool
+
+	// The per-frame plane plan (planes.go).
+	plan planeScratch
+	// cut is the area the last frame left out of the shadow because
+	// opaque overlay layers covered it: painted again once they leave.
+	cut render.Damage
+	// layerRects are where the last frame's overlay layers are, with
+	// whether each is opaque, for screen copies (refreshShadow).
+	layerRects []layerRect
 
 	cursor cursorPlaneState
 	// yuv converts YUV client buffers into the shadow, keeping its
@@ -422,7 +432,19 @@ func (o *output) noteRepaintCost(d time.Duration) {
 func (o *output) repaint() {
 	list := o.withCursor(o.withDragIcon(o.c.appendDrawList(o.frameList[:0], o)))
 	o.frameList = list
-	if o.tryScanout(list) {
+	o.show(list)
+}
+
+// show makes list the next frame. An output with planes (Scanouter)
+// gets one state committed as one: the plan (planes.go) decides what
+// goes on which plane and what is composited. Others composite and
+// Present, or show a fullscreen image by reference.
+func (o *output) show(list []drawItem) {
+	if so, ok := o.dev.(Scanouter); ok {
+		o.commitFrame(so, list)
+		return
+	}
+	if o.tryScanoutImage(list) {
 		return
 	}
 	full := image.Rect(0, 0, o.width, o.height)
@@ -442,7 +464,6 @@ func (o *output) repaint() {
 	}
 	o.collectFrameWork(list)
 	o.inFlight = true
-	o.pendingScreen = nil
 	o.stats.Frames++
 	o.stats.Composited++
 	if err := o.dev.Present(damage); err != nil {
@@ -477,37 +498,14 @@ func (o *output) scanoutCandidate(list []drawItem) *buffer {
 	return b
 }
 
-func (o *output) tryScanout(list []drawItem) bool {
-	b := o.scanoutCandidate(list)
-	if b == nil {
-		return false
-	}
-	if b.dma == nil {
-		return o.tryScanoutImage(list, b)
-	}
-	so, ok := o.dev.(Scanouter)
-	if !ok {
-		return false
-	}
-	shown, err := so.Scanout(b.dma.key, &b.dma.desc)
-	if err != nil {
-		o.c.log.Warn("direct scanout failed; compositing", "output", o.dev.Name(), "err", err)
-	}
-	if !shown {
-		// Stop advertising this format and modifier on the plane to
-		// this surface: its client should allocate for the copy path
-		// instead (until the displays change).
-		o.c.refuseScanout(list[0].s, b.dma.desc.Format, b.dma.desc.Modifier)
-		return false
-	}
-	o.scannedOut(list, b)
-	return true
-}
-
 // tryScanoutImage shows a fullscreen wl_shm buffer by reference on an
 // output whose framebuffer is memory (headless): nothing is copied, as
 // a KMS plane would show a dma-buf.
-func (o *output) tryScanoutImage(list []drawItem, b *buffer) bool {
+func (o *output) tryScanoutImage(list []drawItem) bool {
+	b := o.scanoutCandidate(list)
+	if b == nil || b.dma != nil {
+		return false
+	}
 	is, ok := o.dev.(ImageScanouter)
 	if !ok || o.dev.Transform() != render.Normal {
 		return false
@@ -528,13 +526,31 @@ func (o *output) tryScanoutImage(list []drawItem, b *buffer) bool {
 func (o *output) scannedOut(list []drawItem, b *buffer) {
 	o.damage = o.damage[:0]
 	o.shadowStale, o.fullPresent = true, true
-	b.scanouts++
-	b.ref()
-	o.pendingScreen = b
+	o.hold(b)
 	o.collectFrameWork(list)
 	o.inFlight = true
 	o.stats.Frames++
 	o.stats.Scanout++
+}
+
+// hold keeps b for the frame in flight, which puts it on a plane.
+func (o *output) hold(b *buffer) {
+	b.scanouts++
+	b.ref()
+	o.pendingScreen = append(o.pendingScreen, b)
+}
+
+// leavePlanes gives back the buffers that were on screen: a flip
+// replaced them.
+func (o *output) leavePlanes() {
+	for _, b := range o.onScreen {
+		b.scanouts--
+		if b.scanouts == 0 && b.releaseDeferred {
+			b.release()
+		}
+		b.unref()
+	}
+	o.onScreen = emptied(o.onScreen)
 }
 
 // idleFrame answers frame callbacks and screen copies when nothing needs
@@ -543,11 +559,9 @@ func (o *output) scannedOut(list []drawItem, b *buffer) {
 func (o *output) idleFrame(now time.Duration) {
 	o.collectFrameWork(o.c.appendDrawList(o.frameList[:0], o))
 	o.inFlight = true
-	if b := o.onScreen; b != nil {
-		// Nothing changes on the plane; keep its buffer held.
-		b.scanouts++
-		b.ref()
-		o.pendingScreen = b
+	for _, b := range o.onScreen {
+		// Nothing changes on the planes; keep their buffers held.
+		o.hold(b)
 	}
 	at := now + o.refresh
 	if o.lastVblank > 0 {
@@ -624,22 +638,10 @@ func (o *output) frameDone(info present.Info) {
 		// A completion without a usable timestamp: time from now.
 		o.lastVblank = now
 	}
-	// The flip replaced what was on the plane: that buffer may go back.
-	if prev := o.onScreen; prev != o.pendingScreen || prev == nil {
-		if prev != nil {
-			prev.scanouts--
-			if prev.scanouts == 0 && prev.releaseDeferred {
-				prev.release()
-			}
-			prev.unref()
-		}
-		o.onScreen = o.pendingScreen
-	} else if prev != nil {
-		// The same buffer flipped again: drop the extra hold.
-		prev.scanouts--
-		prev.unref()
-	}
-	o.pendingScreen = nil
+	// The flip replaced what was on the planes: those buffers may go
+	// back (a buffer flipped again only loses the older hold).
+	o.leavePlanes()
+	o.onScreen, o.pendingScreen = o.pendingScreen, o.onScreen
 	if o.c.started != 0 && len(o.doneFrames) > 0 && !o.isPlaceholder() {
 		o.c.log.Info("first frame on screen", "output", o.dev.Name(), "after_start", (info.Time - o.c.started).Round(time.Microsecond), "event", "frame.first")
 		o.c.started = 0
@@ -754,13 +756,26 @@ func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Recta
 // presenting, for screen copies taken while a client buffer is on the
 // plane.
 func (o *output) refreshShadow() {
-	if !o.shadowStale {
+	if !o.shadowStale && len(o.layerRects) == 0 {
 		return
 	}
 	list := o.c.drawList(o)
-	full := image.Rect(0, 0, o.width, o.height)
-	o.composite(o.dev.Shadow(), list, full)
-	o.shadowStale = false
+	if o.shadowStale {
+		full := image.Rect(0, 0, o.width, o.height)
+		o.composite(o.dev.Shadow(), list, full)
+		o.shadowStale = false
+		return
+	}
+	// Overlay layers are not in the shadow: draw them in for the copy.
+	// Under an opaque layer the shadow is never shown (cut keeps that
+	// area for when it leaves); under a translucent one it shows what
+	// is below the layer, so that is painted again next frame.
+	for _, l := range o.layerRects {
+		o.composite(o.dev.Shadow(), list, l.r)
+		if !l.opaque {
+			o.damage.Add(l.r)
+		}
+	}
 }
 
 // guardFault runs f and turns a memory fault (SIGBUS from a truncated

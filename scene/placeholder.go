@@ -137,20 +137,14 @@ func (c *Compositor) adoptDisplay(o *output, dev Output) {
 	c.outputMgmt.outputsChanged()
 }
 
-// dropPlane gives back the client buffer the display was showing: the
-// display is gone, and with it the plane.
+// dropPlane gives back the client buffers the display was showing: the
+// display is gone, and with it the planes.
 func (o *output) dropPlane() {
-	if b := o.pendingScreen; b != nil {
+	for _, b := range o.pendingScreen {
 		b.scanouts--
 		b.unref()
-		o.pendingScreen = nil
 	}
-	if b := o.onScreen; b != nil {
-		b.scanouts--
-		if b.scanouts == 0 && b.releaseDeferred {
-			b.release()
-		}
-		b.unref()
-		o.onScreen = nil
-	}
+	o.pendingScreen = emptied(o.pendingScreen)
+	o.leavePlanes()
+	o.cut = o.cut[:0]
 }

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/vitrine-wm/vitrine/kms/dmabuf"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // refusingOutput's primary plane lists XRGB8888 and ARGB8888 (linear)
@@ -19,10 +19,14 @@ func (r *refusingOutput) DeviceID() uint64 { return 7 }
 func (r *refusingOutput) ScanoutFormats() map[uint32][]uint64 {
 	return map[uint32][]uint64{uint32(render.XRGB8888): {0}, uint32(render.ARGB8888): {0}}
 }
-func (r *refusingOutput) Forget(uint64) {}
-func (r *refusingOutput) Scanout(uint64, *dmabuf.Buffer) (bool, error) {
-	r.tries++
-	return false, nil
+func (r *refusingOutput) Forget(uint64)                      {}
+func (r *refusingOutput) OverlayPlanes() []present.PlaneInfo { return nil }
+func (r *refusingOutput) Commit(st present.State) error {
+	if st.Scanout != nil {
+		r.tries++
+		return present.ErrScanoutRefused
+	}
+	return r.Present(st.Damage)
 }
 
 // trancheFormats names the formats of s's scanout tranche.
@@ -44,12 +48,8 @@ func TestScanoutRefusalIsForgottenWhenDisplaysChange(t *testing.T) {
 	dev := &refusingOutput{planeOutput: newPlaneOutput(64, 48, false)}
 	c, o, _ := cursorScene(t, dev, 0xff0000ff)
 	c.in.cursorShown = false
-	win := &surface{c: c, scale: 1, width: 64, height: 48, entered: map[*output]bool{}}
-	win.vpSrc[2] = -1
-	win.vpDst = [2]int32{-1, -1}
+	win := testSurface(c, memDMA(t, 1, 64, 48, render.XRGB8888, 0xff0000ff))
 	win.role = &xdgSurface{toplevel: &toplevel{}}
-	win.buf = &buffer{width: 64, height: 48, format: render.XRGB8888, opaque: true,
-		dma: &dmaBuffer{key: 1, desc: dmabuf.Buffer{Width: 64, Height: 48, Format: uint32(render.XRGB8888)}}}
 	want := func(step string, formats ...render.Format) {
 		t.Helper()
 		got := trancheFormats(c, win)
@@ -63,24 +63,23 @@ func TestScanoutRefusalIsForgottenWhenDisplaysChange(t *testing.T) {
 		}
 	}
 	want("before any frame", render.ARGB8888, render.XRGB8888)
-	if o.tryScanout([]drawItem{{s: win}}) || dev.tries != 1 {
+	if o.show([]drawItem{{s: win}}); o.stats.Scanout != 0 || dev.tries != 1 {
 		t.Fatalf("refusing display: scanned out, or not tried (%d tries)", dev.tries)
 	}
 	want("after the refusal", render.ARGB8888)
 	// A new buffer format is a new chance: ARGB8888 was never refused.
-	win.buf = &buffer{width: 64, height: 48, format: render.ARGB8888, opaque: true,
-		dma: &dmaBuffer{key: 2, desc: dmabuf.Buffer{Width: 64, Height: 48, Format: uint32(render.ARGB8888)}}}
-	o.tryScanout([]drawItem{{s: win}})
+	win.buf = memDMA(t, 2, 64, 48, render.ARGB8888, 0xff0000ff)
+	o.show([]drawItem{{s: win}})
 	want("after both were refused")
 	// A mode change (what outputResized does) and a hotplug forget it.
 	c.outputResized(o)
 	want("after a mode change", render.ARGB8888, render.XRGB8888)
-	o.tryScanout([]drawItem{{s: win}})
+	o.show([]drawItem{{s: win}})
 	want("refused again", render.XRGB8888)
 	second := newPlaneOutput(32, 32, false)
 	c.AddOutput(second)
 	want("after a hotplug", render.ARGB8888, render.XRGB8888)
-	o.tryScanout([]drawItem{{s: win}})
+	o.show([]drawItem{{s: win}})
 	c.RemoveOutput(second)
 	want("after an unplug", render.ARGB8888, render.XRGB8888)
 }

@@ -102,6 +102,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		PerOutput:       per,
 		ForceLegacy:     opts.legacyKMS,
 		NoPlaneRotation: opts.noPlaneRot,
+		NoOverlayPlanes: opts.noOverlays,
 		Logger:          log,
 		NewTimer:        b.newTimer,
 	}

@@ -61,6 +61,7 @@ type options struct {
 	mode       *outputFlag
 	legacyKMS  bool
 	noPlaneRot bool
+	noOverlays bool
 	// renderDevice is --render-device: the feedback's main device.
 	renderDevice string
 	keymap       string
@@ -107,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(o.mode, "mode", "drm mode WIDTHxHEIGHT[@HZ] for every output, or NAME=WIDTHxHEIGHT[@HZ] for one (repeatable; default: each display's preferred mode)")
 	fs.BoolVar(&o.legacyKMS, "legacy-kms", false, "use legacy KMS (SETCRTC, PAGE_FLIP, DIRTYFB) even where atomic works, for testing drivers")
 	fs.BoolVar(&o.noPlaneRot, "no-plane-rotation", false, "with --rotate, turn the picture in the CPU copy even when the display plane could rotate it (for drivers whose plane rotation is broken)")
+	fs.BoolVar(&o.noOverlays, "no-overlay-planes", false, "never put client buffers on overlay planes: composite them (to compare the paths, or for drivers whose overlays misbehave)")
 	fs.StringVar(&o.keymap, "keymap", "", "compiled XKB keymap file to send to clients (e.g. from xkbcli compile-keymap --layout de); default: built-in US")
 	fs.BoolVar(&o.noVTSwitch, "no-vt-switch", false, "disable Ctrl+Alt+F1..F12 virtual terminal switching (kiosks)")
 	fs.StringVar(&o.xkbNames.Layout, "xkb-layout", "", "keyboard layout(s), e.g. de or us,ru (default $XKB_DEFAULT_LAYOUT, else built-in US); needs xkbcli (Debian: libxkbcommon-tools)")
@@ -383,7 +385,11 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 		// get it as an event.
 		fmt.Fprintln(os.Stderr, s.String())
 		if opts.logFormat == "json" {
-			log.Info("stats", "output", s.Output, "frames", s.Frames, "scanout", s.Scanout, "composited", s.Composited, "copied_bytes", s.CopiedBytes, "event", "stats")
+			args := []any{"output", s.Output, "frames", s.Frames, "scanout", s.Scanout, "composited", s.Composited, "copied_bytes", s.CopiedBytes}
+			for i, n := range s.Overlays {
+				args = append(args, fmt.Sprintf("overlay%d", i), n)
+			}
+			log.Info("stats", append(args, "event", "stats")...)
 		}
 	}
 	return status, err

@@ -56,6 +56,7 @@ import (
 	"github.com/vitrine-wm/vitrine/examples/internal/content"
 	"github.com/vitrine-wm/vitrine/examples/internal/dmabuf"
 	"github.com/vitrine-wm/vitrine/examples/internal/report"
+	"github.com/vitrine-wm/vitrine/examples/internal/shm"
 	"github.com/vitrine-wm/vitrine/examples/internal/window"
 )
 
@@ -96,6 +97,9 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	verbose := fs.Bool("verbose", false, "log protocol progress to stderr")
 	formatName := fs.String("format", "xrgb8888", "buffer format: xrgb8888, argb8888 or nv12")
 	videoSub := fs.Bool("video-subsurface", false, "add a moving, viewported subsurface showing the quadrants in the --format (the toplevel then uses XRGB8888)")
+	videoScale := fs.Int("video-scale", 2, "with --video-subsurface: show the video at this many times its 320x180 size (1: unscaled)")
+	videoStill := fs.Bool("video-still", false, "with --video-subsurface: keep the video at one place and play it: two buffers of the same picture in turn, one a frame")
+	uiKind := fs.String("ui", "dmabuf", "with --video-subsurface: the toplevel's buffers, dmabuf (--alloc) or shm (drawn by the CPU, as a toolkit does)")
 	allocOnly := fs.Bool("alloc-only", false, "only allocate one --size buffer, draw --pattern frame 0 into it with CPU access syncs, verify it and exit (no compositor needed)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -124,6 +128,14 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 	}
 	if *createMode != "immed" && *createMode != "async" {
 		fmt.Fprintf(stderr, "%s: --create must be immed or async\n", name)
+		return 2
+	}
+	if *videoScale < 1 || *videoScale > 4 {
+		fmt.Fprintf(stderr, "%s: --video-scale must be 1 to 4\n", name)
+		return 2
+	}
+	if *uiKind != "dmabuf" && *uiKind != "shm" {
+		fmt.Fprintf(stderr, "%s: --ui must be dmabuf or shm\n", name)
 		return 2
 	}
 	format, ok := map[string]uint32{"xrgb8888": dmabuf.FormatXRGB8888, "argb8888": dmabuf.FormatARGB8888, "nv12": dmabuf.FormatNV12}[*formatName]
@@ -173,8 +185,13 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 		return 1
 	}
 	alloc := &dmabuf.Allocator{Conn: conn, Dmabuf: c.dmabuf, Source: src, Async: *createMode == "async", Out: out}
+	var winAlloc window.Allocator = alloc
+	shmUI := *videoSub && *uiKind == "shm"
+	if shmUI {
+		winAlloc = &shm.Allocator{Shm: conn.Shm}
+	}
 	var vid *video
-	win, err := window.New(conn, alloc, painter, out, log, window.Options{
+	win, err := window.New(conn, winAlloc, painter, out, log, window.Options{
 		BeforeCommit: func(n int) error {
 			if vid == nil {
 				return nil
@@ -193,12 +210,14 @@ func runWith(args []string, stdout, stderr io.Writer, open func(spec string) (dm
 		return 1
 	}
 	alloc.OnError = win.Fail
-	if alloc.Choice, err = c.choose(win); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
+	if !shmUI {
+		if alloc.Choice, err = c.choose(win); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return 1
+		}
 	}
 	if *videoSub {
-		if vid, err = c.startVideo(win, src, format); err != nil {
+		if vid, err = c.startVideo(win, src, format, videoOptions{scale: *videoScale, still: *videoStill}); err != nil {
 			fmt.Fprintf(stderr, "%s: --video-subsurface: %v\n", name, err)
 			return 1
 		}
@@ -317,7 +336,7 @@ func (c *client) choose(win *window.Window) (dmabuf.Choice, error) {
 
 // startVideo makes the --video-subsurface with buffers of format, chosen
 // from the default feedback (or the modifier list).
-func (c *client) startVideo(win *window.Window, src dmabuf.Source, format uint32) (*video, error) {
+func (c *client) startVideo(win *window.Window, src dmabuf.Source, format uint32, opts videoOptions) (*video, error) {
 	var ch dmabuf.Choice
 	var err error
 	if c.defaultFB != nil {
@@ -329,7 +348,7 @@ func (c *client) startVideo(win *window.Window, src dmabuf.Source, format uint32
 		return nil, err
 	}
 	alloc := &dmabuf.Allocator{Conn: c.conn, Dmabuf: c.dmabuf, Source: src, Choice: ch, Out: c.out}
-	return newVideo(c.conn, win.Surface, alloc, c.out)
+	return newVideo(c.conn, win.Surface, alloc, c.out, opts)
 }
 
 func (c *client) printChoice(from string, ch dmabuf.Choice, err error) {

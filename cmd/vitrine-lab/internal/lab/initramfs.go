@@ -189,7 +189,12 @@ mount -t devtmpfs devtmpfs /dev
 . /lab/config
 say() { echo "vitrine-lab init: $*" >/dev/ttyS0; }
 for m in $LAB_MODULES; do
-	insmod /lib/lab/modules/$m.ko || say "insmod $m failed"
+	# LAB_PARAMS holds MODULE:NAME=VALUE words.
+	args=
+	for p in $LAB_PARAMS; do
+		case $p in "$m":*) args="$args ${p#*:}";; esac
+	done
+	insmod /lib/lab/modules/$m.ko $args || say "insmod $m$args failed"
 done
 # The session user must reach the lab's virtio ports.
 for p in /sys/class/virtio-ports/vport*; do

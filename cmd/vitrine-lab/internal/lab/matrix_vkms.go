@@ -1,9 +1,7 @@
 package lab
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"regexp"
 	"strconv"
@@ -26,7 +24,7 @@ func vkmsScenarios() []Scenario {
 	for _, deg := range []int{90, 180, 270} {
 		rows = append(rows, vkmsRotateScenario(deg))
 	}
-	return rows
+	return append(rows, vkmsOverlayScenario())
 }
 
 // vkmsCRCLines is how many CRC entries each run reads once the client's
@@ -239,29 +237,12 @@ func judgeVKMS(out string, exit, deg int) (map[string]uint32, error) {
 	return crcs, nil
 }
 
-// vkmsReferenceCRC is the CRC vkms (6.12, vkms_composer.c blend) reports
-// for the client's w×h quadrants turned counter-clockwise by deg: per
-// output row, the pixels as little-endian ARGB16161616 (each 8-bit
-// channel times 257, alpha 0xffff), through crc32_le seeded 0, which is
-// Go's IEEE CRC without its two inversions.
+// vkmsReferenceCRC is the CRC vkms reports for the client's w×h
+// quadrants turned counter-clockwise by deg (vkmsCRCOf).
 func vkmsReferenceCRC(size image.Point, deg int) uint32 {
 	var img image.Image = quadrantsImage(size.X, size.Y, quadrantColors)
 	for range (deg / 90) % 4 {
 		img = turnCounterClockwise(img)
 	}
-	rgba := img.(*image.RGBA)
-	b := rgba.Bounds()
-	row := make([]byte, 8*b.Dx())
-	var crc uint32
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := 0; x < b.Dx(); x++ {
-			p := rgba.RGBAAt(b.Min.X+x, y)
-			binary.LittleEndian.PutUint16(row[8*x:], 0xffff)
-			binary.LittleEndian.PutUint16(row[8*x+2:], uint16(p.R)*257)
-			binary.LittleEndian.PutUint16(row[8*x+4:], uint16(p.G)*257)
-			binary.LittleEndian.PutUint16(row[8*x+6:], uint16(p.B)*257)
-		}
-		crc = ^crc32.Update(^crc, crc32.IEEETable, row)
-	}
-	return crc
+	return vkmsCRCOf(img.(*image.RGBA))
 }

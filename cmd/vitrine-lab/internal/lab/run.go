@@ -58,7 +58,7 @@ const (
 // Config describes one boot.
 type Config struct {
 	Displays []string // virtio, bochs, cirrus; the first is card0
-	Render   string   // "", "vgem" or "vkms" (RenderVKMS)
+	Render   string   // "", "vgem", "vkms" (RenderVKMS) or "vkms-overlay" (RenderVKMSOverlay)
 	Session  string   // SessionNone (default), SessionLogind, SessionSeatd
 	// Command is run by sh in the guest: one element is a shell command
 	// line, several are an argv.
@@ -102,8 +102,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--display %s: unknown display (want virtio, virtio-dual, bochs or cirrus)", d)
 		}
 	}
-	if c.Render != "" && c.Render != "vgem" && c.Render != RenderVKMS {
-		return fmt.Errorf("--render %s: unknown render device (want vgem or vkms)", c.Render)
+	if c.Render != "" && c.Render != "vgem" && c.Render != RenderVKMS && c.Render != RenderVKMSOverlay {
+		return fmt.Errorf("--render %s: unknown render device (want vgem, vkms or vkms-overlay)", c.Render)
 	}
 	switch c.Session {
 	case "":
@@ -322,8 +322,13 @@ func (e *Env) initrd(tmp string, cfg *Config, eof string) (string, error) {
 	for _, d := range cfg.Displays {
 		modules = append(modules, displayDevices[d].module)
 	}
+	var params []string
 	if cfg.Render != "" {
-		modules = append(modules, cfg.Render)
+		m, ps := renderModule(cfg.Render)
+		modules = append(modules, m)
+		for _, p := range ps {
+			params = append(params, m+":"+p)
+		}
 	}
 	modules = append(modules, "virtio_input", "evdev", "uinput")
 	if cfg.Session != SessionNone {
@@ -333,9 +338,9 @@ func (e *Env) initrd(tmp string, cfg *Config, eof string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	config := fmt.Sprintf("LAB_SESSION=%s\nLAB_DISPLAYS=%s\nLAB_RENDER=%s\nLAB_MODULES=%s\nLAB_EOF=%s\n",
+	config := fmt.Sprintf("LAB_SESSION=%s\nLAB_DISPLAYS=%s\nLAB_RENDER=%s\nLAB_MODULES=%s\nLAB_PARAMS=%s\nLAB_EOF=%s\n",
 		shellQuote(cfg.Session), shellQuote(strings.Join(cfg.DisplayIDs(), " ")),
-		shellQuote(cfg.Render), shellQuote(strings.Join(order, " ")), shellQuote(eof))
+		shellQuote(cfg.Render), shellQuote(strings.Join(order, " ")), shellQuote(strings.Join(params, " ")), shellQuote(eof))
 	over, err := overlay(&runFiles{command: commandScript(cfg.Command), config: config, bins: e.Bins})
 	if err != nil {
 		return "", err

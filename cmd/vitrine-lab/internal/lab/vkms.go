@@ -24,6 +24,19 @@ import (
 // per kernel package from the matching linux-source and headers.
 const RenderVKMS = "vkms"
 
+// RenderVKMSOverlay is vkms loaded with enable_overlay=1: its CRTC then
+// has overlay planes besides the primary and cursor ones.
+const RenderVKMSOverlay = "vkms-overlay"
+
+// renderModule is the kernel module a Config.Render value loads, with
+// its module parameters.
+func renderModule(render string) (module string, params []string) {
+	if render == RenderVKMSOverlay {
+		return RenderVKMS, []string{"enable_overlay=1"}
+	}
+	return render, nil
+}
+
 // vkmsLayout is bumped whenever the vkms cache entry changes meaning.
 // 2: vkms.ko without debug info.
 const vkmsLayout = "2"
@@ -363,7 +376,7 @@ func moduleDeps(ctx context.Context, k *Kernel, names []string) ([]string, error
 // kernel's module set and switches the Env to a base initramfs that
 // carries it. Runs are sequential, so e.mu guards only the switch.
 func (e *Env) prepareRender(ctx context.Context, render string) error {
-	if render != RenderVKMS {
+	if m, _ := renderModule(render); m != RenderVKMS {
 		return nil
 	}
 	e.mu.Lock()
