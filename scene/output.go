@@ -28,8 +28,8 @@ type output struct {
 	// Logical size: the rotated mode size at the output's scale.
 	width, height int
 	// scale is the output scale in 120ths (scale.go): 120 is 1.
-	scale int
-	refresh       time.Duration
+	scale   int
+	refresh time.Duration
 	// usable is the part of the output windows are laid out in, global
 	// coordinates: the output less layer surfaces' exclusive zones
 	// (arrangeLayers); empty until first arranged.
@@ -81,11 +81,11 @@ type output struct {
 	// Per-frame scratch, kept to avoid allocating every frame.
 	frameList   []drawItem
 	frameDamage render.Damage
-	// pixelDamage is the frame's damage in shadow pixels when the scale
+	// pixelDamageBuf is the frame's damage in shadow pixels when the scale
 	// is not 1.
 	pixelDamageBuf []image.Rectangle
-	shadowStale bool
-	fullPresent bool
+	shadowStale    bool
+	fullPresent    bool
 
 	cursor cursorPlaneState
 	// yuv converts YUV client buffers into the shadow, keeping its
