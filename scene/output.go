@@ -83,7 +83,7 @@ type output struct {
 	frameDamage render.Damage
 	// pixelDamageBuf is the frame's damage in shadow pixels when the scale
 	// is not 1.
-	pixelDamageBuf []image.Rectangle
+	pixelDamageBuf render.Damage
 	shadowStale    bool
 	fullPresent    bool
 
@@ -445,7 +445,7 @@ func (o *output) repaint() {
 	if o.scale != scaleDenom {
 		// Composite and present in the shadow's pixels; a failed present
 		// re-adds the logical damage kept in frameDamage.
-		damage = o.pixelDamageOf(damage, &o.pixelDamageBuf)
+		damage = o.pixelDamageOf(damage)
 	}
 	for _, r := range damage {
 		o.composite(shadow, list, r)

@@ -9,7 +9,6 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/fractionalscale"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
-	"github.com/vitrine-wm/vitrine/render"
 )
 
 // Output scale. An output whose mode is W×H at scale S takes
@@ -137,24 +136,16 @@ func (c *Compositor) initialScale(name string) int {
 }
 
 // pixelDamageOf turns the frame's logical damage into shadow pixels,
-// into buf (reused frame to frame).
-func (o *output) pixelDamageOf(damage []image.Rectangle, buf *[]image.Rectangle) []image.Rectangle {
-	d := (*buf)[:0]
+// in o's buffer reused frame to frame. Add keeps the rectangles
+// disjoint (outputs copy each damaged pixel once): rounding outward can
+// make neighbours overlap by a pixel.
+func (o *output) pixelDamageOf(damage []image.Rectangle) []image.Rectangle {
+	o.pixelDamageBuf = o.pixelDamageBuf[:0]
 	bounds := o.pixelBounds()
 	for _, r := range damage {
-		d = appendDamage(d, o.pixelDamage(r).Intersect(bounds))
+		o.pixelDamageBuf.Add(o.pixelDamage(r).Intersect(bounds))
 	}
-	*buf = d
-	return d
-}
-
-// appendDamage adds r to d keeping the rectangles disjoint (outputs copy
-// each damaged pixel once): rounding outward can make neighbours
-// overlap by a pixel.
-func appendDamage(d []image.Rectangle, r image.Rectangle) []image.Rectangle {
-	dmg := render.Damage(d)
-	dmg.Add(r)
-	return dmg
+	return o.pixelDamageBuf
 }
 
 // --- wp_fractional_scale_v1 ---
