@@ -86,7 +86,7 @@ type vitrineRun struct {
 	// scale is vitrine's whole --scale: the screendump is the client's
 	// image with each pixel a scale×scale block (0: 1).
 	scale int
-	path   bufferPath
+	path  bufferPath
 	// refusal is the errno vitrine's debug line must name when the
 	// display refuses to import the client's dma-buf (copyPath rows).
 	refusal string
