@@ -1,5 +1,7 @@
 package scene
 
+import "github.com/vitrine-wm/vitrine/render"
+
 // ActivationTokens is how many activation tokens are kept.
 func (c *Compositor) ActivationTokens() int { return len(c.tokens) }
 
@@ -10,4 +12,15 @@ func (c *Compositor) RefreshShadows() {
 	for _, o := range c.outputs {
 		o.refreshShadow()
 	}
+}
+
+// Recomposite draws everything output i shows into a new image of the
+// shadow's size, ignoring damage: what an incrementally repainted shadow
+// must equal.
+func (c *Compositor) Recomposite(i int) *render.Image {
+	o := c.outputs[i]
+	b := o.pixelBounds()
+	img := render.NewImage(b.Dx(), b.Dy(), render.XRGB8888)
+	o.composite(img, c.drawList(o), b)
+	return img
 }

@@ -2,6 +2,8 @@ package scene_test
 
 import (
 	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
@@ -330,5 +332,48 @@ func TestScaleFlagValues(t *testing.T) {
 		if err := scene.CheckScale(s); err == nil {
 			t.Errorf("CheckScale(%g) accepted it", s)
 		}
+	}
+}
+
+// TestFractionalScaleDamage: at fractional scales a window at odd
+// logical positions gets damage of random small rectangles; after each
+// frame the shadow equals a full recomposite, so logical damage always
+// covers every pixel it changes.
+func TestFractionalScaleDamage(t *testing.T) {
+	for _, scale := range []float64{1.25, 1.5, 1.75, 3} {
+		t.Run(fmt.Sprint(scale), func(t *testing.T) {
+			r := startRigConfig(t, 100, 70, 60000, render.Normal, protocol.Options{}, withScale(scale))
+			h := r.dial(t)
+			w := newWindow(t, h, 31)
+			w.draw(t, 0x203040)
+			rng := rand.New(rand.NewPCG(uint64(scale*100), 1))
+			for i := 0; i < 40; i++ {
+				x, y := rng.IntN(31), rng.IntN(31)
+				dw, dh := 1+rng.IntN(31-x), 1+rng.IntN(31-y)
+				c := rng.Uint32() & 0xffffff
+				for yy := y; yy < y+dh; yy++ {
+					for xx := x; xx < x+dw; xx++ {
+						binary.LittleEndian.PutUint32(w.pix[4*(yy*31+xx):], c)
+					}
+				}
+				must(t, h.Send(w.surface, 1, w.buffer, int32(0), int32(0)))
+				must(t, h.Send(w.surface, 9, int32(x), int32(y), int32(dw), int32(dh)))
+				commitAndWait(t, h, w.surface)
+				var want *render.Image
+				r.onLoop(t, func() { want = r.comp.Recomposite(0) })
+				got := r.screenshot(t)
+				if got.Width != want.Width || got.Height != want.Height {
+					t.Fatalf("shadow %dx%d, recomposite %dx%d", got.Width, got.Height, want.Width, want.Height)
+				}
+				for py := 0; py < got.Height; py++ {
+					for px := 0; px < got.Width; px++ {
+						g := binary.LittleEndian.Uint32(got.Pix[py*got.Stride+4*px:]) & 0xffffff
+						if e := binary.LittleEndian.Uint32(want.Pix[py*want.Stride+4*px:]) & 0xffffff; g != e {
+							t.Fatalf("frame %d (damage %dx%d at %d,%d): pixel (%d,%d) = %06x, a full repaint gives %06x", i, dw, dh, x, y, px, py, g, e)
+						}
+					}
+				}
+			}
+		})
 	}
 }
