@@ -143,6 +143,10 @@ func drawUnscaled(dst, src *Image, area image.Rectangle, off image.Point, opaque
 	}
 }
 
+// colStrip is how many destination columns drawSampled handles at a
+// time: 4 KiB of table on the stack, 2 KiB of each destination row.
+const colStrip = 512
+
 // drawSampled is the general path: any transform, any scale. Because every
 // transform only permutes and mirrors axes, the source byte offset of
 // destination pixel (x, y) splits into a part that depends only on x and
@@ -157,22 +161,24 @@ func drawSampled(dst *Image, l Layer, area image.Rectangle, opaque bool) {
 		return p.Y*src.Stride + p.X*bpp
 	}
 	origin := offset(0, 0)
-	col := make([]int, area.Dx())
-	for i := range col {
-		u := area.Min.X + i - l.Dst.Min.X
-		col[i] = offset(sample(u, tw, dw), 0) - origin
-	}
 	rgb32 := src.Format == XRGB8888 || src.Format == ARGB8888
-	// With a 90° or 270° buffer transform a destination row walks down a
-	// source column; narrow strips keep the source rows a strip touches
-	// in the cache and the TLB for the rows below.
-	strip := len(col)
+	// The column table is built a strip at a time, on the stack, so a
+	// scaled draw allocates nothing. With a 90° or 270° buffer transform
+	// a destination row walks down a source column; narrower strips keep
+	// the source rows a strip touches in the cache and the TLB for the
+	// rows below.
+	var colBuf [colStrip]int
+	strip := colStrip
 	if t.swapsAxes() {
 		strip = 64
 	}
 	var px [chunk]uint32
-	for x0 := 0; x0 < len(col); x0 += strip {
-		cols := col[x0:min(x0+strip, len(col))]
+	for x0 := 0; x0 < area.Dx(); x0 += strip {
+		cols := colBuf[:min(strip, area.Dx()-x0)]
+		for i := range cols {
+			u := area.Min.X + x0 + i - l.Dst.Min.X
+			cols[i] = offset(sample(u, tw, dw), 0) - origin
+		}
 		w := len(cols) * 4
 		prevBase, prevRow := -1, []byte(nil)
 		for y := area.Min.Y; y < area.Max.Y; y++ {

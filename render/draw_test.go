@@ -86,18 +86,21 @@ func randomRect(rng *rand.Rand, w, h int) image.Rectangle {
 // format, transform, scale, opacity and clipping situation.
 func TestDrawMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 3200; i++ {
+	for i := 0; i < 3260; i++ {
 		// Mostly tiny images, where edge cases are dense; some larger
 		// than the 64-pixel strips and 256-pixel chunks of the general
-		// path.
-		maxSrc, maxDst := 9, 14
+		// path; some wide and short, past its 512-column strips.
+		maxSrc, maxDst, maxDstH := 9, 14, 14
 		if i >= 3000 {
-			maxSrc, maxDst = 200, 300
+			maxSrc, maxDst, maxDstH = 200, 300, 300
+		}
+		if i >= 3200 {
+			maxSrc, maxDst, maxDstH = 700, 1400, 24
 		}
 		sf := allFormats[rng.IntN(len(allFormats))]
 		df := []Format{XRGB8888, ARGB8888}[rng.IntN(2)]
 		src := randomImage(rng, 1+rng.IntN(maxSrc), 1+rng.IntN(maxSrc), sf)
-		dst := randomImage(rng, 1+rng.IntN(maxDst), 1+rng.IntN(maxDst), df)
+		dst := randomImage(rng, 1+rng.IntN(maxDst), 1+rng.IntN(maxDstH), df)
 		l := Layer{
 			Src:       src,
 			SrcRect:   randomRect(rng, src.Width, src.Height),

@@ -34,7 +34,9 @@ type Output interface {
 	// Transform is the output rotation (wl_output.transform numbering).
 	Transform() render.Transform
 	// Shadow is the system-memory image frames are composited into, in
-	// logical (already rotated) size. Its contents persist across frames.
+	// the mode's pixels, already rotated (at an output scale other than
+	// 1 the layout's logical size differs from it). Its contents persist
+	// across frames.
 	Shadow() *render.Image
 	// Present shows the shadow; damage is in shadow coordinates. It must
 	// not block; completion is reported through the func the output was
@@ -98,6 +100,10 @@ type Config struct {
 	// name (--app-output), like weston kiosk-shell's app-ids; a dialog
 	// stays with its parent.
 	AppOutputs map[string]string
+	// OutputScale gives the scale of the output called name when it is
+	// added (--scale): 0 for 1, else from MinScale to MaxScale, whole or
+	// fractional. Nil: every output at 1.
+	OutputScale func(name string) float64
 }
 
 // DefaultMaxFrameCallbacks is far above what real clients keep waiting:
@@ -170,6 +176,10 @@ type Compositor struct {
 	displayEpoch uint64
 	lock         sessionLockState
 	appOutputs   map[string]string
+	// outputScale is Config.OutputScale; fractionals every live
+	// wp_fractional_scale_v1 with a surface (scale.go).
+	outputScale func(name string) float64
+	fractionals []*fractionalScale
 }
 
 // SetMainDevice sets the device linux-dmabuf feedback names as the main
@@ -199,6 +209,7 @@ func New(cfg Config) *Compositor {
 		privileged:  cfg.Privileged,
 		onTextInput: cfg.TextInputActive,
 		appOutputs:  cfg.AppOutputs,
+		outputScale: cfg.OutputScale,
 	}
 	c.outputMgmt.c = c
 	if c.log == nil {

@@ -13,7 +13,8 @@ import (
 // refuses an image) gets the cursor composited into its frames.
 type CursorPlane interface {
 	// SetCursor loads the cursor image: premultiplied ARGB8888, in the
-	// output's logical orientation (the output applies its transform).
+	// output's logical orientation (the output applies its transform),
+	// already at the output's scale, as are the hotspot and positions.
 	// It returns false when the plane cannot show it (too big, refused
 	// by a test commit); the scene then composites the cursor. A
 	// successful SetCursor is always followed by MoveCursor.
@@ -97,7 +98,12 @@ func (c *Compositor) damageCursor() {
 	dirty := c.in.cursorDirty
 	c.in.cursorDirty = false
 	var img *render.Image
+	imgScale := 0
 	for _, o := range c.outputs {
+		if o.scale != imgScale {
+			// The image is drawn at the output's scale.
+			img, imgScale = nil, o.scale
+		}
 		x := rect.Intersect(o.bounds())
 		if c.placeCursor(o, !x.Empty(), rect.Min.Sub(o.pos), dirty, &img) {
 			continue
@@ -117,6 +123,7 @@ func (c *Compositor) placeCursor(o *output, show bool, pos image.Point, dirty bo
 	if !ok {
 		return false
 	}
+	pos = o.pixelPoint(pos)
 	if !c.active {
 		// The display belongs to someone else: leave the plane alone,
 		// SetActive puts the cursor back.
@@ -136,7 +143,7 @@ func (c *Compositor) placeCursor(o *output, show bool, pos image.Point, dirty bo
 		if *img == nil {
 			*img = c.cursorImage(o)
 		}
-		if !cp.SetCursor(*img, c.in.cursorHot) {
+		if !cp.SetCursor(*img, o.pixelPoint(c.in.cursorHot)) {
 			c.log.Debug("no cursor plane took the cursor; compositing it", "output", o.dev.Name(), "size", (*img).Bounds().Size())
 			o.cursor.refused = true
 			c.hideCursorPlane(o, cp)
@@ -178,7 +185,10 @@ func (c *Compositor) hideCursorPlane(o *output, cp CursorPlane) {
 // viewport applied, as the frames would show it.
 func (c *Compositor) cursorImage(o *output) *render.Image {
 	s := c.in.cursor
-	img := render.NewImage(s.width, s.height, render.ARGB8888)
+	// At the output's scale: drawSurface scales it as it would in a
+	// frame.
+	size := o.itemRect(drawItem{s: s}).Size()
+	img := render.NewImage(size.X, size.Y, render.ARGB8888)
 	o.drawSurface(img, drawItem{s: s}, img.Bounds())
 	if s.fullyOpaque() {
 		// An opaque copy may carry the source's X byte along; the

@@ -63,7 +63,8 @@ func (p *planeOutput) takeCalls() []string {
 
 // cursorScene is a compositor with one output and a 16x16 cursor
 // surface of solid colour argb, hotspot 4,4, pointer at 100,100.
-func cursorScene(t *testing.T, dev Output, argb uint32) (*Compositor, *output, *surface) {
+// configure, if given, adjusts the compositor's Config.
+func cursorScene(t *testing.T, dev Output, argb uint32, configure ...func(*Config)) (*Compositor, *output, *surface) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := protocol.NewServer(protocol.Options{Log: log})
@@ -71,7 +72,11 @@ func cursorScene(t *testing.T, dev Output, argb uint32) (*Compositor, *output, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	c := New(Config{Log: log, Server: srv})
+	cfg := Config{Log: log, Server: srv}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	c := New(cfg)
 	c.AddOutput(dev)
 	o := c.outputs[0]
 	img := render.NewImage(16, 16, render.ARGB8888)
@@ -290,5 +295,47 @@ func TestHideCursorNeverShowsOne(t *testing.T) {
 	c.repaintOutputs()
 	if px := dev.shadow.PixelARGB(120, 100); px&0xffffff != 0 {
 		t.Fatalf("--hide-cursor: composited frame has cursor pixel %#08x", px)
+	}
+}
+
+// TestCursorAtScale: on a scale-2 output the cursor is drawn twice its
+// size, at twice its logical position, on the plane (image, hotspot and
+// position in the panel's pixels) and composited alike.
+func TestCursorAtScale(t *testing.T) {
+	scale2 := func(c *Config) { c.OutputScale = func(string) float64 { return 2 } }
+	dev := newPlaneOutput(320, 240, true)
+	c, _, _ := cursorScene(t, dev, 0xffff0000, scale2)
+	if got := dev.takeCalls(); !equalCalls(got, "set 32x32 hot 8,8", "move 192,192") {
+		t.Fatalf("plane calls = %q", got)
+	}
+	if px := dev.img.PixelARGB(31, 31); px != 0xffff0000 {
+		t.Fatalf("cursor image pixel (31,31) = %#08x, want 0xffff0000", px)
+	}
+	c.movePointer(50, 20, 0)
+	if got := dev.takeCalls(); !equalCalls(got, "move 92,32") {
+		t.Fatalf("plane calls on motion = %q", got)
+	}
+
+	dev = newPlaneOutput(320, 240, false)
+	c, o, _ := cursorScene(t, dev, 0xff0000ff, scale2)
+	c.repaintOutputs()
+	for _, p := range []image.Point{{192, 192}, {223, 223}} {
+		if px := dev.shadow.PixelARGB(p.X, p.Y); px&0xffffff != 0x0000ff {
+			t.Fatalf("composited cursor pixel %v = %#08x, want blue", p, px)
+		}
+	}
+	for _, p := range []image.Point{{191, 192}, {224, 223}, {100, 100}} {
+		if px := dev.shadow.PixelARGB(p.X, p.Y); px&0xffffff != 0 {
+			t.Fatalf("pixel %v beside the cursor = %#08x, want background", p, px)
+		}
+	}
+	completeLongAgo(o)
+	c.movePointer(20, 20, 0)
+	c.repaintOutputs()
+	if px := dev.shadow.PixelARGB(200, 200); px&0xffffff != 0 {
+		t.Fatalf("old cursor place = %#08x, want background after the move", px)
+	}
+	if px := dev.shadow.PixelARGB(32, 32); px&0xffffff != 0x0000ff {
+		t.Fatalf("new cursor place = %#08x, want blue", px)
 	}
 }

@@ -34,7 +34,7 @@ type frameClient struct {
 func BenchmarkFrame(b *testing.B) {
 	for _, bc := range frameCases {
 		b.Run(bc.name, func(b *testing.B) {
-			fc := startFrameClient(b, 64, 64, bc.buffer, bc.layer)
+			fc := startFrameClient(b, 64, 64, bc.buffer, bc.layer, bc.scale)
 			for range 10 { // warm up: buffers, slices and maps reach their size
 				fc.drawFrame(b)
 			}
@@ -53,14 +53,19 @@ var frameCases = []struct {
 	// layer adds an on-screen keyboard (a layer surface reserving the
 	// bottom 8 rows) beside the window.
 	layer bool
-}{{"composite", 32, false}, {"direct", 64, false}, {"composite-with-keyboard", 32, true}}
+	// scale is the output scale (0: 1): at 2 the window fills the
+	// 32x32 layout and each pixel is doubled, at 1.5 it is centred in
+	// a 43x43 layout and scaled by 1.5.
+	scale float64
+}{{"composite", 32, false, 0}, {"direct", 64, false, 0}, {"composite-with-keyboard", 32, true, 0},
+	{"composite-scale2", 32, false, 2}, {"composite-scale1.5", 32, false, 1.5}}
 
 // TestFrameAllocatesNothing is BenchmarkFrame's goal as a check, so a
 // change that brings allocations back to the frame path fails.
 func TestFrameAllocatesNothing(t *testing.T) {
 	for _, bc := range frameCases {
 		t.Run(bc.name, func(t *testing.T) {
-			fc := startFrameClient(t, 64, 64, bc.buffer, bc.layer)
+			fc := startFrameClient(t, 64, 64, bc.buffer, bc.layer, bc.scale)
 			for range 10 {
 				fc.drawFrame(t)
 			}
@@ -77,11 +82,11 @@ func TestFrameAllocatesNothing(t *testing.T) {
 // of each frame reuses the previous one's memory).
 const maxFrameAllocs = 0
 
-func startFrameClient(tb testing.TB, w, h, bufSize int, layer bool) *frameClient {
+func startFrameClient(tb testing.TB, w, h, bufSize int, layer bool, scale float64) *frameClient {
 	tb.Helper()
 	// 1 kHz: the repaint deadline never holds a frame back, so the
 	// benchmark is not paced by a 60 Hz clock.
-	r := startRig(tb, w, h, 1000000, render.Normal, protocol.Options{})
+	r := startRig(tb, w, h, 1000000, render.Normal, protocol.Options{}, withScale(scale))
 	if layer {
 		lc := newLayerClient(tb, r)
 		lc.newLayer(tb, layershell.LayerShellV1LayerTop, bottomBar(lc.h, 8)).show(tb, 0x0000ff)

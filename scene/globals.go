@@ -6,6 +6,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/cursorshape"
 	"github.com/vitrine-wm/vitrine/protocol/datacontrol"
 	linuxdmabuf "github.com/vitrine-wm/vitrine/protocol/dmabuf"
+	"github.com/vitrine-wm/vitrine/protocol/fractionalscale"
 	"github.com/vitrine-wm/vitrine/protocol/idleinhibit"
 	"github.com/vitrine-wm/vitrine/protocol/idlenotify"
 	"github.com/vitrine-wm/vitrine/protocol/inputmethod"
@@ -47,6 +48,7 @@ const (
 	idleNotifierVersion  = 1
 	idleInhibitVersion   = 1
 	outputPowerVersion   = 1
+	fractionalVersion    = 1
 )
 
 func (c *Compositor) registerGlobals() {
@@ -87,6 +89,13 @@ func (c *Compositor) registerGlobals() {
 		res, err := viewporter.NewViewporter(pc, id, v)
 		if err == nil {
 			res.Handler = viewporterHandler{}
+		}
+		return err
+	})
+	s.AddGlobal(fractionalscale.FractionalScaleManagerV1Interface, fractionalVersion, func(pc *protocol.Client, v, id uint32) error {
+		res, err := fractionalscale.NewFractionalScaleManagerV1(pc, id, v)
+		if err == nil {
+			res.Handler = fractionalScaleManager{c}
 		}
 		return err
 	})

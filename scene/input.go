@@ -397,6 +397,10 @@ func (o *output) panelToGlobal(nx, ny float64) (float64, float64) {
 	w, h, _ := o.dev.Mode()
 	px, py := nx*float64(w), ny*float64(h)
 	lx, ly := untransform(o.dev.Transform(), px, py, float64(w), float64(h))
+	if o.scale != scaleDenom {
+		// Panel pixels to logical units.
+		lx, ly = lx*scaleDenom/float64(o.scale), ly*scaleDenom/float64(o.scale)
+	}
 	return float64(o.pos.X) + lx, float64(o.pos.Y) + ly
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vitrine-wm/vitrine/protocol"
 	"github.com/vitrine-wm/vitrine/protocol/layershell"
 	"github.com/vitrine-wm/vitrine/protocol/protocoltest"
@@ -55,23 +53,7 @@ func waitFor(tb testing.TB, h *protocoltest.Client, what string, match func(prot
 
 // shmBuffer makes a w×h XRGB8888 wl_buffer filled with xrgb.
 func shmBuffer(tb testing.TB, h *protocoltest.Client, shm uint32, w, ht int, xrgb uint32) uint32 {
-	tb.Helper()
-	fd, err := unix.MemfdCreate("buffer", unix.MFD_CLOEXEC)
-	must(tb, err)
-	defer unix.Close(fd)
-	size := w * ht * 4
-	must(tb, unix.Ftruncate(fd, int64(size)))
-	pix, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	must(tb, err)
-	for i := 0; i < size; i += 4 {
-		binary.LittleEndian.PutUint32(pix[i:], xrgb)
-	}
-	unix.Munmap(pix)
-	pool, buf := h.NewID(), h.NewID()
-	must(tb, h.SendFDs([]int{fd}, shm, 0, pool, int32(size)))
-	must(tb, h.Send(pool, 0, buf, int32(0), int32(w), int32(ht), int32(w*4), uint32(1)))
-	must(tb, h.Send(pool, 1)) // the buffer keeps the memory
-	return buf
+	return patternBuffer(tb, h, shm, w, ht, func(int, int) uint32 { return xrgb })
 }
 
 // layerClient is a connection that makes layer surfaces.

@@ -227,6 +227,9 @@ func (c *Compositor) enterOutput(s *surface, o *output) {
 	for _, res := range c.client(s.res.Client()).outputs[o] {
 		s.res.SendEnter(res)
 	}
+	if s.fractional != nil {
+		c.sendPreferredScale(s.fractional)
+	}
 }
 
 func (c *Compositor) leaveOutputs(s *surface) {

@@ -25,9 +25,11 @@ type output struct {
 	global *protocol.Global
 	// pos is the output's top-left corner in the global layout.
 	pos image.Point
-	// Logical size (rotated mode size).
+	// Logical size: the rotated mode size at the output's scale.
 	width, height int
-	refresh       time.Duration
+	// scale is the output scale in 120ths (scale.go): 120 is 1.
+	scale   int
+	refresh time.Duration
 	// usable is the part of the output windows are laid out in, global
 	// coordinates: the output less layer surfaces' exclusive zones
 	// (arrangeLayers); empty until first arranged.
@@ -80,8 +82,11 @@ type output struct {
 	// Per-frame scratch, kept to avoid allocating every frame.
 	frameList   []drawItem
 	frameDamage render.Damage
-	shadowStale bool
-	fullPresent bool
+	// pixelDamageBuf is the frame's damage in shadow pixels when the scale
+	// is not 1.
+	pixelDamageBuf render.Damage
+	shadowStale    bool
+	fullPresent    bool
 
 	// The per-frame plane plan (planes.go).
 	plan planeScratch
@@ -119,7 +124,7 @@ func (c *Compositor) AddOutput(dev Output) {
 			return
 		}
 	}
-	o := &output{c: c, dev: dev, powerOn: true}
+	o := &output{c: c, dev: dev, powerOn: true, scale: c.initialScale(dev.Name())}
 	// The deadline only has to wake the loop: repaintOutputs, run at
 	// the end of every iteration, does the work.
 	o.repaintTimer = c.loop.NewTimer(func() {})
@@ -267,7 +272,7 @@ func (o *output) sendInfo(res *wl.Output) {
 	w, h, mhz := o.dev.Mode()
 	o.sendGeometry(res)
 	res.SendMode(wl.OutputModeCurrent|wl.OutputModePreferred, int32(w), int32(h), int32(mhz))
-	res.SendScale(1)
+	res.SendScale(o.integerScale())
 	res.SendName(o.dev.Name())
 	res.SendDescription(o.dev.Description())
 	res.SendDone()
@@ -459,6 +464,11 @@ func (o *output) show(list []drawItem) {
 	// slice past Present, so both buffers are reused frame after frame.
 	damage := o.damage
 	o.damage, o.frameDamage = o.frameDamage[:0], damage
+	if o.scale != scaleDenom {
+		// Composite and present in the shadow's pixels; a failed present
+		// re-adds the logical damage kept in frameDamage.
+		damage = o.pixelDamageOf(damage)
+	}
 	for _, r := range damage {
 		o.composite(shadow, list, r)
 	}
@@ -470,7 +480,7 @@ func (o *output) show(list []drawItem) {
 		o.c.log.Error("present failed", "output", o.dev.Name(), "err", err)
 		o.inFlight = false
 		// Try again with the same damage at the next event.
-		for _, r := range damage {
+		for _, r := range o.frameDamage {
 			o.damage.Add(r)
 		}
 	}
@@ -479,7 +489,9 @@ func (o *output) show(list []drawItem) {
 // scanoutCandidate is the one surface that could go on the primary
 // plane: alone on the output (what is under it is culled), covering it
 // exactly with opaque dma-buf content in the framebuffer's own
-// orientation, unscaled.
+// orientation, shown 1:1: the whole buffer, of the mode's size, drawn
+// over every pixel of the output (at an output scale, a buffer at the
+// panel's native size qualifies, by buffer scale or viewport).
 func (o *output) scanoutCandidate(list []drawItem) *buffer {
 	if len(list) != 1 {
 		return nil
@@ -491,8 +503,8 @@ func (o *output) scanoutCandidate(list []drawItem) *buffer {
 		return nil
 	}
 	w, h, _ := o.dev.Mode()
-	if s.transform != o.dev.Transform() || b.width != w || b.height != h || s.scale != 1 ||
-		s.vpSrc[2] >= 0 || s.vpDst[0] >= 0 || s.width != o.width || s.height != o.height {
+	if s.transform != o.dev.Transform() || b.width != w || b.height != h ||
+		o.itemRect(it) != o.pixelBounds() || s.srcRect() != image.Rect(0, 0, w, h) {
 		return nil
 	}
 	return b
@@ -694,13 +706,18 @@ type drawItem struct {
 	pos image.Point // surface origin in output coordinates
 }
 
+// itemRect is where it is drawn, in shadow pixels.
+func (o *output) itemRect(it drawItem) image.Rectangle {
+	return o.pixelRect(it.s.sizeRect().Add(it.pos))
+}
+
 // composite repaints r of the shadow: from the topmost surface that
 // covers r with opaque content (or the background), upward.
 func (o *output) composite(shadow *render.Image, list []drawItem, r image.Rectangle) {
 	start := -1
 	for i := len(list) - 1; i >= 0; i-- {
 		it := list[i]
-		if it.s.fullyOpaque() && r.In(it.s.sizeRect().Add(it.pos)) {
+		if it.s.fullyOpaque() && r.In(o.itemRect(it)) {
 			start = i
 			break
 		}
@@ -716,7 +733,7 @@ func (o *output) composite(shadow *render.Image, list []drawItem, r image.Rectan
 
 func (o *output) drawSurface(shadow *render.Image, it drawItem, clip image.Rectangle) {
 	s := it.s
-	dst := s.sizeRect().Add(it.pos)
+	dst := o.itemRect(it)
 	if !dst.Overlaps(clip) {
 		return
 	}
@@ -761,15 +778,16 @@ func (o *output) refreshShadow() {
 	}
 	list := o.c.drawList(o)
 	if o.shadowStale {
-		full := image.Rect(0, 0, o.width, o.height)
-		o.composite(o.dev.Shadow(), list, full)
+		o.composite(o.dev.Shadow(), list, o.pixelBounds())
 		o.shadowStale = false
 		return
 	}
 	// Overlay layers are not in the shadow: draw them in for the copy.
 	// Under an opaque layer the shadow is never shown (cut keeps that
 	// area for when it leaves); under a translucent one it shows what
-	// is below the layer, so that is painted again next frame.
+	// is below the layer, so that is painted again next frame. (Layers
+	// are only planned at scale 1, where output and shadow pixels are
+	// the same.)
 	for _, l := range o.layerRects {
 		o.composite(o.dev.Shadow(), list, l.r)
 		if !l.opaque {

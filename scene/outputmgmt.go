@@ -70,6 +70,7 @@ type head struct {
 	sentMode      Mode
 	sentPos       image.Point
 	sentTransform render.Transform
+	sentScale     int
 }
 
 // headMode is a zwlr_output_mode_v1: one mode of one head.
@@ -141,7 +142,6 @@ func (m *outputManager) addHead(o *output) {
 	h.res.SendEnabled(1)
 	h.sendModes()
 	h.sendState(true)
-	h.res.SendScale(protocol.FixedFromInt(1))
 	h.res.SendAdaptiveSync(outputmgmt.OutputHeadV1AdaptiveSyncStateDisabled)
 }
 
@@ -167,7 +167,7 @@ func (h *head) sendModes() {
 	}
 }
 
-// sendState sends the current mode, position and transform where they
+// sendState sends the current mode, position, transform and scale where they
 // changed since the client was last told (all of them when all is set).
 func (h *head) sendState(all bool) {
 	o := h.o
@@ -186,6 +186,10 @@ func (h *head) sendState(all bool) {
 	if t := o.dev.Transform(); all || t != h.sentTransform {
 		h.res.SendTransform(int32(t))
 		h.sentTransform = t
+	}
+	if all || o.scale != h.sentScale {
+		h.res.SendScale(protocol.FixedFromFloat(o.scaleFloat()))
+		h.sentScale = o.scale
 	}
 }
 
@@ -339,6 +343,7 @@ type outputChange struct {
 	o         *output
 	mode      *Mode
 	transform *render.Transform
+	scale     int // in 120ths; 0: unchanged
 }
 
 // changes checks every setting against what the outputs can do and
@@ -352,9 +357,6 @@ func (cfg *outputConfig) changes() ([]outputChange, error) {
 		}
 		if ch.pos != nil && *ch.pos != o.pos {
 			return nil, fmt.Errorf("%s: position %v: outputs are laid out left to right in the order they were added (here %v)", name, *ch.pos, o.pos)
-		}
-		if ch.scale != nil && *ch.scale != protocol.FixedFromInt(1) {
-			return nil, fmt.Errorf("%s: scale %.3f: only scale 1 is supported", name, ch.scale.Float())
 		}
 		if ch.vrr != nil && *ch.vrr != outputmgmt.OutputHeadV1AdaptiveSyncStateDisabled {
 			return nil, fmt.Errorf("%s: adaptive sync is not supported", name)
@@ -372,7 +374,16 @@ func (cfg *outputConfig) changes() ([]outputChange, error) {
 			}
 			chg.transform = ch.transform
 		}
-		if chg.mode != nil || chg.transform != nil {
+		if ch.scale != nil {
+			s := ch.scale.Float()
+			if err := CheckScale(s); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			if s120 := scale120(s); s120 != o.scale {
+				chg.scale = s120
+			}
+		}
+		if chg.mode != nil || chg.transform != nil || chg.scale != 0 {
 			out = append(out, chg)
 		}
 	}
@@ -392,12 +403,17 @@ func (c *Compositor) applyOutputChanges(changes []outputChange) error {
 		o         *output
 		mode      Mode
 		transform render.Transform
+		scale     int
 	}
 	var done []undo
 	var err error
 	for _, chg := range changes {
 		o := chg.o
-		done = append(done, undo{o, currentMode(o), o.dev.Transform()})
+		done = append(done, undo{o, currentMode(o), o.dev.Transform(), o.scale})
+		if chg.scale != 0 {
+			// The scene's alone: nothing to fail.
+			o.scale = chg.scale
+		}
 		if chg.mode != nil {
 			if err = o.dev.(ModeSetter).SetMode(*chg.mode); err != nil {
 				err = fmt.Errorf("%s: mode %v: %w", o.dev.Name(), *chg.mode, err)
@@ -419,6 +435,7 @@ func (c *Compositor) applyOutputChanges(changes []outputChange) error {
 			if ts, ok := u.o.dev.(TransformSetter); ok && u.o.dev.Transform() != u.transform {
 				err = errors.Join(err, ts.SetTransform(u.transform))
 			}
+			u.o.scale = u.scale
 		}
 	}
 	for _, u := range done {
@@ -426,7 +443,7 @@ func (c *Compositor) applyOutputChanges(changes []outputChange) error {
 	}
 	if err == nil {
 		for _, chg := range changes {
-			c.log.Info("output configured", "name", chg.o.dev.Name(), "mode", currentMode(chg.o), "transform", chg.o.dev.Transform())
+			c.log.Info("output configured", "name", chg.o.dev.Name(), "mode", currentMode(chg.o), "transform", chg.o.dev.Transform(), "scale", chg.o.scaleFloat(), "logical_size", image.Pt(chg.o.width, chg.o.height))
 		}
 	}
 	return err
@@ -463,6 +480,7 @@ func (c *Compositor) outputResized(o *output) {
 		for _, res := range cs.outputs[o] {
 			o.sendGeometry(res)
 			res.SendMode(flags, int32(cur.Width), int32(cur.Height), int32(cur.RefreshMilliHz))
+			res.SendScale(o.integerScale())
 			if res.Version() >= 2 {
 				res.SendDone()
 			}
@@ -476,13 +494,14 @@ func (c *Compositor) outputResized(o *output) {
 	}
 	c.lockOutputResized(o)
 	c.relayout()
+	c.updatePreferredScales()
 	c.displaysChanged()
 }
 
 // readMode takes o's logical size and refresh period from its display.
 func (o *output) readMode() {
 	w, h, mhz := o.dev.Mode()
-	o.width, o.height = o.dev.Transform().TransformSize(w, h)
+	o.width, o.height = o.logicalSize(o.dev.Transform().TransformSize(w, h))
 	if mhz > 0 {
 		o.refresh = time.Duration(1e12 / int64(mhz))
 	} else {

@@ -21,6 +21,7 @@ const (
 	headEvName      = 0
 	headEvMode      = 3
 	headEvTransform = 7
+	headEvScale     = 8
 	headEvFinished  = 9
 	headRelease     = 0
 
@@ -156,15 +157,15 @@ func TestOutputManagerListsAndConfiguresHeads(t *testing.T) {
 	if tr := transformOf(p, out2); tr != render.Normal {
 		t.Fatalf("HEADLESS-2 transform %v after a test, want it unchanged", tr)
 	}
-	// failed: a scale vitrine cannot show; nothing changes either.
+	// failed: a scale out of vitrine's range; nothing changes either.
 	cfg = oh.configure(oh.serial, func(head, ch uint32) {
 		if head == second {
-			h.Send(ch, cheadSetScale, int32(2*256))
+			h.Send(ch, cheadSetScale, int32(20*256))
 		}
 	})
 	h.Send(cfg, cfgApply)
 	if a := oh.answer(t, cfg); a != cfgFailed {
-		t.Fatalf("apply of scale 2 answered %d, want failed", a)
+		t.Fatalf("apply of scale 20 answered %d, want failed", a)
 	}
 	// apply: the head reports the new transform with a new serial.
 	old := oh.serial
@@ -317,5 +318,57 @@ func TestHostileOutputConfigurationsDisconnectOnlyTheirClient(t *testing.T) {
 				t.Fatalf("the bystander's test answered %d, want succeeded", a)
 			}
 		})
+	}
+}
+
+// TestOutputManagerAppliesScale: a scale set through output management
+// is reported by the head, by wl_output.scale (rounded up) and in the
+// logical size of xdg_output; the shadow keeps the mode's pixels.
+func TestOutputManagerAppliesScale(t *testing.T) {
+	p := startInProcess(t, 320, 240, render.Normal)
+	h, g, reg := p.dial(t)
+	out := bind(h, reg, g["wl_output"][0], "wl_output", 4)
+	xm := bind(h, reg, g["zxdg_output_manager_v1"][0], "zxdg_output_manager_v1", 3)
+	xo := h.NewID()
+	h.Send(xm, 1, xo, out)
+	oh := bindOutputManager(t, h, g, reg)
+	head := oh.heads["HEADLESS-1"]
+	cfg := oh.configure(oh.serial, func(hd, ch uint32) {
+		if hd == head {
+			h.Send(ch, cheadSetScale, int32(384)) // 1.5
+		}
+	})
+	h.Send(cfg, cfgApply)
+	var headScale, outScale int32
+	var logical [2]int32
+	answered, done := false, false
+	for !answered || !done {
+		e, err := h.Read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after applying scale 1.5: %v", err)
+		}
+		switch {
+		case e.Object == 1 && e.Opcode == 0:
+			t.Fatalf("protocol error: %s", e.String(2))
+		case e.Object == cfg:
+			if e.Opcode != cfgSucceeded {
+				t.Fatalf("apply of scale 1.5 answered %d, want succeeded", e.Opcode)
+			}
+			answered = true
+		case e.Object == oh.manager && e.Opcode == mgrEvDone:
+			done = answered
+		case e.Object == head && e.Opcode == headEvScale:
+			headScale = int32(e.Uint(0))
+		case e.Object == out && e.Opcode == 3:
+			outScale = int32(e.Uint(0))
+		case e.Object == xo && e.Opcode == 1:
+			logical = [2]int32{int32(e.Uint(0)), int32(e.Uint(1))}
+		}
+	}
+	if headScale != 384 || outScale != 2 || logical != [2]int32{213, 160} {
+		t.Fatalf("after scale 1.5: head scale %d/256, wl_output.scale %d, xdg_output logical size %v; want 384, 2, [213 160]", headScale, outScale, logical)
+	}
+	if s := p.out.Shadow(); s.Width != 320 || s.Height != 240 {
+		t.Fatalf("shadow %dx%d, want the mode's 320x240", s.Width, s.Height)
 	}
 }

@@ -117,6 +117,10 @@ func (c *Compositor) adoptDisplay(o *output, dev Output) {
 	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz,
 		"transform", dev.Transform().String(), "replaces_placeholder", old.Name(), "event", "output.added")
 	resized := (Mode{w, h, mhz}) != (Mode{ow, oh, omhz}) || dev.Transform() != old.Transform()
+	if s := c.initialScale(dev.Name()); s != o.scale {
+		// The display that came has a --scale of its own.
+		o.scale, resized = s, true
+	}
 	if dev.Description() != old.Description() {
 		for _, cs := range c.clients {
 			for _, res := range cs.outputs[o] {

@@ -108,9 +108,8 @@ func (o *output) commitFrame(so Scanouter, list []drawItem) {
 			p.scanout = present.Buffer{Key: prim.dma.key, Buffer: &prim.dma.desc}
 			st.Scanout = &p.scanout
 		} else {
-			o.compositeFrame(full, composited)
+			st.Damage = o.compositeFrame(full, composited)
 			composited = true
-			st.Damage = o.frameDamage
 		}
 		err := so.Commit(st)
 		if err == nil {
@@ -153,7 +152,9 @@ func (o *output) commitFrame(so Scanouter, list []drawItem) {
 func (o *output) offerLayers(list []drawItem, planes []present.PlaneInfo, full image.Rectangle) {
 	p := &o.plan
 	p.covered, p.offered = p.covered[:0], p.offered[:0]
-	if len(planes) == 0 || o.dev.Transform() != render.Normal {
+	if len(planes) == 0 || o.dev.Transform() != render.Normal || o.scale != scaleDenom {
+		// Layers are placed in output coordinates, which are the
+		// plane's pixels only at scale 1.
 		return
 	}
 	for i := len(list) - 1; i >= 0; i-- {
@@ -245,14 +246,18 @@ func (o *output) stackLayers(list []drawItem) {
 // compositeFrame composites this frame's damage into the shadow, less
 // what opaque overlay layers cover. again: a try before composited the
 // damage already; only what it left out (a layer dropped since) is
-// painted.
-func (o *output) compositeFrame(full image.Rectangle, again bool) {
+// painted. It returns the damage to commit, in shadow pixels; the
+// logical damage stays in frameDamage for a retry.
+func (o *output) compositeFrame(full image.Rectangle, again bool) []image.Rectangle {
 	shadow := o.dev.Shadow()
 	p := &o.plan
 	if again {
 		// dropLayer added the dropped layers' rectangles; they were
 		// painted there.
-		return
+		if o.scale != scaleDenom {
+			return o.pixelDamageOf(o.frameDamage)
+		}
+		return o.frameDamage
 	}
 	if o.shadowStale || o.fullPresent {
 		// Coming back from direct scanout: the shadow and the display's
@@ -276,9 +281,13 @@ func (o *output) compositeFrame(full image.Rectangle, again bool) {
 	// slice past Commit, so both buffers are reused frame after frame.
 	damage := o.damage
 	o.damage, o.frameDamage = o.frameDamage[:0], damage
+	if o.scale != scaleDenom {
+		damage = o.pixelDamageOf(damage)
+	}
 	for _, r := range damage {
 		o.composite(shadow, p.rest, r)
 	}
+	return damage
 }
 
 // smallestLayer is the index in plan.layers of the layer worth least

@@ -40,7 +40,7 @@ func (m screencopyManager) CaptureOutputRegion(_ *screencopy.ScreencopyManagerV1
 func (m screencopyManager) start(res *screencopy.ScreencopyFrameV1, o *output, region image.Rectangle) error {
 	f := &copyFrame{c: m.c, res: res, out: o, region: region}
 	res.Handler = f
-	if o == nil || region.Empty() {
+	if o == nil || region.Empty() || f.pixels().Empty() {
 		res.SendFailed()
 		return nil
 	}
@@ -58,9 +58,16 @@ type copyFrame struct {
 	used   bool
 }
 
-// size is the region in physical orientation.
+// pixels is the region in shadow pixels: at an output scale, a copy
+// has the panel's pixels, as grim expects.
+func (f *copyFrame) pixels() image.Rectangle {
+	return f.out.pixelRect(f.region).Intersect(f.out.pixelBounds())
+}
+
+// size is the region's pixels in physical orientation.
 func (f *copyFrame) size() (int, int) {
-	return f.out.dev.Transform().TransformSize(f.region.Dx(), f.region.Dy())
+	p := f.pixels()
+	return f.out.dev.Transform().TransformSize(p.Dx(), p.Dy())
 }
 
 func (f *copyFrame) Destroy(*screencopy.ScreencopyFrameV1) error { return nil }
@@ -113,7 +120,7 @@ func (f *copyFrame) copy(r *screencopy.ScreencopyFrameV1, b *wl.Buffer, withDama
 		}
 		o.refreshShadow()
 		shadow := o.dev.Shadow()
-		src := subImage(shadow, f.region)
+		src := subImage(shadow, f.pixels())
 		err := guardFault(func() {
 			render.CopyOut(dst, src, []image.Rectangle{src.Bounds()}, o.dev.Transform())
 		})

@@ -128,6 +128,8 @@ type surface struct {
 	below    []*subsurface // children drawn below, bottom to top
 	above    []*subsurface // children drawn above, bottom to top
 	viewport *viewport
+	// fractional is the surface's wp_fractional_scale_v1, if any.
+	fractional *fractionalScale
 
 	// Current state.
 	buf             *buffer

@@ -141,7 +141,7 @@ func TestWaylandInfoListsGlobals(t *testing.T) {
 		"zxdg_output_manager_v1": 3, "zwlr_screencopy_manager_v1": 3, "zwp_linux_dmabuf_v1": 4,
 		"zwlr_output_manager_v1": 4, "zwp_primary_selection_device_manager_v1": 1,
 		"zwlr_data_control_manager_v1": 2, "zwp_relative_pointer_manager_v1": 1,
-		"zwp_pointer_constraints_v1": 1,
+		"zwp_pointer_constraints_v1": 1, "wp_fractional_scale_manager_v1": 1,
 	}
 	re := regexp.MustCompile(`interface: '([a-z0-9_]+)',\s+version:\s+(\d+)`)
 	got := map[string]int{}

@@ -316,8 +316,14 @@ func (c *compositor) run(name string, args ...string) string {
 // screenshot captures the output with grim.
 func (c *compositor) screenshot() image.Image {
 	c.t.Helper()
+	return c.screenshotWith()
+}
+
+// screenshotWith captures with grim given args (e.g. -s 1.5) too.
+func (c *compositor) screenshotWith(args ...string) image.Image {
+	c.t.Helper()
 	path := filepath.Join(c.t.TempDir(), "shot.png")
-	c.run("grim", path)
+	c.run("grim", append(args, path)...)
 	f, err := os.Open(path)
 	if err != nil {
 		c.t.Fatal(err)

@@ -51,6 +51,7 @@ type options struct {
 	output     string
 	drmDevice  string
 	rotate     *outputFlag
+	scale      *outputFlag
 	socket     string
 	restart    bool
 	session    string
@@ -88,6 +89,7 @@ type options struct {
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{
 		rotate:    newOutputFlag("0", checkRotate),
+		scale:     newOutputFlag("", checkScale),
 		mode:      newOutputFlag("", checkMode),
 		appOutput: appOutputFlag{},
 	}
@@ -99,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.drmDevice, "drm-device", "", "DRM device to display on (default: the first card with a connected display)")
 	fs.StringVar(&o.renderDevice, "render-device", "", "DRM node clients are told to render with (linux-dmabuf main device), e.g. /dev/dri/renderD128 (default: the render node whose buffers the display imports, else the display's own render node, else the first render node)")
 	fs.Var(o.rotate, "rotate", "output rotation in degrees, 0, 90, 180 or 270, counter-clockwise: DEGREES for every output or NAME=DEGREES for one (repeatable; e.g. --rotate HDMI-A-1=90)")
+	fs.Var(o.scale, "scale", "output scale, whole or fractional (1, 1.5, 2...): SCALE for every output or NAME=SCALE for one (repeatable; e.g. --scale HDMI-A-1=2); clients see a layout that much smaller and draw at the panel's pixels where they support it (default 1)")
 	fs.StringVar(&o.socket, "socket", "", "Wayland socket name in $XDG_RUNTIME_DIR (default: first free wayland-N)")
 	fs.BoolVar(&o.restart, "restart", false, "restart the command when it exits instead of exiting (kiosk)")
 	fs.StringVar(&o.session, "session", "auto", "session manager: auto, logind, seatd or direct")
@@ -286,7 +289,7 @@ func serve(opts *options, log *slog.Logger, started time.Duration) (int, error) 
 			return others(c) || osk.owns(c.PID)
 		}
 	}
-	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle, AppOutputs: opts.appOutput,
+	comp := scene.New(scene.Config{Log: log, Server: srv, Layout: layout, PingTimeout: opts.ping, Started: started, Privileged: privileged, MaxBuffers: opts.maxBuffers, MaxFrameCallbacks: opts.maxFrameCallbacks, IdleTimeout: opts.idle, AppOutputs: opts.appOutput, OutputScale: opts.scaleFor,
 		TextInputActive: func(active bool) {
 			if osk != nil {
 				osk.show(active)

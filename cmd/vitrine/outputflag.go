@@ -8,6 +8,7 @@ import (
 
 	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene"
 )
 
 // outputFlag is a flag given as VALUE for every output or NAME=VALUE for
@@ -74,6 +75,23 @@ func checkRotate(v string) error {
 		return nil
 	}
 	return fmt.Errorf("rotation %q: want 0, 90, 180 or 270", v)
+}
+
+func checkScale(v string) error {
+	if v == "" {
+		return nil
+	}
+	s, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return fmt.Errorf("scale %q: not a number (1, 1.5, 2...)", v)
+	}
+	return scene.CheckScale(s)
+}
+
+// scaleFor is --scale for the output called name; 0 when not given.
+func (o *options) scaleFor(name string) float64 {
+	s, _ := strconv.ParseFloat(o.scale.get(name), 64) // checked by checkScale
+	return s
 }
 
 func checkMode(v string) error {

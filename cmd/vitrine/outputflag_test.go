@@ -47,9 +47,28 @@ func TestPerOutputFlagsRejected(t *testing.T) {
 		"--rotate =90",
 		"--mode 1024by768",
 		"--mode DP-1=fast",
+		"--scale 0",
+		"--scale two",
+		"--scale HDMI-A-1=11",
+		"--scale -1",
 	} {
 		if _, err := parseFlags(strings.Fields(args), io.Discard); err == nil {
 			t.Errorf("%s: accepted", args)
 		}
+	}
+}
+
+func TestScaleFlag(t *testing.T) {
+	o, err := parseFlags(strings.Fields("--scale 1.5 --scale HDMI-A-1=2 --scale DP-1=1"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{"HEADLESS-1": 1.5, "HDMI-A-1": 2, "DP-1": 1} {
+		if got := o.scaleFor(name); got != want {
+			t.Errorf("%s: scale %g, want %g", name, got, want)
+		}
+	}
+	if o, _ = parseFlags(nil, io.Discard); o.scaleFor("HDMI-A-1") != 0 {
+		t.Errorf("no --scale: scale %g, want 0 (the scene's default, 1)", o.scaleFor("HDMI-A-1"))
 	}
 }

@@ -41,10 +41,10 @@ func wantListing(t *testing.T, listing string, want ...string) {
 // TestWlrRandrListsAndChangesTheOutput: wlr-randr lists the headless
 // output, a dry run changes nothing, a transform and a mode are applied
 // (the fullscreen client follows, grim shows it upright at the new
-// size), and a scale vitrine cannot show fails without changing
-// anything.
+// size), a scale of 2 halves the logical size and keeps grim's, and a
+// scale out of range fails without changing anything.
 func TestWlrRandrListsAndChangesTheOutput(t *testing.T) {
-	need(t, "grim", "wlr-randr")
+	need(t, "grim", "wlr-randr", "wayland-info")
 	c := startVitrine(t, "--output", "640x480", "--", "shm-client", "--pattern", "quadrants", "--fullscreen")
 	c.stdout.wait(t, `^first-frame 640x480$`, 10*time.Second)
 	out, ok := c.wlrRandr()
@@ -85,12 +85,30 @@ func TestWlrRandrListsAndChangesTheOutput(t *testing.T) {
 	out, _ = c.wlrRandr()
 	wantListing(t, out, "800x600 px, 60.000000 Hz (current)", "640x480 px, 60.000000 Hz (preferred)", "Transform: 90")
 
-	if out, ok := c.wlrRandr("--output", "HEADLESS-1", "--scale", "2"); ok {
-		t.Fatalf("--scale 2 succeeded, but vitrine only shows scale 1:\n%s", out)
+	// Scale 2: the fullscreen client is told the logical 300x400 and
+	// its pixels doubled fill grim's image, which keeps the panel's
+	// size; xdg_output tells the new logical size.
+	if out, ok := c.wlrRandr("--output", "HEADLESS-1", "--scale", "2"); !ok {
+		t.Fatalf("--scale 2 failed:\n%s", out)
 	}
-	waitLog(t, c, "only scale 1 is supported")
+	c.stdout.wait(t, `^resized 300x400$`, 10*time.Second)
+	img = c.screenshot()
+	if img.Bounds().Size() != image.Pt(600, 800) {
+		t.Fatalf("screenshot after --scale 2 is %v, want still 600x800", img.Bounds().Size())
+	}
+	checkQuadrants(t, img)
 	out, _ = c.wlrRandr()
-	wantListing(t, out, "800x600 px, 60.000000 Hz (current)", "Transform: 90", "Scale: 1.000000")
+	wantListing(t, out, "800x600 px, 60.000000 Hz (current)", "Transform: 90", "Scale: 2.000000")
+	if info := c.run("wayland-info"); !strings.Contains(info, "logical_width: 300, logical_height: 400") {
+		t.Fatalf("wayland-info shows no 300x400 logical size after --scale 2:\n%s", info)
+	}
+	// A scale vitrine refuses fails without changing anything.
+	if out, ok := c.wlrRandr("--output", "HEADLESS-1", "--scale", "20"); ok {
+		t.Fatalf("--scale 20 succeeded:\n%s", out)
+	}
+	waitLog(t, c, "scale 20: want a number")
+	out, _ = c.wlrRandr()
+	wantListing(t, out, "Scale: 2.000000")
 }
 
 // TestPrivilegedClientsOnly: with --privileged-clients grim, grim still

@@ -29,6 +29,12 @@ func kmsScenarios() []Scenario {
 			vitrineRun{tag: "rot90", flags: "--rotate 90", client: quadrants, want: showQuadrants, rotate: 90}),
 		vitrineScenario("kms-rotate180", []string{"virtio"}, "",
 			vitrineRun{tag: "rot180", flags: "--rotate 180", client: quadrants, want: showQuadrants, rotate: 180}),
+		// At --scale 2 the client draws at half the mode and every one
+		// of its pixels is a 2x2 block on the display: its 64x64 box is
+		// 128x128 in the screendump, where a client at the full mode
+		// would show 64x64.
+		vitrineScenario("kms-scale2", []string{"virtio"}, "",
+			vitrineRun{tag: "scale2", flags: "--scale 2", client: "shm-client --pattern moving-box --fullscreen --frames 30 --seconds 120", until: finalBoxLine, want: showFinalBox, scale: 2}),
 		perOutputScenario(),
 		probeScenario(),
 		consoleRestoreScenario(),
@@ -77,7 +83,10 @@ type vitrineRun struct {
 	until  string // grep pattern of the client line to wait for (default firstFrameLine)
 	want   screenWant
 	rotate int // vitrine's --rotate: the screendump is the client's image turned
-	path   bufferPath
+	// scale is vitrine's whole --scale: the screendump is the client's
+	// image with each pixel a scale×scale block (0: 1).
+	scale int
+	path  bufferPath
 	// refusal is the errno vitrine's debug line must name when the
 	// display refuses to import the client's dma-buf (copyPath rows).
 	refusal string
@@ -216,8 +225,13 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 		return errors.New(strings.Join(append(problems, err.Error()), "\n"))
 	}
 	screen := size
+	if r.scale > 1 {
+		// The client drew at the logical size; the display has the
+		// mode's pixels.
+		screen = size.Mul(r.scale)
+	}
 	if r.rotate == 90 || r.rotate == 270 {
-		screen = image.Pt(size.Y, size.X)
+		screen = image.Pt(screen.Y, screen.X)
 	}
 
 	var want image.Image
@@ -246,6 +260,9 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 		} else {
 			want, frames = boxImage(size.X, size.Y, box), n
 		}
+	}
+	if r.scale > 1 && want != nil {
+		want = enlarge(want, r.scale)
 	}
 	switch r.rotate {
 	case 90:

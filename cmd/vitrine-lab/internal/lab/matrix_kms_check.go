@@ -82,6 +82,19 @@ func boxImage(w, h int, r image.Rectangle) *image.RGBA {
 	return img
 }
 
+// enlarge returns img with every pixel an n×n block: what an output at
+// --scale n shows of a client that draws at the logical size.
+func enlarge(img image.Image, n int) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*n, b.Dy()*n))
+	for y := 0; y < b.Dy()*n; y++ {
+		for x := 0; x < b.Dx()*n; x++ {
+			out.Set(x, y, img.At(b.Min.X+x/n, b.Min.Y+y/n))
+		}
+	}
+	return out
+}
+
 // turnCounterClockwise returns img turned 90° counter-clockwise: what
 // vitrine --rotate 90 puts in the framebuffer (shared/DESIGN.md's
 // transform convention, the same one the session rows use).
