@@ -304,7 +304,7 @@ func (o *Output) flushCursor() error {
 	}
 	req := &AtomicRequest{}
 	o.addCursor(req)
-	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
+	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, o.flipTag()); err != nil {
 		return err
 	}
 	o.cursorCommitted()

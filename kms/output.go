@@ -160,6 +160,10 @@ type Output struct {
 
 	saved      *CRTC
 	unregister func()
+	// epoch counts resumes. A commit's event carries it (flipTag), so
+	// the event of a flip made before the session went away, read only
+	// after it came back, is told apart from the flips made since.
+	epoch uint32
 
 	// Per-frame scratch, kept so a steady frame allocates nothing.
 	clipped []image.Rectangle
@@ -334,7 +338,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 			o.maxBuffers = 1
 		}
 	}
-	o.unregister = dev.HandleEvents(uint64(crtcID), o.handleFlip)
+	o.unregister = dev.HandleEvents(crtcID, o.handleFlip)
 	o.log.Info("output on", "description", o.desc, "mode", o.mode.String(), "crtc", crtcID,
 		"atomic", o.atomic, "transform", o.transform.String(), "plane_rotation", o.planeRotated,
 		"buffers", o.maxBuffers, "format", o.format.String(), "event", "output.on")
@@ -703,7 +707,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 		req.Add(o.plane.ID, o.plane.Props.ID("FB_DAMAGE_CLIPS"), uint64(blob))
 	}
 	o.foldCursor(req)
-	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
+	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, o.flipTag())
 	if blob != 0 {
 		// The committed state holds its own reference to the blob.
 		o.dev.DestroyBlob(blob)
@@ -732,12 +736,16 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 			return err
 		}
 	}
-	if err := o.dev.PageFlip(o.crtcID, buf.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
+	if err := o.dev.PageFlip(o.crtcID, buf.fb, PageFlipEvent, o.flipTag()); err != nil {
 		return err
 	}
 	o.pending = buf
 	return nil
 }
+
+// flipTag is the user_data of the output's commits: the CRTC, which
+// Device.DispatchEvents routes by, and the resume epoch.
+func (o *Output) flipTag() uint64 { return uint64(o.crtcID) | uint64(o.epoch)<<32 }
 
 // handleFlip is the page-flip event of the commit in flight, dispatched
 // on the loop. It makes what waited for it the next commit, then reports
@@ -746,6 +754,14 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 // it only if something really was waiting.
 func (o *Output) handleFlip(ev FlipEvent) {
 	if o.closed {
+		return
+	}
+	if uint32(ev.UserData>>32) != o.epoch {
+		// A flip from before the last Resume, whose event was still
+		// queued: Resume forgot it and the compositor completed its
+		// frame itself. Taken for the flip in flight now, it would
+		// complete that frame early and let the next one be committed
+		// while the CRTC is still busy with it.
 		return
 	}
 	flags := present.VSync | present.HWClock | present.HWCompletion
@@ -765,7 +781,7 @@ func (o *Output) handleFlip(ev FlipEvent) {
 		o.commitWaiting(false)
 		return
 	default:
-		// A flip from before Resume forgot it.
+		// Nothing in flight (a stray event): no frame to report.
 		return
 	}
 	o.commitWaiting(true)
@@ -896,6 +912,7 @@ func (o *Output) Resume() error {
 		return fmt.Errorf("output %s: closed", o.name)
 	}
 	o.forgetInFlight()
+	o.epoch++
 	if c := o.cursor; c != nil {
 		// The other master may have changed the plane; the compositor
 		// loads the cursor again.

@@ -150,7 +150,7 @@ func (o *Output) showScanout(key uint64, imp *importedFB) error {
 	switch {
 	case !o.atomic:
 		// No TEST_ONLY without atomic: the flip itself is the test.
-		if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
+		if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, o.flipTag()); err != nil {
 			return o.refuse(key, imp, &scanoutRefusal{"PAGE_FLIP", err})
 		}
 		o.pendingImport = imp
@@ -199,7 +199,7 @@ func (o *Output) scanoutRequest(imp *importedFB) *AtomicRequest {
 func (o *Output) commitScanout(imp *importedFB) error {
 	req := o.scanoutRequest(imp)
 	o.foldCursor(req)
-	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
+	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, o.flipTag()); err != nil {
 		return err
 	}
 	o.cursorCommitted()
