@@ -23,15 +23,15 @@ import (
 // asked for, so flip, scanout and free ordering can be checked without a
 // device.
 type fakeKernel struct {
-	objects map[int32]int     // dma-buf fd → the buffer object behind it
-	handles map[uint32]int    // open GEM handle → object
-	fbs     map[uint32]bool   // live framebuffers
-	nextID  uint32            // handles, framebuffers and blobs
-	screen  uint32            // framebuffer on the plane
-	pending uint32            // framebuffer of a flip not yet completed
+	objects map[int32]int   // dma-buf fd → the buffer object behind it
+	handles map[uint32]int  // open GEM handle → object
+	fbs     map[uint32]bool // live framebuffers
+	nextID  uint32          // handles, framebuffers and blobs
+	screen  uint32          // framebuffer on the plane
+	pending uint32          // framebuffer of a flip not yet completed
 	// userData is what the event of the commit in flight carries.
 	userData uint64
-	last    map[uint32]uint64 // property values of the last real atomic commit
+	last     map[uint32]uint64 // property values of the last real atomic commit
 
 	refuseImport, refuseTest, refuseFlip bool // for client framebuffers
 
