@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"log/slog"
@@ -34,6 +35,9 @@ type fakeKernel struct {
 	last     map[uint32]uint64 // property values of the last real atomic commit
 
 	refuseImport, refuseTest, refuseFlip bool // for client framebuffers
+	// notMaster: master-only ioctls fail with EACCES, as after the
+	// session manager took DRM master away.
+	notMaster bool
 
 	// The cursor plane: property values of the last commit that carried
 	// it, whether a cursor-only commit is in flight, and whether TEST_ONLY
@@ -88,6 +92,12 @@ func field[T any](p *uint64, n int) []T {
 }
 
 func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
+	if k.notMaster {
+		switch req {
+		case ioctlModeAtomic, ioctlModePageFlip, ioctlModeDirtyFB, ioctlModeSetCrtc:
+			return unix.EACCES
+		}
+	}
 	switch req {
 	case ioctlGetCap:
 		(*drmGetCap)(arg).Value = 1 // ADDFB2_MODIFIERS
@@ -706,6 +716,32 @@ func TestFlipFromBeforeResumeIgnored(t *testing.T) {
 		f.complete()
 		if len(f.done) != 0 {
 			t.Errorf("atomic=%v: %d completions too many", atomic, len(f.done))
+		}
+	}
+}
+
+// TestNotMasterIsRevokedNotRefused: with DRM master taken away (a session
+// pausing), a frame fails with present.ErrRevoked, and a client buffer
+// the TEST_ONLY could not judge is not remembered as refused: it goes on
+// the plane once the display is back.
+func TestNotMasterIsRevokedNotRefused(t *testing.T) {
+	for _, atomic := range []bool{true, false} {
+		f := newFakeOutput(t, atomic, 2)
+		f.k.notMaster = true
+		if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); !errors.Is(err, present.ErrRevoked) {
+			t.Errorf("atomic=%v: Present without master = %v, want present.ErrRevoked", atomic, err)
+		}
+		ok, err := f.Scanout(1, f.k.buffer(1, 30))
+		if ok || !errors.Is(err, present.ErrRevoked) {
+			t.Errorf("atomic=%v: Scanout without master = %v, %v, want false and present.ErrRevoked", atomic, ok, err)
+		}
+		f.k.notMaster = false
+		if err := f.Resume(); err != nil {
+			t.Fatalf("atomic=%v: Resume: %v", atomic, err)
+		}
+		f.mustScanout(1, f.k.buffer(1, 30))
+		if info := f.complete(); info.Flags&present.ZeroCopy == 0 {
+			t.Errorf("atomic=%v: the buffer was not scanned out after the resume (flags %v)", atomic, info.Flags)
 		}
 	}
 }

@@ -804,7 +804,7 @@ func (o *Output) commitWaiting(frameLanded bool) {
 		imp := o.queuedImport
 		o.queuedImport = nil
 		if err := o.commitScanout(imp); err != nil {
-			o.log.Error("direct scanout after the cursor commit", "err", err)
+			o.logCommitError("direct scanout after the cursor commit", err)
 			// Scanout promised a completion; the compositor waits for it.
 			o.report(o.nowInfo(0), false)
 		}
@@ -812,7 +812,7 @@ func (o *Output) commitWaiting(frameLanded bool) {
 		err := o.presentNow(o.queued)
 		o.queued = o.queued[:0]
 		if err != nil {
-			o.log.Error("frame after the cursor commit", "err", err)
+			o.logCommitError("frame after the cursor commit", err)
 			o.report(o.nowInfo(0), false)
 		}
 	case frameLanded:
@@ -822,6 +822,17 @@ func (o *Output) commitWaiting(frameLanded bool) {
 			o.log.Debug("cursor commit", "err", err)
 		}
 	}
+}
+
+// logCommitError logs a commit made from an event that failed: an error,
+// unless the display was taken away (the session is pausing), which the
+// compositor hears of from the session and repaints in full after.
+func (o *Output) logCommitError(what string, err error) {
+	if errors.Is(err, present.ErrRevoked) {
+		o.log.Debug(what, "err", err)
+		return
+	}
+	o.log.Error(what, "err", err)
 }
 
 // report hands a completion to the compositor, but no sooner than one
@@ -882,6 +893,23 @@ func monotonicNow() time.Duration {
 // did not wait for a flip event.
 func (o *Output) nowInfo(flags present.Flags) present.Info {
 	return present.Info{Time: o.now(), Refresh: o.refresh(), Flags: flags}
+}
+
+// FrameInFlight says where the output's unfinished commit is, for the
+// log when the session pauses: "flip" (committed, its page-flip event
+// not read yet), "cursor" (a cursor-only commit likewise), "paced"
+// (landed, its completion held until due, see report), or "" when
+// nothing is in flight.
+func (o *Output) FrameInFlight() string {
+	switch {
+	case o.flipPending():
+		return "flip"
+	case o.cursor != nil && o.cursor.inFlight:
+		return "cursor"
+	case len(o.paced) > 0:
+		return "paced"
+	}
+	return ""
 }
 
 // forgetInFlight drops every commit in flight and everything waiting for

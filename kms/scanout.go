@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/vitrine-wm/vitrine/kms/dmabuf"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // importedFB is a client dma-buf registered as a framebuffer on the
@@ -136,6 +137,11 @@ func (o *Output) checkScanout(key uint64, buf *dmabuf.Buffer) (*importedFB, erro
 	}
 	if o.atomic && !imp.tested {
 		if err := o.dev.Commit(o.scanoutRequest(imp), AtomicTestOnly, 0); err != nil {
+			if errors.Is(err, present.ErrRevoked) {
+				// No verdict on the buffer: ask again once the display
+				// is ours.
+				return nil, fmt.Errorf("output %s: %w", o.name, err)
+			}
 			return nil, o.refuse(key, imp, &scanoutRefusal{"TEST_ONLY", err})
 		}
 		imp.tested = true
@@ -151,6 +157,9 @@ func (o *Output) showScanout(key uint64, imp *importedFB) error {
 	case !o.atomic:
 		// No TEST_ONLY without atomic: the flip itself is the test.
 		if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, o.flipTag()); err != nil {
+			if errors.Is(err, present.ErrRevoked) {
+				return fmt.Errorf("output %s: direct scanout: %w", o.name, err)
+			}
 			return o.refuse(key, imp, &scanoutRefusal{"PAGE_FLIP", err})
 		}
 		o.pendingImport = imp
