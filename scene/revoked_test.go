@@ -19,17 +19,7 @@ import (
 // ERROR, the damage is kept, no frame is tried again before the session
 // is back, and the resume repaints it.
 func TestPresentRevokedWaitsForTheSession(t *testing.T) {
-	var logs bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srv, err := protocol.NewServer(protocol.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	c := New(Config{Log: log, Server: srv})
-	dev := newPlaneOutput(320, 240, false)
-	c.AddOutput(dev)
-	o := c.outputs[0]
+	c, o, dev, logs := loggedScene(t)
 
 	dev.refuse = fmt.Errorf("output PLANE-1: DRM_IOCTL_MODE_ATOMIC commit: permission denied (%w)", present.ErrRevoked)
 	box := image.Rect(10, 10, 50, 40)
@@ -67,17 +57,7 @@ func TestPresentRevokedWaitsForTheSession(t *testing.T) {
 // TestPresentFailureStillAnError: a refusal for another reason is still
 // an error, and frames are tried again at the next event.
 func TestPresentFailureStillAnError(t *testing.T) {
-	var logs bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srv, err := protocol.NewServer(protocol.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	c := New(Config{Log: log, Server: srv})
-	dev := newPlaneOutput(320, 240, false)
-	c.AddOutput(dev)
-	o := c.outputs[0]
+	c, o, dev, logs := loggedScene(t)
 	dev.refuse = fmt.Errorf("output PLANE-1: no buffer")
 	o.damage.Add(image.Rect(0, 0, 8, 8))
 	c.repaintOutputs()
@@ -89,4 +69,21 @@ func TestPresentFailureStillAnError(t *testing.T) {
 	if len(dev.presented) != 1 {
 		t.Errorf("%d frames after the failure went away, want 1 (retried)", len(dev.presented))
 	}
+}
+
+// loggedScene is a compositor with one 320x240 planeOutput whose log
+// the test reads.
+func loggedScene(t *testing.T) (*Compositor, *output, *planeOutput, *bytes.Buffer) {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	srv, err := protocol.NewServer(protocol.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c := New(Config{Log: log, Server: srv})
+	dev := newPlaneOutput(320, 240, false)
+	c.AddOutput(dev)
+	return c, c.outputs[0], dev, logs
 }
