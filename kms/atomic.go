@@ -1,9 +1,14 @@
 package kms
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // Flags for atomic commits and legacy page flips (drm_mode.h).
@@ -103,7 +108,7 @@ func (d *Device) Commit(r *AtomicRequest, flags uint32, userData uint64) error {
 		if flags&AtomicTestOnly != 0 {
 			what = "test"
 		}
-		return fmt.Errorf("%s: DRM_IOCTL_MODE_ATOMIC %s (flags %#x, %d properties): %w", d.path, what, flags, len(props), err)
+		return fmt.Errorf("%s: DRM_IOCTL_MODE_ATOMIC %s (flags %#x, %d properties): %w", d.path, what, flags, len(props), masterOnly(err))
 	}
 	return nil
 }
@@ -122,7 +127,7 @@ func (d *Device) SetCRTC(crtc, fb uint32, x, y uint32, connectors []uint32, mode
 	err := d.ioctl(ioctlModeSetCrtc, unsafe.Pointer(&c))
 	pins.Unpin()
 	if err != nil {
-		return fmt.Errorf("%s: DRM_IOCTL_MODE_SETCRTC crtc %d fb %d: %w", d.path, crtc, fb, err)
+		return fmt.Errorf("%s: DRM_IOCTL_MODE_SETCRTC crtc %d fb %d: %w", d.path, crtc, fb, masterOnly(err))
 	}
 	return nil
 }
@@ -133,7 +138,17 @@ func (d *Device) PageFlip(crtc, fb uint32, flags uint32, userData uint64) error 
 	f := &d.flipArg
 	*f = modeCrtcPageFlip{CrtcID: crtc, FbID: fb, Flags: flags, UserData: userData}
 	if err := d.ioctl(ioctlModePageFlip, unsafe.Pointer(f)); err != nil {
-		return fmt.Errorf("%s: DRM_IOCTL_MODE_PAGE_FLIP crtc %d fb %d: %w", d.path, crtc, fb, err)
+		return fmt.Errorf("%s: DRM_IOCTL_MODE_PAGE_FLIP crtc %d fb %d: %w", d.path, crtc, fb, masterOnly(err))
 	}
 	return nil
+}
+
+// masterOnly names the failure of a master-only ioctl (ATOMIC, SETCRTC,
+// PAGE_FLIP, DIRTYFB): EACCES there means this fd is not DRM master now,
+// which the compositor must tell from a real failure (present.ErrRevoked).
+func masterOnly(err error) error {
+	if errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w (%w)", err, present.ErrRevoked)
+	}
+	return err
 }

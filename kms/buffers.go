@@ -166,7 +166,7 @@ func (d *Device) DirtyFB(fbID uint32, clips []Rect) error {
 	err := d.ioctl(ioctlModeDirtyFB, unsafe.Pointer(c))
 	d.pins.Unpin()
 	if err != nil {
-		return fmt.Errorf("%s: DRM_IOCTL_MODE_DIRTYFB %d (%d clips): %w", d.path, fbID, len(rects), err)
+		return fmt.Errorf("%s: DRM_IOCTL_MODE_DIRTYFB %d (%d clips): %w", d.path, fbID, len(rects), masterOnly(err))
 	}
 	return nil
 }

@@ -1,10 +1,12 @@
 package kms
 
 import (
+	"errors"
 	"fmt"
 	"image"
 
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // cursorPlane is the output's hardware cursor: a CURSOR-type plane on
@@ -304,7 +306,13 @@ func (o *Output) flushCursor() error {
 	}
 	req := &AtomicRequest{}
 	o.addCursor(req)
-	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
+	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, o.flipTag()); err != nil {
+		if errors.Is(err, present.ErrRevoked) {
+			// The session is pausing: the change stays dirty, and the
+			// compositor loads the cursor again on resume. Not a reason
+			// to composite the cursor from now on.
+			return nil
+		}
 		return err
 	}
 	o.cursorCommitted()

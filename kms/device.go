@@ -111,8 +111,8 @@ type Device struct {
 	universalPlanes bool
 	atomic          bool
 
-	// Page-flip event handlers by user_data, and DispatchEvents' buffer.
-	handlers map[uint64]func(FlipEvent)
+	// Page-flip event handlers by user_data's low 32 bits, and DispatchEvents' buffer.
+	handlers map[uint32]func(FlipEvent)
 	evbuf    []byte
 
 	// Scratch for the ioctls a frame makes (damage blobs, DIRTYFB), so a

@@ -73,11 +73,12 @@ func parseEvents(buf []byte, fn func(FlipEvent)) error {
 	return nil
 }
 
-// HandleEvents registers fn for events whose user_data is key (Output uses
-// its CRTC id); DispatchEvents calls it. The returned func unregisters it.
-func (d *Device) HandleEvents(key uint64, fn func(FlipEvent)) (unregister func()) {
+// HandleEvents registers fn for events whose user_data has key in its
+// low 32 bits (Output uses its CRTC id, and the high bits for itself);
+// DispatchEvents calls it. The returned func unregisters it.
+func (d *Device) HandleEvents(key uint32, fn func(FlipEvent)) (unregister func()) {
 	if d.handlers == nil {
-		d.handlers = map[uint64]func(FlipEvent){}
+		d.handlers = map[uint32]func(FlipEvent){}
 	}
 	d.handlers[key] = fn
 	return func() { delete(d.handlers, key) }
@@ -116,7 +117,7 @@ func (d *Device) DispatchEvents() error {
 }
 
 func (d *Device) dispatch(ev FlipEvent) {
-	if fn := d.handlers[ev.UserData]; fn != nil {
+	if fn := d.handlers[uint32(ev.UserData)]; fn != nil {
 		fn(ev)
 	}
 }

@@ -30,14 +30,15 @@ func TestDispatchEventsCallsHandlersInline(t *testing.T) {
 	}
 	buf := vblankRecord(EventFlipComplete, 9, 1, 2, 3, 9)
 	buf = append(buf, vblankRecord(EventFlipComplete, 7, 1, 2, 3, 7)...) // nobody's
-	buf = append(buf, vblankRecord(EventFlipComplete, 9, 4, 5, 6, 9)...)
+	// The high 32 bits are the handler's own (Output's resume epoch).
+	buf = append(buf, vblankRecord(EventFlipComplete, 9|5<<32, 4, 5, 6, 9)...)
 	if _, err := unix.Write(p[1], buf); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.DispatchEvents(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Sequence != 3 || got[1].Sequence != 6 {
+	if len(got) != 2 || got[0].Sequence != 3 || got[1].Sequence != 6 || got[1].UserData != 9|5<<32 {
 		t.Fatalf("events %+v, want sequences 3 and 6", got)
 	}
 	unregister()

@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"log/slog"
@@ -23,15 +24,20 @@ import (
 // asked for, so flip, scanout and free ordering can be checked without a
 // device.
 type fakeKernel struct {
-	objects map[int32]int     // dma-buf fd → the buffer object behind it
-	handles map[uint32]int    // open GEM handle → object
-	fbs     map[uint32]bool   // live framebuffers
-	nextID  uint32            // handles, framebuffers and blobs
-	screen  uint32            // framebuffer on the plane
-	pending uint32            // framebuffer of a flip not yet completed
-	last    map[uint32]uint64 // property values of the last real atomic commit
+	objects map[int32]int   // dma-buf fd → the buffer object behind it
+	handles map[uint32]int  // open GEM handle → object
+	fbs     map[uint32]bool // live framebuffers
+	nextID  uint32          // handles, framebuffers and blobs
+	screen  uint32          // framebuffer on the plane
+	pending uint32          // framebuffer of a flip not yet completed
+	// userData is what the event of the commit in flight carries.
+	userData uint64
+	last     map[uint32]uint64 // property values of the last real atomic commit
 
 	refuseImport, refuseTest, refuseFlip bool // for client framebuffers
+	// notMaster: master-only ioctls fail with EACCES, as after the
+	// session manager took DRM master away.
+	notMaster bool
 
 	// The cursor plane: property values of the last commit that carried
 	// it, whether a cursor-only commit is in flight, and whether TEST_ONLY
@@ -96,6 +102,12 @@ func field[T any](p *uint64, n int) []T {
 }
 
 func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
+	if k.notMaster {
+		switch req {
+		case ioctlModeAtomic, ioctlModePageFlip, ioctlModeDirtyFB, ioctlModeSetCrtc:
+			return unix.EACCES
+		}
+	}
 	switch req {
 	case ioctlGetCap:
 		(*drmGetCap)(arg).Value = 1 // ADDFB2_MODIFIERS
@@ -166,7 +178,7 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		}
 		fbv, hasPrimary := state[fakePropID("FB_ID")]
 		if !hasPrimary && hasCursor {
-			return k.cursorCommit(a.Flags, state)
+			return k.cursorCommit(a.Flags, state, a.UserData)
 		}
 		fb := uint32(fbv)
 		if !k.fbs[fb] {
@@ -209,7 +221,7 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 			k.screen = fb // a blocking commit is done when it returns
 			return nil
 		}
-		k.pending = fb
+		k.pending, k.userData = fb, a.UserData
 		return nil
 	case ioctlModePageFlip:
 		k.calls = append(k.calls, "PAGE_FLIP")
@@ -220,7 +232,7 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		if k.pending != 0 {
 			return unix.EBUSY
 		}
-		k.pending = f.FbID
+		k.pending, k.userData = f.FbID, f.UserData
 		return nil
 	case ioctlModeDirtyFB:
 		k.calls = append(k.calls, "DIRTYFB")
@@ -240,7 +252,7 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 }
 
 // cursorCommit is an atomic request touching only the cursor plane.
-func (k *fakeKernel) cursorCommit(flags uint32, state map[uint32]uint64) error {
+func (k *fakeKernel) cursorCommit(flags uint32, state map[uint32]uint64, userData uint64) error {
 	if flags&AtomicTestOnly != 0 {
 		k.calls = append(k.calls, "CURSOR_TEST")
 		if k.refuseCursor {
@@ -255,6 +267,7 @@ func (k *fakeKernel) cursorCommit(flags uint32, state map[uint32]uint64) error {
 	clear(k.cursor)
 	maps.Copy(k.cursor, state)
 	k.cursorPending = flags&AtomicNonblock != 0
+	k.userData = userData
 	return nil
 }
 
@@ -285,7 +298,7 @@ func (f *fakeOutput) completeCursor() {
 		f.t.Fatal("no cursor commit pending")
 	}
 	f.k.cursorPending = false
-	f.handleFlip(FlipEvent{})
+	f.handleFlip(FlipEvent{UserData: f.k.userData})
 }
 
 // buffer is a 64x48 linear XRGB8888 client buffer whose planes are the
@@ -395,15 +408,21 @@ func newFakeOutput(t *testing.T, atomic bool, buffers int) *fakeOutput {
 	return f
 }
 
+// finishFlip completes the flip in flight in the kernel and returns its
+// event, without delivering it: an event queued on the fd, not read yet.
+func (k *fakeKernel) finishFlip() FlipEvent {
+	k.screen, k.pending = k.pending, 0
+	maps.Copy(k.landed, k.committed)
+	return FlipEvent{Type: EventFlipComplete, UserData: k.userData}
+}
+
 // land delivers the event of the flip in flight, as DispatchEvents does.
 func (f *fakeOutput) land() {
 	f.t.Helper()
 	if f.k.pending == 0 {
 		f.t.Fatal("no flip pending")
 	}
-	f.k.screen, f.k.pending = f.k.pending, 0
-	maps.Copy(f.k.landed, f.k.committed)
-	f.handleFlip(FlipEvent{})
+	f.handleFlip(f.k.finishFlip())
 }
 
 // complete lands the pending flip and returns the completion notified.
@@ -735,4 +754,67 @@ func (f *fakeOutput) withOverlays(n int) {
 		f.overlayInfo = append(f.overlayInfo, present.PlaneInfo{ID: ov.plane.ID, Formats: ov.formats})
 	}
 	f.checked = make([]overlaySlot, n)
+}
+
+// TestFlipFromBeforeResumeIgnored: a flip in flight when the session
+// paused completes in the kernel, but its event is read only after the
+// session came back (the resume and the event arrive in one loop
+// iteration) and after the first frame since was committed. The event
+// must not complete that frame: the compositor completed the old one
+// itself on resume, and a frame committed next on the strength of the
+// stale event would hit a CRTC still flipping (EBUSY, "present failed").
+func TestFlipFromBeforeResumeIgnored(t *testing.T) {
+	for _, atomic := range []bool{true, false} {
+		f := newFakeOutput(t, atomic, 2)
+		if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); err != nil {
+			t.Fatal(err)
+		}
+		stale := f.k.finishFlip()
+		if err := f.Resume(); err != nil {
+			t.Fatalf("atomic=%v: Resume: %v", atomic, err)
+		}
+		if err := f.Present([]image.Rectangle{image.Rect(8, 0, 16, 8)}); err != nil {
+			t.Fatalf("atomic=%v: first frame after resume: %v", atomic, err)
+		}
+		f.handleFlip(stale)
+		f.loop.idle()
+		if len(f.done) != 0 {
+			t.Errorf("atomic=%v: the event of the flip from before the pause completed the frame after the resume", atomic)
+		}
+		f.done = nil
+		if err := f.Present([]image.Rectangle{image.Rect(16, 0, 24, 8)}); err != nil {
+			t.Fatalf("atomic=%v: second frame after resume: %v (calls %v)", atomic, err, f.k.calls)
+		}
+		f.complete()
+		f.complete()
+		if len(f.done) != 0 {
+			t.Errorf("atomic=%v: %d completions too many", atomic, len(f.done))
+		}
+	}
+}
+
+// TestNotMasterIsRevokedNotRefused: with DRM master taken away (a session
+// pausing), a frame fails with present.ErrRevoked, and a client buffer
+// the TEST_ONLY could not judge is not remembered as refused: it goes on
+// the plane once the display is back.
+func TestNotMasterIsRevokedNotRefused(t *testing.T) {
+	for _, atomic := range []bool{true, false} {
+		f := newFakeOutput(t, atomic, 2)
+		f.k.notMaster = true
+		if err := f.Present([]image.Rectangle{image.Rect(0, 0, 8, 8)}); !errors.Is(err, present.ErrRevoked) {
+			t.Errorf("atomic=%v: Present without master = %v, want present.ErrRevoked", atomic, err)
+		}
+		ok, err := f.Scanout(1, f.k.buffer(1, 30))
+		if ok || !errors.Is(err, present.ErrRevoked) {
+			t.Errorf("atomic=%v: Scanout without master = %v, %v, want false and present.ErrRevoked", atomic, ok, err)
+		}
+		f.k.notMaster = false
+		if err := f.Resume(); err != nil {
+			t.Fatalf("atomic=%v: Resume: %v", atomic, err)
+		}
+		f.mustScanout(1, f.k.buffer(1, 30))
+		if info := f.complete(); info.Flags&present.ZeroCopy == 0 {
+			t.Errorf("atomic=%v: the buffer was not scanned out after the resume (flags %v)", atomic, info.Flags)
+		}
+	}
 }

@@ -179,6 +179,10 @@ type Output struct {
 
 	saved      *CRTC
 	unregister func()
+	// epoch counts resumes. A commit's event carries it (flipTag), so
+	// the event of a flip made before the session went away, read only
+	// after it came back, is told apart from the flips made since.
+	epoch uint32
 
 	// Per-frame scratch, kept so a steady frame allocates nothing.
 	clipped []image.Rectangle
@@ -355,7 +359,7 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 			o.maxBuffers = 1
 		}
 	}
-	o.unregister = dev.HandleEvents(uint64(crtcID), o.handleFlip)
+	o.unregister = dev.HandleEvents(crtcID, o.handleFlip)
 	o.log.Info("output on", "description", o.desc, "mode", o.mode.String(), "crtc", crtcID,
 		"atomic", o.atomic, "transform", o.transform.String(), "plane_rotation", o.planeRotated,
 		"buffers", o.maxBuffers, "format", o.format.String(), "event", "output.on")
@@ -739,7 +743,7 @@ func (o *Output) flipAtomic(buf *scanoutBuffer, clips []Rect) error {
 	}
 	o.addOverlays(req)
 	o.foldCursor(req)
-	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID))
+	err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, o.flipTag())
 	if blob != 0 {
 		// The committed state holds its own reference to the blob.
 		o.dev.DestroyBlob(blob)
@@ -789,12 +793,16 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 			return err
 		}
 	}
-	if err := o.dev.PageFlip(o.crtcID, buf.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
+	if err := o.dev.PageFlip(o.crtcID, buf.fb, PageFlipEvent, o.flipTag()); err != nil {
 		return err
 	}
 	o.pending = buf
 	return nil
 }
+
+// flipTag is the user_data of the output's commits: the CRTC, which
+// Device.DispatchEvents routes by, and the resume epoch.
+func (o *Output) flipTag() uint64 { return uint64(o.crtcID) | uint64(o.epoch)<<32 }
 
 // handleFlip is the page-flip event of the commit in flight, dispatched
 // on the loop. It makes what waited for it the next commit, then reports
@@ -803,6 +811,14 @@ func (o *Output) flipLegacy(buf *scanoutBuffer, clips []Rect) error {
 // it only if something really was waiting.
 func (o *Output) handleFlip(ev FlipEvent) {
 	if o.closed {
+		return
+	}
+	if uint32(ev.UserData>>32) != o.epoch {
+		// A flip from before the last Resume, whose event was still
+		// queued: Resume forgot it and the compositor completed its
+		// frame itself. Taken for the flip in flight now, it would
+		// complete that frame early and let the next one be committed
+		// while the CRTC is still busy with it.
 		return
 	}
 	flags := present.VSync | present.HWClock | present.HWCompletion
@@ -824,7 +840,7 @@ func (o *Output) handleFlip(ev FlipEvent) {
 		o.commitWaiting(false)
 		return
 	default:
-		// A flip from before Resume forgot it.
+		// Nothing in flight (a stray event): no frame to report.
 		return
 	}
 	o.commitWaiting(true)
@@ -847,7 +863,7 @@ func (o *Output) commitWaiting(frameLanded bool) {
 		imp := o.queuedImport
 		o.queuedImport = nil
 		if err := o.commitScanout(imp); err != nil {
-			o.log.Error("direct scanout after the cursor commit", "err", err)
+			o.logCommitError("direct scanout after the cursor commit", err)
 			// Scanout promised a completion; the compositor waits for it.
 			o.report(o.nowInfo(0), false)
 		}
@@ -856,7 +872,7 @@ func (o *Output) commitWaiting(frameLanded bool) {
 		err := o.presentNow(o.queued)
 		o.queued = o.queued[:0]
 		if err != nil {
-			o.log.Error("frame after the cursor commit", "err", err)
+			o.logCommitError("frame after the cursor commit", err)
 			o.report(o.nowInfo(0), false)
 		}
 	case frameLanded:
@@ -866,6 +882,17 @@ func (o *Output) commitWaiting(frameLanded bool) {
 			o.log.Debug("cursor commit", "err", err)
 		}
 	}
+}
+
+// logCommitError logs a commit made from an event that failed: an error,
+// unless the display was taken away (the session is pausing), which the
+// compositor hears of from the session and repaints in full after.
+func (o *Output) logCommitError(what string, err error) {
+	if errors.Is(err, present.ErrRevoked) {
+		o.log.Debug(what, "err", err)
+		return
+	}
+	o.log.Error(what, "err", err)
 }
 
 // report hands a completion to the compositor, but no sooner than one
@@ -928,6 +955,23 @@ func (o *Output) nowInfo(flags present.Flags) present.Info {
 	return present.Info{Time: o.now(), Refresh: o.refresh(), Flags: flags}
 }
 
+// FrameInFlight says where the output's unfinished commit is, for the
+// log when the session pauses: "flip" (committed, its page-flip event
+// not read yet), "cursor" (a cursor-only commit likewise), "paced"
+// (landed, its completion held until due, see report), or "" when
+// nothing is in flight.
+func (o *Output) FrameInFlight() string {
+	switch {
+	case o.flipPending():
+		return "flip"
+	case o.cursor != nil && o.cursor.inFlight:
+		return "cursor"
+	case len(o.paced) > 0:
+		return "paced"
+	}
+	return ""
+}
+
 // forgetInFlight drops every commit in flight and everything waiting for
 // one: their events will not come (the session was away) or no longer
 // matter (the output is closing).
@@ -957,6 +1001,7 @@ func (o *Output) Resume() error {
 		return fmt.Errorf("output %s: closed", o.name)
 	}
 	o.forgetInFlight()
+	o.epoch++
 	if c := o.cursor; c != nil {
 		// The other master may have changed the plane; the compositor
 		// loads the cursor again.

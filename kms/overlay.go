@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"errors"
 	"cmp"
 	"fmt"
 	"image"
@@ -163,6 +164,10 @@ func (o *Output) checkOverlays(layers []OverlayState, primary *importedFB) error
 		err = errRefusedBefore
 	} else {
 		err = o.dev.Commit(o.overlayTestRequest(primary), AtomicTestOnly, 0)
+		if errors.Is(err, present.ErrRevoked) {
+			// Not master now (a session pausing): no verdict.
+			return fmt.Errorf("output %s: %w", o.name, err)
+		}
 		o.tests.record(sig, err == nil)
 		if err == nil {
 			return nil

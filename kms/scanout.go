@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/vitrine-wm/vitrine/kms/dmabuf"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // importedFB is a client dma-buf registered as a framebuffer on the
@@ -139,6 +140,11 @@ func (o *Output) checkScanout(key uint64, buf *dmabuf.Buffer) (*importedFB, erro
 	}
 	if o.atomic && !imp.tested {
 		if err := o.dev.Commit(o.scanoutRequest(imp), AtomicTestOnly, 0); err != nil {
+			if errors.Is(err, present.ErrRevoked) {
+				// No verdict on the buffer: ask again once the display
+				// is ours.
+				return nil, fmt.Errorf("output %s: %w", o.name, err)
+			}
 			return nil, o.refuse(key, imp, &scanoutRefusal{"TEST_ONLY", err})
 		}
 		imp.tested = true
@@ -153,7 +159,10 @@ func (o *Output) showScanout(key uint64, imp *importedFB) error {
 	switch {
 	case !o.atomic:
 		// No TEST_ONLY without atomic: the flip itself is the test.
-		if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, uint64(o.crtcID)); err != nil {
+		if err := o.dev.PageFlip(o.crtcID, imp.fb, PageFlipEvent, o.flipTag()); err != nil {
+			if errors.Is(err, present.ErrRevoked) {
+				return fmt.Errorf("output %s: direct scanout: %w", o.name, err)
+			}
 			return o.refuse(key, imp, &scanoutRefusal{"PAGE_FLIP", err})
 		}
 		o.pendingImport = imp
@@ -203,7 +212,7 @@ func (o *Output) commitScanout(imp *importedFB) error {
 	req := o.scanoutRequest(imp)
 	o.addOverlays(req)
 	o.foldCursor(req)
-	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, uint64(o.crtcID)); err != nil {
+	if err := o.dev.Commit(req, AtomicNonblock|PageFlipEvent, o.flipTag()); err != nil {
 		return err
 	}
 	o.cursorCommitted()

@@ -5,6 +5,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/vitrine-wm/vitrine/protocol"
@@ -23,6 +24,8 @@ type planeOutput struct {
 	calls     []string
 	img       *render.Image
 	presented [][]image.Rectangle
+	// refuse, when set, is what Present answers (nothing is shown).
+	refuse error
 }
 
 func newPlaneOutput(w, h int, accept bool) *planeOutput {
@@ -38,7 +41,10 @@ func (p *planeOutput) Shadow() *render.Image       { return p.shadow }
 func (p *planeOutput) CopiedBytes() int64          { return 0 }
 func (p *planeOutput) Close() error                { return nil }
 func (p *planeOutput) Present(d []image.Rectangle) error {
-	p.presented = append(p.presented, d)
+	if p.refuse != nil {
+		return p.refuse
+	}
+	p.presented = append(p.presented, slices.Clone(d))
 	return nil
 }
 

@@ -37,6 +37,10 @@ type output struct {
 
 	damage   render.Damage // output coordinates, waiting for the next frame
 	inFlight bool
+	// revoked: the display refused a frame because it is not ours now
+	// (present.ErrRevoked); frames wait, as while paused, until the
+	// session is back (SetActive) or a display replaces this one.
+	revoked bool
 	// lastVblank is when the last frame (or idle refresh) completed, on
 	// CLOCK_MONOTONIC; 0 before the first. Repaints are timed from it.
 	lastVblank time.Duration
@@ -350,7 +354,7 @@ func (c *Compositor) repaintOutputs() {
 	}
 	var now time.Duration
 	for _, o := range c.outputs {
-		if o.inFlight || o.gone {
+		if o.inFlight || o.gone || o.revoked {
 			continue
 		}
 		o.damage = o.damage.Clip(image.Rect(0, 0, o.width, o.height))
@@ -477,13 +481,30 @@ func (o *output) show(list []drawItem) {
 	o.stats.Frames++
 	o.stats.Composited++
 	if err := o.dev.Present(damage); err != nil {
-		o.c.log.Error("present failed", "output", o.dev.Name(), "err", err)
 		o.inFlight = false
-		// Try again with the same damage at the next event.
+		// Try again with the same damage at the next event (or, taken
+		// away, on resume, which repaints everything anyway).
 		for _, r := range o.frameDamage {
 			o.damage.Add(r)
 		}
+		if errors.Is(err, present.ErrRevoked) {
+			o.displayRevoked(err)
+			return
+		}
+		o.c.log.Error("present failed", "output", o.dev.Name(), "err", err)
 	}
+}
+
+// displayRevoked holds o's frames: the session manager took the display
+// away and says so a moment later (logind revokes DRM master first). No
+// error, and no retry per loop iteration meanwhile; the line says why
+// the screen stands still if the session never comes back.
+func (o *output) displayRevoked(err error) {
+	if o.revoked {
+		return
+	}
+	o.revoked = true
+	o.c.log.Info("display taken away; frames wait until the session is back", "output", o.dev.Name(), "err", err, "event", "output.revoked")
 }
 
 // scanoutCandidate is the one surface that could go on the primary
@@ -617,6 +638,7 @@ func (c *Compositor) SetActive(active bool) {
 		return
 	}
 	for _, o := range c.outputs {
+		o.revoked = false
 		// A flip that was pending at pause time never completes.
 		if o.inFlight {
 			o.frameDone(present.Info{Time: eventloop.Now(), Refresh: o.refresh, Seq: o.seq})

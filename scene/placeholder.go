@@ -107,6 +107,7 @@ func (c *Compositor) adoptDisplay(o *output, dev Output) {
 	old := o.dev
 	ow, oh, omhz := old.Mode()
 	o.dev = dev
+	o.revoked = false
 	// The display comes lit; switch it off if the placeholder was.
 	o.powerOn = true
 	defer c.applyPower(o)

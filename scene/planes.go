@@ -117,6 +117,15 @@ func (o *output) commitFrame(so Scanouter, list []drawItem) {
 		}
 		var oe *present.OverlayError
 		switch {
+		case errors.Is(err, present.ErrRevoked):
+			// DRM master is gone ahead of the session's pause: no
+			// verdict on any buffer, and the damage waits for the
+			// resume (which repaints everything anyway).
+			for _, r := range o.frameDamage {
+				o.damage.Add(r)
+			}
+			o.displayRevoked(err)
+			return
 		case try >= maxPlaneTries:
 		case errors.As(err, &oe) && len(p.layers) > 0:
 			drop := o.smallestLayer()

@@ -355,6 +355,17 @@ func (b *drmBackend) rescan() {
 
 // pause stops drawing; another VT has the display.
 func (b *drmBackend) pause() {
+	if !b.paused && b.set != nil {
+		for _, o := range b.set.Outputs() {
+			// The fault the lab's VT rows provoke: what is in flight
+			// now completes in the kernel while the display is someone
+			// else's, and resume must neither wait for it nor take its
+			// late event for a new flip's.
+			if st := o.FrameInFlight(); st != "" {
+				b.log.Info("session paused with a frame in flight", "output", o.Name(), "stage", st, "event", "session.paused_in_flight")
+			}
+		}
+	}
 	b.paused = true
 	b.comp.SetActive(false)
 }

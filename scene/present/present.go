@@ -3,7 +3,18 @@
 // headless) produce them, so neither has to convert the other's types.
 package present
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrRevoked is what an output's Present or Scanout error wraps when the
+// display refused the frame because it is no longer this process's: the
+// session manager took DRM master away (logind does that before it tells
+// the compositor that the session is paused, so a frame or two meet it).
+// It is no failure of the frame: the compositor keeps the damage and
+// draws it once the session is back.
+var ErrRevoked = errors.New("the display is not ours now (DRM master taken away: the session is being paused)")
 
 // Flags are wp_presentation_feedback.kind bits.
 type Flags uint32

@@ -116,6 +116,7 @@ first-frame 1280x800
 vitrine-user=lab
 fds cycle1=%d cycle20=%d
 card0-fds=1
+box-animates-after-cycles
 second-exit=1
 second| time=x level=INFO msg="backend selected"
 second| %s
