@@ -1,8 +1,8 @@
 package kms
 
 import (
-	"errors"
 	"cmp"
+	"errors"
 	"fmt"
 	"image"
 	"slices"

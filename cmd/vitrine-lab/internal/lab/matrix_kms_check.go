@@ -34,7 +34,7 @@ const (
 var (
 	boxColor   = color.RGBA{0xff, 0x00, 0xff, 0xff}
 	boxOffClr  = color.RGBA{0x00, 0x00, 0x00, 0xff}
-	statsLine  = regexp.MustCompile(`(?m)^stats: output=(\S+) frames=(\d+) scanout=(\d+) composited=(\d+) copied_bytes=(\d+)$`)
+	statsLine  = regexp.MustCompile(`(?m)^stats: output=(\S+) frames=(\d+) scanout=(\d+) composited=(\d+) copied_bytes=(\d+)(?: overlay\d+=\d+)*$`)
 	finalBoxRE = regexp.MustCompile(`(?m)^final-box x=(\d+) y=(\d+) w=(\d+) h=(\d+) frames=(\d+)$`)
 )
 

@@ -355,12 +355,12 @@ func TestVitrineRunJudgeScaled(t *testing.T) {
 	stats := "stats: output=Virtual-1 frames=30 scanout=0 composited=30 copied_bytes=10376228"
 	run := vitrineRun{tag: "scale2", want: showFinalBox, scale: 2}
 	good := saveShot(t, dir, "scale2", boxImage(1280, 800, image.Rect(464, 0, 592, 128)))
-	res := &Result{Output: []byte(runOutput("scale2", "buffers=1", client, stats)), Screendumps: []string{good}}
+	res := &Result{Output: []byte(runOutput("scale2", `"buffers":1`, client, stats)), Screendumps: []string{good}}
 	if err := run.judge(nil, "t", res); err != nil {
 		t.Fatalf("a good scaled run failed: %v", err)
 	}
 	unscaled := saveShot(t, t.TempDir(), "scale2", boxImage(1280, 800, box.Add(box.Min)))
-	res = &Result{Output: []byte(runOutput("scale2", "buffers=1", client, stats)), Screendumps: []string{unscaled}}
+	res = &Result{Output: []byte(runOutput("scale2", `"buffers":1`, client, stats)), Screendumps: []string{unscaled}}
 	if err := run.judge(nil, "t", res); err == nil || !strings.Contains(err.Error(), "pixels differ") {
 		t.Fatalf("a box not doubled: got %v, want pixels differ", err)
 	}
