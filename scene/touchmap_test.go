@@ -22,6 +22,7 @@ import (
 func TestTouchMappedToSecondOutput(t *testing.T) {
 	r := startRig(t, 640, 480, 60000, render.Normal, protocol.Options{}, func(c *scene.Config) {
 		c.AppOutputs = map[string]string{"input-echo": "HEADLESS-2"}
+		c.Layout = scene.LayoutDesktop
 	})
 	p := &inProcess{comp: r.comp, out: r.out, runtime: filepath.Dir(r.socket), display: filepath.Base(r.socket)}
 	var second *headless.Output

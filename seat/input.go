@@ -277,6 +277,12 @@ func (in *Input) add(name string, lastTry bool) (openFailed bool) {
 	if info.Caps.Ev.Has(evdev.EvAbs) && info.Caps.Abs.Has(evdev.AbsMTPositionX) && !info.Caps.Touch() {
 		in.log.Warn("input: multi-touch protocol A devices are not supported", "path", path, "name", info.Dev)
 	}
+	if !lastTry && (info.Caps.Touch() || info.Caps.AbsolutePointer()) && in.udevPending(info) {
+		// Its WL_OUTPUT and calibration are not recorded yet: udevd runs
+		// its rules after the kernel's uevent, which is what this heard.
+		in.log.Debug("input: waiting for udev to process the device", "path", path, "name", info.Dev)
+		return true
+	}
 	f, err := in.s.OpenDevice(path)
 	if err != nil {
 		level := slog.LevelWarn
@@ -350,6 +356,19 @@ func (in *Input) watch(path string, info evdev.SysfsInfo, f *os.File) (*inputDev
 		return nil, fmt.Errorf("watch on the loop: %w", err)
 	}
 	return d, nil
+}
+
+// udevPending reports whether udevd runs (its database directory is
+// there) but has not recorded the device yet.
+func (in *Input) udevPending(info evdev.SysfsInfo) bool {
+	if info.Number == "" {
+		return false
+	}
+	if _, err := os.Stat(in.udevDir); err != nil {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(in.udevDir, "c"+info.Number))
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // deviceMapping is where a touchscreen's or tablet's positions go.

@@ -216,3 +216,43 @@ func TestTranslateCalibratedTouch(t *testing.T) {
 func testLogger(b *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// TestInputWaitsForUdevOnHotplug: a touchscreen announced by the
+// kernel's uevent is opened once udevd has recorded it (its WL_OUTPUT
+// is in the database), not before; without udevd nothing waits.
+func TestInputWaitsForUdevOnHotplug(t *testing.T) {
+	sys, dev := fakeDirs(t)
+	udev := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(udev, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := OpenDirect(Options{DirectKeepConsole: true})
+	defer s.Close()
+	rec := &inputRecorder{loop: newTestLoop(t)}
+	in, err := NewInput(s, rec.loop, rec.handle, InputOptions{DevDir: dev, SysClassDir: sys, NoHotplug: true, UdevDataDir: udev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	fakeDevice(t, sys, dev, "event3", "Touch", touchSysfs())
+	os.WriteFile(filepath.Join(sys, "event3", "dev"), []byte("13:67\n"), 0o644)
+	in.hotplug("add", "event3")
+	if len(in.retries) != 1 || len(rec.got) != 0 {
+		t.Fatalf("before udev recorded the device: %d retries pending, %d events; want 1 and none", len(in.retries), len(rec.got))
+	}
+	installUdevData(t, udev, "13:67", "touchscreen")
+	rec.expect(inputevent.DeviceAdded{Name: "Touch", Caps: inputevent.DeviceCaps{Touch: true}})
+	if got := in.devices[filepath.Join(dev, "event3")].tr.output; got != "HDMI-A-2" {
+		t.Fatalf("mapped to %q, want udev's HDMI-A-2", got)
+	}
+
+	// No udevd: opened at once, on the first output.
+	in.udevDir = filepath.Join(t.TempDir(), "none")
+	fakeDevice(t, sys, dev, "event4", "Touch 2", touchSysfs())
+	os.WriteFile(filepath.Join(sys, "event4", "dev"), []byte("13:68\n"), 0o644)
+	in.hotplug("add", "event4")
+	if len(in.retries) != 0 {
+		t.Fatalf("waited for a udevd that does not run")
+	}
+	rec.expect(inputevent.DeviceAdded{Name: "Touch 2", Caps: inputevent.DeviceCaps{Touch: true}})
+}
