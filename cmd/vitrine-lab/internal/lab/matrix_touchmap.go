@@ -134,19 +134,8 @@ func touchMapCheck(_ *Env, res *Result, runErr error) error {
 
 func judgeTouchMapPhase(out, tag, output, source string, rot int, panel image.Point, cx, cy float64) error {
 	lines := tagged(out, tag)
-	if !regexp.MustCompile(`(?m)^` + tag + `-touch-exit=0$`).MatchString(out) {
-		return fmt.Errorf("lab-touch did not exit 0: %s", strings.Join(tagged(out, tag+"-touch"), " | "))
-	}
-	size, err := firstFrameSize(out, tag)
-	if err != nil {
+	if err := judgeTouchRun(out, tag, rot, panel); err != nil {
 		return err
-	}
-	want := panel
-	if rot%180 == 90 {
-		want = image.Pt(panel.Y, panel.X)
-	}
-	if size != want {
-		return fmt.Errorf("input-echo's surface is %dx%d, want %dx%d (%s's %dx%d panel at rotation %d)", size.X, size.Y, want.X, want.Y, output, panel.X, panel.Y, rot)
 	}
 	mapped := ""
 	for _, l := range lines {
