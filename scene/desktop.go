@@ -125,6 +125,12 @@ func (c *Compositor) fillOutput(t *toplevel) *output {
 	if t.out != nil && !t.out.gone {
 		return t.out
 	}
+	if !t.placed {
+		// Fullscreen from its first commit, never floating: where a new
+		// toplevel goes (its --app-output), not the first output that
+		// its zero position is on.
+		return c.outputForToplevel(t)
+	}
 	return c.outputAt(t.geomPos)
 }
 

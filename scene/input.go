@@ -111,6 +111,9 @@ type inputState struct {
 type inputDevice struct {
 	caps   inputevent.DeviceCaps
 	paused bool
+	// missingOutput is the output the device is mapped to that was not
+	// there when it was last used, logged once.
+	missingOutput string
 }
 
 type touchPoint struct {
@@ -310,7 +313,7 @@ func (c *Compositor) HandleInput(ev inputevent.Event) {
 		if k := c.activeConstraint(); k != nil && k.locked != nil {
 			break
 		}
-		if o := c.outputNamed(e.Output); o != nil {
+		if o := c.mappedOutput(e.Source(), e.Output); o != nil {
 			x, y := c.constrain(o.panelToGlobal(e.X, e.Y))
 			c.movePointer(x, y, ms)
 		}
@@ -381,6 +384,30 @@ func (c *Compositor) outputNamed(name string) *output {
 		}
 	}
 	return nil
+}
+
+// mappedOutput is the output an absolute device's position is on: the
+// one named (--map-input, udev's WL_OUTPUT, a wayland backend window),
+// or the first while no output has that name, which is logged once per
+// device and output name.
+func (c *Compositor) mappedOutput(device, name string) *output {
+	if o := c.outputNamed(name); o != nil {
+		return o
+	}
+	first := c.primaryOutput()
+	if first == nil {
+		return nil
+	}
+	d, known := c.in.devs[device]
+	if !known || d.missingOutput != name {
+		c.log.Warn("input: the device's output is not connected; using the first output", "device", device,
+			"output", name, "using", first.dev.Name(), "event", "input.output_missing")
+		if known {
+			d.missingOutput = name
+			c.in.devs[device] = d
+		}
+	}
+	return first
 }
 
 func (c *Compositor) primaryOutput() *output {
@@ -855,8 +882,8 @@ func (c *Compositor) setKeyboardFocus(s *surface) {
 
 // --- touch ---
 
-func (c *Compositor) touchPoint(nx, ny float64) (float64, float64) {
-	o := c.primaryOutput()
+func (c *Compositor) touchPoint(device, output string, nx, ny float64) (float64, float64) {
+	o := c.mappedOutput(device, output)
 	if o == nil {
 		return 0, 0
 	}
@@ -874,7 +901,7 @@ func (c *Compositor) touchesOf(s *surface) []*wl.Touch {
 }
 
 func (c *Compositor) touchDown(e inputevent.TouchDown, ms uint32) {
-	x, y := c.touchPoint(e.X, e.Y)
+	x, y := c.touchPoint(e.Source(), e.Output, e.X, e.Y)
 	// Touch hides the cursor until the pointer moves again.
 	c.setCursorVisible(false)
 	s, origin := c.surfaceAt(x, y)
@@ -901,7 +928,7 @@ func (c *Compositor) touchMotion(e inputevent.TouchMotion, ms uint32) {
 	if !ok || tp.s.destroyed {
 		return
 	}
-	x, y := c.touchPoint(e.X, e.Y)
+	x, y := c.touchPoint(e.Source(), e.Output, e.X, e.Y)
 	for _, t := range tp.alive() {
 		t.SendMotion(ms, e.ID, protocol.FixedFromFloat(x-float64(tp.origin.X)), protocol.FixedFromFloat(y-float64(tp.origin.Y)))
 	}

@@ -25,6 +25,32 @@ type InputOptions struct {
 	SysClassDir string
 	// NoHotplug disables the uevent listener.
 	NoHotplug bool
+	// MapInput maps touchscreens and tablets to outputs (--map-input);
+	// it wins over udev's WL_OUTPUT. Unmapped devices are on the first
+	// output.
+	MapInput []InputMapping
+	// UdevDataDir is udev's database (default /run/udev/data), read for
+	// WL_OUTPUT and LIBINPUT_CALIBRATION_MATRIX.
+	UdevDataDir string
+}
+
+// InputMapping puts a touchscreen or tablet on an output.
+type InputMapping struct {
+	// Device is the device's name as the kernel gives it ("ILITEK
+	// ILITEK-TP") or its node (/dev/input/event3).
+	Device string
+	// Output is the output's name (HDMI-A-1).
+	Output string
+}
+
+// ParseInputMapping reads --map-input's DEVICE=OUTPUT. The last '='
+// splits, since output names have none and device names might.
+func ParseInputMapping(s string) (InputMapping, error) {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 || i == len(s)-1 {
+		return InputMapping{}, fmt.Errorf("--map-input %q: want DEVICE=OUTPUT (a device name or /dev/input/eventN, and an output name such as HDMI-A-1)", s)
+	}
+	return InputMapping{Device: s[:i], Output: s[i+1:]}, nil
 }
 
 // Input reads every keyboard, pointer, tablet and touch device of the seat,
@@ -36,13 +62,15 @@ type InputOptions struct {
 // Input is not safe for concurrent use: call its methods on the loop's
 // goroutine, where it calls the handler.
 type Input struct {
-	s      Session
-	loop   Loop
-	handle func(inputevent.Event)
-	log    *slog.Logger
-	devDir string
-	sysDir string
-	ids    touchIDs
+	s       Session
+	loop    Loop
+	handle  func(inputevent.Event)
+	log     *slog.Logger
+	devDir  string
+	sysDir  string
+	udevDir string
+	maps    []InputMapping
+	ids     touchIDs
 
 	devices map[string]*inputDevice // by node path
 	retries map[string]func()       // hotplugged nodes waiting for udev, by name: stop
@@ -79,6 +107,8 @@ func NewInput(s Session, loop Loop, handle func(inputevent.Event), opt InputOpti
 		log:     opt.Log,
 		devDir:  opt.DevDir,
 		sysDir:  opt.SysClassDir,
+		udevDir: opt.UdevDataDir,
+		maps:    opt.MapInput,
 		devices: make(map[string]*inputDevice),
 		retries: make(map[string]func()),
 	}
@@ -90,6 +120,9 @@ func NewInput(s Session, loop Loop, handle func(inputevent.Event), opt InputOpti
 	}
 	if in.sysDir == "" {
 		in.sysDir = "/sys/class/input"
+	}
+	if in.udevDir == "" {
+		in.udevDir = udevDataDir
 	}
 	if !opt.NoHotplug {
 		if err := in.listenHotplug(); err != nil {
@@ -244,6 +277,12 @@ func (in *Input) add(name string, lastTry bool) (openFailed bool) {
 	if info.Caps.Ev.Has(evdev.EvAbs) && info.Caps.Abs.Has(evdev.AbsMTPositionX) && !info.Caps.Touch() {
 		in.log.Warn("input: multi-touch protocol A devices are not supported", "path", path, "name", info.Dev)
 	}
+	if !lastTry && (info.Caps.Touch() || info.Caps.AbsolutePointer()) && in.udevPending(info) {
+		// Its WL_OUTPUT and calibration are not recorded yet: udevd runs
+		// its rules after the kernel's uevent, which is what this heard.
+		in.log.Debug("input: waiting for udev to process the device", "path", path, "name", info.Dev)
+		return true
+	}
 	f, err := in.s.OpenDevice(path)
 	if err != nil {
 		level := slog.LevelWarn
@@ -286,6 +325,16 @@ func (in *Input) watch(path string, info evdev.SysfsInfo, f *os.File) (*inputDev
 		tr:  newTranslator(path, info.Caps, &in.ids, absX, absY, mtX, mtY, slots, int(slot.Value)),
 		buf: make([]byte, 64*evdev.Size),
 	}
+	if info.Caps.Touch() || info.Caps.AbsolutePointer() {
+		m := in.mapping(path, info)
+		d.tr.output, d.tr.calibration = m.output, m.calibration
+		output := m.output
+		if output == "" {
+			output = "first"
+		}
+		in.log.Info("input: device mapped", "path", path, "name", info.Dev, "output", output, "source", m.source,
+			"calibration", m.calibration.String(), "event", "input.mapped")
+	}
 	// File.Fd would switch the file to blocking mode; the loop needs it
 	// non-blocking whatever the session manager handed over.
 	rc, err := f.SyscallConn()
@@ -307,6 +356,54 @@ func (in *Input) watch(path string, info evdev.SysfsInfo, f *os.File) (*inputDev
 		return nil, fmt.Errorf("watch on the loop: %w", err)
 	}
 	return d, nil
+}
+
+// udevPending reports whether udevd runs (its database directory is
+// there) but has not recorded the device yet.
+func (in *Input) udevPending(info evdev.SysfsInfo) bool {
+	if info.Number == "" {
+		return false
+	}
+	if _, err := os.Stat(in.udevDir); err != nil {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(in.udevDir, "c"+info.Number))
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// deviceMapping is where a touchscreen's or tablet's positions go.
+type deviceMapping struct {
+	output      string // "" for the first output
+	source      string // flag, udev or default: for the log
+	calibration inputevent.Calibration
+}
+
+// mapping decides a device's output (--map-input by name or node, else
+// udev's WL_OUTPUT, else the first output) and calibration (udev's
+// LIBINPUT_CALIBRATION_MATRIX, else none).
+func (in *Input) mapping(path string, info evdev.SysfsInfo) deviceMapping {
+	m := deviceMapping{source: "default", calibration: inputevent.IdentityCalibration}
+	props, err := readUdevProperties(in.udevDir, info.Number)
+	if err != nil {
+		in.log.Warn("input: cannot read the device's udev properties; no WL_OUTPUT or calibration", "path", path, "err", err)
+	}
+	if out := props["WL_OUTPUT"]; out != "" {
+		m.output, m.source = out, "udev"
+	}
+	for _, fm := range in.maps {
+		if fm.Device == info.Dev || fm.Device == path {
+			m.output, m.source = fm.Output, "flag"
+		}
+	}
+	if s, ok := props["LIBINPUT_CALIBRATION_MATRIX"]; ok {
+		c, err := inputevent.ParseCalibration(s)
+		if err != nil {
+			in.log.Warn("input: ignoring LIBINPUT_CALIBRATION_MATRIX from udev", "path", path, "name", info.Dev, "err", err)
+		} else {
+			m.calibration = c
+		}
+	}
+	return m
 }
 
 // read takes every input_event the device has queued, decodes it and

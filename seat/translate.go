@@ -35,6 +35,10 @@ type translator struct {
 	path string
 	caps evdev.Caps
 	ids  *touchIDs
+	// output and calibration are the device's mapping: the output its
+	// positions are on ("" the first) and the matrix applied to them.
+	output      string
+	calibration inputevent.Calibration
 
 	absX, absY   evdev.AbsInfo
 	mtX, mtY     evdev.AbsInfo
@@ -59,7 +63,7 @@ func newTranslator(path string, caps evdev.Caps, ids *touchIDs, absX, absY, mtX,
 		slots = 1
 	}
 	return &translator{
-		path: path, caps: caps, ids: ids,
+		path: path, caps: caps, ids: ids, calibration: inputevent.IdentityCalibration,
 		absX: absX, absY: absY, mtX: mtX, mtY: mtY,
 		slots:       make([]slotState, slots),
 		slot:        curSlot,
@@ -230,7 +234,8 @@ func (t *translator) flush(h inputevent.Header) {
 		frame = append(frame, inputevent.PointerMotion{Header: h, DX: t.dx, DY: t.dy})
 	}
 	if t.absPending {
-		frame = append(frame, inputevent.PointerAbs{Header: h, X: t.absX.Normalize(t.curX), Y: t.absY.Normalize(t.curY)})
+		x, y := t.calibration.Apply(t.absX.Normalize(t.curX), t.absY.Normalize(t.curY))
+		frame = append(frame, inputevent.PointerAbs{Header: h, X: x, Y: y, Output: t.output})
 	}
 	for o := range 2 {
 		if t.wheel[o] != 0 || t.wheel120[o] != 0 {
@@ -262,16 +267,21 @@ func (t *translator) flushTouch(h inputevent.Header) {
 		if s.active && s.down {
 			s.id = t.ids.take()
 			s.wasActive = true
-			t.out = append(t.out, inputevent.TouchDown{Header: h, ID: s.id, Slot: slot,
-				X: t.mtX.Normalize(s.x), Y: t.mtY.Normalize(s.y)})
+			x, y := t.touchPosition(s)
+			t.out = append(t.out, inputevent.TouchDown{Header: h, ID: s.id, Slot: slot, X: x, Y: y, Output: t.output})
 		} else if s.active && s.moved && s.wasActive {
-			t.out = append(t.out, inputevent.TouchMotion{Header: h, ID: s.id, Slot: slot,
-				X: t.mtX.Normalize(s.x), Y: t.mtY.Normalize(s.y)})
+			x, y := t.touchPosition(s)
+			t.out = append(t.out, inputevent.TouchMotion{Header: h, ID: s.id, Slot: slot, X: x, Y: y, Output: t.output})
 		}
 	}
 	if len(t.out) > n {
 		t.out = append(t.out, inputevent.TouchFrame{Header: h})
 	}
+}
+
+// touchPosition is a slot's position, normalized and calibrated.
+func (t *translator) touchPosition(s *slotState) (float64, float64) {
+	return t.calibration.Apply(t.mtX.Normalize(s.x), t.mtY.Normalize(s.y))
 }
 
 // releaseAll returns releases for every key, button and touch point still

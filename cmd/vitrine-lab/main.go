@@ -142,7 +142,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 
 const usage = `usage:
   vitrine-lab [--install] run [--display virtio|virtio-dual|bochs|cirrus[,more]] [--render vgem|vkms]
-              [--session none|logind|seatd] [--out DIR] [--input FILE] [--timeout D] -- COMMAND
+              [--session none|logind|seatd] [--host-root] [--out DIR] [--input FILE] [--timeout D] -- COMMAND
   vitrine-lab [--install] check [--run PATTERN] [--out DIR] [--list]
   vitrine-lab install          apt-get install the Debian packages the lab needs
 in the guest:
@@ -169,6 +169,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	display := fs.String("display", "virtio", "display devices, comma-separated: virtio, virtio-dual (two heads), bochs, cirrus (the first is card0)")
 	render := fs.String("render", "", "a second, non-QEMU DRM device: vgem (render-only) or vkms (virtual KMS with plane rotation and CRCs, built out of tree on first use)")
 	session := fs.String("session", lab.SessionNone, "none (busybox initramfs, root), logind or seatd (disk image, autologin user), units (disk image booting examples/systemd/vitrine-kiosk.service)")
+	hostRoot := fs.Bool("host-root", false, "run the command chrooted into the host's root (read-only over 9p, a tmpfs on top), so host programs such as foot, wvkbd or wlr-randr run in the guest; session none only")
 	out := fs.String("out", "", "directory for screendumps and the console log (default out/lab in the checkout)")
 	input := fs.String("input", "", "input script to play once the command has started")
 	timeout := fs.Duration("timeout", 5*time.Minute, "kill the guest after this long")
@@ -188,6 +189,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Displays: splitList(*display),
 		Render:   *render,
 		Session:  *session,
+		HostRoot: *hostRoot,
 		Command:  fs.Args(),
 		OutDir:   *out,
 		Timeout:  *timeout,

@@ -135,7 +135,7 @@ func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.C
 		b.close()
 		return nil, err
 	}
-	b.in, err = seat.NewInput(sess, b.loop, comp.HandleInput, seat.InputOptions{Log: log})
+	b.in, err = seat.NewInput(sess, b.loop, comp.HandleInput, seat.InputOptions{Log: log, MapInput: opts.mapInput})
 	if err != nil {
 		// A display without input still makes a kiosk (signage).
 		log.Warn("no input devices", "err", err)

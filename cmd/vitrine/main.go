@@ -73,6 +73,7 @@ type options struct {
 	ping         time.Duration
 	idle         time.Duration
 	appOutput    appOutputFlag
+	mapInput     mapInputFlag
 	privileged   string
 	osk          string
 	layout       string
@@ -121,6 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.xkbNames.Rules, "xkb-rules", "", "XKB rules (default $XKB_DEFAULT_RULES, else evdev)")
 	fs.BoolVar(&o.hideCursor, "hide-cursor", false, "never show a pointer cursor (touch kiosks); without it the cursor shows once a pointer has moved")
 	fs.BoolVar(&o.noQuitKey, "no-quit-key", false, "disable Ctrl+Alt+Backspace (kiosks)")
+	fs.Var(&o.mapInput, "map-input", "DEVICE=OUTPUT: put a touchscreen's or tablet's input (its name or /dev/input/eventN) on that output (repeatable; wins over udev's WL_OUTPUT; default: the first output)")
 	fs.Var(o.appOutput, "app-output", "APP_ID=OUTPUT: put the windows of the application with that xdg app_id on that output (repeatable; default: the first output)")
 	fs.DurationVar(&o.idle, "idle-timeout", 0, "switch the displays off after this long without input (e.g. 10m), back on at the next input; a visible window with an idle inhibitor (a video playing) keeps them on; 0: never")
 	fs.DurationVar(&o.ping, "ping-timeout", 5*time.Second, "how long a client may take to answer xdg_wm_base.ping before it is logged as not responding")

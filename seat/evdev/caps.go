@@ -92,7 +92,10 @@ func (c Caps) String() string {
 type SysfsInfo struct {
 	Name string // e.g. event3
 	Dev  string // the device's name, e.g. "QEMU Virtio Keyboard"
-	Caps Caps
+	// Number is the node's MAJOR:MINOR (its sysfs dev file), which names
+	// the device in udev's database; "" when sysfs has none.
+	Number string
+	Caps   Caps
 }
 
 // ReadSysfs reads /sys/class/input/NAME/device/{name,capabilities/*}
@@ -100,6 +103,9 @@ type SysfsInfo struct {
 func ReadSysfs(classDir, name string) (SysfsInfo, error) {
 	dev := filepath.Join(classDir, name, "device")
 	info := SysfsInfo{Name: name}
+	if b, err := os.ReadFile(filepath.Join(classDir, name, "dev")); err == nil {
+		info.Number = strings.TrimSpace(string(b))
+	}
 	if b, err := os.ReadFile(filepath.Join(dev, "name")); err == nil {
 		info.Dev = strings.TrimSpace(string(b))
 	}

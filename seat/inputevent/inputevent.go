@@ -50,8 +50,9 @@ type PointerAbs struct {
 	Header
 	X, Y float64
 	// Output names the output the position is on (a window of the
-	// wayland backend); "" is the first output, where a tablet or
-	// touchscreen is mapped.
+	// wayland backend, or the output a tablet is mapped to with
+	// --map-input or udev's WL_OUTPUT); "" is the first output, as is a
+	// name no output has.
 	Output string
 }
 
@@ -91,7 +92,11 @@ const AxisStep = 15.0
 type TouchDown struct {
 	Header
 	ID, Slot int32
-	X, Y     float64 // 0..1, panel orientation
+	X, Y     float64 // 0..1, panel orientation, calibrated
+	// Output names the output the device is mapped to (--map-input,
+	// udev's WL_OUTPUT); "" is the first output, as is a name no output
+	// has (the mapped display is unplugged).
+	Output string
 }
 
 // TouchMotion moves a touch point.
@@ -99,6 +104,7 @@ type TouchMotion struct {
 	Header
 	ID, Slot int32
 	X, Y     float64
+	Output   string // as TouchDown's
 }
 
 // TouchUp ends a touch point.

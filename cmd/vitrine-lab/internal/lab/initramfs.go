@@ -160,6 +160,14 @@ func overlay(cfg *runFiles) ([]byte, error) {
 		}
 		add(w.File("lab/bin/"+name, 0o755, data))
 	}
+	mods := make([]string, 0, len(cfg.modules))
+	for name := range cfg.modules {
+		mods = append(mods, name)
+	}
+	sort.Strings(mods)
+	for _, name := range mods {
+		add(w.File("lib/lab/modules/"+name, 0o644, cfg.modules[name]))
+	}
 	for _, alias := range []string{"lab-screendump", "lab-input", "lab-touch"} {
 		add(w.Symlink("lab/bin/"+alias, "vitrine-lab"))
 	}
@@ -174,7 +182,53 @@ type runFiles struct {
 	command string
 	config  string
 	bins    map[string]string // name in /lab/bin -> host path
+	// modules are module files beyond the base archive's (by file name
+	// in /lib/lab/modules), for this run only.
+	modules map[string][]byte
 	err     error
+}
+
+// hostRootModules9p are what --host-root needs on top of the lab's
+// modules: 9p over virtio for the host's root and overlayfs for a
+// writable layer on it.
+var hostRootModules9p = []string{"9p", "9pnet_virtio", "overlay"}
+
+// hostRootModules resolves the --host-root modules' load order with
+// modprobe on the unpacked kernel and reads them, appending to order
+// what it does not already load. They are not in the cached base
+// archive, so kernels cached before --host-root existed serve as they
+// are.
+func hostRootModules(ctx context.Context, k *Kernel, order []string) ([]string, map[string][]byte, error) {
+	have := map[string]bool{}
+	for _, m := range order {
+		have[m] = true
+	}
+	files := map[string][]byte{}
+	for _, m := range hostRootModules9p {
+		out, err := output(ctx, "modprobe", "-d", k.Root, "-S", k.Release, "--show-depends", m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--host-root: module %s: %w", m, err)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || f[0] != "insmod" {
+				continue
+			}
+			file := moduleFileName(f[1])
+			name := strings.TrimSuffix(file, ".ko")
+			if have[name] {
+				continue
+			}
+			data, err := readModule(ctx, f[1])
+			if err != nil {
+				return nil, nil, fmt.Errorf("--host-root: %w", err)
+			}
+			have[name] = true
+			files[file] = data
+			order = append(order, name)
+		}
+	}
+	return order, files, nil
 }
 
 // initScript is PID 1 in the initramfs. It loads the run's modules,
@@ -208,6 +262,31 @@ if [ "$LAB_SESSION" = none ]; then
 	mount -t tmpfs tmpfs /run
 	export HOME=/root
 	cd /root
+	if [ "$LAB_HOSTROOT" = 1 ]; then
+		# The host's root, read-only over 9p, under a tmpfs overlay.
+		mkdir -p /host /ovl
+		if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host; then
+			say "cannot mount the host's root over 9p"
+			poweroff -f
+		fi
+		mount -t tmpfs tmpfs /ovl
+		mkdir -p /ovl/upper /ovl/work
+		if ! mount -t overlay overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work /newroot; then
+			say "cannot overlay the host's root"
+			poweroff -f
+		fi
+		for d in proc sys dev tmp run root lab; do mkdir -p /newroot/$d; done
+		mount -t proc proc /newroot/proc
+		mount -t sysfs sysfs /newroot/sys
+		mount --bind /dev /newroot/dev
+		mount --bind /dev/pts /newroot/dev/pts
+		mount --bind /dev/shm /newroot/dev/shm
+		mount -t tmpfs tmpfs /newroot/tmp
+		mount -t tmpfs tmpfs /newroot/run
+		mount --bind /lab /newroot/lab
+		chroot /newroot /lab/runner </dev/null
+		poweroff -f
+	fi
 	/lab/runner </dev/null
 	poweroff -f
 fi
@@ -224,6 +303,7 @@ if [ "$LAB_SESSION" = logind ]; then
 	ln -sf /dev/null /newroot/etc/systemd/system/seatd.service
 fi
 echo 'SUBSYSTEM=="virtio-ports", MODE="0666"' >/newroot/etc/udev/rules.d/70-vitrine-lab.rules
+[ -n "$LAB_UDEV_RULES" ] && printf '%s\n' "$LAB_UDEV_RULES" >>/newroot/etc/udev/rules.d/70-vitrine-lab.rules
 if [ "$LAB_SESSION" = units ]; then
 	# examples/systemd as README installs it; the lab's only changes
 	# are the user (the image's) and the app.

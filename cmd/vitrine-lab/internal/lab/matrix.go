@@ -17,7 +17,7 @@ import (
 // check`. Each area that proves its claims in the lab keeps its rows in a
 // file of its own (matrix_*.go).
 func Scenarios() []Scenario {
-	return slices.Concat(labScenarios(), kmsScenarios(), dmabufScenarios(), sessionScenarios(), vkmsScenarios(), hotplugScenarios(), faultScenarios(), unitScenarios())
+	return slices.Concat(labScenarios(), kmsScenarios(), dmabufScenarios(), sessionScenarios(), kioskClientScenarios(), hostClientScenarios(), vkmsScenarios(), hotplugScenarios(), faultScenarios(), unitScenarios())
 }
 
 // labScenarios prove the lab itself: boot, devices, console, exit

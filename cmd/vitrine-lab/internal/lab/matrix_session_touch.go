@@ -144,6 +144,15 @@ func touchCheck(_ *Env, res *Result, runErr error) error {
 // helper's exit, the surface size, and every wl_touch event frame by
 // frame against frames.
 func judgeTouchPhase(out, tag string, rot int, panel image.Point, frames [][]touchAction) error {
+	if err := judgeTouchRun(out, tag, rot, panel); err != nil {
+		return err
+	}
+	return judgeTouchLines(tagged(out, tag), rot, panel, frames)
+}
+
+// judgeTouchRun checks what every touch phase must show: lab-touch
+// exited 0, and input-echo's surface is the panel at rotation rot.
+func judgeTouchRun(out, tag string, rot int, panel image.Point) error {
 	if !regexp.MustCompile(`(?m)^` + tag + `-touch-exit=0$`).MatchString(out) {
 		return fmt.Errorf("lab-touch did not exit 0: %s", strings.Join(tagged(out, tag+"-touch"), " | "))
 	}
@@ -158,7 +167,7 @@ func judgeTouchPhase(out, tag string, rot int, panel image.Point, frames [][]tou
 	if size != want {
 		return fmt.Errorf("input-echo's surface is %dx%d, want %dx%d (the %dx%d panel at rotation %d)", size.X, size.Y, want.X, want.Y, panel.X, panel.Y, rot)
 	}
-	return judgeTouchLines(tagged(out, tag), rot, panel, frames)
+	return nil
 }
 
 // judgeTouchLines wants input-echo's touch-* lines to be exactly frames:

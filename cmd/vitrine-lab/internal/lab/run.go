@@ -60,6 +60,14 @@ type Config struct {
 	Displays []string // virtio, bochs, cirrus; the first is card0
 	Render   string   // "", "vgem", "vkms" (RenderVKMS) or "vkms-overlay" (RenderVKMSOverlay)
 	Session  string   // SessionNone (default), SessionLogind, SessionSeatd
+	// HostRoot runs the command (session none only) chrooted into the
+	// host's root, shared read-only over 9p with a tmpfs overlay on top,
+	// so the host's programs (foot, wvkbd, wlr-randr, GTK) run in the
+	// guest with their libraries and fonts; /lab/bin comes first on PATH.
+	HostRoot bool
+	// UdevRules are appended to the disk image's rules (disk sessions
+	// only), e.g. a touchscreen's ENV{WL_OUTPUT}.
+	UdevRules string
 	// Command is run by sh in the guest: one element is a shell command
 	// line, several are an argv.
 	Command []string
@@ -111,6 +119,12 @@ func (c *Config) Validate() error {
 	case SessionNone, SessionLogind, SessionSeatd, SessionUnits:
 	default:
 		return fmt.Errorf("--session %s: unknown session (want none, logind, seatd or units)", c.Session)
+	}
+	if c.HostRoot && c.Session != SessionNone {
+		return fmt.Errorf("--host-root needs --session none (the disk image has its own root), not %s", c.Session)
+	}
+	if c.UdevRules != "" && c.Session == SessionNone {
+		return errors.New("udev rules need a disk session (logind, seatd, units): the initramfs runs no udevd")
 	}
 	if len(c.Command) == 0 {
 		return errors.New("no command to run in the guest (give it after --)")
@@ -338,10 +352,18 @@ func (e *Env) initrd(tmp string, cfg *Config, eof string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	config := fmt.Sprintf("LAB_SESSION=%s\nLAB_DISPLAYS=%s\nLAB_RENDER=%s\nLAB_MODULES=%s\nLAB_PARAMS=%s\nLAB_EOF=%s\n",
+	files := &runFiles{command: commandScript(cfg.Command), bins: e.Bins}
+	hostRoot := ""
+	if cfg.HostRoot {
+		hostRoot = "1"
+		if order, files.modules, err = hostRootModules(context.Background(), e.Kernel, order); err != nil {
+			return "", err
+		}
+	}
+	files.config = fmt.Sprintf("LAB_SESSION=%s\nLAB_DISPLAYS=%s\nLAB_RENDER=%s\nLAB_MODULES=%s\nLAB_PARAMS=%s\nLAB_EOF=%s\nLAB_HOSTROOT=%s\nLAB_UDEV_RULES=%s\n",
 		shellQuote(cfg.Session), shellQuote(strings.Join(cfg.DisplayIDs(), " ")),
-		shellQuote(cfg.Render), shellQuote(strings.Join(order, " ")), shellQuote(strings.Join(params, " ")), shellQuote(eof))
-	over, err := overlay(&runFiles{command: commandScript(cfg.Command), config: config, bins: e.Bins})
+		shellQuote(cfg.Render), shellQuote(strings.Join(order, " ")), shellQuote(strings.Join(params, " ")), shellQuote(eof), hostRoot, shellQuote(cfg.UdevRules))
+	over, err := overlay(files)
 	if err != nil {
 		return "", err
 	}
@@ -436,6 +458,9 @@ func (e *Env) start(ctx context.Context, tmp, initrd string, cfg *Config) (*mach
 	args = append(args, headArgs(tmp, cfg)...)
 	if cfg.Session != SessionNone {
 		args = append(args, "-drive", "file="+e.Image+",if=virtio,format=raw,snapshot=on")
+	}
+	if cfg.HostRoot {
+		args = append(args, "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 	}
 
 	m := &machine{env: e, tmp: tmp, exited: make(chan struct{}), done: make(chan struct{}), conns: map[string]net.Conn{}, console: &tailBuffer{max: 64 << 10}, start: time.Now()}

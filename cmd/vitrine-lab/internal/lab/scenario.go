@@ -19,13 +19,15 @@ import (
 // command, and how to judge what came back. Later work adds rows to
 // Scenarios.
 type Scenario struct {
-	Name     string
-	Displays []string
-	Render   string
-	Session  string
-	Command  string
-	Input    string        // host-side input script, played once the command starts
-	Timeout  time.Duration // default one minute (three for disk sessions)
+	Name      string
+	Displays  []string
+	Render    string
+	Session   string
+	HostRoot  bool   // see Config.HostRoot
+	UdevRules string // see Config.UdevRules
+	Command   string
+	Input     string        // host-side input script, played once the command starts
+	Timeout   time.Duration // default one minute (three for disk sessions)
 	// NeedsVitrine marks rows that run cmd/vitrine; they fail with a
 	// clear reason when it did not build.
 	NeedsVitrine bool
@@ -119,14 +121,16 @@ func (e *Env) runScenario(ctx context.Context, s *Scenario, outDir string, vitri
 		}
 	}
 	res, runErr := e.Run(ctx, Config{
-		Displays: s.Displays,
-		Render:   s.Render,
-		Session:  s.Session,
-		Command:  []string{s.Command},
-		Input:    s.Input,
-		OutDir:   outDir,
-		Timeout:  timeout,
-		Output:   logf,
+		Displays:  s.Displays,
+		Render:    s.Render,
+		Session:   s.Session,
+		HostRoot:  s.HostRoot,
+		UdevRules: s.UdevRules,
+		Command:   []string{s.Command},
+		Input:     s.Input,
+		OutDir:    outDir,
+		Timeout:   timeout,
+		Output:    logf,
 	})
 	if s.Check != nil {
 		return s.Check(e, res, runErr)
