@@ -482,17 +482,22 @@ func (o *output) show(list []drawItem) {
 	o.stats.Composited++
 	if err := o.dev.Present(damage); err != nil {
 		o.inFlight = false
-		// Try again with the same damage at the next event (or, taken
-		// away, on resume, which repaints everything anyway).
-		for _, r := range o.frameDamage {
-			o.damage.Add(r)
-		}
-		if errors.Is(err, present.ErrRevoked) {
-			o.displayRevoked(err)
-			return
-		}
-		o.c.log.Error("present failed", "output", o.dev.Name(), "err", err)
+		o.frameFailed(err)
 	}
+}
+
+// frameFailed keeps the damage of a frame the display did not take for
+// the next try, at the next event, or, when the display was taken away,
+// on resume (which repaints everything anyway).
+func (o *output) frameFailed(err error) {
+	for _, r := range o.frameDamage {
+		o.damage.Add(r)
+	}
+	if errors.Is(err, present.ErrRevoked) {
+		o.displayRevoked(err)
+		return
+	}
+	o.c.log.Error("present failed", "output", o.dev.Name(), "err", err)
 }
 
 // displayRevoked holds o's frames: the session manager took the display

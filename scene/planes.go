@@ -119,12 +119,8 @@ func (o *output) commitFrame(so Scanouter, list []drawItem) {
 		switch {
 		case errors.Is(err, present.ErrRevoked):
 			// DRM master is gone ahead of the session's pause: no
-			// verdict on any buffer, and the damage waits for the
-			// resume (which repaints everything anyway).
-			for _, r := range o.frameDamage {
-				o.damage.Add(r)
-			}
-			o.displayRevoked(err)
+			// verdict on any buffer.
+			o.frameFailed(err)
 			return
 		case try >= maxPlaneTries:
 		case errors.As(err, &oe) && len(p.layers) > 0:
@@ -146,11 +142,7 @@ func (o *output) commitFrame(so Scanouter, list []drawItem) {
 			noPrime = true
 			continue
 		}
-		o.c.log.Error("frame commit failed", "output", o.dev.Name(), "err", err)
-		// Try again with the same damage at the next event.
-		for _, r := range o.frameDamage {
-			o.damage.Add(r)
-		}
+		o.frameFailed(err)
 		return
 	}
 	o.framePlaced(list, prim)
