@@ -111,11 +111,7 @@ func cursorCheck(_ *Env, res *Result, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	out := string(res.Output)
-	var problems []string
-	if res.ExitCode != 0 {
-		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
-	}
+	out, problems := guestOutput(res)
 	if countEvents(vitrineEvents(tagged(out, "virtio")), "cursor.plane") == 0 {
 		problems = append(problems, "virtio: vitrine never logged the cursor on the cursor plane (cursor.plane)")
 	}

@@ -107,11 +107,7 @@ func oskCheck(_ *Env, res *Result, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	out := string(res.Output)
-	var problems []string
-	if res.ExitCode != 0 {
-		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
-	}
+	out, problems := guestOutput(res)
 	problems = append(problems, failLines.FindAllString(out, -1)...)
 	if !strings.Contains(out, "\nvitrine-exit=0\n") {
 		problems = append(problems, "vitrine did not exit 0 when foot did (no vitrine-exit=0)")

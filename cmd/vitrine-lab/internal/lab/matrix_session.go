@@ -262,11 +262,7 @@ func vtCycleCheck(want []string, session string) func(*Env, *Result, error) erro
 		if runErr != nil {
 			return runErr
 		}
-		out := string(res.Output)
-		var problems []string
-		if res.ExitCode != 0 {
-			problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
-		}
+		out, problems := guestOutput(res)
 		for _, pat := range want {
 			if !regexp.MustCompile(pat).MatchString(out) {
 				problems = append(problems, fmt.Sprintf("output lacks %q", pat))

@@ -131,11 +131,7 @@ func inputCheck(_ *Env, res *Result, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	out := string(res.Output)
-	var problems []string
-	if res.ExitCode != 0 {
-		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
-	}
+	out, problems := guestOutput(res)
 	if err := inOrder(tagged(out, "rot0"), echoKeys); err != nil {
 		problems = append(problems, "rotate 0: "+err.Error())
 	}

@@ -115,11 +115,7 @@ func touchCheck(_ *Env, res *Result, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	out := string(res.Output)
-	var problems []string
-	if res.ExitCode != 0 {
-		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
-	}
+	out, problems := guestOutput(res)
 	m := panelLine.FindStringSubmatch(out)
 	if m == nil {
 		problems = append(problems, "no panel=WxH line (the mode of card0's connector)")

@@ -108,11 +108,7 @@ func vtKeysCheck(_ *Env, res *Result, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	out := string(res.Output)
-	var problems []string
-	if res.ExitCode != 0 {
-		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
-	}
+	out, problems := guestOutput(res)
 	for _, w := range []struct{ pat, why string }{
 		{`(?m)^user=lab$`, "the command did not run as the autologin user"},
 		{`(?m)^uinput=input 660$`, "/dev/uinput is not group input, mode 0660 (the image's udev rule)"},

@@ -102,11 +102,7 @@ func touchMapCheck(_ *Env, res *Result, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	out := string(res.Output)
-	var problems []string
-	if res.ExitCode != 0 {
-		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
-	}
+	out, problems := guestOutput(res)
 	panels := map[string]image.Point{}
 	for _, m := range panelOfLine.FindAllStringSubmatch(out, -1) {
 		w, _ := strconv.Atoi(m[2])

@@ -197,3 +197,13 @@ func PrintTable(w io.Writer, outcomes []Outcome) int {
 	fmt.Fprintf(w, "%d passed, %d failed\n", len(outcomes)-failed, failed)
 	return failed
 }
+
+// guestOutput is how a row's check starts: the guest's output, and the
+// script's exit status as the first problem when it is not 0.
+func guestOutput(res *Result) (string, []string) {
+	var problems []string
+	if res.ExitCode != 0 {
+		problems = append(problems, fmt.Sprintf("guest command exited %d", res.ExitCode))
+	}
+	return string(res.Output), problems
+}
