@@ -46,6 +46,17 @@ type fakeKernel struct {
 	cursorPending bool
 	refuseCursor  bool
 
+	// Dumb buffers (withDumbMemory): where the next one is mapped in
+	// the memfd standing in for the device file, and each one's offset.
+	dumbOffset  uint64
+	dumbOffsets map[uint32]uint64
+	// refuseModeset: ALLOW_MODESET tests and SETCRTC fail (a mode the
+	// display cannot take).
+	refuseModeset bool
+	// late holds the events of flips that a blocking commit waited for:
+	// they are still queued on the fd, as in the kernel.
+	late []FlipEvent
+
 	calls        []string
 	shownRemoved []uint32 // RMFB of a framebuffer on screen or pending
 
@@ -195,6 +206,9 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		}
 		if a.Flags&AtomicTestOnly != 0 {
 			k.calls = append(k.calls, "TEST_ONLY")
+			if k.refuseModeset && a.Flags&AtomicAllowModeset != 0 {
+				return unix.EINVAL
+			}
 			if overlays > 0 {
 				k.overlayTests++
 				if k.refuseOverlays {
@@ -207,6 +221,11 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 			return nil
 		}
 		k.calls = append(k.calls, "COMMIT")
+		if a.Flags&AtomicNonblock == 0 && k.pending != 0 {
+			// A blocking commit waits for the flip in flight; that
+			// flip's event stays queued.
+			k.late = append(k.late, k.finishFlip())
+		}
 		if k.pending != 0 || k.cursorPending {
 			return unix.EBUSY
 		}
@@ -245,7 +264,34 @@ func (k *fakeKernel) ioctl(req uintptr, arg unsafe.Pointer) error {
 		return nil
 	case ioctlModeSetCrtc:
 		k.calls = append(k.calls, "SETCRTC")
-		k.screen, k.pending = (*modeCrtc)(arg).FbID, 0
+		if k.refuseModeset {
+			return unix.EINVAL
+		}
+		if k.pending != 0 {
+			k.late = append(k.late, k.finishFlip())
+		}
+		k.screen = (*modeCrtc)(arg).FbID
+		return nil
+	case ioctlModeCreateDumb:
+		if k.dumbOffsets == nil {
+			return fmt.Errorf("fake kernel: CREATE_DUMB without withDumbMemory")
+		}
+		c := (*modeCreateDumb)(arg)
+		c.Pitch = c.Width * c.Bpp / 8
+		c.Size = uint64(c.Pitch) * uint64(c.Height)
+		k.nextID++
+		c.Handle = k.nextID
+		k.handles[c.Handle] = -1
+		k.dumbOffsets[c.Handle] = k.dumbOffset
+		k.dumbOffset += (c.Size + 4095) &^ 4095
+		return nil
+	case ioctlModeMapDumb:
+		m := (*modeMapDumb)(arg)
+		off, ok := k.dumbOffsets[m.Handle]
+		if !ok {
+			return unix.ENOENT
+		}
+		m.Offset = off
 		return nil
 	}
 	return fmt.Errorf("fake kernel: unexpected ioctl %#x", req)

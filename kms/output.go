@@ -120,12 +120,14 @@ type Output struct {
 	connProps Props
 	crtcProps Props
 	mode      Mode
+	modes     []Mode // the connector's, for SetMode
 	modeBlob  uint32
 	format    render.Format
 
 	transform    render.Transform
 	copyTrans    render.Transform // transform applied in the copy (Normal when the plane rotates)
 	planeRotated bool
+	noPlaneRot   bool // Options.NoPlaneRotation
 	atomic       bool
 	dirtyFB      bool // legacy: driver wants DIRTYFB (it did not answer ENOSYS)
 	maxBuffers   int
@@ -263,9 +265,9 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 		dev: dev, log: opts.logger().With("output", conn.Name), notify: notify, now: monotonicNow,
 		connID: conn.ID, name: conn.Name, mmW: conn.MmWidth, mmH: conn.MmHeight,
 		crtcID: crtcID, crtcIndex: crtcIndex, connProps: conn.Props,
-		transform: cfg.Rotate, copyTrans: cfg.Rotate,
+		transform: cfg.Rotate, copyTrans: cfg.Rotate, noPlaneRot: opts.NoPlaneRotation,
+		modes:  conn.Modes,
 		atomic: dev.Atomic() && !opts.ForceLegacy,
-		ring:   NewDamageRing(8),
 		format: render.XRGB8888,
 	}
 	var spec *ModeSpec
@@ -323,26 +325,12 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 	}()
 	// The plane scans out a framebuffer of the logical size when it
 	// rotates, the mode's size otherwise; decide before allocating.
-	if o.atomic && o.transform != render.Normal && !opts.NoPlaneRotation {
-		o.planeRotated = o.tryPlaneRotation()
-	}
-	lw, lh := o.transform.TransformSize(o.mode.Width, o.mode.Height)
-	// The shadow is the upright image: its size is the mode size turned back
-	// by the transform (TransformSize is symmetric for quarter turns).
-	o.shadow = render.NewImage(lw, lh, render.XRGB8888)
-	if o.planeRotated {
-		o.copyTrans = render.Normal
-	}
-	first, err := o.newBuffer()
+	o.decideRotation()
+	first, err := o.blackBuffer()
 	if err != nil {
 		return nil, err
 	}
-	// Dumb buffers in VRAM (bochs, ast) are not cleared by the kernel: write
-	// the black shadow once, and record it as frame 1 so this buffer is
-	// known to match the shadow.
-	o.ring.Add([]image.Rectangle{o.shadow.Bounds()})
-	o.copiedBytes += int64(render.CopyOut(&first.img, o.shadow, []image.Rectangle{o.shadow.Bounds()}, o.copyTrans))
-	first.seq = o.ring.Seq()
+	o.bufs = append(o.bufs, first)
 	if err := o.modeset(first); err != nil {
 		return nil, err
 	}
@@ -364,6 +352,41 @@ func NewOutput(dev *Device, conn *Connector, crtcID uint32, crtcIndex int, opts 
 		"atomic", o.atomic, "transform", o.transform.String(), "plane_rotation", o.planeRotated,
 		"buffers", o.maxBuffers, "format", o.format.String(), "event", "output.on")
 	return o, nil
+}
+
+// decideRotation decides, for the current mode and transform, whether
+// the plane turns the picture or the copy does. The plane scans out a
+// framebuffer of the logical size when it rotates, the mode's size
+// otherwise, so this comes before any buffer is allocated.
+func (o *Output) decideRotation() {
+	o.planeRotated = o.atomic && o.transform != render.Normal && !o.noPlaneRot && o.tryPlaneRotation()
+	o.copyTrans = o.transform
+	if o.planeRotated {
+		o.copyTrans = render.Normal
+	}
+}
+
+// blackBuffer starts a new picture at the current mode and transform: a
+// black shadow of the logical size (the mode size turned back by the
+// transform; TransformSize is symmetric for quarter turns), a fresh
+// damage ring, and a scanout buffer holding that black frame. Dumb
+// buffers in VRAM (bochs, ast) are not cleared by the kernel, so the
+// black is written once and recorded as frame 1: the buffer is known to
+// match the shadow. The buffer is the caller's to add to bufs.
+func (o *Output) blackBuffer() (*scanoutBuffer, error) {
+	lw, lh := o.transform.TransformSize(o.mode.Width, o.mode.Height)
+	w, h := o.fbSize()
+	buf, err := o.allocBuffer(w, h)
+	if err != nil {
+		return nil, err
+	}
+	o.shadow = render.NewImage(lw, lh, render.XRGB8888)
+	o.ring = NewDamageRing(8)
+	full := []image.Rectangle{o.shadow.Bounds()}
+	o.ring.Add(full)
+	o.copiedBytes += int64(render.CopyOut(&buf.img, o.shadow, full, o.copyTrans))
+	buf.seq = o.ring.Seq()
+	return buf, nil
 }
 
 // pickPlane finds the primary plane for the CRTC (the one already on it if

@@ -11,6 +11,7 @@ import (
 	"github.com/vitrine-wm/vitrine/protocol/outputmgmt"
 	"github.com/vitrine-wm/vitrine/protocol/wl"
 	"github.com/vitrine-wm/vitrine/render"
+	"github.com/vitrine-wm/vitrine/scene/present"
 )
 
 // wlr-output-management: what wlr-randr and kanshi use to list outputs
@@ -20,14 +21,9 @@ import (
 // ModeSetter and TransformSetter) and answers failed, with a log line
 // saying why, for everything else.
 
-// Mode is a display mode in unrotated pixels.
-type Mode struct {
-	Width, Height, RefreshMilliHz int
-}
-
-func (m Mode) String() string {
-	return fmt.Sprintf("%dx%d@%d.%03dHz", m.Width, m.Height, m.RefreshMilliHz/1000, m.RefreshMilliHz%1000)
-}
+// Mode is a display mode in unrotated pixels. It is present's, so the
+// outputs (kms, headless) offer their modes without importing scene.
+type Mode = present.Mode
 
 // ModeSetter is an Output whose mode can change while it runs.
 type ModeSetter interface {
@@ -106,7 +102,7 @@ func (c *Compositor) bindOutputManager(pc *protocol.Client, version, id uint32) 
 // current one (a custom mode is added to the list it was set from).
 func modesOf(o *output) []Mode {
 	w, h, mhz := o.dev.Mode()
-	cur := Mode{w, h, mhz}
+	cur := Mode{Width: w, Height: h, RefreshMilliHz: mhz}
 	var modes []Mode
 	if ms, ok := o.dev.(ModeSetter); ok {
 		modes = ms.Modes()
@@ -119,7 +115,7 @@ func modesOf(o *output) []Mode {
 
 func currentMode(o *output) Mode {
 	w, h, mhz := o.dev.Mode()
-	return Mode{w, h, mhz}
+	return Mode{Width: w, Height: h, RefreshMilliHz: mhz}
 }
 
 // addHead introduces o to m's client with all its properties.
@@ -493,6 +489,8 @@ func (c *Compositor) outputResized(o *output) {
 		}
 	}
 	c.lockOutputResized(o)
+	// A cursor plane's image was turned and placed for the old mode.
+	c.restoreCursorPlanes()
 	c.relayout()
 	c.updatePreferredScales()
 	c.displaysChanged()
@@ -541,7 +539,7 @@ func (ch *configHead) SetCustomMode(r *outputmgmt.OutputConfigurationHeadV1, w, 
 	if w <= 0 || h <= 0 || refresh < 0 {
 		return protocol.NewError(r, outputmgmt.OutputConfigurationHeadV1ErrorInvalidCustomMode, "custom mode %dx%d@%dmHz is invalid", w, h, refresh)
 	}
-	ch.mode = &Mode{int(w), int(h), int(refresh)}
+	ch.mode = &Mode{Width: int(w), Height: int(h), RefreshMilliHz: int(refresh)}
 	return nil
 }
 

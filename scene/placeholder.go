@@ -90,7 +90,7 @@ func (c *Compositor) becomePlaceholder(o *output) {
 	dev := o.dev
 	w, h, mhz := dev.Mode()
 	mmw, mmh := dev.PhysicalSize()
-	o.dev = &placeholderDisplay{name: dev.Name(), desc: dev.Description(), mode: Mode{w, h, mhz}, mmW: mmw, mmH: mmh, transform: dev.Transform()}
+	o.dev = &placeholderDisplay{name: dev.Name(), desc: dev.Description(), mode: Mode{Width: w, Height: h, RefreshMilliHz: mhz}, mmW: mmw, mmH: mmh, transform: dev.Transform()}
 	o.cursor = cursorPlaneState{}
 	o.damage = o.damage[:0]
 	o.shadowStale, o.fullPresent = false, false
@@ -117,7 +117,7 @@ func (c *Compositor) adoptDisplay(o *output, dev Output) {
 	w, h, mhz := dev.Mode()
 	c.log.Info("output added", "name", dev.Name(), "description", dev.Description(), "size", image.Pt(w, h), "refresh_mhz", mhz,
 		"transform", dev.Transform().String(), "replaces_placeholder", old.Name(), "event", "output.added")
-	resized := (Mode{w, h, mhz}) != (Mode{ow, oh, omhz}) || dev.Transform() != old.Transform()
+	resized := (Mode{Width: w, Height: h, RefreshMilliHz: mhz}) != (Mode{Width: ow, Height: oh, RefreshMilliHz: omhz}) || dev.Transform() != old.Transform()
 	if s := c.initialScale(dev.Name()); s != o.scale {
 		// The display that came has a --scale of its own.
 		o.scale, resized = s, true

@@ -29,9 +29,11 @@ var filepathGlob = filepath.Glob
 // and the cursor plane. scene finds the optional ones by type assertion,
 // so a method set drifting on either side must fail here, at build time.
 var (
-	_ scene.Output      = (*kms.Output)(nil)
-	_ scene.Scanouter   = (*kms.Output)(nil)
-	_ scene.CursorPlane = (*kms.Output)(nil)
+	_ scene.Output          = (*kms.Output)(nil)
+	_ scene.Scanouter       = (*kms.Output)(nil)
+	_ scene.CursorPlane     = (*kms.Output)(nil)
+	_ scene.ModeSetter      = (*kms.Output)(nil)
+	_ scene.TransformSetter = (*kms.Output)(nil)
 )
 
 // drmBackend is the KMS side of vitrine: the session that granted the
