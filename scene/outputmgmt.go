@@ -439,7 +439,7 @@ func (c *Compositor) applyOutputChanges(changes []outputChange) error {
 	}
 	if err == nil {
 		for _, chg := range changes {
-			c.log.Info("output configured", "name", chg.o.dev.Name(), "mode", currentMode(chg.o), "transform", chg.o.dev.Transform(), "scale", chg.o.scaleFloat(), "logical_size", image.Pt(chg.o.width, chg.o.height))
+			c.log.Info("output configured", "name", chg.o.dev.Name(), "mode", currentMode(chg.o).String(), "transform", chg.o.dev.Transform().String(), "scale", chg.o.scaleFloat(), "logical_size", image.Pt(chg.o.width, chg.o.height), "event", "output.configured")
 		}
 	}
 	return err

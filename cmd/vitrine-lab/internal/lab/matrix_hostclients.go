@@ -172,5 +172,5 @@ func keyboardAtBottom(img image.Image) error {
 // hostClientScenarios run the host's own Wayland programs in the guest
 // (--host-root).
 func hostClientScenarios() []Scenario {
-	return []Scenario{oskScenario()}
+	return []Scenario{oskScenario(), randrScenario()}
 }
