@@ -266,9 +266,9 @@ func (s *Server) checkDirSpace() {
 	full := free < minDirFree || (st.Files > 0 && st.Ffree == 0)
 	switch {
 	case full && !s.dirFull:
-		s.log.Warn("the socket's directory is full: clients that keep buffers or files in XDG_RUNTIME_DIR may fail to start or draw; free space there", "dir", s.dir, "free_bytes", free, "free_inodes", st.Ffree)
+		s.log.Warn("the socket's directory is full: clients that keep buffers or files in XDG_RUNTIME_DIR may fail to start or draw; free space there", "dir", s.dir, "free_bytes", free, "free_inodes", st.Ffree, "event", "runtime_dir.full")
 	case !full && s.dirFull:
-		s.log.Info("the socket's directory has space again", "dir", s.dir, "free_bytes", free)
+		s.log.Info("the socket's directory has space again", "dir", s.dir, "free_bytes", free, "event", "runtime_dir.space")
 	}
 	s.dirFull = full
 }

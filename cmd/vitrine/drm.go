@@ -315,7 +315,7 @@ func (b *drmBackend) readUevents(m *evdev.UeventMonitor) {
 		}
 	})
 	if gone != "" {
-		b.deviceGone(gone)
+		b.deviceGone(goneUevent, gone)
 	}
 	switch {
 	case errors.Is(err, evdev.ErrUeventOverrun):
@@ -401,26 +401,63 @@ func (b *drmBackend) handleSession(ev seat.Event) {
 	if b.in != nil && b.in.HandleSessionEvent(ev) {
 		return
 	}
+	var file *os.File
+	if b.dev != nil {
+		file = b.dev.File()
+	}
+	switch displayAction(ev, file) {
+	case displayPause:
+		b.pause()
+	case displayResume:
+		b.resume()
+	case displayGone:
+		b.deviceGone(goneLogind, "logind says "+ev.Path+" was removed (driver unbound or device unplugged)")
+	}
+	if ev.Kind == seat.Lost {
+		b.comp.Stop(fmt.Errorf("session manager gone: %w", ev.Err))
+	}
+	ev.Ack()
+}
+
+// What a session event asks of the display (displayAction).
+const (
+	displayNothing = iota
+	displayPause
+	displayResume
+	displayGone
+)
+
+// displayAction decides what a session event means for the display
+// device whose file is cur (nil while there is none). logind says
+// "gone" (PauseDevice type gone) when the device is removed: that is the
+// end of the device, not a pause, or vitrine would wait for a resume that
+// never comes and stay paused on the card that replaces it. Device
+// events are matched by file, not path: a rebound driver brings a new
+// card under the same name, and a late event about the old one must not
+// touch it.
+func displayAction(ev seat.Event, cur *os.File) int {
 	switch ev.Kind {
 	case seat.Paused:
-		b.pause()
+		return displayPause
 	case seat.Resumed:
-		b.resume()
+		return displayResume
 	case seat.DevicePaused:
-		if b.dev != nil && ev.Path == b.dev.Path() {
-			b.pause()
+		switch {
+		case cur == nil || ev.OldFile != cur:
+			return displayNothing
+		case ev.Gone:
+			return displayGone
 		}
+		return displayPause
 	case seat.DeviceResumed:
 		// DRM fds survive a pause (only master is dropped): the
 		// session keeps the device's file (seat never hands a new one
 		// for DRM), so only the outputs need resuming.
-		if b.dev != nil && ev.Path == b.dev.Path() {
-			b.resume()
+		if cur != nil && ev.OldFile == cur {
+			return displayResume
 		}
-	case seat.Lost:
-		b.comp.Stop(fmt.Errorf("session manager gone: %w", ev.Err))
 	}
-	ev.Ack()
+	return displayNothing
 }
 
 func (b *drmBackend) close() {

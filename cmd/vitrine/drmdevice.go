@@ -28,14 +28,23 @@ func (b *drmBackend) isOurCard(h kms.Hotplug) bool {
 // drmMajor is the character device major of every DRM node.
 const drmMajor = 226
 
+// How vitrine learnt that its display device went away: the cause key
+// of the display.gone event.
+const (
+	goneUevent = "uevent" // the card's remove uevent
+	goneHangup = "hangup" // the device's fd hung up
+	goneENODEV = "enodev" // reading its events failed with ENODEV
+	goneLogind = "logind" // logind's PauseDevice "gone"
+)
+
 // deviceGone drops the outputs of a device that is no longer there and
 // closes it; the mappings and framebuffers go with the file.
-func (b *drmBackend) deviceGone(why string) {
+func (b *drmBackend) deviceGone(cause, why string) {
 	if b.dev == nil {
 		return
 	}
 	b.log.Warn("display device gone; clients keep running, and the next display device that appears is used",
-		"device", b.dev.Path(), "driver", b.dev.Driver(), "why", why, "clients", len(b.srv.Clients()))
+		"device", b.dev.Path(), "driver", b.dev.Driver(), "cause", cause, "why", why, "clients", len(b.srv.Clients()), "event", "display.gone")
 	for _, o := range b.set.Outputs() {
 		b.comp.RemoveOutput(o)
 	}
@@ -55,12 +64,12 @@ func (b *drmBackend) deviceGone(why string) {
 func (b *drmBackend) reopen() {
 	dev, err := b.openDevice(b.devicePath)
 	if err != nil {
-		b.log.Info("no display device yet", "err", err)
+		b.log.Info("no display device yet", "err", err, "event", "display.waiting")
 		return
 	}
 	events, err := b.loop.loop.AddFD(dev.FD(), eventloop.Readable, b.drmReadable)
 	if err != nil {
-		b.log.Error("display device back but unusable", "device", dev.Path(), "err", err)
+		b.log.Error("display device back but unusable", "device", dev.Path(), "err", err, "event", "display.unusable")
 		b.closeDevice(dev)
 		return
 	}
@@ -70,7 +79,7 @@ func (b *drmBackend) reopen() {
 		err = errNoConnectedDisplay
 	}
 	if err != nil {
-		b.log.Info("display device back but not usable yet", "device", dev.Path(), "err", err)
+		b.log.Info("display device back but not usable yet", "device", dev.Path(), "err", err, "event", "display.waiting")
 		events.Remove()
 		b.closeDevice(dev)
 		return
@@ -80,7 +89,7 @@ func (b *drmBackend) reopen() {
 		b.comp.AddOutput(o)
 		b.log.Info("kms output", "name", o.Name(), "atomic", o.Atomic(), "plane_rotation", o.PlaneRotation())
 	}
-	b.log.Info("display device back", "device", dev.Path(), "driver", dev.Driver(), "outputs", len(set.Outputs()))
+	b.log.Info("display device back", "device", dev.Path(), "driver", dev.Driver(), "outputs", len(set.Outputs()), "event", "display.back")
 }
 
 func (b *drmBackend) closeDevice(dev *kms.Device) {

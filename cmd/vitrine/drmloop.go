@@ -19,12 +19,12 @@ func (b *drmBackend) drmReadable(ev eventloop.Events) {
 		return
 	}
 	if ev&(eventloop.Hangup|eventloop.Error) != 0 {
-		b.deviceGone("its fd hung up")
+		b.deviceGone(goneHangup, "its fd hung up")
 		return
 	}
 	if err := b.dev.DispatchEvents(); err != nil {
 		if errors.Is(err, unix.ENODEV) {
-			b.deviceGone("reading its events: " + err.Error())
+			b.deviceGone(goneENODEV, "reading its events: "+err.Error())
 			return
 		}
 		b.log.Error("DRM events stopped; outputs will not complete frames", "device", b.dev.Path(), "err", err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -127,6 +128,16 @@ type Window struct {
 	needFrame    bool // draw as soon as a buffer is free
 	stopped      bool
 
+	// handling is held by every event handler, which run on the
+	// dispatch goroutine once Run has started it. Run takes it before it
+	// returns and sets ended: the caller then closes the connection, and
+	// a handler still drawing (the frame-done handler that ended Run
+	// commits a late configure's frame) would register proxies on a
+	// closed connection, which panics in the binding. After ended, the
+	// handlers do nothing.
+	handling sync.Mutex
+	ended    bool
+
 	finished chan struct{}
 	closed   chan struct{}
 	failed   chan error
@@ -193,6 +204,7 @@ func New(conn *Conn, alloc Allocator, painter Painter, out *report.Lines, log *s
 // compositor closes the toplevel, or until an error. linger 0 and no frame
 // limit run forever.
 func (w *Window) Run(linger time.Duration) error {
+	defer w.end()
 	// The first frame is drawn before the dispatch goroutine exists;
 	// after that, event handling, drawing included, happens on that
 	// goroutine only and this one just waits for an outcome.
@@ -238,6 +250,26 @@ func (w *Window) Run(linger time.Duration) error {
 	}
 }
 
+// end waits for a handler that is running and makes later ones no-ops.
+func (w *Window) end() {
+	w.handling.Lock()
+	w.ended = true
+	w.handling.Unlock()
+}
+
+// handle starts an event handler: it returns false (and holds nothing)
+// once Run has returned; otherwise the caller must call w.handled.
+func (w *Window) handle() bool {
+	w.handling.Lock()
+	if w.ended {
+		w.handling.Unlock()
+		return false
+	}
+	return true
+}
+
+func (w *Window) handled() { w.handling.Unlock() }
+
 // Fail makes Run return err; for errors found outside the window's own
 // handlers (e.g. a buffer import failing late). Safe from any goroutine.
 func (w *Window) Fail(err error) { w.fail(err) }
@@ -260,12 +292,20 @@ func (w *Window) takeError() error {
 
 // HandleToplevelConfigure records the suggested size.
 func (w *Window) HandleToplevelConfigure(ev xdg.ToplevelConfigureEvent) {
+	if !w.handle() {
+		return
+	}
+	defer w.handled()
 	w.pending = image.Pt(int(ev.Width), int(ev.Height))
 	w.log.Debug("toplevel configure", "width", ev.Width, "height", ev.Height, "states", ev.States)
 }
 
 // HandleToplevelClose ends the client as a user closing it would.
 func (w *Window) HandleToplevelClose(xdg.ToplevelCloseEvent) {
+	if !w.handle() {
+		return
+	}
+	defer w.handled()
 	w.out.Printf("closed")
 	w.stop()
 	select {
@@ -278,6 +318,10 @@ func (w *Window) HandleToplevelClose(xdg.ToplevelCloseEvent) {
 // HandleSurfaceConfigure applies the configure: a compositor that names a
 // size (kiosk, fullscreen) gets exactly it, otherwise Options.Size.
 func (w *Window) HandleSurfaceConfigure(ev xdg.SurfaceConfigureEvent) {
+	if !w.handle() {
+		return
+	}
+	defer w.handled()
 	if err := w.XDG.AckConfigure(ev.Serial); err != nil {
 		w.fail(fmt.Errorf("ack configure: %w", err))
 		return
@@ -506,6 +550,10 @@ func (w *Window) toggleFullscreen() {
 }
 
 func (w *Window) frameDone(size image.Point) {
+	if !w.handle() {
+		return
+	}
+	defer w.handled()
 	w.callbackOpen = false
 	w.shown++
 	if w.shown == 1 {
@@ -534,6 +582,10 @@ func (w *Window) frameDone(size image.Point) {
 }
 
 func (w *Window) released(b *Buffer) {
+	if !w.handle() {
+		return
+	}
+	defer w.handled()
 	b.busy = false
 	if b.retired {
 		w.destroy(b)

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -38,95 +39,128 @@ func faultsScenario() Scenario {
 	}
 }
 
-const faultsVitrine = "vitrine --backend drm --session direct --log-level debug"
+const faultsVitrine = "vitrine --backend drm --session direct --log-level debug --log-format json"
 
-var faultsCommand = guestHelpers + fmt.Sprintf(`# now: milliseconds since boot (busybox date has no %%N).
-now() {
+// unbindShell is the unbind phase's shell helpers, for any row's script
+// (they need eventShell's matchev and the script's fail, which may or may
+// not exit): ubnow prints milliseconds since boot (busybox date has no
+// %N); ubline FILE PATTERN SECONDS and ubev FILE EVENT COUNT SECONDS WHAT
+// [FRAGMENT...] poll for a client's line or for COUNT of vitrine's JSON
+// events, and return 1 after fail if vitrine ($pid) died or time ran out;
+// ubchildpid FILE is the pid of the command vitrine started last.
+const unbindShell = `ubnow() {
 	read u _ </proc/uptime
-	echo $(( ${u%%.*} * 1000 + 1${u#*.} * 10 - 1000 ))
+	echo $(( ${u%.*} * 1000 + 1${u#*.} * 10 - 1000 ))
 }
-# childpid LOG: the pid of the command vitrine started last.
-childpid() { sed -n 's/.*msg="command started".* pid=\([0-9]*\).*/\1/p' "$1" | tail -n 1; }
-# waitcount LOG PATTERN N SECONDS: like waitfor, for the Nth match.
-waitcount() {
+ubline() {
 	i=0
-	while [ "$(grep -c -- "$2" "$1")" -lt $3 ]; do
-		if ! kill -0 $pid 2>/dev/null; then fail "vitrine exited before $3 lines '$2' in $1"; return 1; fi
+	while ! grep -q -- "$2" "$1"; do
+		kill -0 $pid 2>/dev/null || { fail "vitrine exited before '$2' appeared in $1"; return 1; }
 		i=$((i+1))
-		if [ $i -gt $(($4 * 10)) ]; then fail "fewer than $3 lines '$2' in $1 within $4 s"; return 1; fi
+		[ $i -le $(($3 * 10)) ] || { fail "no '$2' in $1 within $3 s"; return 1; }
 		sleep 0.1
 	done
 }
+ubev() {
+	local f=$1 e=$2 c=$3 s=$4 w=$5 i=0
+	shift 5
+	while [ "$(matchev $f $e "$@")" -lt $c ]; do
+		kill -0 $pid 2>/dev/null || { fail "vitrine exited while waiting for $w"; return 1; }
+		i=$((i+1))
+		[ $i -le $((s * 10)) ] || { fail "no $w within $s s (want $c $e events with $* in $f, have $(matchev $f $e "$@"))"; return 1; }
+		sleep 0.1
+	done
+}
+ubchildpid() { grep -F '"event":"child.started"' "$1" | tail -n 1 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'; }
+`
 
-log=/tmp/unbind.log
-%[1]s -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+// unbindPhase is the script of one unbind run, tagged tag: vitrine
+// (started by the command line vitrine, whose log is JSON) shows
+// shm-client's quadrants fullscreen; virtio-gpu's driver is unbound
+// through sysfs and bound again. Screendumps TAG-before, TAG-during and
+// TAG-after; delays TAG-gone-ms and TAG-back-ms; vitrine's log as
+// "TAG| " lines after "TAG-exit=N". The writer of bind and unbind must
+// be allowed to (root, or a udev rule that opened them).
+func unbindPhase(tag, vitrine string) string {
+	return strings.NewReplacer("TAG", tag, "VITRINE", vitrine, "SETTLE", settle).Replace(`log=/tmp/TAG.log
+VITRINE -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
 pid=$!
-if waitfor $log '^first-frame ' 60; then
-	sleep %[2]s
-	lab-screendump unbind-before >/dev/null || fail 'screendump unbind-before'
-	client=$(childpid $log)
+if ubline $log '^first-frame ' 60; then
+	sleep SETTLE
+	lab-screendump TAG-before >/dev/null || fail 'screendump TAG-before'
+	client=$(ubchildpid $log)
 	drv=/sys/bus/virtio/drivers/virtio_gpu
 	dev=$(basename $(ls -d $drv/virtio*))
-	t0=$(now)
+	t0=$(ubnow)
 	echo $dev > $drv/unbind || fail "unbind $dev"
-	waitfor $log 'msg="display device gone' 20 && echo "unbind-gone-ms=$(( $(now) - t0 ))"
+	ubev $log display.gone 1 20 'vitrine saying the display device is gone' && echo "TAG-gone-ms=$(( $(ubnow) - t0 ))"
 	sleep 1
 	[ -e /dev/dri/card0 ] && fail "/dev/dri/card0 is still there after the unbind"
 	kill -0 $pid 2>/dev/null || fail "vitrine died with its display device unbound"
 	kill -0 $client 2>/dev/null || fail "the client died with the display device unbound"
-	lab-screendump unbind-during >/dev/null || fail 'screendump unbind-during'
-	t0=$(now)
+	lab-screendump TAG-during >/dev/null || fail 'screendump TAG-during'
+	t0=$(ubnow)
 	echo $dev > $drv/bind || fail "bind $dev"
-	waitfor $log 'msg="display device back"' 30 && echo "rebind-back-ms=$(( $(now) - t0 ))"
-	waitfor $log 'msg="output added"' 10
+	ubev $log display.back 1 30 'vitrine taking the display device back' && echo "TAG-back-ms=$(( $(ubnow) - t0 ))"
+	# The output the new card brings (the first was the old card's).
+	ubev $log output.added 2 10 'the output after the rebind'
 	sleep 1
 	kill -0 $client 2>/dev/null || fail "the client died after the rebind"
-	lab-screendump unbind-after >/dev/null || fail 'screendump unbind-after'
+	lab-screendump TAG-after >/dev/null || fail 'screendump TAG-after'
 fi
 kill -TERM $pid
 wait $pid
-echo "unbind-exit=$?"
-sed 's/^/unbind| /' $log
+echo "TAG-exit=$?"
+grep -vF '"event":"frame"' $log | sed 's/^/TAG| /'
+`)
+}
 
+var faultsCommand = guestHelpers + eventShell + unbindShell + unbindPhase("unbind", faultsVitrine) + fmt.Sprintf(`
 log=/tmp/restart.log
 rm -f /tmp/started-once
 %[1]s --restart -- sh -c 'if [ -e /tmp/started-once ]; then exec shm-client --pattern quadrants --fullscreen; fi; touch /tmp/started-once; exec shm-client --pattern moving-box --fullscreen' >$log 2>&1 &
 pid=$!
-if waitfor $log '^first-frame ' 60; then
+if ubline $log '^first-frame ' 60; then
 	sleep 1
-	kill -KILL $(childpid $log) || fail "kill the kiosk child"
-	t0=$(now)
-	waitfor $log 'msg="command exited".* status=137' 10
-	waitcount $log '^first-frame ' 2 30 && echo "restart-first-frame-ms=$(( $(now) - t0 ))"
+	kill -KILL $(ubchildpid $log) || fail "kill the kiosk child"
+	t0=$(ubnow)
+	ubev $log child.exited 1 10 'the kiosk child killed' '"status":137'
+	i=0
+	while [ "$(grep -c '^first-frame ' $log)" -lt 2 ]; do
+		i=$((i+1))
+		if [ $i -gt 300 ] || ! kill -0 $pid 2>/dev/null; then fail "no second first-frame in $log within 30 s"; break; fi
+		sleep 0.1
+	done
+	echo "restart-first-frame-ms=$(( $(ubnow) - t0 ))"
 	sleep %[2]s
 	lab-screendump restart-first >/dev/null || fail 'screendump restart-first'
 fi
 kill -TERM $pid
 wait $pid
 echo "restart-exit=$?"
-sed 's/^/restart| /' $log
+grep -vF '"event":"frame"' $log | sed 's/^/restart| /'
 
 log=/tmp/full.log
 mkdir -p /tmp/xdgfull
 mount -t tmpfs -o size=4m,mode=700 none /tmp/xdgfull || fail "mount a tmpfs on /tmp/xdgfull"
 XDG_RUNTIME_DIR=/tmp/xdgfull %[1]s --socket wl-full -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
 pid=$!
-if waitfor $log '^first-frame ' 60; then
+if ubline $log '^first-frame ' 60; then
 	dd if=/dev/zero of=/tmp/xdgfull/fill bs=64k 2>/dev/null
 	df /tmp/xdgfull | sed 's/^/df| /'
 	XDG_RUNTIME_DIR=/tmp/xdgfull WAYLAND_DISPLAY=wl-full shm-client --pattern quadrants --frames 1 >/tmp/full-client1.log 2>&1 || fail "a client in the full directory: $(cat /tmp/full-client1.log)"
-	waitfor $log "msg=\"the socket's directory is full" 10
+	ubev $log runtime_dir.full 1 10 'the full directory warning' '"dir":"/tmp/xdgfull"'
 	kill -0 $pid 2>/dev/null || fail "vitrine died with XDG_RUNTIME_DIR full"
 	rm /tmp/xdgfull/fill
 	XDG_RUNTIME_DIR=/tmp/xdgfull WAYLAND_DISPLAY=wl-full shm-client --pattern quadrants --frames 1 >/tmp/full-client2.log 2>&1 || fail "a client after space was freed: $(cat /tmp/full-client2.log)"
-	waitfor $log "msg=\"the socket's directory has space again" 10
+	ubev $log runtime_dir.space 1 10 'the directory having space again' '"dir":"/tmp/xdgfull"'
 	sleep %[2]s
 	lab-screendump full-after >/dev/null || fail 'screendump full-after'
 fi
 kill -TERM $pid
 wait $pid
 echo "full-exit=$?"
-sed 's/^/full| /' $log
+grep -vF '"event":"frame"' $log | sed 's/^/full| /'
 umount /tmp/xdgfull
 exit $status
 `, faultsVitrine, settle)
@@ -136,69 +170,109 @@ func faultsCheck(env *Env, res *Result, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	var problems []string
-	unbind, size, p, err := judgeQuadrantsScript(res, "unbind", "unbind-before", "unbind-after")
+	out := string(res.Output)
+	problems, err := judgeUnbind(res, "unbind", "uevent")
 	if err != nil {
 		return err
-	}
-	problems = append(problems, p...)
-	for _, want := range []string{
-		`msg="display device gone; clients keep running.*" device=/dev/dri/card0 driver=virtio_gpu why="the kernel removed dri/card0 \(driver unbound or device unplugged\)" clients=1`,
-		`msg="display device back" device=/dev/dri/card0 driver=virtio_gpu outputs=1`,
-	} {
-		if !regexp.MustCompile(want).MatchString(unbind) {
-			problems = append(problems, "unbind: no log line matching "+want)
-		}
-	}
-	// Cleaning up after a device that is gone fails by nature; the one
-	// warning that matters is "display device gone".
-	if m := regexp.MustCompile(`(?m)^.*level=WARN.*no such device.*$`).FindString(unbind); m != "" {
-		problems = append(problems, "unbind: a clean-up failure on the gone device logged as a warning: "+m)
-	}
-	// The stats line is the output made after the rebind: it must have
-	// shown a frame, or the last screendump could be a stale picture.
-	if st, err := parseStats(unbind); err != nil {
-		problems = append(problems, "unbind: "+err.Error())
-	} else if st.Frames < 1 || st.Composited < 1 {
-		problems = append(problems, fmt.Sprintf("unbind: the output after the rebind showed frames=%d composited=%d, want a composited frame", st.Frames, st.Composited))
-	}
-	if err := compareScreendump(res, "unbind-during", quadrantsImage(size.X, size.Y, quadrantColors)); err == nil {
-		problems = append(problems, "unbind: the screen during the unbind still showed the quadrants, so the screendump after the rebind proves nothing")
 	}
 
-	restart, _, p, err := judgeQuadrantsScript(res, "restart", "restart-first")
+	_, _, p, err := judgeQuadrantsScript(res, "restart", "restart-first")
 	if err != nil {
 		return err
 	}
 	problems = append(problems, p...)
-	if !regexp.MustCompile(`msg="command exited".* status=137`).MatchString(restart) || !strings.Contains(restart, `msg="restarting command"`) {
-		problems = append(problems, "restart: vitrine did not log the child's SIGKILL (status=137) and a restart")
+	restart := vitrineEvents(tagged(out, "restart"))
+	if countEvents(restart, "child.exited", "status", "137") == 0 || countEvents(restart, "child.restart") == 0 {
+		problems = append(problems, "restart: vitrine did not log the child's SIGKILL (child.exited status=137) and a restart (child.restart)")
 	}
+	problems = append(problems, prefixed("restart: ", errorEvents(restart))...)
 
-	full, _, p, err := judgeQuadrantsScript(res, "full", "full-after")
+	_, _, p, err = judgeQuadrantsScript(res, "full", "full-after")
 	if err != nil {
 		return err
 	}
 	problems = append(problems, p...)
-	if !regexp.MustCompile(`level=WARN msg="the socket's directory is full: .*" dir=/tmp/xdgfull free_bytes=0 `).MatchString(full) {
-		problems = append(problems, "full: no warning naming /tmp/xdgfull with free_bytes=0")
+	full := vitrineEvents(tagged(out, "full"))
+	if countEvents(full, "runtime_dir.full", "dir", "/tmp/xdgfull", "free_bytes", "0") != 1 {
+		problems = append(problems, "full: not one runtime_dir.full event naming /tmp/xdgfull with free_bytes=0")
 	}
-	for _, tag := range []string{"unbind", "restart", "full"} {
-		for _, l := range tagged(string(res.Output), tag) {
-			if strings.Contains(l, "level=ERROR") {
-				problems = append(problems, tag+": vitrine logged an error: "+l)
-				break
-			}
-		}
+	if countEvents(full, "runtime_dir.space", "dir", "/tmp/xdgfull") != 1 {
+		problems = append(problems, "full: not one runtime_dir.space event naming /tmp/xdgfull")
 	}
+	problems = append(problems, prefixed("full: ", errorEvents(full))...)
 	if env != nil && env.Log != nil {
-		out := string(res.Output)
-		env.Log.Info("faults: delays (ms)", "unbind_to_log", field(out, "unbind-gone-ms"), "bind_to_back", field(out, "rebind-back-ms"), "kill_to_first_frame", field(out, "restart-first-frame-ms"))
+		env.Log.Info("faults: delays (ms)", "unbind_to_log", field(out, "unbind-gone-ms"), "bind_to_back", field(out, "unbind-back-ms"), "kill_to_first_frame", field(out, "restart-first-frame-ms"))
 	}
 	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "\n") + "\noutput ends:\n" + indent(tail(nonFrameLines(string(res.Output)), 40)))
+		return errors.New(strings.Join(problems, "\n") + "\noutput ends:\n" + indent(tail(nonFrameLines(out), 40)))
 	}
 	return nil
+}
+
+// judgeUnbind judges an unbindPhase run tagged tag, whose vitrine must
+// have learnt of the unbind first by cause (display.gone's cause; "" for
+// any). err ends the judging when the client never showed a frame.
+func judgeUnbind(res *Result, tag, cause string) (problems []string, err error) {
+	_, size, p, err := judgeQuadrantsScript(res, tag, tag+"-before", tag+"-after")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tag, err)
+	}
+	for _, q := range p {
+		problems = append(problems, tag+": "+q)
+	}
+	problems = append(problems, judgeUnbindEvents(vitrineEvents(tagged(string(res.Output), tag)), tag, cause)...)
+	if err := compareScreendump(res, tag+"-during", quadrantsImage(size.X, size.Y, quadrantColors)); err == nil {
+		problems = append(problems, tag+": the screen during the unbind still showed the quadrants, so the screendump after the rebind proves nothing")
+	}
+	return problems, nil
+}
+
+// judgeUnbindEvents checks an unbind run's vitrine log: the device gone
+// once (learnt first by cause, "" for any) and back once, no warning but
+// that one, no error, and a composited frame on the output made after the
+// rebind.
+func judgeUnbindEvents(evs []logEvent, tag, cause string) []string {
+	var problems []string
+	gone := findEvents(evs, "display.gone", "device", "/dev/dri/card0", "driver", "virtio_gpu", "clients", "1")
+	switch {
+	case len(gone) != 1:
+		problems = append(problems, fmt.Sprintf("%s: %d display.gone events for /dev/dri/card0 (virtio_gpu, clients=1), want 1", tag, len(gone)))
+	case cause != "" && gone[0].Str("cause") != cause:
+		problems = append(problems, fmt.Sprintf("%s: display.gone says cause=%q, want %q", tag, gone[0].Str("cause"), cause))
+	}
+	if n := countEvents(evs, "display.back", "device", "/dev/dri/card0", "driver", "virtio_gpu", "outputs", "1"); n != 1 {
+		problems = append(problems, fmt.Sprintf("%s: %d display.back events for /dev/dri/card0 (virtio_gpu, outputs=1), want 1", tag, n))
+	}
+	// Cleaning up after a device that is gone fails by nature; the one
+	// warning that matters is display.gone, and nothing is an error.
+	for _, e := range evs {
+		if e.Level() == "WARN" && e.Event() != "display.gone" {
+			b, _ := json.Marshal(e)
+			problems = append(problems, tag+": a warning beside display.gone: "+string(b))
+		}
+	}
+	problems = append(problems, prefixed(tag+": ", errorEvents(evs))...)
+	// The stats are the output made after the rebind: it must have
+	// shown a composited frame, or the last screendump could be a stale
+	// picture.
+	if st := findEvents(evs, "stats"); len(st) != 1 {
+		problems = append(problems, fmt.Sprintf("%s: %d stats events, want 1 (the output after the rebind): vitrine did not exit cleanly", tag, len(st)))
+	} else if f, c := st[0]["frames"], st[0]["composited"]; !(positive(f) && positive(c)) {
+		problems = append(problems, fmt.Sprintf("%s: the output after the rebind showed frames=%v composited=%v, want a composited frame", tag, f, c))
+	}
+	return problems
+}
+
+// positive reports whether a JSON number is above zero.
+func positive(v any) bool { f, ok := v.(float64); return ok && f > 0 }
+
+// prefixed returns each of lines after p.
+func prefixed(p string, lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = p + l
+	}
+	return out
 }
 
 // field is the value of a KEY=VALUE line of the guest's output.

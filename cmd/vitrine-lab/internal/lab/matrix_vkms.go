@@ -45,7 +45,7 @@ func vkmsRuns(deg int) []vkmsRun {
 type vkmsRun struct {
 	tag, flags    string
 	rotate        int
-	planeRotation bool // what vitrine's "output on" line must say
+	planeRotation bool // what vitrine's output.on event must say
 }
 
 // vkmsPreamble mounts debugfs and finds vkms's card and its debugfs
@@ -69,7 +69,7 @@ func vkmsRotateScenario(deg int) Scenario {
 	b.WriteString(vkmsPreamble)
 	for _, r := range runs {
 		fmt.Fprintf(&b, `log=/tmp/%[1]s.log
-vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug %[2]s -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+vitrine --backend drm --session direct --drm-device /dev/dri/$card --log-level debug --log-format json %[2]s -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
 pid=$!
 if waitfor $log %[3]q 90; then
 	sleep %[4]s
@@ -81,7 +81,7 @@ fi
 kill -TERM $pid
 wait $pid
 echo "%[1]s-exit=$?"
-sed 's/^/%[1]s| /' $log
+grep -vF '"event":"frame"' $log | sed 's/^/%[1]s| /'
 `, r.tag, r.flags, firstFrameLine, settle, vkmsCRCLines)
 	}
 	b.WriteString("exit $status\n")
@@ -141,8 +141,6 @@ func vkmsCRC(out, tag string) (uint32, error) {
 	return crc, nil
 }
 
-var outputOnLine = regexp.MustCompile(`msg="output on" .*transform=(\S+) plane_rotation=(true|false) `)
-
 // judgeVKMS checks a rotation row's output and returns each run's CRC
 // (nil if none could be read at all).
 func judgeVKMS(out string, exit, deg int) (map[string]uint32, error) {
@@ -162,25 +160,27 @@ func judgeVKMS(out string, exit, deg int) (map[string]uint32, error) {
 	crcs := map[string]uint32{}
 	sizes := map[string]image.Point{}
 	for _, r := range runs {
-		log := strings.Join(tagged(out, r.tag), "\n")
+		lines := tagged(out, r.tag)
+		log := strings.Join(lines, "\n")
+		evs := vitrineEvents(lines)
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(r.tag) + `-exit=0$`).MatchString(out) {
 			problems = append(problems, r.tag+": vitrine did not exit 0 on SIGTERM")
 		}
-		if i := strings.Index(log, "level=ERROR"); i >= 0 {
-			problems = append(problems, r.tag+": vitrine logged an error: "+firstLine(log[i:]))
+		if errs := errorEvents(evs); len(errs) > 0 {
+			problems = append(problems, r.tag+": "+errs[0])
 		}
 		wantTransform := strconv.Itoa(r.rotate)
 		if r.rotate == 0 {
 			wantTransform = "normal"
 		}
-		m := outputOnLine.FindStringSubmatch(log)
+		on := findEvents(evs, "output.on")
 		switch {
-		case m == nil:
-			problems = append(problems, r.tag+": no \"output on ... plane_rotation=\" line in vitrine's log")
-		case m[2] != strconv.FormatBool(r.planeRotation):
-			problems = append(problems, fmt.Sprintf("%s: vitrine says plane_rotation=%s, want %v", r.tag, m[2], r.planeRotation))
-		case m[1] != wantTransform:
-			problems = append(problems, fmt.Sprintf("%s: vitrine says transform=%s, want %s", r.tag, m[1], wantTransform))
+		case len(on) != 1:
+			problems = append(problems, fmt.Sprintf("%s: %d output.on events in vitrine's log, want 1", r.tag, len(on)))
+		case !on[0].is("output.on", "plane_rotation", strconv.FormatBool(r.planeRotation)):
+			problems = append(problems, fmt.Sprintf("%s: vitrine says plane_rotation=%v, want %v", r.tag, on[0]["plane_rotation"], r.planeRotation))
+		case on[0].Str("transform") != wantTransform:
+			problems = append(problems, fmt.Sprintf("%s: vitrine says transform=%s, want %s", r.tag, on[0].Str("transform"), wantTransform))
 		}
 		if size, err := firstFrameSize(log, ""); err != nil {
 			problems = append(problems, r.tag+": "+err.Error())

@@ -19,6 +19,7 @@ type cannedVKMS struct {
 	plane, copy, upright  uint32
 	planeRot, copyRot     bool
 	vary                  string // tag whose last CRC line differs
+	errorIn               string // tag whose vitrine logs an ERROR record
 	lines                 int
 	taint                 int
 	uprightSize, turnSize string
@@ -41,7 +42,10 @@ func (c cannedVKMS) output() string {
 			fmt.Fprintf(&b, "%s-crc 0x%08x 0x%08x\n", r.tag, 0x40+n, v)
 		}
 		fmt.Fprintf(&b, "%s-exit=0\n", r.tag)
-		fmt.Fprintf(&b, "%s| time=x level=INFO msg=\"output on\" output=Virtual-2 description=\"vkms Virtual-2\" mode=1024x768@60.004 crtc=38 atomic=true transform=%s plane_rotation=%v buffers=2 format=XRGB8888\n", r.tag, tr, rot)
+		fmt.Fprintf(&b, "%s| {\"time\":\"x\",\"level\":\"INFO\",\"msg\":\"output on\",\"output\":\"Virtual-2\",\"description\":\"vkms Virtual-2\",\"mode\":\"1024x768@60.004\",\"crtc\":38,\"atomic\":true,\"transform\":%q,\"plane_rotation\":%v,\"buffers\":2,\"format\":\"XRGB8888\",\"event\":\"output.on\"}\n", r.tag, tr, rot)
+		if c.errorIn == r.tag {
+			fmt.Fprintf(&b, "%s| {\"time\":\"x\",\"level\":\"ERROR\",\"msg\":\"commit failed\",\"output\":\"Virtual-2\"}\n", r.tag)
+		}
 		fmt.Fprintf(&b, "%s| first-frame %s\n", r.tag, size)
 	}
 	return b.String()
@@ -87,6 +91,7 @@ func TestJudgeVKMS(t *testing.T) {
 		{"size not turned", func(c *cannedVKMS) { c.turnSize = "1024x768" }, 0, "want (768,1024)"},
 		{"module not out of tree", func(c *cannedVKMS) { c.taint = 0 }, 0, "out-of-tree"},
 		{"script failed", func(c *cannedVKMS) {}, 1, "exited 1"},
+		{"vitrine logged an error", func(c *cannedVKMS) { c.errorIn = "upright" }, 0, `upright: vitrine logged: {"level":"ERROR"`},
 	}
 	for _, b := range bad {
 		c := goodVKMS(90)
