@@ -72,7 +72,12 @@ var ErrNoSurface = errors.New("no such wl_surface")
 // geometry. It fails without harm to anyone when the id names no
 // surface of pc, or one that already has a role: the id comes from an X
 // client message, which any X client can forge.
-func (c *Compositor) AttachX11(pc *protocol.Client, id uint32, w X11Window, override bool, geom image.Rectangle) (*XWindow, error) {
+//
+// setup (if not nil) gives the window what the window manager knows of
+// it (title, type, hints, parent) before a buffer Xwayland committed
+// already shows it: a splash screen laid out as a filling window first
+// would be told the output's size, and keep it.
+func (c *Compositor) AttachX11(pc *protocol.Client, id uint32, w X11Window, override bool, geom image.Rectangle, setup func(*XWindow)) (*XWindow, error) {
 	obj := pc.Object(id)
 	if obj == nil {
 		return nil, fmt.Errorf("wl_surface#%d: %w", id, ErrNoSurface)
@@ -96,6 +101,9 @@ func (c *Compositor) AttachX11(pc *protocol.Client, id uint32, w X11Window, over
 	s.roleName, s.role = "xwayland_surface", xs
 	c.x11All = append(c.x11All, t)
 	ws.OnDestroy(x.surfaceDestroyed)
+	if setup != nil {
+		setup(x)
+	}
 	// Xwayland may have committed a buffer before the window manager
 	// saw the window; show it now.
 	xs.committed(s)

@@ -46,19 +46,19 @@ func TestHostileX11SurfaceID(t *testing.T) {
 		win := &fakeX11Window{}
 		geom := image.Rect(5, 5, 21, 21)
 		hs.onLoop(t, func() {
-			if _, err := hs.comp.AttachX11(pc, 0xdead, win, false, geom); !errors.Is(err, scene.ErrNoSurface) {
+			if _, err := hs.comp.AttachX11(pc, 0xdead, win, false, geom, nil); !errors.Is(err, scene.ErrNoSurface) {
 				t.Errorf("unknown id: %v, want ErrNoSurface", err)
 			}
-			if _, err := hs.comp.AttachX11(pc, w.reg.id, win, false, geom); err == nil || errors.Is(err, scene.ErrNoSurface) || !strings.Contains(err.Error(), "not a wl_surface") {
+			if _, err := hs.comp.AttachX11(pc, w.reg.id, win, false, geom, nil); err == nil || errors.Is(err, scene.ErrNoSurface) || !strings.Contains(err.Error(), "not a wl_surface") {
 				t.Errorf("wl_registry id: %v, want a not-a-surface error", err)
 			}
-			if _, err := hs.comp.AttachX11(pc, w.surface, win, false, geom); err == nil || !strings.Contains(err.Error(), "already has role xdg_surface") {
+			if _, err := hs.comp.AttachX11(pc, w.surface, win, false, geom, nil); err == nil || !strings.Contains(err.Error(), "already has role xdg_surface") {
 				t.Errorf("xdg surface: %v, want an already-has-role error", err)
 			}
-			if _, err := hs.comp.AttachX11(pc, bare, win, false, geom); err != nil {
+			if _, err := hs.comp.AttachX11(pc, bare, win, false, geom, nil); err != nil {
 				t.Errorf("bare surface: %v", err)
 			}
-			if _, err := hs.comp.AttachX11(pc, bare, &fakeX11Window{}, true, geom); err == nil || !strings.Contains(err.Error(), "already has role xwayland_surface") {
+			if _, err := hs.comp.AttachX11(pc, bare, &fakeX11Window{}, true, geom, nil); err == nil || !strings.Contains(err.Error(), "already has role xwayland_surface") {
 				t.Errorf("second pairing: %v, want an already-has-role error", err)
 			}
 		})
@@ -71,5 +71,48 @@ func TestHostileX11SurfaceID(t *testing.T) {
 		// The paired surface cannot become an xdg_surface too.
 		must(t, h.Send(w.wm, 2, h.NewID(), bare))
 		return w.wm
+	})
+}
+
+// TestX11SplashWithBufferBeforePairing: Xwayland often commits a
+// window's first buffer before the window manager pairs the surface.
+// A splash screen (floating) paired then must be shown centred at its
+// own size and never be told to fill the output; told the output's size
+// first, the X window takes it and keeps it. Fails if the scene lays the
+// surface out before the window manager's setup runs.
+func TestX11SplashWithBufferBeforePairing(t *testing.T) {
+	r := startRig(t, 64, 64, 60000, 0, protocol.Options{})
+	h := r.dial(t)
+	reg := getRegistry(t, h)
+	comp := reg.bind(t, "wl_compositor", 4)
+	shm := reg.bind(t, "wl_shm", 1)
+	surf := h.NewID()
+	must(t, h.Send(comp, 0, surf))
+	buf := shmBuffer(t, h, shm, 16, 8, 0x0000ff)
+	must(t, h.Send(surf, 1, buf, int32(0), int32(0))) // attach
+	must(t, h.Send(surf, 6))                          // commit
+	must(t, h.Roundtrip(3*time.Second))
+	var pc *protocol.Client
+	r.onLoop(t, func() {
+		clients := r.srv.Clients()
+		pc = clients[len(clients)-1]
+	})
+	win := &fakeX11Window{}
+	r.onLoop(t, func() {
+		_, err := r.comp.AttachX11(pc, surf, win, false, image.Rect(0, 0, 16, 8), func(xw *scene.XWindow) { xw.SetFloating(true) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	want := image.Rect(24, 28, 40, 36)
+	r.onLoop(t, func() {
+		for _, c := range win.configures {
+			if c.Size() != want.Size() {
+				t.Errorf("splash configured %v (all: %v), want only its own size %v", c, win.configures, want.Size())
+			}
+		}
+		if n := len(win.configures); n == 0 || win.configures[n-1] != want || win.fullscreen {
+			t.Errorf("splash configured %v fullscreen=%v, want %v, not fullscreen", win.configures, win.fullscreen, want)
+		}
 	})
 }

@@ -45,6 +45,11 @@ type window struct {
 	// killTimer kills the client of a window that ignored
 	// WM_DELETE_WINDOW.
 	killTimer *eventloop.Timer
+	// reads numbers each property's GetProperty: replies reach the loop
+	// through one goroutine each, in any order, and only the reply to
+	// the latest read (sent after the latest PropertyNotify) holds the
+	// value the window has now.
+	reads map[xproto.Atom]uint64
 }
 
 var _ scene.X11Window = (*window)(nil)
@@ -70,7 +75,7 @@ func (w *window) pair(id uint32) {
 		w.refused("WL_SURFACE_ID for a window that is not mapped: ignored", id, nil)
 		return
 	}
-	xw, err := sceneAttach(wm, id, w)
+	_, err := sceneAttach(wm, id, w)
 	if err != nil {
 		if errorsIsNoSurface(err) {
 			// The client message overtook create_surface; pair it when
@@ -85,20 +90,9 @@ func (w *window) pair(id uint32) {
 		w.refused("WL_SURFACE_ID refused", id, err)
 		return
 	}
-	w.xw = xw
 	// An id still waiting for this window (a forged one, or one
 	// overtaken) must not pair it with some later surface.
 	w.dropUnpaired()
-	xw.SetTitle(w.title())
-	xw.SetAppID(w.class)
-	if w.wantFullscreen {
-		xw.SetFullscreen(true)
-	}
-	if w.wantMaximized {
-		xw.SetMaximized(true)
-	}
-	w.applyTransient()
-	w.applyHints()
 	if !w.override {
 		wm.log.Info("X11 window shown", "window", w.id, "title", w.title(), "class", w.class, "geometry", w.geom.String(), "types", len(w.types))
 	} else {
@@ -119,7 +113,23 @@ func (w *window) refused(msg string, id uint32, err error) {
 }
 
 func sceneAttach(wm *WM, id uint32, w *window) (*scene.XWindow, error) {
-	return wm.cfg.Scene.AttachX11(wm.cfg.Client, id, w, w.override, w.geom)
+	return wm.cfg.Scene.AttachX11(wm.cfg.Client, id, w, w.override, w.geom, w.attached)
+}
+
+// attached tells the scene's new side of the window everything known
+// of it, before the scene shows it.
+func (w *window) attached(xw *scene.XWindow) {
+	w.xw = xw
+	xw.SetTitle(w.title())
+	xw.SetAppID(w.class)
+	if w.wantFullscreen {
+		xw.SetFullscreen(true)
+	}
+	if w.wantMaximized {
+		xw.SetMaximized(true)
+	}
+	w.applyTransient()
+	w.applyHints()
 }
 
 func errorsIsNoSurface(err error) bool { return errors.Is(err, scene.ErrNoSurface) }
@@ -355,11 +365,16 @@ func (w *window) readAll() {
 // when it comes; waiting for it here could deadlock with Xwayland.
 func (w *window) readProperty(p xproto.Atom) {
 	wm := w.wm
+	if w.reads == nil {
+		w.reads = map[xproto.Atom]uint64{}
+	}
+	w.reads[p]++
+	n := w.reads[p]
 	cookie := xproto.GetProperty(wm.x, false, w.id, p, xproto.GetPropertyTypeAny, 0, 2048)
 	go func() {
 		r, err := cookie.Reply()
 		wm.cfg.Scene.Post(func() {
-			if err != nil || r == nil || wm.closed || wm.windows[w.id] != w {
+			if err != nil || r == nil || wm.closed || wm.windows[w.id] != w || w.reads[p] != n {
 				return
 			}
 			w.applyProperty(p, r)

@@ -39,7 +39,7 @@ type Scene interface {
 	Post(f func())
 	// Loop is the loop, for timers.
 	Loop() *eventloop.Loop
-	AttachX11(pc *protocol.Client, id uint32, w scene.X11Window, override bool, geom image.Rectangle) (*scene.XWindow, error)
+	AttachX11(pc *protocol.Client, id uint32, w scene.X11Window, override bool, geom image.Rectangle, setup func(*scene.XWindow)) (*scene.XWindow, error)
 	OnSurfaceCreated(pc *protocol.Client, f func(id uint32))
 	// The selection bridge (scene.X11SelectionBridge).
 	SetX11SelectionBridge(b scene.X11SelectionBridge)
