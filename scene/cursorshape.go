@@ -93,9 +93,13 @@ func (d *shapeDevice) SetShape(r *cursorshape.CursorShapeDeviceV1, serial, shape
 }
 
 // shapeSurface is the compositor's own surface showing a shape, loaded
-// once from the theme.
+// once per scale from the theme: on a scale-2 output the theme's image
+// of twice the size, drawn at buffer scale 2, so the arrow is as large
+// as on a scale-1 output and as sharp as the panel.
 func (c *Compositor) shapeSurface(shape uint32) *surface {
-	if s := c.in.shapes[shape]; s != nil {
+	scale := c.cursorScale()
+	key := shapeKey{shape, scale}
+	if s := c.in.shapes[key]; s != nil {
 		return s
 	}
 	cfg := c.in.cfg
@@ -106,6 +110,8 @@ func (c *Compositor) shapeSurface(shape uint32) *surface {
 	if theme.Size <= 0 {
 		theme.Size = 24
 	}
+	base := theme.Size
+	theme.Size *= scale
 	names := []string{strings.Fields(cssNames)[shape-1]}
 	if int(shape) < len(shapeNames) {
 		names = append(names, shapeNames[shape]...)
@@ -127,11 +133,36 @@ func (c *Compositor) shapeSurface(shape uint32) *surface {
 			c.log.Info("no XCursor theme found: clients' cursor shapes show as a plain arrow", "theme", theme.Name, "path", theme.Path, "hint", "install adwaita-icon-theme or set XCURSOR_THEME and XCURSOR_PATH")
 		}
 		cur = builtinArrow()
+		cur.Size = base
 	}
 	s := c.internalSurface(cur.Image)
-	s.shapeHot = cur.Hotspot
-	c.in.shapes[shape] = s
+	// A theme without the larger image gives the base one, shown
+	// enlarged as before; an image that does not divide by the scale
+	// cannot be a buffer of that scale.
+	if bs := int32(max(1, (cur.Size+base/2)/base)); bs > 1 && cur.Image.Width%int(bs) == 0 && cur.Image.Height%int(bs) == 0 {
+		s.scale = bs
+		s.width, s.height = cur.Image.Width/int(bs), cur.Image.Height/int(bs)
+	}
+	s.shapeHot = cur.Hotspot.Div(int(s.scale))
+	c.in.shapes[key] = s
 	return s
+}
+
+// shapeKey names a shape's surface at one buffer scale.
+type shapeKey struct {
+	shape uint32
+	scale int
+}
+
+// cursorScale is the buffer scale the compositor's own cursors are
+// loaded at: the largest integer scale of the outputs (a fractional 1.5
+// takes the 2 image, scaled down as a client's would be).
+func (c *Compositor) cursorScale() int {
+	scale := 1
+	for _, o := range c.outputs {
+		scale = max(scale, int(o.integerScale()))
+	}
+	return min(scale, 8)
 }
 
 // internalSurface is a surface with no client behind it, showing img.

@@ -3,6 +3,7 @@ package scene_test
 import (
 	"bytes"
 	"encoding/binary"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
@@ -103,4 +104,65 @@ func TestCursorShapeWithoutTheme(t *testing.T) {
 		t.Errorf("inside the arrow (31,35)=%06x, want white", got)
 	}
 	waitLog(t, r, "no XCursor theme found")
+}
+
+// xcursorSizes is an XCursor file with one square image per nominal
+// size, each side = its size, filled with its argb.
+func xcursorSizes(imgs ...[2]uint32) []byte {
+	le := binary.LittleEndian
+	var b bytes.Buffer
+	b.WriteString("Xcur")
+	binary.Write(&b, le, []uint32{16, 0x10000, uint32(len(imgs))})
+	pos := uint32(16 + 12*len(imgs))
+	for _, im := range imgs {
+		binary.Write(&b, le, []uint32{0xfffd0002, im[0], pos})
+		pos += 36 + 4*im[0]*im[0]
+	}
+	for _, im := range imgs {
+		n := im[0]
+		binary.Write(&b, le, []uint32{36, 0xfffd0002, n, 1, n, n, n / 2, n / 2, 0})
+		for i := uint32(0); i < n*n; i++ {
+			binary.Write(&b, le, im[1])
+		}
+	}
+	return b.Bytes()
+}
+
+// On a scale-2 output a shape comes from the theme's image of twice the
+// configured size, shown at its own pixels: as large as the base image
+// on a scale-1 output, not the base image enlarged. Fails if the theme
+// is read at the base size (magenta enlarged) or the large image is
+// drawn at scale 1 (cyan twice as large).
+func TestCursorShapeAtOutputScale(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "vt", "cursors"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "vt", "cursors", "text"), xcursorSizes([2]uint32{4, 0xffff00ff}, [2]uint32{8, 0xff00ffff}), 0o644))
+	for _, tc := range []struct {
+		scale float64
+		argb  uint32
+		side  int // on the output, in pixels
+	}{{1, 0xff00ff, 4}, {2, 0x00ffff, 8}} {
+		r := startRigConfig(t, 64, 64, 60000, render.Normal, protocol.Options{}, withScale(tc.scale))
+		sc := newShapeClient(t, r, "vt", []string{dir})
+		r.onLoop(t, func() {
+			r.comp.ConfigureInput(scene.InputConfig{CursorTheme: "vt", CursorSize: 4, CursorPath: []string{dir}})
+		})
+		must(t, sc.h.Send(sc.dev, shapeDeviceSetShape, sc.enter, uint32(cursorshape.CursorShapeDeviceV1ShapeText)))
+		sc.draw(t, 0x000080)
+		img := r.screenshot(t)
+		box := image.Rectangle{}
+		for y := 0; y < 64; y++ {
+			for x := 0; x < 64; x++ {
+				if got := pixel(img, x, y); got != 0x000080 && got != 0 {
+					if got != tc.argb {
+						t.Errorf("scale %v: (%d,%d)=%06x, want only the cursor's %06x", tc.scale, x, y, got, tc.argb)
+					}
+					box = box.Union(image.Rect(x, y, x+1, y+1))
+				}
+			}
+		}
+		if box.Dx() != tc.side || box.Dy() != tc.side {
+			t.Errorf("scale %v: cursor covers %v, want %dx%d pixels", tc.scale, box, tc.side, tc.side)
+		}
+	}
 }

@@ -67,7 +67,7 @@ type inputState struct {
 	// enterSerial is the serial of the last wl_pointer.enter.
 	enterSerial uint32
 	// shapes are the cursor-shape cursors loaded so far.
-	shapes      [maxShape + 1]*surface
+	shapes      map[shapeKey]*surface
 	themeWarned bool
 	// serials are the last presses' serials, a ring (activation tokens).
 	serials    [inputSerials]inputSerial
@@ -147,7 +147,7 @@ func (c *Compositor) ConfigureInput(cfg InputConfig) {
 		cfg.RepeatDelay = xkb.DefaultRepeatDelay
 	}
 	c.in.cfg = cfg
-	c.in.shapes = [maxShape + 1]*surface{}
+	c.in.shapes = map[shapeKey]*surface{}
 	c.in.keymap = cfg.Keymap
 	c.in.keys = cfg.Keymap.NewState()
 }

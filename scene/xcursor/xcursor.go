@@ -21,6 +21,10 @@ import (
 type Cursor struct {
 	Image   *render.Image
 	Hotspot image.Point
+	// Size is the nominal size of the image taken, which a theme may
+	// draw at several sizes: twice the size asked for is an image for
+	// a scale-2 output.
+	Size int
 }
 
 // Theme finds cursors by name in a theme and the themes it inherits.
@@ -128,18 +132,19 @@ func Decode(r io.ReaderAt, size int) (*Cursor, error) {
 	if _, err := r.ReadAt(toc, int64(hsize)); err != nil {
 		return nil, fmt.Errorf("xcursor: table: %w", err)
 	}
-	best, bestDiff := int64(-1), -1
+	best, bestDiff, bestSize := int64(-1), -1, 0
 	for i := 0; i < int(ntoc); i++ {
 		e := toc[12*i:]
 		if le.Uint32(e) != imageType {
 			continue
 		}
-		d := int(le.Uint32(e[4:])) - size
+		nominal := int(le.Uint32(e[4:]))
+		d := nominal - size
 		if d < 0 {
 			d = -d
 		}
 		if bestDiff < 0 || d < bestDiff {
-			best, bestDiff = int64(le.Uint32(e[8:])), d
+			best, bestDiff, bestSize = int64(le.Uint32(e[8:])), d, nominal
 		}
 	}
 	if best < 0 {
@@ -164,5 +169,5 @@ func Decode(r io.ReaderAt, size int) (*Cursor, error) {
 		// ARGB as little-endian words is the image's byte order.
 		copy(img.Pix[y*img.Stride:], row)
 	}
-	return &Cursor{Image: img, Hotspot: image.Pt(xhot, yhot)}, nil
+	return &Cursor{Image: img, Hotspot: image.Pt(xhot, yhot), Size: bestSize}, nil
 }
