@@ -38,18 +38,12 @@ func unprivilegedIdentity(log *slog.Logger) (identity, error) {
 	if os.Geteuid() != 0 {
 		return identity{}, nil
 	}
-	u, err := user.Lookup(benchUser)
-	var unknown user.UnknownUserError
-	if errors.As(err, &unknown) {
-		log.Info("creating user for compositors that refuse root", "user", benchUser)
-		out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", benchUser).CombinedOutput()
-		if err != nil {
-			return identity{}, fmt.Errorf("useradd %s (wlroots refuses to run as root): %w: %s", benchUser, err, out)
-		}
-		u, err = user.Lookup(benchUser)
-	}
+	u, err := lookupOrCreate(benchUser, user.Lookup, func(name string) ([]byte, error) {
+		log.Info("creating user for compositors that refuse root", "user", name)
+		return exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
+	})
 	if err != nil {
-		return identity{}, fmt.Errorf("look up user %s: %w", benchUser, err)
+		return identity{}, err
 	}
 	uid, err := strconv.ParseUint(u.Uid, 10, 32)
 	if err != nil {
@@ -63,4 +57,21 @@ func unprivilegedIdentity(log *slog.Logger) (identity, error) {
 		cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}},
 		name: benchUser,
 	}, nil
+}
+
+// lookupOrCreate finds the account name, creating it with create when
+// it does not exist.
+func lookupOrCreate(name string, lookup func(string) (*user.User, error), create func(string) ([]byte, error)) (*user.User, error) {
+	u, err := lookup(name)
+	var unknown user.UnknownUserError
+	if errors.As(err, &unknown) {
+		if out, cerr := create(name); cerr != nil {
+			return nil, fmt.Errorf("useradd %s (wlroots refuses to run as root): %w: %s", name, cerr, out)
+		}
+		u, err = lookup(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up user %s: %w", name, err)
+	}
+	return u, nil
 }
