@@ -12,8 +12,12 @@ import (
 
 // procSample is what the bench reads about a process tree at one instant.
 type procSample struct {
-	CPUNS    uint64 // time on CPU, summed over every thread (schedstat)
-	CtxSw    uint64 // voluntary + nonvoluntary context switches, all threads
+	CPUNS uint64 // time on CPU, summed over every thread (schedstat)
+	CtxSw uint64 // voluntary + nonvoluntary context switches, all threads
+	// VolCtxSw are the voluntary ones: the compositor waiting for work.
+	// The rest are other programs preempting it, which a loaded
+	// machine adds whatever the compositor's design.
+	VolCtxSw uint64
 	RSSKB    uint64 // VmRSS summed over the processes
 	HWMKB    uint64 // VmHWM summed over the processes
 	Procs    int    // processes sampled
@@ -45,6 +49,7 @@ func (p procFS) sampleTree(pid int) (procSample, error) {
 		}
 		s.CPUNS += one.CPUNS
 		s.CtxSw += one.CtxSw
+		s.VolCtxSw += one.VolCtxSw
 		s.RSSKB += one.RSSKB
 		s.HWMKB += one.HWMKB
 		s.Procs++
@@ -92,6 +97,7 @@ func (p procFS) sampleProcess(pid int) (procSample, error) {
 		}
 		s.CPUNS += ns
 		s.CtxSw += tst.Voluntary + tst.Nonvoluntary
+		s.VolCtxSw += tst.Voluntary
 		s.Threads++
 	}
 	return s, nil

@@ -59,6 +59,9 @@ func TestSampleTreeSumsThreadsAndDescendants(t *testing.T) {
 	if s.CtxSw != 12+3+5 {
 		t.Errorf("context switches %d, want 20 (per-thread status lines)", s.CtxSw)
 	}
+	if s.VolCtxSw != 10+3+4 {
+		t.Errorf("voluntary context switches %d, want 17", s.VolCtxSw)
+	}
 	if s.RSSKB != 3072 || s.HWMKB != 5120 {
 		t.Errorf("RSS %d kB HWM %d kB, want 3072 and 5120", s.RSSKB, s.HWMKB)
 	}

@@ -25,6 +25,7 @@ type result struct {
 	FramesMax     uint64   `json:"frames_per_client_max"`
 	CPUNS         uint64   `json:"cpu_ns"`
 	CtxSw         uint64   `json:"context_switches"`
+	VolCtxSw      uint64   `json:"voluntary_context_switches"`
 	RSSKB         uint64   `json:"rss_kb"`
 	HWMKB         uint64   `json:"hwm_kb"`
 	Processes     []string `json:"processes"` // the compositor's process tree, counted
@@ -46,9 +47,10 @@ type result struct {
 	Notes []string `json:"notes,omitempty"`
 
 	// Derived; NaN (JSON null) when the denominator is zero.
-	CPUUSPerCommit metric `json:"cpu_us_per_commit"`
-	CPUMSPerSecond metric `json:"cpu_ms_per_s"`
-	CtxSwPerFrame  metric `json:"ctxsw_per_frame"`
+	CPUUSPerCommit   metric `json:"cpu_us_per_commit"`
+	CPUMSPerSecond   metric `json:"cpu_ms_per_s"`
+	CtxSwPerFrame    metric `json:"ctxsw_per_frame"`
+	VolCtxSwPerFrame metric `json:"voluntary_ctxsw_per_frame"`
 
 	idle bool // the workload has nothing to draw (no ratio)
 }
@@ -59,7 +61,7 @@ func newResult(compositor, workload string, idle bool) result {
 	nan := metric(math.NaN())
 	return result{
 		Compositor: compositor, Workload: workload, idle: idle,
-		CPUUSPerCommit: nan, CPUMSPerSecond: nan, CtxSwPerFrame: nan,
+		CPUUSPerCommit: nan, CPUMSPerSecond: nan, CtxSwPerFrame: nan, VolCtxSwPerFrame: nan,
 		LatencyP50MS: nan, LatencyP99MS: nan,
 	}
 }
@@ -100,6 +102,7 @@ func (r *result) derive() {
 	r.CPUUSPerCommit = ratio(float64(r.CPUNS)/1e3, float64(r.Commits))
 	r.CPUMSPerSecond = ratio(float64(r.CPUNS)/1e6, r.WindowSeconds)
 	r.CtxSwPerFrame = ratio(float64(r.CtxSw), float64(r.FramesMax))
+	r.VolCtxSwPerFrame = ratio(float64(r.VolCtxSw), float64(r.FramesMax))
 }
 
 func ratio(a, b float64) metric {

@@ -43,13 +43,13 @@ func TestRatioWithoutPeers(t *testing.T) {
 }
 
 func TestSetFramesAndDerive(t *testing.T) {
-	r := result{CPUNS: 6_000_000, CtxSw: 120, Commits: 300, WindowSeconds: 2}
+	r := result{CPUNS: 6_000_000, CtxSw: 120, VolCtxSw: 60, Commits: 300, WindowSeconds: 2}
 	r.setFrames([]uint64{120, 10, 118, 119})
 	r.derive()
 	if r.Frames != 367 || r.FramesMin != 10 || r.FramesMedian != 118 || r.FramesMax != 120 || r.Clients != 4 {
 		t.Errorf("frames %+v", r)
 	}
-	if r.CPUUSPerCommit != 20 || r.CPUMSPerSecond != 3 || r.CtxSwPerFrame != 1 {
+	if r.CPUUSPerCommit != 20 || r.CPUMSPerSecond != 3 || r.CtxSwPerFrame != 1 || r.VolCtxSwPerFrame != 0.5 {
 		t.Errorf("derived %v µs/commit %v ms/s %v ctxsw/frame", r.CPUUSPerCommit, r.CPUMSPerSecond, r.CtxSwPerFrame)
 	}
 	idle := result{CPUNS: 1000, WindowSeconds: 1}

@@ -155,6 +155,7 @@ func (rn *runner) measure(ctx context.Context, c compositor, bin string, w workl
 
 	res.CPUNS = sub(sAfter.CPUNS, sBefore.CPUNS)
 	res.CtxSw = sub(sAfter.CtxSw, sBefore.CtxSw)
+	res.VolCtxSw = sub(sAfter.VolCtxSw, sBefore.VolCtxSw)
 	res.RSSKB, res.HWMKB = sAfter.RSSKB, sAfter.HWMKB
 	res.Processes = sAfter.Commands
 	var perClient []uint64

@@ -11,7 +11,7 @@ import (
 // writeTable prints one row per run, then notes, then the ratio line.
 func writeTable(w io.Writer, results []result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "compositor\tworkload\tcommits\tframes\tframes/client min/median\tcpu_us/commit\tcpu_ms/s\tctxsw/frame\trss/hwm_MB\tp50/p99 latency_ms\t")
+	fmt.Fprintln(tw, "compositor\tworkload\tcommits\tframes\tframes/client min/median\tcpu_us/commit\tcpu_ms/s\tctxsw/frame (voluntary)\trss/hwm_MB\tp50/p99 latency_ms\t")
 	var notes noteList
 	for _, r := range results {
 		if !r.ran() {
@@ -31,9 +31,9 @@ func writeTable(w io.Writer, results []result) error {
 		if r.Compositor == "vitrine" && r.LatencySamples > 0 {
 			lat = fmt.Sprintf("%.2f/%.2f", r.LatencyP50MS, r.LatencyP99MS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d/%d\t%s\t%s\t%s\t%.1f/%.1f\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d/%d\t%s\t%s\t%s (%s)\t%.1f/%.1f\t%s\t\n",
 			r.Compositor, r.Workload, r.Commits, r.Frames, r.FramesMin, r.FramesMedian,
-			format(r.CPUUSPerCommit, 1), format(r.CPUMSPerSecond, 2), format(r.CtxSwPerFrame, 2),
+			format(r.CPUUSPerCommit, 1), format(r.CPUMSPerSecond, 2), format(r.CtxSwPerFrame, 2), format(r.VolCtxSwPerFrame, 2),
 			float64(r.RSSKB)/1024, float64(r.HWMKB)/1024, lat)
 		for _, n := range r.Notes {
 			notes.add(r.Compositor, r.Workload, n)
