@@ -168,7 +168,7 @@ func (l *Logind) start(ctx context.Context, sessionID string) error {
 
 	if err := l.call(ctx, sess, login1Session+".TakeControl", false).Err; err != nil {
 		if isBusy(err) {
-			return fmt.Errorf("take control of logind session %s: %w: another compositor controls this session; stop it first", l.id, ErrDeviceBusy)
+			return fmt.Errorf("take control of logind session %s: %w: another compositor controls this session; stop it first", l.id, ErrSessionBusy)
 		}
 		return fmt.Errorf("take control of logind session %s: %s", l.id, dbusMessage(err))
 	}

@@ -234,14 +234,14 @@ func TestLogindErrors(t *testing.T) {
 
 	s, _ := openTestLogind(t, addr, "1")
 	_, err = s.OpenDevice("/dev/full")
-	if !errors.Is(err, ErrDeviceBusy) {
-		t.Fatalf("busy device: %v, want ErrDeviceBusy", err)
+	if !errors.Is(err, ErrDeviceBusy) || errors.Is(err, ErrSessionBusy) {
+		t.Fatalf("busy device: %v, want ErrDeviceBusy and not ErrSessionBusy", err)
 	}
 	t.Log(err)
 
 	_, err = OpenWith(ctx, KindLogind, Options{SystemBus: addr, SessionID: "1"})
-	if !errors.Is(err, ErrDeviceBusy) {
-		t.Fatalf("second controller: %v, want ErrDeviceBusy", err)
+	if !errors.Is(err, ErrSessionBusy) || !errors.Is(err, ErrDeviceBusy) {
+		t.Fatalf("second controller: %v, want ErrSessionBusy (a kind of ErrDeviceBusy)", err)
 	}
 	t.Log(err)
 	_ = fake

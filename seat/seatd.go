@@ -122,7 +122,7 @@ func OpenSeatd(ctx context.Context, opt Options) (*Seatd, error) {
 		s.shutdown()
 		if errors.Is(err, ErrLost) {
 			// seatd drops a client it refuses a seat instead of replying.
-			return nil, fmt.Errorf("open seat through seatd at %s: %w: seatd refused the seat; another compositor holds it on this VT (see seatd's log)", path, ErrDeviceBusy)
+			return nil, fmt.Errorf("open seat through seatd at %s: %w: seatd refused the seat; another compositor holds it on this VT (see seatd's log)", path, ErrSessionBusy)
 		}
 		return nil, fmt.Errorf("open seat through seatd at %s: %w", path, err)
 	}
@@ -148,7 +148,7 @@ func OpenSeatd(ctx context.Context, opt Options) (*Seatd, error) {
 			return nil, fmt.Errorf("open seat %s: %w", s.seat, ctx.Err())
 		case left <= 0:
 			s.Close()
-			return nil, fmt.Errorf("open seat %s through seatd: %w: seatd did not make us active within %v; another compositor holds the seat, or vitrine was not started from the seat's active VT", s.seat, ErrDeviceBusy, seatdEnableTimeout)
+			return nil, fmt.Errorf("open seat %s through seatd: %w: seatd did not make us active within %v; another compositor holds the seat, or vitrine was not started from the seat's active VT", s.seat, ErrSessionBusy, seatdEnableTimeout)
 		default:
 			// Slices, so a cancelled ctx is noticed.
 			s.receive(min(left, 100*time.Millisecond))
@@ -159,7 +159,7 @@ func OpenSeatd(ctx context.Context, opt Options) (*Seatd, error) {
 		s.Close()
 		return nil, fmt.Errorf("open seat %s: watch seatd's socket: %w", s.seat, err)
 	}
-	s.log.Debug("seatd: seat open", "seat", s.seat, "socket", path)
+	s.log.Debug("seatd: seat open", "seat", s.seat, "socket", path, "event", "seatd.seat_open")
 	return s, nil
 }
 
@@ -532,11 +532,11 @@ func (s *Seatd) handle(m seatdMsg) {
 		if first {
 			return // OpenSeatd waits for this one
 		}
-		s.log.Info("seatd: seat enabled")
+		s.log.Info("seatd: seat enabled", "event", "seatd.seat_enabled")
 		s.notify(Event{Kind: Resumed, ack: func() {}})
 	case seatdServerDisable:
 		s.active = false
-		s.log.Info("seatd: seat disabled")
+		s.log.Info("seatd: seat disabled", "event", "seatd.seat_disabled")
 		s.notify(Event{Kind: Paused, ack: once(func() {
 			if s.usable() != nil {
 				return

@@ -291,8 +291,8 @@ func TestSeatdRefusedSeatIsBusy(t *testing.T) {
 		c.Close()
 	}()
 	_, err = OpenWith(context.Background(), KindSeatd, Options{SeatdSocket: sock, Loop: newTestLoop(t)})
-	if !errors.Is(err, ErrDeviceBusy) || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("got %v, want one-line ErrDeviceBusy", err)
+	if !errors.Is(err, ErrSessionBusy) || !errors.Is(err, ErrDeviceBusy) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v, want one-line ErrSessionBusy (a kind of ErrDeviceBusy)", err)
 	}
 	t.Log(err)
 }

@@ -248,6 +248,17 @@ var ErrNoSession = errors.New("no session")
 // display server holds the device or the session.
 var ErrDeviceBusy = errors.New("device busy")
 
+// ErrSessionBusy is wrapped by errors that mean another compositor
+// controls the session or seat itself (logind's TakeControl refused,
+// seatd refusing the seat), not just one device. It is a kind of
+// ErrDeviceBusy: errors.Is(err, ErrDeviceBusy) holds for it too.
+var ErrSessionBusy error = sessionBusyError{}
+
+type sessionBusyError struct{}
+
+func (sessionBusyError) Error() string        { return "session busy" }
+func (sessionBusyError) Is(target error) bool { return target == ErrDeviceBusy }
+
 // ErrPermission is wrapped by errors that mean the user lacks access
 // (typically not in the group owning the device).
 var ErrPermission = errors.New("permission denied")

@@ -69,12 +69,16 @@ type clientLister interface{ Clients() []*protocol.Client }
 
 var errNoConnectedDisplay = errors.New("no connected display")
 
+// errDRMAsRoot is the drm backend refused to root without --session
+// direct (DESIGN: root opens devices only when it says so).
+var errDRMAsRoot = errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
+
 // openDRM opens the display device through the session and lights every
 // connected connector. Input devices, the session's events and hotplug
 // are handled on loop.
 func openDRM(ctx context.Context, opts *options, log *slog.Logger, comp *scene.Compositor, srv clientLister, loop *eventloop.Loop) (*drmBackend, error) {
 	if os.Geteuid() == 0 && opts.session != seat.KindDirect {
-		return nil, errors.New("refusing to run the drm backend as root: log in as a user on a console (logind or seatd gives it the devices), or pass --session direct to open the devices as root")
+		return nil, errDRMAsRoot
 	}
 	b := &drmBackend{log: log, comp: comp, loop: seatLoop{loop: loop}, srv: srv, devicePath: opts.drmDevice}
 	sess, err := seat.OpenWith(ctx, opts.session, seat.Options{

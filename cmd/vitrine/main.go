@@ -248,6 +248,12 @@ func run(args []string, stderr io.Writer) int {
 	}
 	status, err := serve(opts, log, started)
 	if err != nil {
+		if opts.logFormat == "json" {
+			// Scripts read the cause from the event; people read the
+			// line after it. The text format has only the line, so
+			// it stays the one line a failed start prints.
+			log.Error("vitrine exits", "err", err, "cause", exitCause(err), "event", "exit.error")
+		}
 		fmt.Fprintln(stderr, "vitrine:", err)
 		return 1
 	}
