@@ -401,13 +401,14 @@ func appendRights(fds []int, oob []byte) []int {
 	return fds
 }
 
-// queueOut accounts for an event just encoded into c.out at start.
-func (c *Client) queueOut(start int, fds []int) {
+// queueOut accounts for an event just encoded into c.out at start; due
+// makes the connection one to write at the end of the iteration.
+func (c *Client) queueOut(start int, fds []int, due bool) {
 	for _, fd := range fds {
 		c.outFDs = append(c.outFDs, fd)
 		c.outFDAt = append(c.outFDAt, start)
 	}
-	if !c.dirty {
+	if due && !c.dirty {
 		c.dirty = true
 		c.server.dirty = append(c.server.dirty, c)
 	}

@@ -208,8 +208,19 @@ func (w *Writer) FD(fd int) {
 	w.fds = append(w.fds, d)
 }
 
-// Send finishes the event and queues it for the client.
-func (w *Writer) Send() {
+// Send finishes the event and queues it for the client, to be written
+// at the end of this loop iteration.
+func (w *Writer) Send() { w.finish(true) }
+
+// Queue finishes the event without making the client's connection due
+// for writing, like libwayland's wl_resource_queue_event: it travels
+// with the next event sent by Send. It is for events a client needs
+// only together with one it is known to be waiting for (a wl_buffer
+// release before the frame callback it asked for), and saves the
+// client and the compositor a wake-up each.
+func (w *Writer) Queue() { w.finish(false) }
+
+func (w *Writer) finish(due bool) {
 	c := w.client
 	if c == nil {
 		closeAll(w.fds)
@@ -226,5 +237,5 @@ func (w *Writer) Send() {
 	}
 	hdr := c.out[w.start : w.start+headerSize]
 	le.PutUint32(hdr[4:], uint32(size)<<16|le.Uint32(hdr[4:])&0xffff)
-	c.queueOut(w.start, w.fds)
+	c.queueOut(w.start, w.fds, due)
 }

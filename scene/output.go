@@ -584,7 +584,7 @@ func (o *output) leavePlanes() {
 	for _, b := range o.onScreen {
 		b.scanouts--
 		if b.scanouts == 0 && b.releaseDeferred {
-			b.release()
+			b.release(false)
 		}
 		b.unref()
 	}

@@ -75,13 +75,24 @@ func (b *buffer) unref() {
 // release tells the client the compositor is done with the contents. A
 // buffer still on a plane is released once the flip that replaces it
 // has completed.
-func (b *buffer) release() {
+//
+// withFrame queues the release to travel with the client's next event
+// instead of writing it at once: the caller knows a frame callback (or
+// presentation feedback) of the client's is due within a refresh, and
+// a client that asked for one draws only when it arrives. Delivered
+// together, they cost the client and vitrine one wake-up instead of two.
+func (b *buffer) release(withFrame bool) {
 	if b.scanouts > 0 {
 		b.releaseDeferred = true
 		return
 	}
 	b.releaseDeferred = false
-	if b.res.Alive() {
+	if !b.res.Alive() {
+		return
+	}
+	if withFrame {
+		b.res.QueueRelease()
+	} else {
 		b.res.SendRelease()
 	}
 }

@@ -186,7 +186,7 @@ func (s *surface) destroy() {
 	s.destroyed = true
 	s.answered()
 	s.damageEverywhere()
-	s.setBuffer(nil)
+	s.setBuffer(nil, false)
 	for _, cb := range s.pending.frames {
 		cb.Destroy()
 	}
@@ -371,7 +371,10 @@ func (s *surface) apply() {
 		// The kiosk layout places toplevels itself, so an attach offset
 		// only means the content moved within the surface.
 		moved = p.buffer != nil && (p.dx != 0 || p.dy != 0)
-		s.setBuffer(p.buffer)
+		// A shown surface's frame callbacks are answered at the next
+		// refresh; one not shown anywhere may wait without end.
+		awaited := shown && len(s.frames)+len(p.frames)+len(s.feedbacks)+len(p.feedbacks) > 0
+		s.setBuffer(p.buffer, awaited)
 		if p.buffer != nil {
 			p.buffer.unref() // the pending reference; setBuffer took its own
 		}
@@ -429,7 +432,9 @@ func (s *surface) apply() {
 	s.c.surfaceCommitted(s)
 }
 
-func (s *surface) setBuffer(b *buffer) {
+// setBuffer makes b the surface's buffer; frameDue says a frame
+// callback will tell the client of the refresh soon (buffer.release).
+func (s *surface) setBuffer(b *buffer, frameDue bool) {
 	if s.buf == b {
 		return
 	}
@@ -444,7 +449,7 @@ func (s *surface) setBuffer(b *buffer) {
 		// wl_shm contents are read at composite time, so the old buffer
 		// is needed until it is replaced: now.
 		if old.users == 0 {
-			old.release()
+			old.release(frameDue)
 		}
 		old.unref()
 	}
