@@ -282,8 +282,8 @@ func judgeHotplugVTOutput(out string) []string {
 	if want := []string{head0, "surface-enter Virtual-1", head1, "output-removed Virtual-2"}; !slices.Equal(client, want) {
 		problems = append(problems, fmt.Sprintf("the client on Virtual-1 saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
-	if !slices.ContainsFunc(vlog, func(l string) bool { return strings.HasPrefix(l, "stats: output=Virtual-1 ") }) {
-		problems = append(problems, "no stats line for Virtual-1: vitrine did not exit cleanly")
+	if countEvents(evs, "stats", "output", "Virtual-1") == 0 {
+		problems = append(problems, "no stats event for Virtual-1: vitrine did not exit cleanly")
 	}
 	if err := subsequence(tagged(out, "second"), []string{
 		head1, "surface-enter Virtual-2",
