@@ -19,10 +19,13 @@ import (
 const hotplugVTUnbindVitrine = "vitrine --backend drm --log-level debug --log-format json --socket wayland-ub"
 
 // hotplugVTUnbindRules let the session user (group video) unbind and
-// bind virtio-gpu's driver: sysfs attributes have no udev MODE, so the
-// rule that sees the card appear changes them. virtio_gpu is insmodded
-// before udev runs, so the card's coldplug add is what fires it.
-const hotplugVTUnbindRules = `ACTION=="add", SUBSYSTEM=="drm", KERNEL=="card[0-9]*", DRIVERS=="virtio_gpu", ` +
+// bind virtio-gpu's driver: sysfs attributes have no udev MODE, so a
+// rule on the driver's own add event changes them. virtio_gpu is
+// insmodded before udev runs; coldplug (udevadm trigger
+// --type=subsystems) replays that event. (The card's add event cannot
+// do it: the card's parent is the PCI function, whose driver is
+// virtio-pci, so DRIVERS=="virtio_gpu" never matches it.)
+const hotplugVTUnbindRules = `ACTION=="add", SUBSYSTEM=="drivers", KERNEL=="virtio_gpu", ` +
 	`RUN+="/bin/chgrp video /sys/bus/virtio/drivers/virtio_gpu/bind /sys/bus/virtio/drivers/virtio_gpu/unbind", ` +
 	`RUN+="/bin/chmod g+w /sys/bus/virtio/drivers/virtio_gpu/bind /sys/bus/virtio/drivers/virtio_gpu/unbind"`
 
