@@ -12,7 +12,9 @@ import (
 // its card from logind's TakeDevice. logind forgets a device that is
 // removed (PauseDevice "gone"), so the card the rebind brings must be
 // taken anew: the proof is a second logind.took_device for the same
-// node after display.gone, and the quadrants on it.
+// node after display.gone, and the quadrants on it. (logind hears of
+// the new card from udev, after vitrine had the kernel's uevent: the
+// first TakeDevice is refused with ENODEV and vitrine's retry takes it.)
 
 // hotplugVTUnbindVitrine is the unbind phase's vitrine: no --session,
 // so logind is found the way a user's start finds it.
