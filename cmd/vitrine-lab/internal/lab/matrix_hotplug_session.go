@@ -29,6 +29,7 @@ func hotplugVTScenario() Scenario {
 		Displays:     []string{"virtio-dual"},
 		Session:      SessionLogind,
 		NeedsVitrine: true,
+		UdevRules:    hotplugVTUnbindRules,
 		// A systemd boot took up to 70s on a loaded host; the script
 		// itself takes about 30s.
 		Timeout: 4 * time.Minute,
@@ -121,7 +122,7 @@ wait $pid
 echo "vitrine-exit=$?"
 grep -vF '"event":"frame"' $log | sed 's/^/vitrine| /'
 sed 's/^/second| /' /tmp/second.log
-`, settle, hotplugHead1.X, hotplugHead1.Y, hotplugHead0.X, hotplugHead0.Y)
+`, settle, hotplugHead1.X, hotplugHead1.Y, hotplugHead0.X, hotplugHead0.Y) + hotplugVTUnbindCommand
 
 // hotplugVTCheck judges hotplugVTScenario's run.
 func hotplugVTCheck(env *Env, res *Result, runErr error) error {
@@ -141,6 +142,7 @@ func hotplugVTCheck(env *Env, res *Result, runErr error) error {
 		}
 	}
 	problems := judgeHotplugVTOutput(out)
+	problems = append(problems, judgeHotplugVTUnbind(env, res)...)
 	if res.ExitCode != 0 {
 		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 	}
