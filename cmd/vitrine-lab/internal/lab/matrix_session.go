@@ -194,17 +194,18 @@ wait $box 2>/dev/null
 # The repaint may come before this shell looks: count the frames after
 # vitrine saw the client go. The record's keys come in any order, so
 # awk wants both on the line rather than one pattern after the other.
-# Without the box the quadrants may go back to direct scanout, which is
-# no composited frame: then only the screendump shows the repaint, so
-# a missing frame event is reported, not failed.
+# (Both clients are wl_shm, so every frame is composited: the repaint
+# is a frame event.)
 awaitev $log client.disconnected 1 "vitrine seeing the moving box go" moving-box
+afterbox() { awk -v f="$frameev" '/"event":"client.disconnected"/ && /moving-box/ { s = 1; next } s && index($0, f) { n++ } END { print n + 0 }' $log; }
 i=0
-until [ "$(awk -v f="$frameev" '/"event":"client.disconnected"/ && /moving-box/ { s = 1; next } s && index($0, f) { n++ } END { print n + 0 }' $log)" -gt 0 ] || [ $i -ge 60 ]; do
+until [ "$(afterbox)" -gt 0 ]; do
 	i=$((i+1))
+	[ $i -lt 300 ] || fail "no frame event within 15s after vitrine's client.disconnected for the moving box"
 	sleep 0.05
 done
-echo "frames-after-box=$(awk -v f="$frameev" '/"event":"client.disconnected"/ && /moving-box/ { s = 1; next } s && index($0, f) { n++ } END { print n + 0 }' $log)"
-sleep 1
+echo "frames-after-box=$(afterbox)"
+sleep 0.5
 lab-screendump after >/dev/null || fail "screendump after"
 timeout 30 vitrine --backend drm %[1]s --log-format json >/tmp/second.log 2>&1 </dev/null
 echo "second-exit=$?"
@@ -272,7 +273,8 @@ func vtCycleCheck(want []string, session string) func(*Env, *Result, error) erro
 		evs := vitrineEvents(tagged(out, "vitrine"))
 		// How often a pause catches a frame unfinished is reported, not
 		// required: it depends on timing the script does not control
-		// (1 to 4 of 20 cycles have been seen).
+		// (1, 1, 10 and 1 of 20 pauses under logind, 8, 2 and 4 of 21 under
+		// seatd, in successive runs).
 		if env != nil && env.Log != nil {
 			env.Log.Info("VT cycles: pauses with a frame unfinished", "session", session, "cycles", vtCycles,
 				"paused_in_flight", countEvents(evs, "session.paused_in_flight"), "revoked", countEvents(evs, "output.revoked"))
