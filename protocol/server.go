@@ -39,6 +39,7 @@ type Server struct {
 	loop    *eventloop.Loop
 	clients []*Client
 	dirty   []*Client
+	gone    int // clients disconnected so far, for Flush
 	globals []*Global
 	// removedNames remembers withdrawn globals so late binds are legal.
 	removedNames []uint32
@@ -122,14 +123,24 @@ func (s *Server) Loop() *eventloop.Loop { return s.loop }
 // Flush writes every client's queued events. The loop's owner calls it
 // at the end of each iteration, so all events of one iteration leave in
 // one write per client.
-func (s *Server) Flush() {
-	for i, c := range s.dirty {
-		if c.dirty {
+//
+// A write that fails disconnects its client then and there, and that
+// client's destruction can queue events for others (keyboard focus
+// passing to the next window, a configure): those clients join s.dirty
+// while it is walked, so the walk goes to its current end. Flush
+// reports whether a client was disconnected meanwhile: the windows it
+// took away leave damage that the caller must repaint, because nothing
+// else may wake the loop for it.
+func (s *Server) Flush() (disconnected bool) {
+	gone := s.gone
+	for i := 0; i < len(s.dirty); i++ {
+		if c := s.dirty[i]; c.dirty {
 			c.flush()
 		}
 		s.dirty[i] = nil
 	}
 	s.dirty = s.dirty[:0]
+	return s.gone != gone
 }
 
 // NextSerial returns a new display serial (wl_display_next_serial).
@@ -170,6 +181,7 @@ func (s *Server) AddClientFD(fd int) (*Client, error) {
 func (s *Server) removeClient(c *Client) {
 	if i := slices.Index(s.clients, c); i >= 0 {
 		s.clients = slices.Delete(s.clients, i, i+1)
+		s.gone++
 		if s.OnClientGone != nil {
 			s.OnClientGone(c)
 		}

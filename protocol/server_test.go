@@ -61,7 +61,7 @@ func startServer(t *testing.T, opts protocol.Options) *testServer {
 	go func() {
 		defer close(done)
 		loop := ts.srv.Loop()
-		loop.AfterDispatch(ts.srv.Flush)
+		loop.AfterDispatch(func() { ts.srv.Flush() })
 		for ctx.Err() == nil {
 			if err := loop.Dispatch(20 * time.Millisecond); err != nil {
 				t.Error(err)
@@ -265,5 +265,90 @@ func TestSocketLock(t *testing.T) {
 	}
 	if _, err := os.Stat(ts.path); err != nil {
 		t.Fatalf("first server's socket gone: %v", err)
+	}
+}
+
+// TestFlushReachesClientsQueuedByADisconnect: a write that fails in
+// Flush disconnects its client, and what that disconnect queues for
+// another client (here from OnClientGone) must leave in the same Flush
+// and must not leave that client unable to get any event again.
+func TestFlushReachesClientsQueuedByADisconnect(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	srv, err := protocol.NewServer(protocol.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the loop goroutine touches these, through the handlers.
+	var shms []*wl.Shm
+	srv.AddGlobal(wl.ShmInterface, 1, func(c *protocol.Client, v, id uint32) error {
+		res, err := wl.NewShm(c, id, v)
+		if err != nil {
+			return err
+		}
+		if len(shms) > 0 {
+			// The second bind queues an event for the first client alone.
+			shms[0].SendFormat(7)
+		}
+		shms = append(shms, res)
+		return nil
+	})
+	srv.OnClientGone = func(*protocol.Client) {
+		if len(shms) > 1 {
+			shms[1].SendFormat(9)
+		}
+	}
+	if err := srv.Listen("wl-test"); err != nil {
+		t.Fatal(err)
+	}
+	var disconnected []bool
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		loop := srv.Loop()
+		loop.AfterDispatch(func() {
+			if srv.Flush() {
+				disconnected = append(disconnected, true)
+			}
+		})
+		for ctx.Err() == nil {
+			if err := loop.Dispatch(20 * time.Millisecond); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { cancel(); <-done; srv.Close() }()
+	ts := &testServer{srv: srv, path: filepath.Join(dir, "wl-test")}
+
+	a := dial(t, ts)
+	bindShm(t, a)
+	if err := a.Roundtrip(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The first client stops reading without hanging up: the server
+	// sees no hangup, and its next write to it fails with EPIPE.
+	if err := a.Conn().CloseRead(); err != nil {
+		t.Fatal(err)
+	}
+	b := dial(t, ts)
+	shmB := bindShm(t, b)
+	got := false
+	deadline := time.Now().Add(2 * time.Second)
+	for !got {
+		e, err := b.Read(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("the event queued for the second client by the first one's disconnect never came: %v", err)
+		}
+		got = e.Object == shmB && e.Opcode == 0 && e.Uint(0) == 9
+	}
+	if err := b.Roundtrip(2 * time.Second); err != nil {
+		t.Fatalf("the second client gets no events after the first one failed in a flush: %v", err)
+	}
+	cancel()
+	<-done
+	if len(disconnected) != 1 {
+		t.Fatalf("Flush reported a disconnect %d times, want once", len(disconnected))
 	}
 }

@@ -279,8 +279,15 @@ func (c *Compositor) Run(ctx context.Context) error {
 // one write.
 func (c *Compositor) afterDispatch() {
 	c.announceToControls()
-	c.repaintOutputs()
-	c.srv.Flush()
+	// A client that fails while its events are written takes its
+	// windows with it: repaint what they covered now. Each round needs
+	// another client gone, so this ends.
+	for {
+		c.repaintOutputs()
+		if !c.srv.Flush() {
+			return
+		}
+	}
 }
 
 // after runs f once, d from now, on the loop.

@@ -238,6 +238,11 @@ func (l *Logind) OpenDevice(path string) (*os.File, error) {
 		if isBusy(err) {
 			return nil, fmt.Errorf("open %s: %w: another compositor or display server holds it; stop it or switch to its VT", path, ErrDeviceBusy)
 		}
+		if isNoDevice(err) {
+			// The node is there (deviceNumber found it), so logind has
+			// not yet seen udev's event for it.
+			return nil, fmt.Errorf("open %s through logind: %s: %w", path, dbusMessage(err), ErrDeviceNotReady)
+		}
 		return nil, fmt.Errorf("open %s through logind: %s", path, dbusMessage(err))
 	}
 	f := os.NewFile(uintptr(fd), path)
@@ -596,6 +601,14 @@ func isBusy(err error) bool {
 			strings.Contains(strings.ToLower(fmt.Sprint(de.Body...)), "busy")
 	}
 	return false
+}
+
+// isNoDevice reports whether a logind error is ENODEV: logind has no
+// udev record of the device (TakeDevice on a node udev has not
+// processed, or one removed meanwhile).
+func isNoDevice(err error) bool {
+	de, ok := asDBusError(err)
+	return ok && de.Name == "System.Error.ENODEV"
 }
 
 // dbusMessage renders a D-Bus error as its name and message.

@@ -247,6 +247,34 @@ func TestLogindErrors(t *testing.T) {
 	_ = fake
 }
 
+// TestLogindDeviceNotReady: a node logind has no udev record of yet (the
+// card a rebound driver just made) is refused with ENODEV, which must be
+// told apart from other failures so the caller tries again.
+func TestLogindDeviceNotReady(t *testing.T) {
+	addr := startBus(t)
+	t.Setenv("XDG_SESSION_ID", "")
+	startFakeLogind(t, addr)
+	s, _ := openTestLogind(t, addr, "1")
+	// /dev/random (1:8) is not among the fake's devices.
+	_, err := s.OpenDevice("/dev/random")
+	if !errors.Is(err, ErrDeviceNotReady) || errors.Is(err, ErrDeviceBusy) {
+		t.Fatalf("a device logind does not know: %v, want ErrDeviceNotReady", err)
+	}
+	t.Log(err)
+	_, err = s.OpenDevice("/dev/full")
+	if errors.Is(err, ErrDeviceNotReady) {
+		t.Fatalf("a busy device: %v, want no ErrDeviceNotReady", err)
+	}
+	// Nothing is left half-taken: a known device still opens.
+	f, err := s.OpenDevice("/dev/null")
+	if err != nil {
+		t.Fatalf("open /dev/null after a refusal: %v", err)
+	}
+	if err := s.CloseDevice(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLogindNoBus(t *testing.T) {
 	_, err := OpenWith(context.Background(), KindLogind, Options{SystemBus: "unix:path=" + t.TempDir() + "/none"})
 	if err == nil || !strings.Contains(err.Error(), "system bus") {

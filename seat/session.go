@@ -259,6 +259,13 @@ type sessionBusyError struct{}
 func (sessionBusyError) Error() string        { return "session busy" }
 func (sessionBusyError) Is(target error) bool { return target == ErrDeviceBusy }
 
+// ErrDeviceNotReady is wrapped by errors that mean the node exists but
+// the session manager does not know the device yet: logind learns of a
+// new device from udev, after the kernel has told everyone else (a
+// driver just bound, a display just plugged). Trying again shortly
+// may work.
+var ErrDeviceNotReady = errors.New("device not known to the session manager yet")
+
 // ErrPermission is wrapped by errors that mean the user lacks access
 // (typically not in the group owning the device).
 var ErrPermission = errors.New("permission denied")

@@ -62,6 +62,10 @@ type drmBackend struct {
 	devicePath string
 	kopts      kms.Options
 	presented  func(*kms.Output, present.Info)
+	// retryTimer tries again while the session manager does not know
+	// the new device yet (tryReopen); nil until first needed.
+	retryTimer *eventloop.Timer
+	retry      reopenRetry
 }
 
 // clientLister is the part of the protocol server the backend logs from.
@@ -465,6 +469,9 @@ func displayAction(ev seat.Event, cur *os.File) int {
 }
 
 func (b *drmBackend) close() {
+	if b.retryTimer != nil {
+		b.retryTimer.Stop()
+	}
 	if b.in != nil {
 		b.in.Close()
 	}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/vitrine-wm/vitrine/kms"
 	"github.com/vitrine-wm/vitrine/protocol/eventloop"
+	"github.com/vitrine-wm/vitrine/seat"
 )
 
 // A display device can go away under vitrine: its driver unbound through
@@ -62,10 +66,34 @@ func (b *drmBackend) deviceGone(cause, why string) {
 // same --drm-device, or the first card with a connected display. Until
 // one works, every DRM uevent tries again.
 func (b *drmBackend) reopen() {
+	b.retry.reset()
+	b.tryReopen()
+}
+
+// tryReopen is one attempt of reopen. The kernel's uevent for a new card
+// reaches vitrine before udev has processed it, and logind only knows
+// the devices udev told it of: TakeDevice then fails (ENODEV) and no
+// further uevent comes to try again, so such a refusal is retried on a
+// timer, a few times, backing off.
+func (b *drmBackend) tryReopen() {
+	if b.dev != nil {
+		return
+	}
 	dev, err := b.openDevice(b.devicePath)
 	if err != nil {
+		if d, ok := b.retry.next(); ok && errors.Is(err, seat.ErrDeviceNotReady) {
+			if b.retryTimer == nil {
+				b.retryTimer = b.loop.loop.NewTimer(b.tryReopen)
+			}
+			b.retryTimer.SetAfter(d)
+			b.log.Info("no display device yet", "err", err, "retry_in_ms", d.Milliseconds(), "event", "display.waiting")
+			return
+		}
 		b.log.Info("no display device yet", "err", err, "event", "display.waiting")
 		return
+	}
+	if b.retryTimer != nil {
+		b.retryTimer.Stop()
 	}
 	events, err := b.loop.loop.AddFD(dev.FD(), eventloop.Readable, b.drmReadable)
 	if err != nil {
@@ -91,6 +119,30 @@ func (b *drmBackend) reopen() {
 	}
 	b.log.Info("display device back", "device", dev.Path(), "driver", dev.Driver(), "outputs", len(set.Outputs()), "event", "display.back")
 }
+
+// reopenRetry paces tryReopen's retries of a device the session manager
+// does not know yet: udev and logind take milliseconds on a desktop and
+// up to seconds on a slow board, and a device that stays unknown must
+// not cost a wake-up forever.
+type reopenRetry struct{ n int }
+
+const (
+	reopenFirstRetry = 50 * time.Millisecond
+	reopenMaxRetry   = time.Second
+	reopenRetries    = 10 // about 6.5 s in all
+)
+
+// next is how long to wait before the next try; false once given up.
+func (r *reopenRetry) next() (time.Duration, bool) {
+	if r.n >= reopenRetries {
+		return 0, false
+	}
+	d := min(reopenFirstRetry<<r.n, reopenMaxRetry)
+	r.n++
+	return d, true
+}
+
+func (r *reopenRetry) reset() { r.n = 0 }
 
 func (b *drmBackend) closeDevice(dev *kms.Device) {
 	f := dev.File()

@@ -107,7 +107,7 @@ func (k *onScreenKeyboard) deliver() {
 		return
 	}
 	k.sent = k.want
-	k.log.Debug("--osk: keyboard signalled", "shown", k.want, "pid", pid)
+	k.log.Debug("--osk: keyboard signalled", "shown", k.want, "pid", pid, "event", "osk.signalled")
 }
 
 // handlesUserSignals reports whether process pid catches or blocks both

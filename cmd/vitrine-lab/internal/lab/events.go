@@ -3,6 +3,7 @@ package lab
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -22,6 +23,16 @@ func (e logEvent) Str(key string) string { s, _ := e[key].(string); return s }
 
 // Level is the record's level: DEBUG, INFO, WARN or ERROR.
 func (e logEvent) Level() string { return e.Str("level") }
+
+// Int is the integer value of key; false if it is missing, not a
+// number or not a whole one.
+func (e logEvent) Int(key string) (int64, bool) {
+	f, ok := e[key].(float64)
+	if !ok || f != math.Trunc(f) {
+		return 0, false
+	}
+	return int64(f), true
+}
 
 // is reports whether e is event name with every key=value of kv
 // (values compared as their JSON text for non-strings: "true", "3").
@@ -59,6 +70,22 @@ func vitrineEvents(lines []string) []logEvent {
 		}
 	}
 	return evs
+}
+
+// eventOf parses one line of a guest's output as a vitrine JSON
+// record, after the "TAG| " a guest script put before it, if any.
+func eventOf(line string) (logEvent, bool) {
+	if _, rest, ok := strings.Cut(line, "| "); ok && !strings.HasPrefix(line, "{") {
+		line = rest
+	}
+	if !strings.HasPrefix(line, "{") {
+		return nil, false
+	}
+	var e logEvent
+	if json.Unmarshal([]byte(line), &e) != nil {
+		return nil, false
+	}
+	return e, true
 }
 
 // countEvents counts the records of event name with kv.
@@ -133,4 +160,54 @@ func eventSize(e logEvent) (w, h int, ok bool) {
 	x, okx := m["X"].(float64)
 	y, oky := m["Y"].(float64)
 	return int(x), int(y), okx && oky
+}
+
+// vitrineStats is vitrine's stats event, logged at exit per output.
+type vitrineStats struct {
+	Output                                   string
+	Frames, Scanout, Composited, CopiedBytes int64
+	// Overlays[i] is the event's overlayI: frames in which overlay
+	// plane i showed a client buffer (none when no frame used one).
+	Overlays []int64
+}
+
+// Overlay is Overlays[i], 0 when the event had no overlayI.
+func (s vitrineStats) Overlay(i int) int64 {
+	if i < len(s.Overlays) {
+		return s.Overlays[i]
+	}
+	return 0
+}
+
+// parseStats reads the first stats event among evs. Every counter
+// README lists must be there as a whole number: a missing one is an
+// error, not a zero that could pass a "nothing scanned out" check.
+func parseStats(evs []logEvent) (vitrineStats, error) {
+	st := findEvents(evs, "stats")
+	if len(st) == 0 {
+		return vitrineStats{}, fmt.Errorf("no stats event in vitrine's log: vitrine did not exit cleanly")
+	}
+	e := st[0]
+	s := vitrineStats{Output: e.Str("output")}
+	if s.Output == "" {
+		return s, fmt.Errorf("vitrine's stats event names no output: %v", e)
+	}
+	for _, f := range []struct {
+		key string
+		dst *int64
+	}{{"frames", &s.Frames}, {"scanout", &s.Scanout}, {"composited", &s.Composited}, {"copied_bytes", &s.CopiedBytes}} {
+		n, ok := e.Int(f.key)
+		if !ok {
+			return s, fmt.Errorf("vitrine's stats event has no whole-number %s: %v", f.key, e)
+		}
+		*f.dst = n
+	}
+	for i := 0; ; i++ {
+		n, ok := e.Int(fmt.Sprintf("overlay%d", i))
+		if !ok {
+			break
+		}
+		s.Overlays = append(s.Overlays, n)
+	}
+	return s, nil
 }

@@ -310,7 +310,7 @@ func judgeQuadrantsScript(res *Result, tag string, fullscreen ...string) (log st
 func judgeSwitch(res *Result) error {
 	out := string(res.Output)
 	topLog := strings.Join(tagged(out, "top"), "\n")
-	log, size, problems, err := judgeQuadrantsScript(res, "switch", "alone", "alone-again")
+	_, size, problems, err := judgeQuadrantsScript(res, "switch", "alone", "alone-again")
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func judgeSwitch(res *Result) error {
 			problems = append(problems, fmt.Sprintf("%d composited frames after the shm client left, want 0: the dma-buf alone again must be scanned out", again-covered))
 		}
 	}
-	if st, err := parseStats(log); err != nil {
+	if st, err := parseStats(vitrineEvents(tagged(out, "switch"))); err != nil {
 		problems = append(problems, err.Error())
 	} else if st.Scanout < 2 || st.Composited < switchTopFrames {
 		problems = append(problems, fmt.Sprintf("stats scanout=%d composited=%d, want scanout >= 2 (before and after) and composited >= %d", st.Scanout, st.Composited, switchTopFrames))

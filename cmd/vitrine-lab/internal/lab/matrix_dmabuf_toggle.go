@@ -89,7 +89,7 @@ func windowedImage(screen, win image.Point) *image.RGBA {
 // scanout (fullscreen), composite (windowed), scanout (fullscreen).
 func judgeToggle(res *Result) error {
 	out := string(res.Output)
-	log, size, problems, err := judgeQuadrantsScript(res, "toggle", "full1", "full2")
+	_, size, problems, err := judgeQuadrantsScript(res, "toggle", "full1", "full2")
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func judgeToggle(res *Result) error {
 			problems = append(problems, fmt.Sprintf("%d composited frames after going fullscreen again, want at most the one that repaints the leaving window", full2-windowed))
 		}
 	}
-	if st, err := parseStats(log); err != nil {
+	if st, err := parseStats(vitrineEvents(tagged(out, "toggle"))); err != nil {
 		problems = append(problems, err.Error())
 	} else if st.Scanout < 2 || st.Composited < 1 {
 		problems = append(problems, fmt.Sprintf("stats scanout=%d composited=%d, want scanout >= 2 (both fullscreen phases) and composited >= 1", st.Scanout, st.Composited))

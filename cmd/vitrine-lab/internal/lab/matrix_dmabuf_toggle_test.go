@@ -12,7 +12,7 @@ func TestJudgeToggle(t *testing.T) {
 	shots := []string{saveShot(t, dir, "full1", quad), saveShot(t, dir, "windowed", win), saveShot(t, dir, "full2", quad)}
 	output := func(counts, stats string) string {
 		return "composited-lines " + counts + "\ntoggle-exit=0\n" +
-			"toggle| first-frame 1024x768\ntoggle| " + stats + "\n"
+			"toggle| first-frame 1024x768\n" + statsLines("toggle", stats)
 	}
 	goodStats := "stats: output=VGA-1 frames=5 scanout=3 composited=2 copied_bytes=4000000"
 	if err := judgeToggle(&Result{Output: []byte(output("full1=0 windowed=1 full2=2", goodStats)), Screendumps: shots}); err != nil {

@@ -78,7 +78,9 @@ ubchildpid() { grep -F '"event":"child.started"' "$1" | tail -n 1 | sed -n 's/.*
 // (started by the command line vitrine, whose log is JSON) shows
 // shm-client's quadrants fullscreen; virtio-gpu's driver is unbound
 // through sysfs and bound again. Screendumps TAG-before, TAG-during and
-// TAG-after; delays TAG-gone-ms and TAG-back-ms; vitrine's log as
+// TAG-after; delays TAG-gone-ms (unbind to display.gone), TAG-back-ms
+// (bind to display.back) and TAG-frame-ms (bind to the new card's first
+// frame); vitrine's log as
 // "TAG| " lines after "TAG-exit=N". The writer of bind and unbind must
 // be allowed to (root, or a udev rule that opened them).
 func unbindPhase(tag, vitrine string) string {
@@ -99,11 +101,13 @@ if ubline $log '^first-frame ' 60; then
 	kill -0 $pid 2>/dev/null || fail "vitrine died with its display device unbound"
 	kill -0 $client 2>/dev/null || fail "the client died with the display device unbound"
 	lab-screendump TAG-during >/dev/null || fail 'screendump TAG-during'
+	frames=$(matchev $log frame)
 	t0=$(ubnow)
 	echo $dev > $drv/bind || fail "bind $dev"
 	ubev $log display.back 1 30 'vitrine taking the display device back' && echo "TAG-back-ms=$(( $(ubnow) - t0 ))"
 	# The output the new card brings (the first was the old card's).
 	ubev $log output.added 2 10 'the output after the rebind'
+	ubev $log frame $((frames + 1)) 10 'a frame on the new card' && echo "TAG-frame-ms=$(( $(ubnow) - t0 ))"
 	sleep 1
 	kill -0 $client 2>/dev/null || fail "the client died after the rebind"
 	lab-screendump TAG-after >/dev/null || fail 'screendump TAG-after'
@@ -201,7 +205,7 @@ func faultsCheck(env *Env, res *Result, runErr error) error {
 	}
 	problems = append(problems, prefixed("full: ", errorEvents(full))...)
 	if env != nil && env.Log != nil {
-		env.Log.Info("faults: delays (ms)", "unbind_to_log", field(out, "unbind-gone-ms"), "bind_to_back", field(out, "unbind-back-ms"), "kill_to_first_frame", field(out, "restart-first-frame-ms"))
+		env.Log.Info("faults: delays (ms)", "unbind_to_log", field(out, "unbind-gone-ms"), "bind_to_back", field(out, "unbind-back-ms"), "bind_to_frame", field(out, "unbind-frame-ms"), "kill_to_first_frame", field(out, "restart-first-frame-ms"))
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "\n") + "\noutput ends:\n" + indent(tail(nonFrameLines(out), 40)))

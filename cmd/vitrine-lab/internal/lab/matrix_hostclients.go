@@ -14,7 +14,7 @@ import (
 const hostClientShell = `export XDG_RUNTIME_DIR=/tmp/rt
 mkdir -m 700 $XDG_RUNTIME_DIR
 log=/tmp/vitrine.log
-` + awaitShell + `# waitfile FILE BYTES WHAT: 15 s for FILE to hold BYTES bytes.
+` + awaitShell + eventShell + `# waitfile FILE BYTES WHAT: 15 s for FILE to hold BYTES bytes.
 waitfile() {
 	i=0
 	while [ "$(cat $1 2>/dev/null | wc -c)" -lt $2 ]; do
@@ -67,13 +67,13 @@ vitrine --backend drm --session direct --layout kiosk --log-format json --log-le
 pid=$!
 waitfile /tmp/ready 1 'foot running its shell'
 echo "foot-ms=$(( $(now) - t0 ))"
-await '"msg":"--osk: keyboard signalled","shown":true' 1 "the keyboard shown for foot's text input"
+awaitev $log osk.signalled 1 "the keyboard shown for foot's text input" '"shown":true'
 # wvkbd draws once it is shown; QEMU shows the transfer a moment later.
 sleep 1
 lab-screendump osk >/dev/null || fail "screendump osk"
 lab-touch /tmp/tap.script >/tmp/tap.out 2>&1 &
 tpid=$!
-await '"msg":"input: device added".*"name":"%[1]s"' 1 'vitrine adding the touchscreen'
+awaitev $log input.added 1 'vitrine adding the touchscreen' '"name":"%[1]s"'
 # The seat's new touch capability: wvkbd binds its wl_touch.
 sleep 0.5
 kill -USR1 $tpid
@@ -93,7 +93,7 @@ echo "typed=$(cat /tmp/typed)"
 wait $pid
 echo "vitrine-exit=$?"
 echo "foot-size=$(cat /tmp/size)"
-grep -v '"msg":"frame"' $log | sed 's/^/vitrine| /'
+grep -vF '"event":"frame"' $log | sed 's/^/vitrine| /'
 `, touchName, (oskKeyWX-20)*tabletMax/oskScreenW, oskKeyRowY*tabletMax/oskScreenH, oskKeyWX*tabletMax/oskScreenW)
 }
 
@@ -114,6 +114,16 @@ func oskCheck(_ *Env, res *Result, runErr error) error {
 	}
 	if !strings.Contains(out, "\ntyped="+oskTypedWant+"\n") {
 		problems = append(problems, fmt.Sprintf("foot's shell did not read %q from the keyboard's keys", oskTypedWant))
+	}
+	// vitrine's own records; foot's and wvkbd's lines share the tag
+	// but are not JSON.
+	evs := vitrineEvents(tagged(out, "vitrine"))
+	problems = append(problems, errorEvents(evs)...)
+	if countEvents(evs, "osk.signalled", "shown", "true") == 0 {
+		problems = append(problems, "vitrine did not show the keyboard for foot's text input (no osk.signalled event with shown=true)")
+	}
+	if countEvents(evs, "input.added", "name", touchName) == 0 {
+		problems = append(problems, fmt.Sprintf("vitrine did not add %q (no input.added event)", touchName))
 	}
 	// foot fills the height above the keyboard: its terminal has the
 	// rows that fit there, not the whole screen's.

@@ -65,7 +65,7 @@ fail() {
 	echo "FAIL: $*"
 	[ -n "${second:-}" ] && kill $second 2>/dev/null
 	[ -n "${pid:-}" ] && kill $pid 2>/dev/null
-	grep -v -e 'msg=frame' -e '"event":"frame"' $log | tail -n 60 | sed 's/^/vitrine| /'
+	grep -vF '"event":"frame"' $log | tail -n 60 | sed 's/^/vitrine| /'
 	[ -f /tmp/second.log ] && sed 's/^/second| /' /tmp/second.log
 	exit 1
 }

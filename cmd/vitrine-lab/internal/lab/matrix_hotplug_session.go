@@ -29,6 +29,7 @@ func hotplugVTScenario() Scenario {
 		Displays:     []string{"virtio-dual"},
 		Session:      SessionLogind,
 		NeedsVitrine: true,
+		UdevRules:    hotplugVTUnbindRules,
 		// A systemd boot took up to 70s on a loaded host; the script
 		// itself takes about 30s.
 		Timeout: 4 * time.Minute,
@@ -121,7 +122,7 @@ wait $pid
 echo "vitrine-exit=$?"
 grep -vF '"event":"frame"' $log | sed 's/^/vitrine| /'
 sed 's/^/second| /' /tmp/second.log
-`, settle, hotplugHead1.X, hotplugHead1.Y, hotplugHead0.X, hotplugHead0.Y)
+`, settle, hotplugHead1.X, hotplugHead1.Y, hotplugHead0.X, hotplugHead0.Y) + hotplugVTUnbindCommand
 
 // hotplugVTCheck judges hotplugVTScenario's run.
 func hotplugVTCheck(env *Env, res *Result, runErr error) error {
@@ -141,6 +142,7 @@ func hotplugVTCheck(env *Env, res *Result, runErr error) error {
 		}
 	}
 	problems := judgeHotplugVTOutput(out)
+	problems = append(problems, judgeHotplugVTUnbind(env, res)...)
 	if res.ExitCode != 0 {
 		problems = append(problems, fmt.Sprintf("guest script exited %d", res.ExitCode))
 	}
@@ -282,8 +284,8 @@ func judgeHotplugVTOutput(out string) []string {
 	if want := []string{head0, "surface-enter Virtual-1", head1, "output-removed Virtual-2"}; !slices.Equal(client, want) {
 		problems = append(problems, fmt.Sprintf("the client on Virtual-1 saw\n%s\nwant\n%s", indent(strings.Join(client, "\n")), indent(strings.Join(want, "\n"))))
 	}
-	if !slices.ContainsFunc(vlog, func(l string) bool { return strings.HasPrefix(l, "stats: output=Virtual-1 ") }) {
-		problems = append(problems, "no stats line for Virtual-1: vitrine did not exit cleanly")
+	if countEvents(evs, "stats", "output", "Virtual-1") == 0 {
+		problems = append(problems, "no stats event for Virtual-1: vitrine did not exit cleanly")
 	}
 	if err := subsequence(tagged(out, "second"), []string{
 		head1, "surface-enter Virtual-2",

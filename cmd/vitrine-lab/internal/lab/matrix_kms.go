@@ -216,7 +216,7 @@ func (r vitrineRun) judge(env *Env, row string, res *Result) error {
 	if countEvents(evs, "output.on", "atomic", strconv.FormatBool(wantAtomic)) == 0 {
 		problems = append(problems, fmt.Sprintf("no output.on event with atomic=%v in vitrine's log", wantAtomic))
 	}
-	st, statsErr := parseStats(log)
+	st, statsErr := parseStats(evs)
 	if statsErr != nil {
 		problems = append(problems, statsErr.Error())
 	}
@@ -351,14 +351,15 @@ func outputBuffers(evs []logEvent) (int, error) {
 	return int(n), nil
 }
 
-// nonFrameLines drops vitrine's per-frame debug lines so a failure's
-// excerpt shows what happened around them.
+// nonFrameLines drops vitrine's per-frame and input-device records so a
+// failure's excerpt shows what happened around them.
 func nonFrameLines(out string) string {
 	var keep []string
 	for _, l := range strings.Split(out, "\n") {
-		if !strings.Contains(l, " msg=frame ") && !strings.Contains(l, `"event":"frame"`) && !strings.Contains(l, "msg=\"input: ") && !strings.Contains(l, `"msg":"input: `) {
-			keep = append(keep, l)
+		if e, ok := eventOf(l); ok && (e.Event() == "frame" || strings.HasPrefix(e.Event(), "input.")) {
+			continue
 		}
+		keep = append(keep, l)
 	}
 	return strings.Join(keep, "\n")
 }

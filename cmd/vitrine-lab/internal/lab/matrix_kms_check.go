@@ -34,31 +34,8 @@ const (
 var (
 	boxColor   = color.RGBA{0xff, 0x00, 0xff, 0xff}
 	boxOffClr  = color.RGBA{0x00, 0x00, 0x00, 0xff}
-	statsLine  = regexp.MustCompile(`(?m)^stats: output=(\S+) frames=(\d+) scanout=(\d+) composited=(\d+) copied_bytes=(\d+)(?: overlay\d+=\d+)*$`)
 	finalBoxRE = regexp.MustCompile(`(?m)^final-box x=(\d+) y=(\d+) w=(\d+) h=(\d+) frames=(\d+)$`)
 )
-
-// vitrineStats is vitrine's "stats:" line, printed on exit per output.
-type vitrineStats struct {
-	Output                      string
-	Frames, Scanout, Composited int
-	CopiedBytes                 int64
-}
-
-// parseStats reads the first "stats:" line of a run's log.
-func parseStats(log string) (vitrineStats, error) {
-	m := statsLine.FindStringSubmatch(log)
-	if m == nil {
-		return vitrineStats{}, fmt.Errorf("no \"stats: output=... copied_bytes=N\" line: vitrine did not exit cleanly")
-	}
-	var s vitrineStats
-	s.Output = m[1]
-	s.Frames, _ = strconv.Atoi(m[2])
-	s.Scanout, _ = strconv.Atoi(m[3])
-	s.Composited, _ = strconv.Atoi(m[4])
-	s.CopiedBytes, _ = strconv.ParseInt(m[5], 10, 64)
-	return s, nil
-}
 
 // finalBox reads the client's "final-box" line: where the box of its
 // last frame is, and how many frames it showed.

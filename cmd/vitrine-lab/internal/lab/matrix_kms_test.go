@@ -29,7 +29,7 @@ func runOutput(tag, outputOn, client, stats string, frameLines ...string) string
 	for _, l := range strings.Split(client, "\n") {
 		fmt.Fprintf(&b, "%s| %s\n", tag, l)
 	}
-	fmt.Fprintf(&b, "%s| %s\n", tag, stats)
+	b.WriteString(statsLines(tag, stats))
 	return b.String()
 }
 
@@ -55,6 +55,11 @@ func TestVitrineRunJudgeMovingBox(t *testing.T) {
 	if err := run.judge(nil, "t", res); err != nil {
 		t.Fatalf("a good run failed: %v", err)
 	}
+	// Reworded text (the stats: line, the event's message) changes nothing.
+	reworded := strings.NewReplacer("box| stats: ", "box| totals: ", `"msg":"stats"`, `"msg":"totals"`).Replace(string(res.Output))
+	if err := run.judge(nil, "t", &Result{Output: []byte(reworded), Screendumps: []string{good}}); err != nil {
+		t.Fatalf("a good run with reworded text failed: %v", err)
+	}
 
 	bad := []struct {
 		name string
@@ -67,7 +72,10 @@ func TestVitrineRunJudgeMovingBox(t *testing.T) {
 			"stats: output=Virtual-1 frames=200 scanout=0 composited=200 copied_bytes=15970304")), Screendumps: []string{good}}, "more than its damage"},
 		{"box one step behind", &Result{Output: []byte(runOutput("box", `"buffers":1`, client, measured)),
 			Screendumps: []string{saveShot(t, t.TempDir(), "box", boxImage(1280, 800, box.Sub(image.Pt(8, 0))))}}, "pixels differ"},
-		{"no stats", &Result{Output: []byte(strings.Replace(runOutput("box", `"buffers":1`, client, measured), "stats:", "statz:", 1)), Screendumps: []string{good}}, "no \"stats:"},
+		{"no stats event (the text line kept)", &Result{Output: []byte(strings.Replace(runOutput("box", `"buffers":1`, client, measured), `"event":"stats"`, `"event":"statz"`, 1)), Screendumps: []string{good}}, "no stats event"},
+		{"stats event without copied_bytes", &Result{Output: []byte(strings.Replace(runOutput("box", `"buffers":1`, client, measured), `,"copied_bytes":11874304`, "", 1)), Screendumps: []string{good}}, "no whole-number copied_bytes"},
+		// The event is the judge, not the text line beside it.
+		{"scanned out per the event only", &Result{Output: []byte(strings.Replace(runOutput("box", `"buffers":1`, client, measured), `"scanout":0,"composited":200`, `"scanout":199,"composited":1`, 1)), Screendumps: []string{good}}, "want every frame composited"},
 		{"scanned out", &Result{Output: []byte(runOutput("box", `"buffers":1`, client,
 			"stats: output=Virtual-1 frames=200 scanout=199 composited=1 copied_bytes=11874304")), Screendumps: []string{good}}, "want every frame composited"},
 		{"vitrine failed on SIGTERM", &Result{Output: []byte(strings.Replace(runOutput("box", `"buffers":1`, client, measured), "box-exit=0", "box-exit=1", 1)), Screendumps: []string{good}}, "SIGTERM"},
@@ -277,7 +285,7 @@ func TestJudgeSwitch(t *testing.T) {
 	shots := []string{saveShot(t, dir, "alone", quad), saveShot(t, dir, "covered", box), saveShot(t, dir, "alone-again", quad)}
 	output := func(counts, stats string) string {
 		return "composited-lines " + counts + "\nswitch-exit=0\n" +
-			"switch| first-frame 1024x768\nswitch| " + stats + "\n" +
+			"switch| first-frame 1024x768\n" + statsLines("switch", stats) +
 			"top| first-frame 1024x768\ntop| final-box x=152 y=0 w=64 h=64 frames=20\n"
 	}
 	goodStats := "stats: output=VGA-1 frames=24 scanout=3 composited=21 copied_bytes=9000000"

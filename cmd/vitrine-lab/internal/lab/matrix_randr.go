@@ -32,7 +32,7 @@ func randrScenario() Scenario {
 
 func randrCommand() string {
 	var b strings.Builder
-	b.WriteString(hostClientShell + eventShell)
+	b.WriteString(hostClientShell)
 	for _, run := range []struct{ tag, flags string }{{"atomic", ""}, {"legacy", "--legacy-kms"}} {
 		fmt.Fprintf(&b, `rm -f $log
 vitrine --backend drm --session direct --log-format json --socket wayland-randr --privileged-clients wlr-randr %[2]s -- \

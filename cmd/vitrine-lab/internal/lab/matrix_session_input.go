@@ -94,7 +94,7 @@ echo "quit-exit=$?"
 sed 's/^/rot0| /' $log
 pid=
 log=/tmp/rot90q.log
-vitrine --backend drm --session direct --rotate 90 -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
+vitrine --backend drm --session direct --rotate 90 --log-format json -- shm-client --pattern quadrants --fullscreen >$log 2>&1 &
 pid=$!
 await '^first-frame' 1 'shm-client first frame (rotate 90)'
 lab-screendump rot90 >/dev/null || fail "screendump rot90"
@@ -143,6 +143,19 @@ func inputCheck(_ *Env, res *Result, runErr error) error {
 	}
 	if !regexp.MustCompile(`(?m)^no-quit-key-alive=yes$`).MatchString(out) || countEvents(vitrineEvents(tagged(out, "rot90")), "quit.key") > 0 {
 		problems = append(problems, "with --no-quit-key, Ctrl+Alt+Backspace still quit vitrine")
+	}
+	// Every run logs JSON: no errors in any, and both rotated runs
+	// announce the output clients see as turned.
+	for _, run := range []struct {
+		tag, transform string
+	}{{"rot0", "normal"}, {"rot90q", "90"}, {"rot90", "90"}} {
+		evs := vitrineEvents(tagged(out, run.tag))
+		if bad := errorEvents(evs); len(bad) > 0 {
+			problems = append(problems, run.tag+": "+strings.Join(bad, "\n"))
+		}
+		if countEvents(evs, "output.added", "transform", run.transform) == 0 {
+			problems = append(problems, fmt.Sprintf("%s: no output.added event with transform=%s", run.tag, run.transform))
+		}
 	}
 	for _, rot := range []int{0, 90} {
 		tag := fmt.Sprintf("rot%d", rot)

@@ -57,11 +57,18 @@ func writeQuadrants(t *testing.T, dir, name string, w, h int, c [4]color.RGBA, s
 	return p
 }
 
+// addedEvent is vitrine's output.added record in run tag (keys in
+// vitrine's order, which the judges must not rely on).
+func addedEvent(tag, transform string) string {
+	return tag + `| {"time":"x","level":"INFO","msg":"output added","name":"Virtual-1","size":{"X":1280,"Y":800},"refresh_mhz":60000,"transform":"` + transform + `","event":"output.added"}` + "\n"
+}
+
 // inputOutput is what a good vitrine-input run prints, with the pointer
 // press at the given surface positions.
 func inputOutput(rot0, rot90 string) string {
 	var b strings.Builder
 	b.WriteString("quit-exit=0\n")
+	b.WriteString(addedEvent("rot0", "normal"))
 	b.WriteString("rot0| first-frame 1280x800\n")
 	for _, k := range echoKeys[:4] {
 		b.WriteString("rot0| " + k + "\n")
@@ -72,7 +79,8 @@ func inputOutput(rot0, rot90 string) string {
 		b.WriteString("rot0| " + k + "\n")
 	}
 	b.WriteString(`rot0| {"time":"x","level":"INFO","msg":"Ctrl+Alt+Backspace: quitting","event":"quit.key"}` + "\n")
-	b.WriteString("rot90q| first-frame 800x1280\n")
+	b.WriteString(addedEvent("rot90q", "90") + "rot90q| first-frame 800x1280\n")
+	b.WriteString(addedEvent("rot90", "90"))
 	b.WriteString("rot90| first-frame 800x1280\nrot90| pointer-enter x=0.00 y=0.00\n")
 	b.WriteString("rot90| pointer-motion x=" + rot90 + "\nrot90| button code=272 state=pressed\nrot90| button code=272 state=released\n")
 	b.WriteString("no-quit-key-alive=yes\n")
@@ -100,6 +108,8 @@ func TestInputCheck(t *testing.T) {
 		{"screen turned clockwise", &Result{Output: []byte(inputOutput("320.01 y=600.02", "199.98 y=320.01")),
 			Screendumps: []string{writeQuadrants(t, t.TempDir(), "rot90", 1280, 800, [4]color.RGBA{c[2], c[0], c[3], c[1]}, false)}}, "rotate 90:"},
 		{"quit despite --no-quit-key", &Result{Output: []byte(strings.Replace(inputOutput("320.01 y=600.02", "199.98 y=320.01"), "no-quit-key-alive=yes", "", 1)), Screendumps: []string{good}}, "--no-quit-key"},
+		{"rot90q not turned", &Result{Output: []byte(strings.Replace(inputOutput("320.01 y=600.02", "199.98 y=320.01"), addedEvent("rot90q", "90"), addedEvent("rot90q", "normal"), 1)), Screendumps: []string{good}}, "rot90q: no output.added event with transform=90"},
+		{"an error in the rot90q run", &Result{Output: []byte(inputOutput("320.01 y=600.02", "199.98 y=320.01") + `rot90q| {"time":"x","level":"ERROR","msg":"present failed","err":"bad file descriptor"}` + "\n"), Screendumps: []string{good}}, `rot90q: vitrine logged: {"err":"bad file descriptor"`},
 		{"no quit", &Result{Output: []byte(strings.Replace(inputOutput("320.01 y=600.02", "199.98 y=320.01"), `"event":"quit.key"`, `"event":"x"`, 1)), Screendumps: []string{good}}, "Ctrl+Alt+Backspace"},
 	}
 	for _, b := range bad {
@@ -110,21 +120,61 @@ func TestInputCheck(t *testing.T) {
 	}
 }
 
-func vtOutput(fd1, fd20 int, second string) string {
-	return fmt.Sprintf(`user=lab
-first-frame 1280x800
-vitrine-user=lab
-fds cycle1=%d cycle20=%d
-card0-fds=1
-box-animates-after-cycles
-second-exit=1
-second| time=x level=INFO msg="backend selected"
-second| %s
-vitrine| time=x level=INFO msg="seatd: seat open" seat=seat0
-vitrine| time=x level=INFO msg="seatd: seat disabled"
-vitrine| time=x level=INFO msg="seatd: seat enabled"
-after-ctrl-alt-f2=tty2
-echo| keyboard-enter keys=
+// rec is one JSON record of vitrine's as the guest prints it after
+// "TAG| ", level and event first, then the keys kv (JSON text values).
+func rec(tag, level, event string, kv ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `%s| {"time":"x","level":%q,"msg":"m"`, tag, level)
+	for i := 0; i+1 < len(kv); i += 2 {
+		fmt.Fprintf(&b, `,%q:%s`, kv[i], kv[i+1])
+	}
+	fmt.Fprintf(&b, `,"event":%q}`+"\n", event)
+	return b.String()
+}
+
+// failedStart is what a vitrine that exits with cause prints.
+func failedStart(tag, cause string) string {
+	return rec(tag, "INFO", "backend.selected", "backend", `"drm"`) +
+		rec(tag, "ERROR", "exit.error", "err", `"it failed"`, "cause", `"`+cause+`"`) +
+		tag + "| vitrine: it failed, in words for people\n"
+}
+
+// vtOutput is what a good VT cycle run under session prints.
+func vtOutput(session string, fd1, fd20 int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "user=lab\nfirst-frame 64x40\nvitrine-user=lab\nfds cycle1=%d cycle20=%d\ncard0-fds=1\nbox-animates-after-cycles\nsecond-exit=1\n", fd1, fd20)
+	b.WriteString(failedStart("second", "session_busy"))
+	switches := vtCycles
+	if session == SessionLogind {
+		b.WriteString("noseatd-exit=1\n" + failedStart("noseatd", "seatd_missing"))
+		b.WriteString(rec("vitrine", "INFO", "session.logind", "session", `"1"`, "seat", `"seat0"`))
+		b.WriteString(rec("vitrine", "DEBUG", "logind.took_device", "path", `"/dev/dri/card0"`, "major", "226", "minor", "0"))
+		b.WriteString(rec("vitrine", "DEBUG", "logind.took_device", "path", `"/dev/input/event0"`, "major", "13", "minor", "64"))
+	} else {
+		switches++
+		b.WriteString("after-ctrl-alt-f2=tty2\n")
+		b.WriteString(rec("vitrine", "INFO", "session.seatd", "seat", `"seat0"`))
+		b.WriteString(rec("vitrine", "DEBUG", "seatd.seat_open", "seat", `"seat0"`, "socket", `"/run/seatd.sock"`))
+	}
+	for i := 0; i < switches; i++ {
+		if session == SessionLogind {
+			b.WriteString(rec("vitrine", "INFO", "logind.active", "active", "false"))
+		} else {
+			b.WriteString(rec("vitrine", "INFO", "seatd.seat_disabled"))
+		}
+		b.WriteString(rec("vitrine", "INFO", "session.active", "active", "false"))
+		if i == 3 {
+			b.WriteString(rec("vitrine", "INFO", "session.paused_in_flight", "output", `"Virtual-1"`, "stage", `"flip"`))
+		}
+		if session == SessionLogind {
+			b.WriteString(rec("vitrine", "INFO", "logind.active", "active", "true"))
+		} else {
+			b.WriteString(rec("vitrine", "INFO", "seatd.seat_enabled"))
+		}
+		b.WriteString(rec("vitrine", "INFO", "session.active", "active", "true"))
+	}
+	if session == SessionSeatd {
+		b.WriteString(`echo| keyboard-enter keys=
 echo| modifiers depressed=0 latched=0 locked=0 group=0
 echo| key code=29 state=pressed
 echo| modifiers depressed=4 latched=0 locked=0 group=0
@@ -135,7 +185,23 @@ echo| keyboard-enter keys=
 echo| modifiers depressed=0 latched=0 locked=0 group=0
 echo| key code=30 state=pressed
 echo| key code=30 state=released
-`, fd1, fd20, second)
+`)
+	}
+	return b.String()
+}
+
+// eventFirst rewrites out's records with the event key first: the
+// judges must not depend on the order of keys.
+func eventFirst(out string) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if i := strings.Index(l, `,"event":"`); i >= 0 && strings.HasSuffix(l, "}") {
+			j := strings.Index(l, "{")
+			l = l[:j+1] + l[i+1:len(l)-1] + "," + l[j+1:i] + "}"
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func TestVTCycleCheck(t *testing.T) {
@@ -144,30 +210,72 @@ func TestVTCycleCheck(t *testing.T) {
 	after := writeQuadrants(t, dir, "after", 64, 40, quadrantColors, false)
 	away := writeQuadrants(t, dir, "away", 64, 40, [4]color.RGBA{}, false)
 	shots := []string{before, away, after}
-	s := vtCycleScenario(SessionSeatd)
-	okSecond := "vitrine: open seat through seatd at /run/seatd.sock: device busy: seatd refused the seat; another compositor holds it on this VT"
-	out := strings.Replace(vtOutput(23, 23, okSecond), "1280x800", "64x40", 1)
-	if err := s.Check(nil, &Result{Output: []byte(out), Screendumps: shots}, nil); err != nil {
-		t.Fatalf("a good run failed: %v", err)
-	}
 	staleAway := writeQuadrants(t, t.TempDir(), "away", 64, 40, quadrantColors, false)
 	spoiltAfter := writeQuadrants(t, t.TempDir(), "after", 64, 40, quadrantColors, true)
-	for _, b := range []struct {
-		name  string
-		out   string
-		shots []string
-		want  string
-	}{
-		{"fd leak", strings.Replace(vtOutput(23, 42, okSecond), "1280x800", "64x40", 1), shots, "grew from 23 after cycle 1 to 42"},
-		{"stale screen on VT 2", out, []string{before, staleAway, after}, "kept showing it"},
-		{"one pixel wrong after the cycles", out, []string{before, away, spoiltAfter}, "1 of 2560 pixels differ"},
-		{"a warning beside the error", strings.Replace(out, "second| vitrine:", "second| time=x level=WARN msg=\"output not lit\"\nsecond| vitrine:", 1), shots, "a log record besides"},
-		{"unclear second error", strings.Replace(out, okSecond, "vitrine: mode rejected: permission denied", 1), shots, "another compositor holds"},
-		{"errors in vitrine's log", out + "vitrine| time=x level=ERROR msg=\"present failed\" err=\"bad file descriptor\"\n", shots, "present failed"},
-		{"modifiers stuck after Ctrl+Alt+F2", strings.Replace(out, "echo| keyboard-enter keys=\necho| modifiers depressed=0 latched=0 locked=0 group=0\necho| key code=30", "echo| key code=30", 1), shots, "modifiers depressed=12"},
-		{"no screendump", out, []string{before, away}, `no screendump "after"`},
+	for _, session := range []string{SessionLogind, SessionSeatd} {
+		s := vtCycleScenario(session)
+		out := vtOutput(session, 23, 23)
+		if err := s.Check(nil, &Result{Output: []byte(out), Screendumps: shots}, nil); err != nil {
+			t.Fatalf("%s: a good run failed: %v", session, err)
+		}
+		if err := s.Check(nil, &Result{Output: []byte(eventFirst(out)), Screendumps: shots}, nil); err != nil {
+			t.Fatalf("%s: a good run with the event key first failed: %v", session, err)
+		}
+		type bad struct {
+			name  string
+			out   string
+			shots []string
+			want  string
+		}
+		cases := []bad{
+			{"fd leak", vtOutput(session, 23, 42), shots, "grew from 23 after cycle 1 to 42"},
+			{"stale screen on VT 2", out, []string{before, staleAway, after}, "kept showing it"},
+			{"one pixel wrong after the cycles", out, []string{before, away, spoiltAfter}, "1 of 2560 pixels differ"},
+			{"no screendump", out, []string{before, away}, `no screendump "after"`},
+			{"a warning beside the error", strings.Replace(out, "second| vitrine:", rec("second", "WARN", "output.none_connected")+"second| vitrine:", 1), shots, "second: a log record besides the error"},
+			{"second refused for the wrong cause", strings.Replace(out, failedStart("second", "session_busy"), failedStart("second", "device_busy"), 1), shots, `second: want one exit.error event with cause session_busy, got 1 with causes ["device_busy"]`},
+			{"second without exit.error", strings.Replace(out, rec("second", "ERROR", "exit.error", "err", `"it failed"`, "cause", `"session_busy"`), "", 1), shots, "second: want one exit.error event with cause session_busy, got 0"},
+			{"second's line not the last", strings.Replace(out, "second| vitrine: it failed, in words for people\n", "second| vitrine: it failed, in words for people\n"+rec("second", "INFO", "stats"), 1), shots, `second: want exactly one line "vitrine: ...", the last`},
+			{"errors in vitrine's log", out + rec("vitrine", "ERROR", "", "err", `"bad file descriptor"`), shots, `vitrine logged errors:`},
+			{"missed pauses", strings.Replace(out, rec("vitrine", "INFO", "session.active", "active", "false"), "", 2), shots, "session.active events with active=false for"},
+		}
+		if session == SessionLogind {
+			cases = append(cases,
+				bad{"input devices opened, not taken", strings.Replace(out, rec("vitrine", "DEBUG", "logind.took_device", "path", `"/dev/input/event0"`, "major", "13", "minor", "64"), "", 1), shots, "did not take the input devices from logind"},
+				bad{"card opened, not taken", strings.Replace(out, `"/dev/dri/card0"`, `"/dev/dri/card1"`, 1), shots, "did not take /dev/dri/card0 from logind"},
+				bad{"not logind", strings.Replace(out, `"event":"session.logind"`, `"event":"session.direct"`, 1), shots, "no session.logind event"},
+				bad{"no seatd: wrong cause", strings.Replace(out, failedStart("noseatd", "seatd_missing"), failedStart("noseatd", "other"), 1), shots, `noseatd: want one exit.error event with cause seatd_missing`},
+			)
+		} else {
+			cases = append(cases,
+				bad{"a seat enable missing", strings.Replace(out, rec("vitrine", "INFO", "seatd.seat_enabled"), "", 1), shots, "20 seatd.seat_enabled events for 21 VT switches"},
+				bad{"seat not opened", strings.Replace(out, `"event":"seatd.seat_open"`, `"event":"x"`, 1), shots, "no seatd.seat_open event"},
+				bad{"an error in the input-echo run", out + rec("echo", "ERROR", "vt.switch_failed"), shots, "input-echo run: vitrine logged"},
+				bad{"modifiers stuck after Ctrl+Alt+F2", strings.Replace(out, "echo| keyboard-enter keys=\necho| modifiers depressed=0 latched=0 locked=0 group=0\necho| key code=30", "echo| key code=30", 1), shots, "modifiers depressed=12"},
+			)
+		}
+		for _, b := range cases {
+			err := s.Check(nil, &Result{Output: []byte(b.out), Screendumps: b.shots}, nil)
+			if err == nil || !strings.Contains(err.Error(), b.want) {
+				t.Errorf("%s: %s: got %v, want an error mentioning %q", session, b.name, err, b.want)
+			}
+		}
+	}
+}
+
+func TestRootErrorCheck(t *testing.T) {
+	good := "root-exit=1\n" + failedStart("root", "root_refused") + "busy-exit=1\n" + failedStart("busy", "device_busy") +
+		rec("first", "INFO", "output.added", "transform", `"normal"`) + "first| first-frame 1280x800\n"
+	if err := rootErrorCheck(nil, &Result{Output: []byte(good)}, nil); err != nil {
+		t.Fatalf("a good run failed: %v", err)
+	}
+	for _, b := range []struct{ name, out, want string }{
+		{"busy for another cause", strings.Replace(good, `"device_busy"`, `"session_busy"`, 1), "busy: want one exit.error event with cause device_busy"},
+		{"root not refused", strings.Replace(good, `"root_refused"`, `"permission"`, 1), "root: want one exit.error event with cause root_refused"},
+		{"root exit 0", strings.Replace(good, "root-exit=1", "root-exit=0", 1), `root-exit=1`},
+		{"the first vitrine hurt", good + rec("first", "ERROR", "display.unusable"), "the first vitrine: vitrine logged"},
 	} {
-		err := s.Check(nil, &Result{Output: []byte(b.out), Screendumps: b.shots}, nil)
+		err := rootErrorCheck(nil, &Result{Output: []byte(b.out)}, nil)
 		if err == nil || !strings.Contains(err.Error(), b.want) {
 			t.Errorf("%s: got %v, want an error mentioning %q", b.name, err, b.want)
 		}
@@ -175,17 +283,22 @@ func TestVTCycleCheck(t *testing.T) {
 }
 
 func TestOneErrorLine(t *testing.T) {
+	exit := `x| {"time":"1","level":"ERROR","msg":"vitrine exits","err":"e","cause":"seatd_missing","event":"exit.error"}` + "\n"
 	for _, tc := range []struct {
 		out string
 		ok  bool
 	}{
-		{"x| time=1 level=INFO msg=a\nx| vitrine: no\n", true},
-		{"x| vitrine: no\nx| vitrine: again\n", false},
-		{"x| vitrine: no\nx| time=1 level=INFO msg=after\n", false},
-		{"x| time=1 level=ERROR msg=a\nx| vitrine: no\n", false},
+		{`x| {"time":"1","level":"INFO","msg":"a"}` + "\n" + exit + "x| vitrine: no\n", true},
+		{exit + "x| vitrine: no\nx| vitrine: again\n", false},
+		{exit + "x| vitrine: no\n" + `x| {"time":"1","level":"INFO","msg":"after"}` + "\n", false},
+		{`x| {"time":"1","level":"ERROR","msg":"a"}` + "\n" + exit + "x| vitrine: no\n", false},
+		{exit + exit + "x| vitrine: no\n", false},
+		{"x| vitrine: no\n", false},
+		{exit + "x| panic: oops\nx| vitrine: no\n", false},
+		{strings.Replace(exit, "seatd_missing", "other", 1) + "x| vitrine: no\n", false},
 		{"y| vitrine: other tag\n", false},
 	} {
-		if err := oneErrorLine(tc.out, "x"); (err == nil) != tc.ok {
+		if err := oneErrorLine(tc.out, "x", "seatd_missing"); (err == nil) != tc.ok {
 			t.Errorf("oneErrorLine(%q) = %v, want ok=%v", tc.out, err, tc.ok)
 		}
 	}

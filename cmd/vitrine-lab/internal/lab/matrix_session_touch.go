@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,15 +73,15 @@ func touchScenario() Scenario {
 // client's lines tagged $2.
 const touchPhaseShell = `touchphase() {
 	log=/tmp/$2.log
-	vitrine --backend drm --session direct --log-level debug --trace-protocol $1 -- input-echo >$log 2>&1 &
+	vitrine --backend drm --session direct --log-level debug --log-format json --trace-protocol $1 -- input-echo >$log 2>&1 &
 	pid=$!
 	await '^first-frame' 1 "input-echo first frame ($2)"
 	lab-touch /tmp/touch.script >/tmp/$2.touch 2>&1 &
 	tpid=$!
-	await 'input: device added.*vitrine-lab touchscreen' 1 "vitrine adding the touchscreen ($2)"
+	awaitev $log input.added 1 "vitrine adding the touchscreen ($2)" '"name":"` + touchName + `"'
 	# vitrine traces a request before it dispatches it, on the loop
 	# that later delivers the touches.
-	await 'request=get_touch' 1 "input-echo asking for wl_touch ($2)"
+	awaitev $log request 1 "input-echo asking for wl_touch ($2)" '"request":"get_touch"'
 	kill -USR1 $tpid
 	await '^touch-frame$' 6 "six touch frames ($2)"
 	kill $tpid
@@ -89,13 +90,13 @@ const touchPhaseShell = `touchphase() {
 	sed "s/^/$2-touch| /" /tmp/$2.touch
 	kill $pid
 	wait $pid
-	grep -v 'msg=frame\|msg=request' $log | sed "s/^/$2| /"
+	grep -v -e '"event":"frame"' -e '"event":"request"' $log | sed "s/^/$2| /"
 	pid=
 }
 `
 
 func touchCommand() string {
-	return awaitShell + touchPhaseShell + "cat >/tmp/touch.script <<'EOF'\n" + touchScript(touchFrames) + "EOF\n" +
+	return awaitShell + eventShell + touchPhaseShell + "cat >/tmp/touch.script <<'EOF'\n" + touchScript(touchFrames) + "EOF\n" +
 		`set -- $(cat /sys/class/drm/card0-*/modes | head -n 1)
 echo "panel=$1"
 touchphase "" rot0
@@ -128,12 +129,28 @@ func touchCheck(_ *Env, res *Result, runErr error) error {
 			if err := judgeTouchPhase(out, tag, rot, panel, touchFrames); err != nil {
 				problems = append(problems, fmt.Sprintf("rotate %d: %v", rot, err))
 			}
+			for _, p := range judgeTouchEvents(vitrineEvents(tagged(out, tag))) {
+				problems = append(problems, fmt.Sprintf("rotate %d: %s", rot, p))
+			}
 		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s\noutput ends:\n%s", strings.Join(problems, "\n"), indent(tail(out, 25)))
 	}
 	return nil
+}
+
+// judgeTouchEvents checks vitrine's JSON log of one touch phase: it
+// opened the lab touchscreen as a touch device (input.added, caps
+// naming touch) and logged no error.
+func judgeTouchEvents(evs []logEvent) []string {
+	problems := errorEvents(evs)
+	if !slices.ContainsFunc(findEvents(evs, "input.added", "name", touchName), func(e logEvent) bool {
+		return slices.Contains(strings.Split(e.Str("caps"), ","), "touch")
+	}) {
+		problems = append(problems, fmt.Sprintf("no input.added event for %q with touch in its caps", touchName))
+	}
+	return problems
 }
 
 // judgeTouchPhase checks one vitrine run of the touch script: the

@@ -56,12 +56,18 @@ func touchEcho(tag string, mapRot int, panel image.Point, frames [][]touchAction
 	return b.String()
 }
 
+// touchAdded is vitrine's JSON record of opening the lab touchscreen,
+// tagged for a phase.
+func touchAdded(tag string) string {
+	return tag + `| {"time":"x","level":"INFO","msg":"input: device added","path":"/dev/input/event4","name":"vitrine-lab touchscreen","caps":"touch","event":"input.added"}` + "\n"
+}
+
 func touchRunOutput(rot90 string) string {
 	panel := image.Pt(1280, 800)
-	return "panel=1280x800\nrot0-touch-exit=0\nrot0| first-frame 1280x800\nrot0| capabilities pointer=true keyboard=true touch=true\n" +
+	return "panel=1280x800\nrot0-touch-exit=0\nrot0| first-frame 1280x800\nrot0| capabilities pointer=true keyboard=true touch=true\n" + touchAdded("rot0") +
 		touchEcho("rot0", 0, panel, touchFrames) +
-		"rot90-touch-exit=0\nrot90| first-frame 800x1280\n" + rot90 +
-		"rot270-touch-exit=0\nrot270| first-frame 800x1280\n" + touchEcho("rot270", 270, panel, touchFrames)
+		"rot90-touch-exit=0\nrot90| first-frame 800x1280\n" + touchAdded("rot90") + rot90 +
+		"rot270-touch-exit=0\nrot270| first-frame 800x1280\n" + touchAdded("rot270") + touchEcho("rot270", 270, panel, touchFrames)
 }
 
 func TestTouchCheck(t *testing.T) {
@@ -69,6 +75,9 @@ func TestTouchCheck(t *testing.T) {
 	good := touchEcho("rot90", 90, panel, touchFrames)
 	if err := touchCheck(nil, &Result{Output: []byte(touchRunOutput(good))}, nil); err != nil {
 		t.Fatalf("a good run failed: %v", err)
+	}
+	if err := touchCheck(nil, &Result{Output: []byte(strings.ReplaceAll(touchRunOutput(good), `"msg":"input: device added"`, `"msg":"new input device"`))}, nil); err != nil {
+		t.Fatalf("a good run with vitrine's message reworded failed: %v", err)
 	}
 	// The exact numbers of the first touch: 1024/4095 of 1280 is 320.08,
 	// 3072/4095 of 800 is 600.15; turned back clockwise at rotate 90.
@@ -97,6 +106,13 @@ func TestTouchCheck(t *testing.T) {
 		{"helper failed", strings.Replace(touchRunOutput(good), "rot0-touch-exit=0", "rot0-touch-exit=1\nrot0-touch| lab-touch: open /dev/uinput: permission denied", 1), "rotate 0: lab-touch did not exit 0: lab-touch: open /dev/uinput"},
 		{"no panel size", strings.Replace(touchRunOutput(good), "panel=1280x800\n", "", 1), "no panel=WxH"},
 		{"no touches at all", touchRunOutput(""), "printed 0 touch frames"},
+		// vitrine's JSON log.
+		{"touchscreen not added", strings.Replace(touchRunOutput(good), `"name":"vitrine-lab touchscreen","caps":"touch","event":"input.added"}
+rot90|`, `"name":"vitrine-lab touchscreen","caps":"touch","event":"input.removed"}
+rot90|`, 1), "rotate 90: no input.added event for \"vitrine-lab touchscreen\""},
+		{"touchscreen added without touch", strings.Replace(touchRunOutput(good), `"caps":"touch"`, `"caps":"tablet"`, 1), "rotate 0: no input.added event"},
+		{"another device added", strings.Replace(touchRunOutput(good), `"name":"vitrine-lab touchscreen"`, `"name":"QEMU Virtio Tablet"`, 1), "rotate 0: no input.added event"},
+		{"an error", touchRunOutput(good) + `rot270| {"time":"x","level":"ERROR","msg":"read input","err":"EIO"}` + "\n", "rotate 270: vitrine logged"},
 	}
 	for _, b := range bad {
 		err := touchCheck(nil, &Result{Output: []byte(b.out)}, nil)

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -60,7 +61,7 @@ func touchMapScenario() Scenario {
 
 func touchMapCommand() string {
 	var b strings.Builder
-	b.WriteString("log=/tmp/none.log\n" + awaitShell + "cat >/tmp/tap.script <<'EOF'\n" +
+	b.WriteString("log=/tmp/none.log\n" + awaitShell + eventShell + "cat >/tmp/tap.script <<'EOF'\n" +
 		touchScript([][]touchAction{{{"down", 0, touchMapTap[0], touchMapTap[1]}}, {{"up", 0, 0, 0}}}) + "EOF\n")
 	fmt.Fprintf(&b, `vitrine-lab guest-head virtio-dual:1 %dx%d || fail "plug head 1"
 for c in Virtual-1 Virtual-2; do
@@ -75,8 +76,8 @@ pid=$!
 await '^first-frame' 1 'input-echo first frame (%[1]s)'
 lab-touch /tmp/tap.script >/tmp/%[1]s.touch 2>&1 &
 tpid=$!
-await '"name":"%[3]s".*"event":"input.mapped"' 1 'the touchscreen mapped (%[1]s)'
-await '"request":"get_touch"' 1 'input-echo asking for wl_touch (%[1]s)'
+awaitev $log input.mapped 1 'the touchscreen mapped (%[1]s)' '"name":"%[3]s"'
+awaitev $log request 1 'input-echo asking for wl_touch (%[1]s)' '"request":"get_touch"'
 kill -USR1 $tpid
 await '^touch-frame$' 2 'the tap (%[1]s)'
 kill $tpid
@@ -84,7 +85,7 @@ wait $tpid
 echo "%[1]s-touch-exit=$?"
 kill $pid
 wait $pid
-grep -v '"msg":"frame"\|"msg":"request"' $log | sed 's/^/%[1]s| /'
+grep -v -e '"event":"frame"' -e '"event":"request"' $log | sed 's/^/%[1]s| /'
 pid=
 `, p.tag, p.flags, touchName)
 	}
@@ -92,9 +93,8 @@ pid=
 }
 
 var (
-	panelOfLine   = regexp.MustCompile(`(?m)^panel-(Virtual-\d)=(\d+)x(\d+)$`)
-	touchDownXY   = regexp.MustCompile(`^touch-down id=\d+ x=(-?[0-9.]+) y=(-?[0-9.]+)$`)
-	inputMappedRE = regexp.MustCompile(`"event":"input.mapped"`)
+	panelOfLine = regexp.MustCompile(`(?m)^panel-(Virtual-\d)=(\d+)x(\d+)$`)
+	touchDownXY = regexp.MustCompile(`^touch-down id=\d+ x=(-?[0-9.]+) y=(-?[0-9.]+)$`)
 )
 
 // touchMapCheck judges touchMapScenario's run.
@@ -133,18 +133,19 @@ func judgeTouchMapPhase(out, tag, output, source string, rot int, panel image.Po
 	if err := judgeTouchRun(out, tag, rot, panel); err != nil {
 		return err
 	}
-	mapped := ""
-	for _, l := range lines {
-		if inputMappedRE.MatchString(l) && strings.Contains(l, `"name":"`+touchName+`"`) {
-			mapped = l
-		}
+	evs := vitrineEvents(lines)
+	if errs := errorEvents(evs); len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
 	}
-	wantMapped := fmt.Sprintf(`"output":"%s","source":"%s","calibration":"%s"`, touchMapOutput, source, touchMapMatrix)
-	if source == "flag" {
-		wantMapped = fmt.Sprintf(`"output":"%s","source":"flag","calibration":"%s"`, output, touchMapMatrix)
+	// The flag names where the touch goes; udev's WL_OUTPUT does
+	// otherwise. The matrix comes from udev either way.
+	mapped := findEvents(evs, "input.mapped", "name", touchName)
+	if len(mapped) != 1 {
+		return fmt.Errorf("%d input.mapped events for %q in vitrine's log, want 1", len(mapped), touchName)
 	}
-	if !strings.Contains(mapped, wantMapped) {
-		return fmt.Errorf("vitrine's input.mapped event for the touchscreen is %q, want it to have %s", mapped, wantMapped)
+	if m := mapped[0]; !m.is("input.mapped", "output", output, "source", source, "calibration", touchMapMatrix) {
+		return fmt.Errorf("vitrine's input.mapped event for the touchscreen has output=%q source=%q calibration=%q, want %q %q %q",
+			m.Str("output"), m.Str("source"), m.Str("calibration"), output, source, touchMapMatrix)
 	}
 	pt := panelToSurface(rot, panel, cx, cy)
 	for _, l := range lines {

@@ -2,7 +2,6 @@ package lab
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -72,7 +71,7 @@ sed 's/^/%[1]s| /' $log
 			if env != nil && env.Log != nil {
 				for _, r := range runs {
 					g := got[r.tag]
-					env.Log.Info("vkms overlay row", "run", r.tag, "crc", crcHex(g.crc), "frames", g.stats.Frames, "overlay0", g.stats.Overlay0,
+					env.Log.Info("vkms overlay row", "run", r.tag, "crc", crcHex(g.crc), "frames", g.stats.Frames, "overlay0", g.stats.Overlay(0),
 						"copied_bytes", g.stats.CopiedBytes)
 				}
 			}
@@ -95,21 +94,10 @@ func vkmsOverlayRuns() []vkmsOverlayRun {
 	}
 }
 
-// overlayStats is vitrine's JSON stats event.
-type overlayStats struct {
-	Frames      int64 `json:"frames"`
-	Scanout     int64 `json:"scanout"`
-	Composited  int64 `json:"composited"`
-	CopiedBytes int64 `json:"copied_bytes"`
-	Overlay0    int64 `json:"overlay0"`
-}
-
 type overlayRunResult struct {
 	crc   uint32
-	stats overlayStats
+	stats vitrineStats
 }
-
-var statsEvent = regexp.MustCompile(`"event":"stats"`)
 
 // judgeVKMSOverlay checks the row's output and returns each run's CRC
 // and stats.
@@ -127,20 +115,16 @@ func judgeVKMSOverlay(out string, exit int) (map[string]overlayRunResult, error)
 			problems = append(problems, r.tag+": vitrine did not exit 0 on SIGTERM")
 		}
 		var res overlayRunResult
-		found := false
-		for _, l := range lines {
-			if strings.Contains(l, `"level":"ERROR"`) {
-				problems = append(problems, r.tag+": vitrine logged an error: "+l)
-			}
-			if statsEvent.MatchString(l) {
-				if err := json.Unmarshal([]byte(l), &res.stats); err != nil {
-					problems = append(problems, fmt.Sprintf("%s: stats event %q: %v", r.tag, l, err))
-				}
-				found = true
-			}
+		evs := vitrineEvents(lines)
+		for _, e := range errorEvents(evs) {
+			problems = append(problems, r.tag+": "+e)
 		}
-		if !found {
-			problems = append(problems, r.tag+": no JSON stats event in vitrine's log")
+		st, err := parseStats(evs)
+		found := err == nil
+		if found {
+			res.stats = st
+		} else {
+			problems = append(problems, r.tag+": "+err.Error())
 		}
 		size, err := firstFrameSize(log, "")
 		if err != nil {
@@ -159,10 +143,10 @@ func judgeVKMSOverlay(out string, exit int) (map[string]overlayRunResult, error)
 		}
 		switch st := res.stats; {
 		case !found:
-		case r.overlay && st.Overlay0 < 100:
-			problems = append(problems, fmt.Sprintf("%s: stats overlay0=%d: the video (100 frames played) was not on the overlay plane", r.tag, st.Overlay0))
-		case !r.overlay && st.Overlay0 != 0:
-			problems = append(problems, fmt.Sprintf("%s: stats overlay0=%d, want the video composited", r.tag, st.Overlay0))
+		case r.overlay && st.Overlay(0) < 100:
+			problems = append(problems, fmt.Sprintf("%s: stats overlay0=%d: the video (100 frames played) was not on the overlay plane", r.tag, st.Overlay(0)))
+		case !r.overlay && st.Overlay(0) != 0:
+			problems = append(problems, fmt.Sprintf("%s: stats overlay0=%d, want the video composited", r.tag, st.Overlay(0)))
 		case st.Scanout != 0:
 			problems = append(problems, fmt.Sprintf("%s: stats scanout=%d: the UI is wl_shm and must be composited", r.tag, st.Scanout))
 		}
