@@ -230,16 +230,21 @@ func TestVTCycleCheck(t *testing.T) {
 		if err := s.Check(nil, &Result{Output: []byte(eventFirst(out)), Screendumps: shots}, nil); err != nil {
 			t.Fatalf("%s: a good run with the event key first failed: %v", session, err)
 		}
-		// No frame in flight in the first 26 pauses: the script went on
-		// and stopped at the 27th, which had one.
-		if err := s.Check(nil, &Result{Output: []byte(vtCyclesOutput(session, 27, 27, 23, 23)), Screendumps: shots}, nil); err != nil {
-			t.Fatalf("%s: a good run of 27 cycles failed: %v", session, err)
-		}
+		// The seatd row's Ctrl+Alt+F2 is one more switch after the cycles.
 		switches := func(cycles int) int {
 			if session == SessionSeatd {
 				return cycles + 1
 			}
 			return cycles
+		}
+		// No frame in flight in the first 26 pauses: the script went on
+		// and stopped at the 27th, which had one.
+		if err := s.Check(nil, &Result{Output: []byte(vtCyclesOutput(session, 27, 27, 23, 23)), Screendumps: shots}, nil); err != nil {
+			t.Fatalf("%s: a good run of 27 cycles failed: %v", session, err)
+		}
+		// The last pause of all found one: the script gave up at 60.
+		if err := s.Check(nil, &Result{Output: []byte(vtCyclesOutput(session, 60, switches(60), 23, 23)), Screendumps: shots}, nil); err != nil {
+			t.Fatalf("%s: a good run of 60 cycles failed: %v", session, err)
 		}
 		type bad struct {
 			name  string
@@ -281,6 +286,7 @@ func TestVTCycleCheck(t *testing.T) {
 		} else {
 			cases = append(cases,
 				bad{"a seat enable missing", strings.Replace(out, rec("vitrine", "INFO", "seatd.seat_enabled"), "", 1), shots, "20 seatd.seat_enabled events for 21 VT switches"},
+				bad{"stopped before a frame in flight", vtCyclesOutput(session, 27, 28, 23, 23), shots, "stopped after 27 VT cycles, before a pause found"},
 				bad{"seat not opened", strings.Replace(out, `"event":"seatd.seat_open"`, `"event":"x"`, 1), shots, "no seatd.seat_open event"},
 				bad{"an error in the input-echo run", out + rec("echo", "ERROR", "vt.switch_failed"), shots, "input-echo run: vitrine logged"},
 				bad{"modifiers stuck after Ctrl+Alt+F2", strings.Replace(out, "echo| keyboard-enter keys=\necho| modifiers depressed=0 latched=0 locked=0 group=0\necho| key code=30", "echo| key code=30", 1), shots, "modifiers depressed=12"},
