@@ -25,8 +25,10 @@ func sessionScenarios() []Scenario {
 // vtCycles is how many times the VT cycle rows switch away and back at
 // least; vtMaxCycles is how many they go to when no pause has caught a
 // frame unfinished by then. How often one does depends on timing the
-// script does not control (1, 1, 10, 1, 7, 3 and 4 of 20 pauses under
-// logind, 8, 2 and 4 of 21 under seatd, in successive runs), so a fixed
+// script does not control (1, 1, 10, 1, 7, 3, 4, 5, 3 and 5 of 20
+// pauses under logind, 8, 2, 4, 1, 13 and 10 of 21 under seatd, in
+// successive runs; with the minimum set to 1 for a trial, the first
+// came at cycle 8 under logind and 2 under seatd), so a fixed
 // 20 would sometimes pass without the fault happening, and requiring it
 // after 20 would flake; going on only while none has happened keeps the
 // common run at 20.
