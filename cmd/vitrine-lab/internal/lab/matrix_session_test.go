@@ -139,12 +139,20 @@ func failedStart(tag, cause string) string {
 		tag + "| vitrine: it failed, in words for people\n"
 }
 
-// vtOutput is what a good VT cycle run under session prints.
+// vtOutput is what a good VT cycle run under session prints: 20
+// cycles, pause 4 finding a frame in flight.
 func vtOutput(session string, fd1, fd20 int) string {
+	return vtCyclesOutput(session, vtCycles, 4, fd1, fd20)
+}
+
+// vtCyclesOutput is what a VT cycle run of cycles under session
+// prints, pause inFlight (counted from 1; 0 for none) finding a frame
+// in flight, with fd1 and fdN open fds after the first and last cycle.
+func vtCyclesOutput(session string, cycles, inFlight, fd1, fdN int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "user=lab\nfirst-frame 64x40\nvitrine-user=lab\nfds cycle1=%d cycle20=%d\ncard0-fds=1\nbox-animates-after-cycles\nsecond-exit=1\n", fd1, fd20)
+	fmt.Fprintf(&b, "user=lab\nfirst-frame 64x40\nvitrine-user=lab\ncycles=%d ms=31000\nfds cycle1=%d cycle%d=%d\ncard0-fds=1\nbox-animates-after-cycles\nsecond-exit=1\n", cycles, fd1, cycles, fdN)
 	b.WriteString(failedStart("second", "session_busy"))
-	switches := vtCycles
+	switches := cycles
 	if session == SessionLogind {
 		b.WriteString("noseatd-exit=1\n" + failedStart("noseatd", "seatd_missing"))
 		b.WriteString(rec("vitrine", "INFO", "session.logind", "session", `"1"`, "seat", `"seat0"`))
@@ -162,10 +170,11 @@ func vtOutput(session string, fd1, fd20 int) string {
 		} else {
 			b.WriteString(rec("vitrine", "INFO", "seatd.seat_disabled"))
 		}
-		b.WriteString(rec("vitrine", "INFO", "session.active", "active", "false"))
-		if i == 3 {
+		// vitrine's order: the frame in flight, then the pause.
+		if i+1 == inFlight {
 			b.WriteString(rec("vitrine", "INFO", "session.paused_in_flight", "output", `"Virtual-1"`, "stage", `"flip"`))
 		}
+		b.WriteString(rec("vitrine", "INFO", "session.active", "active", "false"))
 		if session == SessionLogind {
 			b.WriteString(rec("vitrine", "INFO", "logind.active", "active", "true"))
 		} else {
@@ -221,6 +230,22 @@ func TestVTCycleCheck(t *testing.T) {
 		if err := s.Check(nil, &Result{Output: []byte(eventFirst(out)), Screendumps: shots}, nil); err != nil {
 			t.Fatalf("%s: a good run with the event key first failed: %v", session, err)
 		}
+		// The seatd row's Ctrl+Alt+F2 is one more switch after the cycles.
+		switches := func(cycles int) int {
+			if session == SessionSeatd {
+				return cycles + 1
+			}
+			return cycles
+		}
+		// No frame in flight in the first 26 pauses: the script went on
+		// and stopped at the 27th, which had one.
+		if err := s.Check(nil, &Result{Output: []byte(vtCyclesOutput(session, 27, 27, 23, 23)), Screendumps: shots}, nil); err != nil {
+			t.Fatalf("%s: a good run of 27 cycles failed: %v", session, err)
+		}
+		// The last pause of all found one: the script gave up at 60.
+		if err := s.Check(nil, &Result{Output: []byte(vtCyclesOutput(session, 60, switches(60), 23, 23)), Screendumps: shots}, nil); err != nil {
+			t.Fatalf("%s: a good run of 60 cycles failed: %v", session, err)
+		}
 		type bad struct {
 			name  string
 			out   string
@@ -238,6 +263,18 @@ func TestVTCycleCheck(t *testing.T) {
 			{"second's line not the last", strings.Replace(out, "second| vitrine: it failed, in words for people\n", "second| vitrine: it failed, in words for people\n"+rec("second", "INFO", "stats"), 1), shots, `second: want exactly one line "vitrine: ...", the last`},
 			{"errors in vitrine's log", out + rec("vitrine", "ERROR", "", "err", `"bad file descriptor"`), shots, `vitrine logged errors:`},
 			{"missed pauses", strings.Replace(out, rec("vitrine", "INFO", "session.active", "active", "false"), "", 2), shots, "session.active events with active=false for"},
+			{"no frame in flight in 20 cycles", vtCyclesOutput(session, 20, 0, 23, 23), shots, "no session.paused_in_flight event in 20 VT cycles"},
+			{"no frame in flight in 60 cycles", vtCyclesOutput(session, 60, 0, 23, 23), shots, "no session.paused_in_flight event in 60 VT cycles"},
+			{"27 cycles claimed, 20 run", strings.NewReplacer("cycles=20 ms", "cycles=27 ms", "cycle20=", "cycle27=").Replace(out), shots,
+				fmt.Sprintf("%d session.active events with active=false for %d VT switches", switches(20), switches(27))},
+			{"26 cycles claimed, 27 run", strings.Replace(vtCyclesOutput(session, 27, 27, 23, 23), "cycles=27 ms", "cycles=26 ms", 1), shots,
+				fmt.Sprintf("%d session.active events with active=true for %d VT switches", switches(27), switches(26))},
+			{"a pause too many", out + rec("vitrine", "INFO", "session.active", "active", "false"), shots,
+				fmt.Sprintf("%d session.active events with active=false for %d VT switches", switches(20)+1, switches(20))},
+			{"fd count from another cycle", strings.Replace(out, "cycle20=", "cycle19=", 1), shots, "fd count is for cycle 19, but the script ran 20"},
+			{"went on after a frame in flight", vtCyclesOutput(session, 27, 5, 23, 23), shots, "went on to 27 VT cycles, but pause 5 already found"},
+			{"more cycles than allowed", vtCyclesOutput(session, 61, 61, 23, 23), shots, "ran 61 VT cycles, want 20 to 60"},
+			{"no cycles line", strings.Replace(out, "cycles=20 ms=31000\n", "", 1), shots, "no cycles=N line"},
 		}
 		if session == SessionLogind {
 			cases = append(cases,
@@ -249,6 +286,7 @@ func TestVTCycleCheck(t *testing.T) {
 		} else {
 			cases = append(cases,
 				bad{"a seat enable missing", strings.Replace(out, rec("vitrine", "INFO", "seatd.seat_enabled"), "", 1), shots, "20 seatd.seat_enabled events for 21 VT switches"},
+				bad{"stopped before a frame in flight", vtCyclesOutput(session, 27, 28, 23, 23), shots, "stopped after 27 VT cycles, before a pause found"},
 				bad{"seat not opened", strings.Replace(out, `"event":"seatd.seat_open"`, `"event":"x"`, 1), shots, "no seatd.seat_open event"},
 				bad{"an error in the input-echo run", out + rec("echo", "ERROR", "vt.switch_failed"), shots, "input-echo run: vitrine logged"},
 				bad{"modifiers stuck after Ctrl+Alt+F2", strings.Replace(out, "echo| keyboard-enter keys=\necho| modifiers depressed=0 latched=0 locked=0 group=0\necho| key code=30", "echo| key code=30", 1), shots, "modifiers depressed=12"},
