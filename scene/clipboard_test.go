@@ -253,6 +253,10 @@ func TestDragAndDropBetweenTwoClients(t *testing.T) {
 	rd, wr := pipe2(t)
 	must(t, target.h.SendFDs([]int{int(wr.Fd())}, offer, offerReceive, "text/plain"))
 	wr.Close()
+	// The target's round trip first: a sync on the source's connection
+	// alone can be answered in the loop iteration before the one that
+	// reads the receive (CI saw it once).
+	syncEvents(t, target.h)
 	evs = syncEvents(t, sh)
 	if e := mustFind(t, evs, src, srcEvSend, "wl_data_source.send"); e.String(0) != "text/plain" {
 		t.Fatalf("send asks for %q, want text/plain", e.String(0))
