@@ -1074,6 +1074,10 @@ func TestXtermSurvivesWtypeIntoFoot(t *testing.T) {
 	c.waitLog(t, `X11 window shown`, 10*time.Second)
 	_, foot := c.debugClient("foot", "--", "sleep", "60")
 	foot.wait(t, `xdg_toplevel@\d+\.configure`, 10*time.Second)
+	// Typed before foot has mapped (it is slow to under load), the keys
+	// and wtype's keymap go to xterm, which has the focus until then:
+	// wait for foot's surface to be shown, which gives it the focus.
+	foot.wait(t, `wl_surface@\d+\.enter\(wl_output`, 10*time.Second)
 	for range 3 {
 		c.run("wtype", "-M", "ctrl", "-k", "v", "-m", "ctrl")
 	}
