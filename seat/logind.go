@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -51,6 +54,12 @@ type Logind struct {
 	lost          error
 	closed        bool
 	devices       map[[2]uint32]*logindDevice
+
+	// pauseComplete and queryActive are the two bus calls signal
+	// handling makes; OpenLogind points them at the connection, tests
+	// at fakes, so a Logind without a bus never dereferences one.
+	pauseComplete func(major, minor uint32)
+	queryActive   func() (bool, error)
 }
 
 type logindDevice struct {
@@ -84,6 +93,22 @@ func OpenLogind(ctx context.Context, opt Options) (*Logind, error) {
 		return nil, fmt.Errorf("connect to the system bus at %s: %w (is dbus running?)", addr, err)
 	}
 	l.conn = conn
+	l.pauseComplete = func(major, minor uint32) {
+		// Sent without waiting: the ack is fire-and-forget in logind too,
+		// and a reply wait here could stall on a vanished logind.
+		l.session().Go(login1Session+".PauseDeviceComplete", dbus.FlagNoReplyExpected, nil, major, minor)
+	}
+	l.queryActive = func() (bool, error) {
+		v, err := l.session().GetProperty(login1Session + ".Active")
+		if err != nil {
+			return false, err
+		}
+		b, ok := v.Value().(bool)
+		if !ok {
+			return false, fmt.Errorf("Active is %s, want a bool", v.Signature())
+		}
+		return b, nil
+	}
 	if err := l.start(ctx, opt.SessionID); err != nil {
 		l.mu.Lock()
 		l.closed = true
@@ -231,10 +256,13 @@ func (l *Logind) OpenDevice(path string) (*os.File, error) {
 	}
 	l.mu.Unlock()
 
-	var fd dbus.UnixFD
-	var inactive bool
-	err = l.call(context.Background(), l.session(), login1Session+".TakeDevice", major, minor).Store(&fd, &inactive)
+	call := l.call(context.Background(), l.session(), login1Session+".TakeDevice", major, minor)
+	err = call.Err
 	if err != nil {
+		// An error reply carries no fds, unless logind is broken.
+		if de, ok := asDBusError(err); ok {
+			closeBodyFDs(de.Body, -1)
+		}
 		if isBusy(err) {
 			return nil, fmt.Errorf("open %s: %w: another compositor or display server holds it; stop it or switch to its VT", path, ErrDeviceBusy)
 		}
@@ -244,6 +272,10 @@ func (l *Logind) OpenDevice(path string) (*os.File, error) {
 			return nil, fmt.Errorf("open %s through logind: %s: %w", path, dbusMessage(err), ErrDeviceNotReady)
 		}
 		return nil, fmt.Errorf("open %s through logind: %s", path, dbusMessage(err))
+	}
+	fd, inactive, err := decodeTakeDevice(call.Body)
+	if err != nil {
+		return nil, fmt.Errorf("open %s through logind: %w", path, err)
 	}
 	f := os.NewFile(uintptr(fd), path)
 	l.mu.Lock()
@@ -349,8 +381,11 @@ func (l *Logind) Close() error {
 			errs = append(errs, fmt.Errorf("release control of session %s: %s", l.id, dbusMessage(err)))
 		}
 	}
-	if err := l.conn.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close system bus connection: %w", err))
+	// conn is nil only for a Logind a test built without a bus.
+	if l.conn != nil {
+		if err := l.conn.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close system bus connection: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -378,65 +413,133 @@ func (l *Logind) setLost(err error) {
 }
 
 func (l *Logind) handle(sig *dbus.Signal) {
+	if sig == nil {
+		return
+	}
+	s, err := decodeLogindSignal(sig, l.path)
+	// Whatever the signal, the fds it carries are ours to close, but
+	// for the one a ResumeDevice hands on.
+	closeBodyFDs(sig.Body, s.fd)
+	if err != nil {
+		l.log.Warn("logind: malformed signal", "signal", sig.Name, "err", err)
+		return
+	}
+	switch s.kind {
+	case logindGone:
+		l.setLost(errors.New("logind left the system bus"))
+	case logindActive:
+		l.setActive(s.active)
+	case logindActiveInvalidated:
+		// Reading it is a call on the connection whose reader this is.
+		go l.refreshActive()
+	case logindPauseDevice:
+		l.pauseDevice(s.major, s.minor, s.pauseType)
+	case logindResumeDevice:
+		l.resumeDevice(s.major, s.minor, s.fd)
+	}
+}
+
+// logindSignalKind is what a signal asks of the session.
+type logindSignalKind int
+
+const (
+	logindIgnored           logindSignalKind = iota // not for this session
+	logindGone                                      // logind left the bus
+	logindActive                                    // the session's Active changed
+	logindActiveInvalidated                         // Active changed, value not sent
+	logindPauseDevice
+	logindResumeDevice
+)
+
+// logindSignal is a decoded signal.
+type logindSignal struct {
+	kind         logindSignalKind
+	active       bool   // logindActive
+	major, minor uint32 // device signals
+	pauseType    string // logindPauseDevice: "pause", "force" or "gone"
+	fd           int    // logindResumeDevice: the device's new fd; else -1
+}
+
+// decodeLogindSignal reads a signal for the session at path. A signal
+// of another name, path or interface is logindIgnored; one whose body is
+// not what logind or the bus sends is an error. It touches no fd: the
+// caller closes every fd in the body but s.fd (closeBodyFDs).
+func decodeLogindSignal(sig *dbus.Signal, path dbus.ObjectPath) (s logindSignal, err error) {
+	s.fd = -1
+	b := sig.Body
 	switch sig.Name {
 	case "org.freedesktop.DBus.NameOwnerChanged":
 		var name, oldOwner, newOwner string
-		if dbus.Store(sig.Body, &name, &oldOwner, &newOwner) == nil && name == login1Name && newOwner == "" {
-			l.setLost(errors.New("logind left the system bus"))
+		if len(b) != 3 || !as(b[0], &name) || !as(b[1], &oldOwner) || !as(b[2], &newOwner) {
+			return s, fmt.Errorf("body is %s, want (name, old owner, new owner) strings", bodyTypes(b))
+		}
+		if name == login1Name && newOwner == "" {
+			s.kind = logindGone
 		}
 	case dbusProperties + ".PropertiesChanged":
-		if sig.Path != l.path {
-			return
+		if sig.Path != path {
+			return s, nil
 		}
 		var iface string
 		var changed map[string]dbus.Variant
 		var invalidated []string
-		if dbus.Store(sig.Body, &iface, &changed, &invalidated) != nil || iface != login1Session {
-			return
+		if len(b) != 3 || !as(b[0], &iface) || !as(b[1], &changed) || !as(b[2], &invalidated) {
+			return s, fmt.Errorf("body is %s, want (interface, changed, invalidated)", bodyTypes(b))
+		}
+		if iface != login1Session {
+			return s, nil
 		}
 		if v, ok := changed["Active"]; ok {
-			if b, ok := v.Value().(bool); ok {
-				l.setActive(b)
+			if !as(v.Value(), &s.active) {
+				return s, fmt.Errorf("Active is %s, want a bool", bodyTypes([]any{v.Value()}))
 			}
-		} else {
-			for _, name := range invalidated {
-				if name == "Active" {
-					go l.refreshActive()
-				}
-			}
+			s.kind = logindActive
+		} else if slices.Contains(invalidated, "Active") {
+			s.kind = logindActiveInvalidated
 		}
 	case login1Session + ".PauseDevice":
-		if sig.Path != l.path {
-			return
+		if sig.Path != path {
+			return s, nil
 		}
-		var major, minor uint32
-		var typ string
-		if err := dbus.Store(sig.Body, &major, &minor, &typ); err != nil {
-			l.log.Warn("logind: malformed PauseDevice", "err", err)
-			return
+		if len(b) != 3 || !as(b[0], &s.major) || !as(b[1], &s.minor) || !as(b[2], &s.pauseType) {
+			return s, fmt.Errorf("body is %s, want (major, minor uint32, type string)", bodyTypes(b))
 		}
-		l.pauseDevice(major, minor, typ)
+		s.kind = logindPauseDevice
 	case login1Session + ".ResumeDevice":
-		if sig.Path != l.path {
-			closeSignalFDs(sig)
-			return
+		if sig.Path != path {
+			return s, nil
 		}
-		if len(sig.Body) != 3 {
-			closeSignalFDs(sig)
-			return
+		var fd dbus.UnixFD
+		if len(b) != 3 || !as(b[0], &s.major) || !as(b[1], &s.minor) || !as(b[2], &fd) {
+			return s, fmt.Errorf("body is %s, want (major, minor uint32, fd)", bodyTypes(b))
 		}
-		major, ok1 := sig.Body[0].(uint32)
-		minor, ok2 := sig.Body[1].(uint32)
-		fd, ok3 := sig.Body[2].(dbus.UnixFD)
-		if !ok1 || !ok2 || !ok3 {
-			l.log.Warn("logind: malformed ResumeDevice", "body", fmt.Sprint(sig.Body...))
-			closeSignalFDs(sig)
-			return
+		if fd < 0 {
+			return s, fmt.Errorf("fd %d is not a descriptor", fd)
 		}
-		l.resumeDevice(major, minor, fd)
-	default:
-		closeSignalFDs(sig)
+		s.kind, s.fd = logindResumeDevice, int(fd)
 	}
+	return s, nil
+}
+
+// as stores v in *dst if v has exactly dst's type. Signal bodies are
+// decoded with plain type checks, not dbus.Store: Store converts between
+// types (a uint32 into a UnixFD, so any number would pass for a
+// descriptor) and panics on a nil value.
+func as[T any](v any, dst *T) bool {
+	t, ok := v.(T)
+	if ok {
+		*dst = t
+	}
+	return ok
+}
+
+// bodyTypes describes a body's values by their Go types, for errors.
+func bodyTypes(b []any) string {
+	ts := make([]string, len(b))
+	for i, v := range b {
+		ts[i] = fmt.Sprintf("%T", v)
+	}
+	return "(" + strings.Join(ts, ", ") + ")"
 }
 
 func (l *Logind) setActive(b bool) {
@@ -495,11 +598,7 @@ func (l *Logind) flushResume() {
 }
 
 func (l *Logind) refreshActive() {
-	v, err := l.session().GetProperty(login1Session + ".Active")
-	if err != nil {
-		return
-	}
-	if b, ok := v.Value().(bool); ok {
+	if b, err := l.queryActive(); err == nil {
 		l.setActive(b)
 	}
 }
@@ -512,11 +611,7 @@ func (l *Logind) pauseDevice(major, minor uint32, typ string) {
 		dev.paused = true
 	}
 	l.mu.Unlock()
-	complete := func() {
-		// Sent without waiting: the ack is fire-and-forget in logind too,
-		// and a reply wait here could stall on a vanished logind.
-		l.session().Go(login1Session+".PauseDeviceComplete", dbus.FlagNoReplyExpected, nil, major, minor)
-	}
+	complete := func() { l.pauseComplete(major, minor) }
 	if dev == nil {
 		if typ == "pause" {
 			complete()
@@ -532,13 +627,13 @@ func (l *Logind) pauseDevice(major, minor uint32, typ string) {
 	l.emit(ev)
 }
 
-func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
+func (l *Logind) resumeDevice(major, minor uint32, fd int) {
 	key := [2]uint32{major, minor}
 	l.mu.Lock()
 	dev := l.devices[key]
 	if dev == nil || l.closed {
 		l.mu.Unlock()
-		closeFD(int(fd))
+		closeFD(fd)
 		return
 	}
 	defer func() {
@@ -553,7 +648,7 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 		// logind only drops and restores DRM master; the fd it passes is
 		// another handle on the same open file, so the consumer keeps
 		// using the one it has (a DRM device holds it for its lifetime).
-		closeFD(int(fd))
+		closeFD(fd)
 		dev.paused = false
 		l.mu.Unlock()
 		l.log.Debug("logind: resume device", "path", dev.path)
@@ -581,16 +676,96 @@ func (l *Logind) resumeDevice(major, minor uint32, fd dbus.UnixFD) {
 		})})
 }
 
+// decodeTakeDevice reads TakeDevice's reply: the device's fd and
+// whether the session is inactive (the device starts paused). It owns
+// the fds in body: every one it does not return is closed, all of them
+// when the reply is malformed.
+func decodeTakeDevice(body []any) (fd int, inactive bool, err error) {
+	var ufd dbus.UnixFD
+	if len(body) != 2 || !as(body[0], &ufd) || !as(body[1], &inactive) {
+		closeBodyFDs(body, -1)
+		return -1, false, fmt.Errorf("malformed TakeDevice reply: body is %s, want (fd, inactive bool)", bodyTypes(body))
+	}
+	if ufd < 0 {
+		closeBodyFDs(body, -1)
+		return -1, false, fmt.Errorf("malformed TakeDevice reply: fd %d is not a descriptor", ufd)
+	}
+	closeBodyFDs(body, int(ufd))
+	return int(ufd), inactive, nil
+}
+
 // drmMajor is the DRM character devices' major number.
 const drmMajor = 226
 
-// closeSignalFDs closes file descriptors carried by a signal nobody takes.
-func closeSignalFDs(sig *dbus.Signal) {
-	for _, v := range sig.Body {
-		if fd, ok := v.(dbus.UnixFD); ok {
-			closeFD(int(fd))
+// closeBodyFDs closes the descriptors a message carries that nobody
+// takes: all but keep (-1: all). godbus puts each received fd where its
+// 'h' was, also inside arrays, structs, dicts and variants, and the same
+// fd twice when the message names its index twice: each number is
+// closed once, and negative ones (never fds) not at all.
+func closeBodyFDs(body []any, keep int) {
+	for _, fd := range bodyFDs(body) {
+		if fd != keep {
+			unix.Close(fd)
 		}
 	}
+}
+
+var (
+	unixFDType  = reflect.TypeFor[dbus.UnixFD]()
+	variantType = reflect.TypeFor[dbus.Variant]()
+)
+
+// bodyFDs lists the distinct non-negative fds anywhere in body.
+func bodyFDs(body []any) []int {
+	var fds []int
+	var walk func(v reflect.Value, depth int)
+	walk = func(v reflect.Value, depth int) {
+		// The wire format nests at most 64 deep; anything deeper was
+		// not decoded from it.
+		if !v.IsValid() || depth > 64 {
+			return
+		}
+		switch v.Type() {
+		case unixFDType:
+			if fd := int(v.Int()); fd >= 0 && !slices.Contains(fds, fd) {
+				fds = append(fds, fd)
+			}
+			return
+		case variantType:
+			walk(reflect.ValueOf(v.Interface().(dbus.Variant).Value()), depth+1)
+			return
+		}
+		switch v.Kind() {
+		case reflect.Interface:
+			walk(v.Elem(), depth+1)
+		case reflect.Slice, reflect.Array:
+			if !mayHoldFD(v.Type().Elem()) {
+				return // a byte array, a string array...
+			}
+			for i := range v.Len() {
+				walk(v.Index(i), depth+1)
+			}
+		case reflect.Map:
+			for it := v.MapRange(); it.Next(); {
+				walk(it.Key(), depth+1)
+				walk(it.Value(), depth+1)
+			}
+		}
+	}
+	for _, v := range body {
+		walk(reflect.ValueOf(v), 0)
+	}
+	return fds
+}
+
+// mayHoldFD reports whether a value of type t can be or contain a
+// UnixFD.
+func mayHoldFD(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface, reflect.Slice, reflect.Array, reflect.Map:
+		return true
+	}
+	return t == unixFDType || t == variantType
 }
 
 // isBusy reports whether a logind error means someone else holds the
