@@ -20,6 +20,7 @@ import (
 // compareOptions are the compare command's flags.
 type compareOptions struct {
 	seconds     float64
+	rounds      int
 	warmup      time.Duration
 	workloads   []workload
 	compositors []compositor
@@ -33,6 +34,7 @@ func parseCompareFlags(args []string, stderr io.Writer) (compareOptions, error) 
 	fs.SetOutput(stderr)
 	var o compareOptions
 	fs.Float64Var(&o.seconds, "seconds", 10, "length of the measured window of each run, in seconds")
+	fs.IntVar(&o.rounds, "rounds", 3, "run each compositor this many times per workload, in turn (A B C A B C ...); the table shows each one's median run")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "wait this long after the clients' first commits before the window starts")
 	workloads := fs.String("workloads", workloadNames(), "comma-separated workloads to run")
 	compositors := fs.String("compositors", compositorNames(), "comma-separated compositors to compare (vitrine alone is the quick check)")
@@ -47,6 +49,9 @@ func parseCompareFlags(args []string, stderr io.Writer) (compareOptions, error) 
 	}
 	if o.seconds <= 0 {
 		return o, fmt.Errorf("--seconds %v: must be positive", o.seconds)
+	}
+	if o.rounds < 1 {
+		return o, fmt.Errorf("--rounds %d: must be at least 1", o.rounds)
 	}
 	if o.warmup < 0 {
 		return o, fmt.Errorf("--warmup %v: must not be negative", o.warmup)
@@ -106,7 +111,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	results, err := compare(ctx, o, stderr, log)
+	results, rounds, err := compare(ctx, o, stderr, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "vitrine-bench compare: %v\n", err)
 		return 1
@@ -116,7 +121,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	if o.jsonPath != "" {
-		if err := writeJSON(o.jsonPath, o, results); err != nil {
+		if err := writeJSON(o.jsonPath, o, results, rounds); err != nil {
 			fmt.Fprintf(stderr, "vitrine-bench compare: %v\n", err)
 			return 1
 		}
@@ -130,18 +135,20 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 // compare runs every selected workload under every selected compositor,
-// workload by workload so that the runs being compared are close in time.
-func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slog.Logger) ([]result, error) {
+// workload by workload so that the runs being compared are close in time,
+// o.rounds times in turn. It returns each compositor's median run per
+// workload, and every run.
+func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slog.Logger) ([]result, []result, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("find this program (it is the fullscreen workload's client): %w", err)
+		return nil, nil, fmt.Errorf("find this program (it is the fullscreen workload's client): %w", err)
 	}
 	binaries := map[string]string{}
 	var skipped []result
 	available := o.compositors[:0:0]
 	for _, c := range o.compositors {
-		if c.Name == "vitrine" {
-			continue // built below, only if needed
+		if c.Name == "vitrine" || c.Floor {
+			continue // vitrine is built below, only if needed
 		}
 		path, reason := lookPrograms(c.Binary, c.Package, c.Also)
 		if reason != "" {
@@ -152,14 +159,14 @@ func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slo
 		binaries[c.Name] = path
 	}
 	for _, c := range o.compositors {
-		if c.Name == "vitrine" || binaries[c.Name] != "" {
+		if c.Name == "vitrine" || c.Floor || binaries[c.Name] != "" {
 			available = append(available, c)
 		}
 	}
 	if slices.ContainsFunc(available, func(c compositor) bool { return c.Name == "vitrine" }) {
 		path, cleanup, err := vitrineBinary(ctx, o.vitrine, progress)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer cleanup()
 		binaries["vitrine"] = path
@@ -174,7 +181,7 @@ func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slo
 		log:          log,
 		unprivileged: sync.OnceValues(func() (identity, error) { return unprivilegedIdentity(log) }),
 	}
-	var results []result
+	var results, all []result
 	for _, w := range o.workloads {
 		if w.Binary != "" {
 			if _, reason := lookPrograms(w.Binary, w.Package, nil); reason != "" {
@@ -185,19 +192,32 @@ func compare(ctx context.Context, o compareOptions, progress io.Writer, log *slo
 				continue
 			}
 		}
-		for _, c := range available {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+		runs := make([][]result, len(available))
+		for round := 1; round <= o.rounds; round++ {
+			for i, c := range available {
+				if err := ctx.Err(); err != nil {
+					return nil, nil, err
+				}
+				fmt.Fprintf(progress, "run %s / %s (round %d of %d) ...\n", c.Name, w.Name, round, o.rounds)
+				var r result
+				if c.Floor {
+					r = rn.runFloor(ctx, w)
+				} else {
+					r = rn.runOne(ctx, c, binaries[c.Name], w)
+				}
+				r.Round = round
+				if r.Error != "" {
+					fmt.Fprintf(progress, "  failed: %s\n", r.Error)
+				}
+				runs[i] = append(runs[i], r)
+				all = append(all, r)
 			}
-			fmt.Fprintf(progress, "run %s / %s ...\n", c.Name, w.Name)
-			r := rn.runOne(ctx, c, binaries[c.Name], w)
-			if r.Error != "" {
-				fmt.Fprintf(progress, "  failed: %s\n", r.Error)
-			}
-			results = append(results, r)
+		}
+		for _, rs := range runs {
+			results = append(results, medianRun(rs))
 		}
 	}
-	return append(results, skipped...), nil
+	return append(results, skipped...), all, nil
 }
 
 // lookPrograms finds binary and the other programs also needs; reason says
@@ -276,13 +296,17 @@ func vitrineRepo(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-func writeJSON(path string, o compareOptions, results []result) error {
+func writeJSON(path string, o compareOptions, results, rounds []result) error {
 	doc := struct {
-		Seconds float64  `json:"seconds"`
-		Warmup  string   `json:"warmup"`
-		Ratio   string   `json:"ratio_line"`
+		Seconds float64 `json:"seconds"`
+		Warmup  string  `json:"warmup"`
+		Rounds  int     `json:"rounds"`
+		Ratio   string  `json:"ratio_line"`
+		// Results are the median runs the table shows; Runs is every
+		// round of every compositor and workload.
 		Results []result `json:"results"`
-	}{o.seconds, o.warmup.String(), ratioLine(results), results}
+		Runs    []result `json:"runs"`
+	}{o.seconds, o.warmup.String(), o.rounds, ratioLine(results), results, rounds}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)

@@ -18,13 +18,14 @@ func TestParseCompareFlags(t *testing.T) {
 		t.Errorf("workloads not in the order given, once each: %+v", o.workloads)
 	}
 	all, err := parseCompareFlags(nil, io.Discard)
-	if err != nil || len(all.workloads) != 8 || len(all.compositors) != 3 || all.seconds != 10 {
+	if err != nil || len(all.workloads) != 8 || len(all.compositors) != 4 || all.seconds != 10 || all.rounds != 3 {
 		t.Errorf("defaults: %d workloads %d compositors %v s, %v", len(all.workloads), len(all.compositors), all.seconds, err)
 	}
 	for _, bad := range [][]string{
 		{"--workloads", "simple-shm,nope"},
 		{"--compositors", "sway"},
 		{"--seconds", "0"},
+		{"--rounds", "0"},
 		{"--workloads", ","},
 		{"extra"},
 	} {

@@ -44,6 +44,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSoak(ctx, args[1:], stdout, stderr)
 	case fullscreenClientCommand:
 		return runFullscreenClient(args[1:], stdout, stderr)
+	case floorLoopCommand:
+		return runFloorLoop(args[1:], stdout, stderr)
+	case floorEchoCommand:
+		return runFloorEcho(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
@@ -55,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, `usage: vitrine-bench compare [--seconds S] [--workloads LIST] [--vitrine PATH] [--compositors LIST] [--json FILE]
+	fmt.Fprintf(w, `usage: vitrine-bench compare [--seconds S] [--rounds N] [--workloads LIST] [--vitrine PATH] [--compositors LIST] [--json FILE]
        vitrine-bench soak [--duration D] [--vitrine PATH] [--json FILE]
 
 workloads:   %s

@@ -22,6 +22,9 @@ type compositor struct {
 	// Unprivileged: it refuses to run as root (wlroots), so as root it
 	// runs as a dedicated user.
 	Unprivileged bool
+	// Floor marks the reference row (floor.go): no compositor, no
+	// Command; it is measured in the same rounds but never a peer.
+	Floor bool
 	// Command returns the command line and extra environment for workload
 	// w with its runtime directory rt, the socket it will create there,
 	// and a non-empty reason when it cannot run w.
@@ -91,6 +94,7 @@ func allCompositors() []compositor {
 				return argv, env, filepath.Join(rt, "wayland-0"), ""
 			},
 		},
+		{Name: floorName, Floor: true},
 	}
 }
 

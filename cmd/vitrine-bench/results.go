@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -15,6 +17,12 @@ type result struct {
 	Skipped string `json:"skipped,omitempty"`
 	// Error says why the run failed.
 	Error string `json:"error,omitempty"`
+	// Round is which round this run was (1-based); Rounds, on a median
+	// row, how many ran, and CPURounds every round's cpu_us_per_commit
+	// in the order they ran.
+	Round     int      `json:"round,omitempty"`
+	Rounds    int      `json:"rounds,omitempty"`
+	CPURounds []metric `json:"cpu_us_per_commit_rounds,omitempty"`
 
 	WindowSeconds float64  `json:"window_seconds"`
 	Clients       int      `json:"clients"` // connections that committed or got frames in the window
@@ -149,7 +157,7 @@ func ratioVsBestPeer(results []result) (worst float64, workload string, ok bool)
 	byWorkload := map[string]*pair{}
 	var order []string
 	for _, r := range results {
-		if !r.ran() || r.idle || !r.CPUUSPerCommit.valid() {
+		if !r.ran() || r.idle || !r.CPUUSPerCommit.valid() || r.Compositor == floorName {
 			continue
 		}
 		p := byWorkload[r.Workload]
@@ -176,4 +184,75 @@ func ratioVsBestPeer(results []result) (worst float64, workload string, ok bool)
 		}
 	}
 	return worst, workload, ok
+}
+
+// medianRun is the row the table shows for one compositor's rounds on one
+// workload: the run with the median CPU per commit (the lower of the two
+// middle ones for an even count), so all its columns come from one run.
+// A failed or skipped round stands for the whole: a compositor that
+// crashed once is not hidden by the rounds that went well.
+func medianRun(rs []result) result {
+	if len(rs) == 0 {
+		return result{}
+	}
+	for _, r := range rs {
+		if !r.ran() {
+			return r
+		}
+	}
+	byCPU := slices.Clone(rs)
+	slices.SortStableFunc(byCPU, func(a, b result) int {
+		x, y := float64(a.CPUUSPerCommit), float64(b.CPUUSPerCommit)
+		switch {
+		case math.IsNaN(x) && math.IsNaN(y):
+			return 0
+		case math.IsNaN(x):
+			return 1
+		case math.IsNaN(y):
+			return -1
+		}
+		return cmp.Compare(x, y)
+	})
+	m := byCPU[(len(byCPU)-1)/2]
+	m.Rounds = len(rs)
+	m.CPURounds = nil
+	for _, r := range rs {
+		m.CPURounds = append(m.CPURounds, r.CPUUSPerCommit)
+	}
+	return m
+}
+
+// belowFloor lists the drawing workloads where half the cheaper peer's
+// CPU per commit is less than the floor's on the same workload: there,
+// a ratio of 0.5 would need vitrine to cost less than two wake-ups a
+// frame with nothing done in them.
+func belowFloor(results []result) []string {
+	floor := map[string]float64{}
+	peer := map[string]float64{}
+	var order []string
+	for _, r := range results {
+		if !r.ran() || r.idle || !r.CPUUSPerCommit.valid() {
+			continue
+		}
+		v := float64(r.CPUUSPerCommit)
+		switch r.Compositor {
+		case floorName:
+			floor[r.Workload] = v
+		case "vitrine":
+		default:
+			if p, ok := peer[r.Workload]; !ok || v < p {
+				if !ok {
+					order = append(order, r.Workload)
+				}
+				peer[r.Workload] = v
+			}
+		}
+	}
+	var out []string
+	for _, w := range order {
+		if f, ok := floor[w]; ok && peer[w]/2 < f {
+			out = append(out, fmt.Sprintf("%s (half of %.1f is %.1f, the floor %.1f)", w, peer[w], peer[w]/2, f))
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,5 +102,45 @@ presented commit_ns=900 latency_ns=99000000
 	}
 	if _, _, err := parseLatencies(strings.NewReader("clock id=11\n"), start, end); err == nil {
 		t.Error("unknown clock accepted")
+	}
+}
+
+func TestMedianRunKeepsOneRunsColumns(t *testing.T) {
+	a, b, c := ran("cage", "simple-shm", 90), ran("cage", "simple-shm", 60), ran("cage", "simple-shm", 200)
+	a.Commits, b.Commits, c.Commits = 1, 2, 3
+	a.Round, b.Round, c.Round = 1, 2, 3
+	m := medianRun([]result{a, b, c})
+	if m.CPUUSPerCommit != 90 || m.Commits != 1 || m.Round != 1 || m.Rounds != 3 {
+		t.Errorf("median %+v, want round 1's run (90 us, 1 commit) of 3", m)
+	}
+	if want := []metric{90, 60, 200}; !slices.Equal(m.CPURounds, want) {
+		t.Errorf("rounds %v, want %v in the order run", m.CPURounds, want)
+	}
+	// Even count: the lower middle one.
+	if m := medianRun([]result{c, a, b, ran("cage", "simple-shm", math.NaN())}); m.CPUUSPerCommit != 90 {
+		t.Errorf("median of 60, 90, 200, NaN is %v, want 90", m.CPUUSPerCommit)
+	}
+	failed := ran("cage", "simple-shm", 0)
+	failed.Error = "crashed"
+	if m := medianRun([]result{a, failed, b}); m.Error != "crashed" {
+		t.Errorf("a failed round was hidden: %+v", m)
+	}
+}
+
+func TestFloorIsNoPeer(t *testing.T) {
+	results := []result{
+		ran("vitrine", "chromium", 80),
+		ran("cage", "chromium", 100),
+		ran("floor", "chromium", 10), // cheaper than cage, but no peer
+		ran("vitrine", "fullscreen", 40),
+		ran("cage", "fullscreen", 50),
+		ran("floor", "fullscreen", 30),
+	}
+	if r, w, ok := ratioVsBestPeer(results); !ok || r != 0.8 || w != "chromium" {
+		t.Errorf("ratio %v on %q, want 0.8 on chromium (vitrine over cage)", r, w)
+	}
+	below := belowFloor(results)
+	if len(below) != 1 || !strings.HasPrefix(below[0], "fullscreen (half of 50.0 is 25.0, the floor 30.0)") {
+		t.Errorf("below the floor: %q, want fullscreen only", below)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -31,9 +32,14 @@ func writeTable(w io.Writer, results []result) error {
 		if r.Compositor == "vitrine" && r.LatencySamples > 0 {
 			lat = fmt.Sprintf("%.2f/%.2f", r.LatencyP50MS, r.LatencyP99MS)
 		}
+		cpu := format(r.CPUUSPerCommit, 1)
+		if len(r.CPURounds) > 1 {
+			lo, hi := slices.Min(r.CPURounds), slices.Max(r.CPURounds)
+			cpu = fmt.Sprintf("%s (%s-%s)", cpu, format(lo, 1), format(hi, 1))
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d/%d\t%s\t%s\t%s (%s)\t%.1f/%.1f\t%s\t\n",
 			r.Compositor, r.Workload, r.Commits, r.Frames, r.FramesMin, r.FramesMedian,
-			format(r.CPUUSPerCommit, 1), format(r.CPUMSPerSecond, 2), format(r.CtxSwPerFrame, 2), format(r.VolCtxSwPerFrame, 2),
+			cpu, format(r.CPUMSPerSecond, 2), format(r.CtxSwPerFrame, 2), format(r.VolCtxSwPerFrame, 2),
 			float64(r.RSSKB)/1024, float64(r.HWMKB)/1024, lat)
 		for _, n := range r.Notes {
 			notes.add(r.Compositor, r.Workload, n)
@@ -48,11 +54,28 @@ func writeTable(w io.Writer, results []result) error {
 	if lo, hi, ok := busyRange(results); ok {
 		fmt.Fprintf(w, "note: machine busy during the windows: %.2f to %.2f cores in use (of %d), compositor included\n", lo, hi, runtime.NumCPU())
 	}
+	if slices.ContainsFunc(results, func(r result) bool { return r.Compositor == floorName && r.ran() }) {
+		fmt.Fprintln(w, "note: floor: vitrine's event loop woken twice a frame (a 60 Hz timer, and one socket answered each frame) with no Wayland work; a compositor's figure minus the floor is its own work")
+	}
+	if below := belowFloor(results); len(below) > 0 {
+		fmt.Fprintf(w, "note: a ratio of 0.5 is below the floor on %s\n", strings.Join(below, ", "))
+	}
+	if rounds := maxRounds(results); rounds > 1 {
+		fmt.Fprintf(w, "note: each row is the median of %d rounds run in turn; cpu_us/commit shows the rounds' range in brackets\n", rounds)
+	}
 	if q, wl, ok := ratioVsBestPeer(results); ok {
 		fmt.Fprintf(w, "note: the ratio is vitrine's cpu_us/commit over the cheaper peer's, worst on %s (%.2f)\n", wl, q)
 	}
 	_, err := fmt.Fprintln(w, ratioLine(results))
 	return err
+}
+
+func maxRounds(results []result) int {
+	n := 0
+	for _, r := range results {
+		n = max(n, r.Rounds)
+	}
+	return n
 }
 
 func ratioLine(results []result) string {
