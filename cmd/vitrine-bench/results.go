@@ -222,10 +222,12 @@ func medianRun(rs []result) result {
 	return m
 }
 
-// belowFloor lists the drawing workloads where half the cheaper peer's
-// CPU per commit is less than the floor's on the same workload: there,
-// a ratio of 0.5 would need vitrine to cost less than two wake-ups a
-// frame with nothing done in them.
+// belowFloor lists the one-client drawing workloads where half the
+// cheaper peer's CPU per commit is less than the floor's on the same
+// workload: there, a ratio of 0.5 would need vitrine to cost less than
+// two wake-ups a frame with nothing done in them. Workloads of many
+// clients share each wake-up among their commits, so the one-client
+// floor says nothing about them.
 func belowFloor(results []result) []string {
 	floor := map[string]float64{}
 	peer := map[string]float64{}
@@ -240,6 +242,9 @@ func belowFloor(results []result) []string {
 			floor[r.Workload] = v
 		case "vitrine":
 		default:
+			if r.Clients > 1 {
+				continue
+			}
 			if p, ok := peer[r.Workload]; !ok || v < p {
 				if !ok {
 					order = append(order, r.Workload)

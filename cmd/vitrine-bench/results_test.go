@@ -135,8 +135,13 @@ func TestFloorIsNoPeer(t *testing.T) {
 		ran("vitrine", "fullscreen", 40),
 		ran("cage", "fullscreen", 50),
 		ran("floor", "fullscreen", 30),
+		ran("vitrine", "clients-10", 10),
+		ran("cage", "clients-10", 20),
+		ran("floor", "clients-10", 30),
 	}
-	if r, w, ok := ratioVsBestPeer(results); !ok || r != 0.8 || w != "chromium" {
+	results[len(results)-2].Clients = 10 // wake-ups shared by 10 commits: no floor
+	results[1].Clients, results[4].Clients = 1, 1
+	if r, w, ok := ratioVsBestPeer(results); !ok || r != 0.8 || w != "chromium" { // clients-10: 0.5
 		t.Errorf("ratio %v on %q, want 0.8 on chromium (vitrine over cage)", r, w)
 	}
 	below := belowFloor(results)
