@@ -34,14 +34,14 @@ const (
 
 // floorReport is what floor-loop prints: its own CPU over the window.
 type floorReport struct {
-	Ticks    uint64 `json:"ticks"`
-	Replies  uint64 `json:"replies"`
-	CPUNS    uint64 `json:"cpu_ns"`
-	CtxSw    uint64 `json:"ctxsw"`
-	VolCtxSw uint64 `json:"voluntary_ctxsw"`
-	RSSKB    uint64 `json:"rss_kb"`
-	HWMKB    uint64 `json:"hwm_kb"`
-	Seconds  float64
+	Ticks    uint64  `json:"ticks"`
+	Replies  uint64  `json:"replies"`
+	CPUNS    uint64  `json:"cpu_ns"`
+	CtxSw    uint64  `json:"ctxsw"`
+	VolCtxSw uint64  `json:"voluntary_ctxsw"`
+	RSSKB    uint64  `json:"rss_kb"`
+	HWMKB    uint64  `json:"hwm_kb"`
+	Seconds  float64 `json:"seconds"`
 }
 
 // runFloorLoop is the measured side; the socket is fd 3.

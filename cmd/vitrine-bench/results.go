@@ -144,42 +144,55 @@ func percentile(sorted []float64, p float64) float64 {
 	return sorted[rank-1]
 }
 
+// figures are one drawing workload's CPU per commit: vitrine's, the
+// cheaper peer's (with how many clients drew in its run) and the floor's.
+type figures struct {
+	vitrine, peer, floor    float64
+	hasV, hasPeer, hasFloor bool
+	peerClients             int
+}
+
+// byWorkload gathers the figures of the drawing workloads that ran, in
+// the order they first appear.
+func byWorkload(results []result) ([]string, map[string]*figures) {
+	all := map[string]*figures{}
+	var order []string
+	for _, r := range results {
+		if !r.ran() || r.idle || !r.CPUUSPerCommit.valid() {
+			continue
+		}
+		f := all[r.Workload]
+		if f == nil {
+			f = &figures{}
+			all[r.Workload] = f
+			order = append(order, r.Workload)
+		}
+		v := float64(r.CPUUSPerCommit)
+		switch r.Compositor {
+		case "vitrine":
+			f.vitrine, f.hasV = v, true
+		case floorName:
+			f.floor, f.hasFloor = v, true
+		default:
+			if !f.hasPeer || v < f.peer {
+				f.peer, f.hasPeer, f.peerClients = v, true, r.Clients
+			}
+		}
+	}
+	return order, all
+}
+
 // ratioVsBestPeer is, over the drawing workloads, the worst of vitrine's
 // CPU per commit divided by the cheapest peer's on the same workload. ok is
 // false when no workload had both vitrine and a peer.
 func ratioVsBestPeer(results []result) (worst float64, workload string, ok bool) {
-	type pair struct {
-		vitrine float64
-		peer    float64
-		hasV    bool
-		hasPeer bool
-	}
-	byWorkload := map[string]*pair{}
-	var order []string
-	for _, r := range results {
-		if !r.ran() || r.idle || !r.CPUUSPerCommit.valid() || r.Compositor == floorName {
-			continue
-		}
-		p := byWorkload[r.Workload]
-		if p == nil {
-			p = &pair{}
-			byWorkload[r.Workload] = p
-			order = append(order, r.Workload)
-		}
-		if r.Compositor == "vitrine" {
-			p.vitrine, p.hasV = float64(r.CPUUSPerCommit), true
-			continue
-		}
-		if v := float64(r.CPUUSPerCommit); !p.hasPeer || v < p.peer {
-			p.peer, p.hasPeer = v, true
-		}
-	}
+	order, all := byWorkload(results)
 	for _, w := range order {
-		p := byWorkload[w]
-		if !p.hasV || !p.hasPeer || p.peer == 0 {
+		f := all[w]
+		if !f.hasV || !f.hasPeer || f.peer == 0 {
 			continue
 		}
-		if q := p.vitrine / p.peer; !ok || q > worst {
+		if q := f.vitrine / f.peer; !ok || q > worst {
 			worst, workload, ok = q, w, true
 		}
 	}
@@ -229,34 +242,12 @@ func medianRun(rs []result) result {
 // clients share each wake-up among their commits, so the one-client
 // floor says nothing about them.
 func belowFloor(results []result) []string {
-	floor := map[string]float64{}
-	peer := map[string]float64{}
-	var order []string
-	for _, r := range results {
-		if !r.ran() || r.idle || !r.CPUUSPerCommit.valid() {
-			continue
-		}
-		v := float64(r.CPUUSPerCommit)
-		switch r.Compositor {
-		case floorName:
-			floor[r.Workload] = v
-		case "vitrine":
-		default:
-			if r.Clients > 1 {
-				continue
-			}
-			if p, ok := peer[r.Workload]; !ok || v < p {
-				if !ok {
-					order = append(order, r.Workload)
-				}
-				peer[r.Workload] = v
-			}
-		}
-	}
+	order, all := byWorkload(results)
 	var out []string
 	for _, w := range order {
-		if f, ok := floor[w]; ok && peer[w]/2 < f {
-			out = append(out, fmt.Sprintf("%s (half of %.1f is %.1f, the floor %.1f)", w, peer[w], peer[w]/2, f))
+		f := all[w]
+		if f.hasFloor && f.hasPeer && f.peerClients <= 1 && f.peer/2 < f.floor {
+			out = append(out, fmt.Sprintf("%s (half of %.1f is %.1f, the floor %.1f)", w, f.peer, f.peer/2, f.floor))
 		}
 	}
 	return out
